@@ -1,0 +1,11 @@
+//! The `.rules` language: parse → check → IR.
+//!
+//! `parse` turns text into a syntax tree with spans; `check` resolves names,
+//! checks units of measure and the table's arithmetic, and lowers to the
+//! serde-serializable IR the evaluator runs. No IO happens here.
+
+pub mod ast;
+pub mod diag;
+pub mod parse;
+
+pub use diag::{Diagnostic, Severity, Source};
