@@ -1,0 +1,9 @@
+//! Evaluation: unit data + checked IR → scores with traces.
+//!
+//! `data` reads and validates unit data (JSON, CSV) into slot vectors;
+//! `value` holds runtime values. No terminal or file IO happens here.
+
+pub mod data;
+pub mod value;
+
+pub use value::Value;

@@ -1,0 +1,425 @@
+//! The checked intermediate representation the evaluator runs.
+//!
+//! Comes from [`crate::check`]; everything here is resolved: names are slots
+//! (indices into the unit's input vector, the globals, the parameters, the
+//! derived values), node targets are node indices, units of measure have been
+//! checked. The whole program is serde-serializable (`rulebook compile`), so
+//! a compiled rulebook can be evaluated without its source.
+
+use crate::ast::{BinOp, CmpOp};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+pub const IR_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Program {
+    pub version: u32,
+    pub title: String,
+    pub document: String,
+    /// The file the rulebook was compiled from (for tests' relative paths).
+    pub source_name: String,
+    /// Per-unit facts; a unit's data is a vector indexed by these slots.
+    pub inputs: Vec<InputDef>,
+    /// Facts shared by all units.
+    pub globals: Vec<InputDef>,
+    /// Per-unit parameters with the document's values.
+    pub params: Vec<ParamDef>,
+    /// Named derived values, in an order where each depends only on earlier ones.
+    pub lets: Vec<LetDef>,
+    pub tables: Vec<TableDef>,
+    /// Expressions ranked across the evaluated batch (`rank(E)`).
+    pub ranks: Vec<Expr>,
+    /// All nodes; index 0 is the root (the whole table).
+    pub nodes: Vec<NodeDef>,
+    pub grades: Vec<GradeDef>,
+    pub tests: Vec<TestDef>,
+    /// How many comprehension variables are live at most (evaluator stack size).
+    pub locals: u32,
+}
+
+/// Units of measure carried by numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Unit {
+    /// A bare number: a literal, a ratio, a number of steps.
+    Plain,
+    Points,
+    /// A percentage, written as its number of percent (96.5 = 96.5 %).
+    Pct,
+    /// Percentage points: the difference of two percentages.
+    Pp,
+    Count,
+    Yuan,
+    Wan,
+    Ug,
+    Mgl,
+    WanM3,
+    /// A duration in days.
+    Days,
+    Rank,
+}
+
+impl Unit {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Unit::Plain => "",
+            Unit::Points => "分",
+            Unit::Pct => "%",
+            Unit::Pp => "个百分点",
+            Unit::Count => "",
+            Unit::Yuan => "元",
+            Unit::Wan => "万元",
+            Unit::Ug => "µg/m³",
+            Unit::Mgl => "mg/L",
+            Unit::WanM3 => "万立方米",
+            Unit::Days => "天",
+            Unit::Rank => "名",
+        }
+    }
+    /// The name used in the language and in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Unit::Plain => "number",
+            Unit::Points => "points",
+            Unit::Pct => "pct (%)",
+            Unit::Pp => "pp (percentage points)",
+            Unit::Count => "count",
+            Unit::Yuan => "yuan (元)",
+            Unit::Wan => "wan (万元)",
+            Unit::Ug => "ug (µg/m³)",
+            Unit::Mgl => "mgl (mg/L)",
+            Unit::WanM3 => "wan_m3 (万立方米)",
+            Unit::Days => "days",
+            Unit::Rank => "rank",
+        }
+    }
+    /// Whole numbers only.
+    pub fn is_integral(self) -> bool {
+        matches!(self, Unit::Count | Unit::Rank)
+    }
+    /// The least value the unit allows by itself, if any.
+    pub fn intrinsic_min(self) -> Option<Decimal> {
+        match self {
+            Unit::Count | Unit::Yuan | Unit::Wan | Unit::Ug | Unit::Mgl | Unit::WanM3 => {
+                Some(Decimal::ZERO)
+            }
+            Unit::Rank => Some(Decimal::ONE),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Type {
+    Bool,
+    Num(Unit),
+    Date,
+    Text,
+    /// One of the listed names.
+    Enum(Vec<String>),
+    List(Box<Type>),
+    Record(Vec<FieldDef>),
+    /// A group from `L grouped by f`: the key and the records.
+    Group(Box<Type>, Box<Type>),
+}
+
+impl Type {
+    pub fn describe(&self) -> String {
+        match self {
+            Type::Bool => "bool".into(),
+            Type::Num(u) => u.name().into(),
+            Type::Date => "date".into(),
+            Type::Text => "text".into(),
+            Type::Enum(names) => names
+                .iter()
+                .map(|n| format!("\"{n}\""))
+                .collect::<Vec<_>>()
+                .join(" | "),
+            Type::List(t) => format!("list of {}", t.describe()),
+            Type::Record(_) => "record".into(),
+            Type::Group(_, _) => "group".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldDef {
+    pub name: String,
+    pub label: String,
+    pub ty: Type,
+    pub optional: bool,
+    pub range: Vec<(CmpOp, Decimal)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputDef {
+    pub name: String,
+    pub label: String,
+    pub ty: Type,
+    pub optional: bool,
+    /// Bounds a value must satisfy (besides its unit's own).
+    pub range: Vec<(CmpOp, Decimal)>,
+    /// Ids of the nodes whose rules read it (for templates and reports).
+    pub used_by: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ParamDef {
+    pub input: InputDef,
+    /// The document's value for each named unit.
+    pub values: Vec<(String, Decimal)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LetDef {
+    pub name: String,
+    pub label: String,
+    pub ty: Type,
+    pub expr: Expr,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TableDef {
+    pub name: String,
+    pub label: String,
+    pub arity: usize,
+    pub rows: Vec<(Vec<String>, Decimal)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GradeDef {
+    pub name: String,
+    /// `None` = otherwise.
+    pub condition: Option<Expr>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NodeKind {
+    Root,
+    Section,
+    Item,
+    Part,
+    Clause,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NodeDef {
+    pub id: String,
+    pub kind: NodeKind,
+    pub title: String,
+    /// The document's original sentences, for citation.
+    pub text: Vec<String>,
+    /// Responsible units (考核单位).
+    pub by: Vec<String>,
+    /// The node's base: its score is clamped to [0, points]. `None` = no base
+    /// (the node only deducts, or, in the bonus section, only awards up to `cap`).
+    pub points: Option<Decimal>,
+    /// In the bonus section: awards add to the bonus, capped by `cap`.
+    pub bonus: bool,
+    /// The most a no-base node deducts, or a bonus node awards, in all.
+    pub cap: Option<Expr>,
+    /// Where the node's deductions go when it has no base.
+    pub target: Target,
+    pub rules: Vec<RuleDef>,
+    /// Caps shared by several rules (`cap N { ... }`), indexed by `RuleDef::block`.
+    pub blocks: Vec<Expr>,
+    pub children: Vec<u32>,
+    pub parent: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Target {
+    /// Off the enclosing node (the default).
+    Parent,
+    /// Off the unit's total.
+    Total,
+    /// Off the pooled scores of `members` (siblings under `settle_at`); with
+    /// `then_total`, what the pool cannot absorb goes to the total, and such
+    /// deductions are applied after the pool's others.
+    Pool {
+        settle_at: u32,
+        members: Vec<u32>,
+        then_total: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RuleKind {
+    Award,
+    Deduct,
+    Veto,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuleDef {
+    pub kind: RuleKind,
+    /// The id the trace cites: the clause, or the part/item holding the rule.
+    pub cite: String,
+    /// The rule as written, for explanations.
+    pub source: String,
+    pub amount: Amount,
+    pub cap: Option<Expr>,
+    pub condition: Option<Expr>,
+    /// Index into the node's `blocks`.
+    pub block: Option<u32>,
+    /// `None` = the node's own target.
+    pub target: Option<Target>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Amount {
+    /// A veto has no amount.
+    None,
+    Expr(Expr),
+    Each {
+        rate: Expr,
+        count: Expr,
+    },
+    /// rate × steps, steps = floor (or ceil) of max(0, gap) / step, where gap
+    /// is target − actual (`below`) or actual − target (`above`).
+    Steps {
+        rate: Expr,
+        step: Expr,
+        actual: Expr,
+        target: Expr,
+        above: bool,
+        ceil: bool,
+    },
+    /// round(max × min(1, ratio), places), or 0 when ratio < floor.
+    Proportion {
+        max: Expr,
+        ratio: Expr,
+        floor: Option<Expr>,
+        places: u32,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Builtin {
+    Total,
+    Base,
+    Bonus,
+    Vetoed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Func {
+    Min,
+    Max,
+    Clamp,
+    Floor,
+    Ceil,
+    Round,
+    Abs,
+    Count,
+    Sorted,
+    Gaps,
+    Ladder,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Agg {
+    Sum,
+    Max,
+    Min,
+    Count,
+    Any,
+    All,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Expr {
+    Num(Decimal),
+    Bool(bool),
+    Str(String),
+    /// Days since 1970-01-01.
+    Date(i32),
+    List(Vec<Expr>),
+    Input(u32),
+    Global(u32),
+    Param(u32),
+    Let(u32),
+    Local(u32),
+    Rank(u32),
+    Builtin(Builtin),
+    Not(Box<Expr>),
+    Neg(Box<Expr>),
+    Bin(BinOp, Box<Expr>, Box<Expr>),
+    If(Box<Expr>, Box<Expr>, Box<Expr>),
+    Call(Func, Vec<Expr>),
+    /// `agg(body for l0 in e0 for l1 in e1 where filter)`; `loops` holds
+    /// (local slot, list expression).
+    Agg {
+        agg: Agg,
+        body: Box<Expr>,
+        loops: Vec<(u32, Expr)>,
+        filter: Option<Box<Expr>>,
+    },
+    /// A record's field by index.
+    Field(Box<Expr>, u32),
+    /// A group's key or size.
+    GroupKey(Box<Expr>),
+    GroupCount(Box<Expr>),
+    Table(u32, Vec<Expr>),
+    /// `is missing` (true) / `is given` (false).
+    IsMissing(Box<Expr>, bool),
+    GroupBy(Box<Expr>, u32),
+    Tiers(Box<Expr>, Vec<TierDef>),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum BandDef {
+    Else,
+    Cmp(CmpOp, Expr),
+    Interval {
+        lo: Expr,
+        lo_closed: bool,
+        hi: Expr,
+        hi_closed: bool,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TierDef {
+    pub band: BandDef,
+    pub amount: Expr,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TestDef {
+    pub name: String,
+    /// A data file (relative to the rulebook) and the unit to check in it.
+    pub data: Option<(String, Option<String>)>,
+    pub given: Option<crate::ast::Value>,
+    pub globals: Option<crate::ast::Value>,
+    pub expects: Vec<ExpectDef>,
+    /// 1-based line of the test, for reports.
+    pub line: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ExpectKey {
+    Total,
+    Base,
+    Bonus,
+    Deductions,
+    Grade,
+    Vetoes,
+    Node { id: String, to_total: bool },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExpectDef {
+    pub key: ExpectKey,
+    pub value: crate::ast::Value,
+    pub line: usize,
+}
+
+impl Program {
+    pub fn node(&self, i: u32) -> Option<&NodeDef> {
+        self.nodes.get(i as usize)
+    }
+    pub fn node_index(&self, id: &str) -> Option<u32> {
+        self.nodes.iter().position(|n| n.id == id).map(|i| i as u32)
+    }
+}
