@@ -214,6 +214,8 @@ pub struct NodeDef {
     /// The node's base: its score is clamped to [0, points]. `None` = no base
     /// (the node only deducts, or, in the bonus section, only awards up to `cap`).
     pub points: Option<Decimal>,
+    /// A node with points but no awards or scored parts starts at full points.
+    pub starts_full: bool,
     /// In the bonus section: awards add to the bonus, capped by `cap`.
     pub bonus: bool,
     /// The most a no-base node deducts, or a bonus node awards, in all.

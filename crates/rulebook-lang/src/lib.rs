@@ -5,8 +5,11 @@
 //! serde-serializable IR the evaluator runs. No IO happens here.
 
 pub mod ast;
+pub mod check;
+mod check_nodes;
 pub mod diag;
 pub mod ir;
 pub mod parse;
 
+pub use check::{check, Checked};
 pub use diag::{Diagnostic, Severity, Source};

@@ -1,0 +1,982 @@
+//! Checking the table's tree: sections, items, parts, clauses and their rules.
+//!
+//! Flattens the nodes into the IR's arena, lowers every rule, resolves
+//! targets (`off 5.1..5.4`, `to total`), works out each node's points (a
+//! node's declared points must equal what its awards and parts can give;
+//! undeclared points are inferred) and checks every cap against what it can
+//! take. Part of [`crate::check`].
+
+use crate::ast::{self, Span, Spanned};
+use crate::check::{const_num, upper_bound, Checker, InputSlot};
+use crate::diag::{did_you_mean, Diagnostic};
+use crate::ir::{self, Amount, Expr, Type, Unit};
+use rust_decimal::Decimal;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+struct Meta<'f> {
+    ast: &'f ast::NodeBody,
+    id_span: Span,
+    span: Span,
+    /// Per rule: the most it can award (awards only), `None` when unknown.
+    award_max: Vec<Option<Decimal>>,
+    rule_spans: Vec<Span>,
+    rule_caps: Vec<Option<(Decimal, Span)>>,
+    block_caps: Vec<Option<(Decimal, Span)>>,
+    has_awards: bool,
+}
+
+pub(crate) struct NodeChecker<'c, 'a, 'f> {
+    c: &'c mut Checker<'a>,
+    file: &'f ast::File,
+    nodes: Vec<ir::NodeDef>,
+    meta: Vec<Meta<'f>>,
+    ids: HashMap<String, u32>,
+    used_by: BTreeMap<InputSlot, BTreeSet<String>>,
+}
+
+fn node_kind(k: ast::NodeKind) -> ir::NodeKind {
+    match k {
+        ast::NodeKind::Root => ir::NodeKind::Root,
+        ast::NodeKind::Section => ir::NodeKind::Section,
+        ast::NodeKind::Item => ir::NodeKind::Item,
+        ast::NodeKind::Part => ir::NodeKind::Part,
+        ast::NodeKind::Clause => ir::NodeKind::Clause,
+    }
+}
+
+impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
+    pub(crate) fn new(c: &'c mut Checker<'a>, file: &'f ast::File) -> Self {
+        NodeChecker {
+            c,
+            file,
+            nodes: Vec::new(),
+            meta: Vec::new(),
+            ids: HashMap::new(),
+            used_by: BTreeMap::new(),
+        }
+    }
+
+    pub(crate) fn build(&mut self, file: &'f ast::File) {
+        let root_span = Span::new(0, 0);
+        self.collect(
+            ast::NodeKind::Root,
+            Spanned::new(String::new(), root_span),
+            file.title.clone(),
+            &file.root,
+            root_span,
+            None,
+            false,
+        );
+        for i in 0..self.nodes.len() {
+            self.lower_rules(i as u32);
+        }
+        self.points(0);
+        for i in 0..self.nodes.len() {
+            self.check_caps(i as u32);
+        }
+    }
+
+    pub(crate) fn finish(self) -> (Vec<ir::NodeDef>, Vec<(InputSlot, Vec<String>)>) {
+        let used = self
+            .used_by
+            .into_iter()
+            .map(|(k, v)| (k, v.into_iter().collect()))
+            .collect();
+        (self.nodes, used)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn collect(
+        &mut self,
+        kind: ast::NodeKind,
+        id: Spanned<String>,
+        title: Option<Spanned<String>>,
+        body: &'f ast::NodeBody,
+        span: Span,
+        parent: Option<u32>,
+        in_bonus: bool,
+    ) -> u32 {
+        let idx = self.nodes.len() as u32;
+        if kind != ast::NodeKind::Root {
+            if let Some(&first) = self.ids.get(&id.node) {
+                let first_span = self
+                    .meta
+                    .get(first as usize)
+                    .map(|m| m.id_span)
+                    .unwrap_or_default();
+                self.c.diag(
+                    Diagnostic::error(
+                        "rulebook::duplicate_id",
+                        format!("`{}` is numbered twice", id.node),
+                    )
+                    .label(id.span, "this node has the same number")
+                    .label(first_span, "first used here")
+                    .help("each section, item, part and clause needs its own number"),
+                );
+            } else {
+                self.ids.insert(id.node.clone(), idx);
+            }
+            // Parts and clauses carry their parent's number: 5.1 in 5, 5.1.2 in 5.1.
+            if matches!(kind, ast::NodeKind::Part | ast::NodeKind::Clause) {
+                if let Some(p) = parent.and_then(|p| self.nodes.get(p as usize)) {
+                    let prefix = format!("{}.", p.id);
+                    if matches!(
+                        p.kind,
+                        ir::NodeKind::Item | ir::NodeKind::Part | ir::NodeKind::Clause
+                    ) && !id.node.starts_with(&prefix)
+                    {
+                        self.c.diag(
+                            Diagnostic::warning("rulebook::numbering", format!("`{}` does not follow `{}`'s numbering", id.node, p.id))
+                                .label(id.span, format!("expected a number starting with `{prefix}`"))
+                                .help("number parts and clauses after the node they belong to, as the document does"),
+                        );
+                    }
+                }
+            }
+        }
+        let bonus = in_bonus || body.bonus.is_some();
+        let mut text: Vec<String> = Vec::new();
+        if kind == ast::NodeKind::Clause {
+            text.extend(title.as_ref().map(|t| t.node.clone()));
+        }
+        text.extend(body.text.iter().map(|t| t.node.clone()));
+        self.nodes.push(ir::NodeDef {
+            id: id.node.clone(),
+            kind: node_kind(kind),
+            title: title.as_ref().map(|t| t.node.clone()).unwrap_or_default(),
+            text,
+            by: body.by.iter().map(|b| b.node.clone()).collect(),
+            points: None,
+            starts_full: false,
+            bonus,
+            cap: None,
+            target: ir::Target::Parent,
+            rules: Vec::new(),
+            blocks: Vec::new(),
+            children: Vec::new(),
+            parent,
+        });
+        self.meta.push(Meta {
+            ast: body,
+            id_span: id.span,
+            span,
+            award_max: Vec::new(),
+            rule_spans: Vec::new(),
+            rule_caps: Vec::new(),
+            block_caps: Vec::new(),
+            has_awards: false,
+        });
+        let mut children = Vec::new();
+        for ch in &body.children {
+            let ci = self.collect(
+                ch.kind,
+                ch.id.clone(),
+                ch.title.clone(),
+                &ch.body,
+                ch.span,
+                Some(idx),
+                bonus,
+            );
+            children.push(ci);
+        }
+        if let Some(n) = self.nodes.get_mut(idx as usize) {
+            n.children = children;
+        }
+        idx
+    }
+
+    fn note_reads(&mut self, node: u32) {
+        let reads = self.c.take_reads();
+        let id = self
+            .nodes
+            .get(node as usize)
+            .map(|n| n.id.clone())
+            .unwrap_or_default();
+        for r in reads {
+            self.used_by.entry(r).or_default().insert(id.clone());
+        }
+    }
+
+    fn lower_rules(&mut self, i: u32) {
+        let Some(meta) = self.meta.get(i as usize) else {
+            return;
+        };
+        let body = meta.ast;
+        let bonus = self.nodes.get(i as usize).is_some_and(|n| n.bonus);
+        let cite = self
+            .nodes
+            .get(i as usize)
+            .map(|n| n.id.clone())
+            .unwrap_or_default();
+        // Node-level cap and target.
+        let cap = body.cap.as_ref().map(|e| {
+            let (ce, ct) = self.c.lower_expr(self.file, e);
+            self.c.expect_amount(&ct, e.span);
+            ce
+        });
+        let target = body.target.as_ref().map(|t| self.target(t, i));
+        let mut rules = Vec::new();
+        let mut blocks = Vec::new();
+        let mut award_max = Vec::new();
+        let mut rule_spans = Vec::new();
+        let mut rule_caps = Vec::new();
+        let mut block_caps = Vec::new();
+        let mut has_awards = false;
+        for rb in &body.rules {
+            match rb {
+                ast::RuleOrBlock::Rule(r) => {
+                    let (rd, max) = self.rule(r, i, &cite, None, bonus);
+                    has_awards |= rd.kind == ir::RuleKind::Award;
+                    rule_caps.push(rd.cap.as_ref().and_then(const_num).map(|v| (v, r.span)));
+                    award_max.push(max);
+                    rule_spans.push(r.span);
+                    rules.push(rd);
+                }
+                ast::RuleOrBlock::Block {
+                    cap,
+                    rules: inner,
+                    span,
+                } => {
+                    let (ce, ct) = self.c.lower_expr(self.file, cap);
+                    self.c.expect_amount(&ct, cap.span);
+                    let bidx = blocks.len() as u32;
+                    block_caps.push(const_num(&ce).map(|v| (v, *span)));
+                    blocks.push(ce);
+                    let mut block_max = Some(Decimal::ZERO);
+                    let mut kinds = BTreeSet::new();
+                    for r in inner {
+                        let (rd, max) = self.rule(r, i, &cite, Some(bidx), bonus);
+                        kinds.insert(format!("{:?}", rd.kind));
+                        has_awards |= rd.kind == ir::RuleKind::Award;
+                        rule_caps.push(rd.cap.as_ref().and_then(const_num).map(|v| (v, r.span)));
+                        block_max = match (block_max, max) {
+                            (Some(a), Some(b)) => Some(a + b),
+                            _ => None,
+                        };
+                        award_max.push(max.map(|m| {
+                            // The block's cap bounds what its awards give together.
+                            block_caps
+                                .last()
+                                .copied()
+                                .flatten()
+                                .map_or(m, |(c, _)| m.min(c))
+                        }));
+                        rule_spans.push(r.span);
+                        rules.push(rd);
+                    }
+                    if kinds.len() > 1 {
+                        self.c.diag(
+                            Diagnostic::error(
+                                "rulebook::mixed_block",
+                                "a capped block mixes awards and deductions",
+                            )
+                            .label(*span, "one cap over both kinds")
+                            .help("cap awards and deductions in separate blocks"),
+                        );
+                    }
+                }
+            }
+        }
+        self.note_reads(i);
+        if let Some(n) = self.nodes.get_mut(i as usize) {
+            n.cap = cap;
+            if let Some(t) = target {
+                n.target = t;
+            }
+            n.rules = rules;
+            n.blocks = blocks;
+        }
+        if let Some(m) = self.meta.get_mut(i as usize) {
+            m.award_max = award_max;
+            m.rule_spans = rule_spans;
+            m.rule_caps = rule_caps;
+            m.block_caps = block_caps;
+            m.has_awards = has_awards;
+        }
+    }
+
+    fn rule(
+        &mut self,
+        r: &ast::Rule,
+        node: u32,
+        cite: &str,
+        block: Option<u32>,
+        bonus: bool,
+    ) -> (ir::RuleDef, Option<Decimal>) {
+        let kind = match r.kind {
+            ast::RuleKind::Award => ir::RuleKind::Award,
+            ast::RuleKind::Deduct => ir::RuleKind::Deduct,
+            ast::RuleKind::Veto => ir::RuleKind::Veto,
+        };
+        if bonus && kind == ir::RuleKind::Deduct {
+            self.c.diag(
+                Diagnostic::error("rulebook::deduction_in_bonus", "the bonus section only awards points")
+                    .label(r.span, "a deduction in the bonus section")
+                    .help("put deductions in the scored items, or give the condition with `if` on the award"),
+            );
+        }
+        let cap = r.cap.as_ref().map(|e| {
+            let (ce, ct) = self.c.lower_expr(self.file, e);
+            self.c.expect_amount(&ct, e.span);
+            if let Some(v) = const_num(&ce) {
+                if v < Decimal::ZERO {
+                    self.c.diag(
+                        Diagnostic::error("rulebook::bad_cap", "a cap cannot be negative")
+                            .label(e.span, "below zero")
+                            .help("write the most the rule may give or take, as a positive number"),
+                    );
+                }
+            }
+            ce
+        });
+        let mut condition = None;
+        if let Some(c) = &r.condition {
+            let (ce, ct) = self.c.lower_expr(self.file, c);
+            self.c.expect_bool(&ct, c.span, "a rule's `if` condition");
+            condition = Some(ce);
+        }
+        if let Some(u) = &r.unless {
+            let (ue, ut) = self.c.lower_expr(self.file, u);
+            self.c
+                .expect_bool(&ut, u.span, "a rule's `unless` condition");
+            let ne = Expr::Not(Box::new(ue));
+            condition = Some(match condition {
+                Some(c) => Expr::Bin(ast::BinOp::And, Box::new(c), Box::new(ne)),
+                None => ne,
+            });
+        }
+        if r.partial_steps && !matches!(r.amount, Some(ast::Amount::Steps { .. })) {
+            self.c.diag(
+                Diagnostic::error(
+                    "rulebook::misplaced_modifier",
+                    "`partial steps count` needs a `per ... of ... below/above` amount",
+                )
+                .label(r.span, "no steps here")
+                .help("write e.g. `deduct 0.2 per 1 of rate below target partial steps count`"),
+            );
+        }
+        let (amount, max) = match (&r.amount, kind) {
+            (None, ir::RuleKind::Veto) => (Amount::None, None),
+            (Some(a), ir::RuleKind::Veto) => {
+                let span = amount_span(a);
+                self.c.diag(
+                    Diagnostic::error("rulebook::misplaced_modifier", "a veto has no amount")
+                        .label(span, "remove this amount")
+                        .help("write `veto if condition`"),
+                );
+                (Amount::None, None)
+            }
+            (None, _) => {
+                self.c.diag(
+                    Diagnostic::error("rulebook::syntax", "this rule has no amount")
+                        .label(r.span, "how many points?")
+                        .help("write e.g. `award 1 if condition` or `deduct 0.5 each occurrences`"),
+                );
+                (Amount::None, None)
+            }
+            (Some(a), _) => self.amount(a, r),
+        };
+        if kind == ir::RuleKind::Veto && condition.is_none() {
+            self.c.diag(
+                Diagnostic::error("rulebook::syntax", "a veto needs a condition")
+                    .label(r.span, "when does it apply?")
+                    .help("write `veto if condition`"),
+            );
+        }
+        let places_round = |max: Option<Decimal>| max;
+        let cap_v = cap.as_ref().and_then(const_num);
+        let max = match (places_round(max), cap_v) {
+            (Some(m), Some(c)) => Some(m.min(c)),
+            (None, Some(c)) => Some(c),
+            (m, None) => m,
+        };
+        let target = r.target.as_ref().map(|t| self.target(t, node));
+        let source = self.c.describe_span(r.span);
+        (
+            ir::RuleDef {
+                kind,
+                cite: cite.to_string(),
+                source,
+                amount,
+                cap,
+                condition,
+                block,
+                target,
+            },
+            if kind == ir::RuleKind::Award {
+                max
+            } else {
+                Some(Decimal::ZERO)
+            },
+        )
+    }
+
+    fn amount(&mut self, a: &ast::Amount, r: &ast::Rule) -> (Amount, Option<Decimal>) {
+        match a {
+            ast::Amount::Plain(e) => {
+                let (x, t) = self.c.lower_expr(self.file, e);
+                self.c.expect_amount(&t, e.span);
+                let max = upper_bound(&x);
+                let x = match &r.round {
+                    Some(p) => {
+                        Expr::Call(ir::Func::Round, vec![x, Expr::Num(Decimal::from(p.node))])
+                    }
+                    None => x,
+                };
+                (Amount::Expr(x), max)
+            }
+            ast::Amount::Each { rate, count } => {
+                let (re, rt) = self.c.lower_expr(self.file, rate);
+                self.c.expect_amount(&rt, rate.span);
+                let (ce, ct) = self.c.lower_expr(self.file, count);
+                match ct {
+                    Some(Type::Num(Unit::Count | Unit::Plain)) | None => {}
+                    Some(t) => self.c.diag(
+                        Diagnostic::error("rulebook::unit_mismatch", "`each` counts occurrences")
+                            .label(count.span, format!("this is {}, not a count", t.describe()))
+                            .help("write `RATE each COUNT` with a count input, or use `per STEP of X below TARGET`"),
+                    ),
+                }
+                (
+                    Amount::Each {
+                        rate: re,
+                        count: ce,
+                    },
+                    None,
+                )
+            }
+            ast::Amount::Steps {
+                rate,
+                step,
+                actual,
+                direction,
+                target,
+            } => {
+                let (re, rt) = self.c.lower_expr(self.file, rate);
+                self.c.expect_amount(&rt, rate.span);
+                let (se, st) = self.c.lower_expr(self.file, step);
+                let (ae, at) = self.c.lower_expr(self.file, actual);
+                let (te, tt) = self.c.lower_expr(self.file, target);
+                // The gap's unit: pct − pct is percentage points.
+                let gap = match (at, tt) {
+                    (Some(Type::Num(x)), Some(Type::Num(y))) => {
+                        match crate::check::add_units(x, y, true) {
+                            Some(u) => Some(u),
+                            None => {
+                                self.c.diag(
+                                Diagnostic::error("rulebook::unit_mismatch", format!("cannot measure {} against a target in {}", x.name(), y.name()))
+                                    .label(actual.span, format!("in {}", x.name()))
+                                    .label(target.span, format!("in {}", y.name()))
+                                    .help("the value and its target must be in the same unit of measure"),
+                            );
+                                None
+                            }
+                        }
+                    }
+                    (Some(t), _) | (_, Some(t)) if !matches!(t, Type::Num(_)) => {
+                        self.c.diag(
+                            Diagnostic::error(
+                                "rulebook::type_mismatch",
+                                "steps are measured on numbers",
+                            )
+                            .label(
+                                actual.span.join(target.span),
+                                format!("this is {}", t.describe()),
+                            )
+                            .help("compare a number with its numeric target"),
+                        );
+                        None
+                    }
+                    _ => None,
+                };
+                if let (Some(g), Some(Type::Num(s))) = (gap, st.clone()) {
+                    if crate::check::add_units(g, s, false).is_none() {
+                        self.c.diag(
+                            Diagnostic::error(
+                                "rulebook::unit_mismatch",
+                                format!(
+                                    "a step in {} cannot measure a gap in {}",
+                                    s.name(),
+                                    g.name()
+                                ),
+                            )
+                            .label(step.span, format!("in {}", s.name()))
+                            .help(format!("write the step in {}", g.name())),
+                        );
+                    }
+                }
+                match const_num(&se) {
+                    Some(v) if v <= Decimal::ZERO => self.c.diag(
+                        Diagnostic::error("rulebook::zero_step", "a step must be more than zero")
+                            .label(
+                                step.span,
+                                if v.is_zero() {
+                                    "this step is zero"
+                                } else {
+                                    "this step is negative"
+                                },
+                            )
+                            .help("write the size of one step, e.g. `per 0.1 of`"),
+                    ),
+                    _ => {}
+                }
+                (
+                    Amount::Steps {
+                        rate: re,
+                        step: se,
+                        actual: ae,
+                        target: te,
+                        above: *direction == ast::Direction::Above,
+                        ceil: r.partial_steps,
+                    },
+                    None,
+                )
+            }
+            ast::Amount::Proportion { max, ratio, floor } => {
+                let (me, mt) = self.c.lower_expr(self.file, max);
+                self.c.expect_amount(&mt, max.span);
+                let (re, rt) = self.c.lower_expr(self.file, ratio);
+                match rt {
+                    Some(Type::Num(Unit::Plain)) | None => {}
+                    Some(t) => self.c.diag(
+                        Diagnostic::error(
+                            "rulebook::unit_mismatch",
+                            "a proportion must be a plain ratio",
+                        )
+                        .label(ratio.span, format!("this is {}", t.describe()))
+                        .help("divide like by like, e.g. `done / task`"),
+                    ),
+                }
+                let fe = floor.as_ref().map(|f| {
+                    let (fe, _) = self.c.lower_expr(self.file, f);
+                    fe
+                });
+                let places = r.round.as_ref().map(|p| p.node).unwrap_or(2);
+                let m = upper_bound(&me);
+                (
+                    Amount::Proportion {
+                        max: me,
+                        ratio: re,
+                        floor: fe,
+                        places,
+                    },
+                    m,
+                )
+            }
+        }
+    }
+
+    fn target(&mut self, t: &Spanned<ast::Target>, from: u32) -> ir::Target {
+        match &t.node {
+            ast::Target::Total => ir::Target::Total,
+            ast::Target::Off { ranges, then_total } => {
+                let mut members: Vec<u32> = Vec::new();
+                for (a, b) in ranges {
+                    let Some(ia) = self.lookup(a) else { continue };
+                    match b {
+                        None => members.push(ia),
+                        Some(b) => {
+                            let Some(ib) = self.lookup(b) else { continue };
+                            let pa = self.nodes.get(ia as usize).and_then(|n| n.parent);
+                            let pb = self.nodes.get(ib as usize).and_then(|n| n.parent);
+                            let siblings = pa
+                                .and_then(|p| self.nodes.get(p as usize))
+                                .map(|p| p.children.clone())
+                                .unwrap_or_default();
+                            let (sa, sb) = (
+                                siblings.iter().position(|&c| c == ia),
+                                siblings.iter().position(|&c| c == ib),
+                            );
+                            match (pa == pb, sa, sb) {
+                                (true, Some(x), Some(y)) if x <= y => {
+                                    members.extend(siblings.get(x..=y).unwrap_or(&[]).iter().copied())
+                                }
+                                _ => self.c.diag(
+                                    Diagnostic::error("rulebook::bad_target", format!("`{}..{}` is not a run of sibling nodes", a.node, b.node))
+                                        .label(a.span.join(b.span), "these do not share a parent, or are out of order")
+                                        .help("name a run of parts under one item, first to last, e.g. `off 5.1..5.4`"),
+                                ),
+                            }
+                        }
+                    }
+                }
+                let parents: BTreeSet<Option<u32>> = members
+                    .iter()
+                    .map(|&m| self.nodes.get(m as usize).and_then(|n| n.parent))
+                    .collect();
+                let settle_at = match parents.iter().next() {
+                    Some(Some(p)) if parents.len() == 1 => *p,
+                    _ => {
+                        if !members.is_empty() {
+                            self.c.diag(
+                                Diagnostic::error(
+                                    "rulebook::bad_target",
+                                    "the parts a deduction comes off must share one parent",
+                                )
+                                .label(t.span, "these belong to different nodes")
+                                .help("a pool is made of sibling parts, e.g. `off 6.1..6.4`"),
+                            );
+                        }
+                        return ir::Target::Parent;
+                    }
+                };
+                // The pool must lie on the way up from the deduction.
+                let mut up = Some(from);
+                let mut on_path = false;
+                while let Some(u) = up {
+                    if u == settle_at {
+                        on_path = true;
+                        break;
+                    }
+                    up = self.nodes.get(u as usize).and_then(|n| n.parent);
+                }
+                if !on_path {
+                    self.c.diag(
+                        Diagnostic::error(
+                            "rulebook::bad_target",
+                            "a deduction can only come off parts of a node that contains it",
+                        )
+                        .label(t.span, "these parts are elsewhere in the table")
+                        .help("move the deduction under the item whose parts it draws on"),
+                    );
+                }
+                ir::Target::Pool {
+                    settle_at,
+                    members,
+                    then_total: *then_total,
+                }
+            }
+        }
+    }
+
+    fn lookup(&mut self, id: &Spanned<String>) -> Option<u32> {
+        if let Some(&i) = self.ids.get(&id.node) {
+            return Some(i);
+        }
+        let mut d = Diagnostic::error(
+            "rulebook::unknown_target",
+            format!("there is no part `{}` to deduct from", id.node),
+        )
+        .label(id.span, "no node has this number");
+        let ids: Vec<&str> = self.ids.keys().map(|s| s.as_str()).collect();
+        d = match did_you_mean(&id.node, ids) {
+            Some(s) => d.help(format!("did you mean `{s}`?")),
+            None => d.help("name parts by their numbers, e.g. `off 5.1..5.4`"),
+        };
+        self.c.diag(d);
+        None
+    }
+
+    /// Work out points bottom-up. Returns the node's points when it has a base.
+    fn points(&mut self, i: u32) -> Option<Decimal> {
+        let children = self
+            .nodes
+            .get(i as usize)
+            .map(|n| n.children.clone())
+            .unwrap_or_default();
+        let mut child_points: Vec<(u32, Option<Decimal>, bool)> = Vec::new();
+        for ch in children {
+            let p = self.points(ch);
+            let based = self.is_based(ch);
+            child_points.push((ch, p, based));
+        }
+        let Some(meta) = self.meta.get(i as usize) else {
+            return None;
+        };
+        let body = meta.ast;
+        let node = self.nodes.get(i as usize)?;
+        let kind = node.kind;
+        let bonus = node.bonus;
+        let declared = body.points.as_ref().map(|p| p.node);
+        let _ = kind;
+        let has_awards = meta.has_awards;
+        let awards_max: Option<Decimal> = meta
+            .award_max
+            .iter()
+            .try_fold(Decimal::ZERO, |acc, m| m.map(|v| acc + v));
+        let based_children: Vec<&(u32, Option<Decimal>, bool)> =
+            child_points.iter().filter(|c| c.2).collect();
+        let children_sum: Option<Decimal> = based_children
+            .iter()
+            .try_fold(Decimal::ZERO, |acc, c| c.1.map(|v| acc + v));
+        let id_span = meta.id_span;
+        let span = meta.span;
+        let no_base = body.no_base;
+        let node_id = node.id.clone();
+
+        if bonus {
+            if let Some(p) = &body.points {
+                self.c.diag(
+                    Diagnostic::error(
+                        "rulebook::points_mismatch",
+                        "bonus nodes have no base points",
+                    )
+                    .label(p.span, "points in the bonus section")
+                    .help("use `cap N` for the most a bonus item can give"),
+                );
+            }
+            return None;
+        }
+        if let Some(nb) = no_base {
+            if has_awards || declared.is_some() {
+                self.c.diag(
+                    Diagnostic::error(
+                        "rulebook::points_mismatch",
+                        "a node with `no base` cannot award points",
+                    )
+                    .label(nb, "declared without a base")
+                    .help("remove `no base`, or turn its awards into deductions"),
+                );
+            }
+            return None;
+        }
+        let got = match (has_awards || !based_children.is_empty(), declared) {
+            (false, None) => return None,
+            (false, Some(p)) => {
+                // Full marks to start with; deductions come off them.
+                if let Some(n) = self.nodes.get_mut(i as usize) {
+                    n.starts_full = true;
+                }
+                Some(p)
+            }
+            (true, Some(p)) => {
+                if let (Some(a), Some(c)) = (awards_max, children_sum) {
+                    if a + c != p {
+                        let pspan = body.points.as_ref().map(|s| s.span).unwrap_or(id_span);
+                        let detail = if based_children.is_empty() {
+                            format!("its awards give at most {}", a.normalize())
+                        } else if a.is_zero() {
+                            format!(
+                                "its parts add up to {} ({})",
+                                c.normalize(),
+                                based_children
+                                    .iter()
+                                    .map(|bc| format!(
+                                        "{} {}",
+                                        self.nodes
+                                            .get(bc.0 as usize)
+                                            .map(|n| n.id.as_str())
+                                            .unwrap_or(""),
+                                        bc.1.unwrap_or_default().normalize()
+                                    ))
+                                    .collect::<Vec<_>>()
+                                    .join(" + ")
+                            )
+                        } else {
+                            format!(
+                                "its awards ({}) and parts ({}) add up to {}",
+                                a.normalize(),
+                                c.normalize(),
+                                (a + c).normalize()
+                            )
+                        };
+                        let what = if node_id.is_empty() {
+                            "the table".to_string()
+                        } else {
+                            format!("`{node_id}`")
+                        };
+                        self.c.diag(
+                            Diagnostic::error("rulebook::points_mismatch", format!("{what} is worth {} but {detail}", p.normalize()))
+                                .label(pspan, format!("declared {}", p.normalize()))
+                                .help("make the declared points equal the sum of the parts, as the document's table does"),
+                        );
+                    }
+                }
+                Some(p)
+            }
+            (true, None) => match (awards_max, children_sum) {
+                (Some(a), Some(c)) => Some(a + c),
+                _ => {
+                    self.c.diag(
+                        Diagnostic::error(
+                            "rulebook::points_unknown",
+                            "cannot tell how many points this node is worth",
+                        )
+                        .label(
+                            if id_span.is_empty() { span } else { id_span },
+                            "an award here has no fixed most",
+                        )
+                        .help("write `points N`, or give the award a `cap`"),
+                    );
+                    None
+                }
+            },
+        };
+        if let Some(n) = self.nodes.get_mut(i as usize) {
+            n.points = got;
+        }
+        got
+    }
+
+    fn is_based(&self, i: u32) -> bool {
+        self.nodes
+            .get(i as usize)
+            .is_some_and(|n| n.points.is_some())
+    }
+
+    /// What a deduction landing on `target` from node `from` can take at most.
+    fn capacity(&self, from: u32, target: &ir::Target) -> Option<(Decimal, String)> {
+        match target {
+            ir::Target::Total => None,
+            ir::Target::Pool { members, .. } => {
+                let mut sum = Decimal::ZERO;
+                for m in members {
+                    sum += self.nodes.get(*m as usize)?.points?;
+                }
+                let ids: Vec<&str> = members
+                    .iter()
+                    .filter_map(|m| self.nodes.get(*m as usize).map(|n| n.id.as_str()))
+                    .collect();
+                Some((sum, ids.join(", ")))
+            }
+            ir::Target::Parent => {
+                let mut at = Some(from);
+                while let Some(a) = at {
+                    let n = self.nodes.get(a as usize)?;
+                    if let Some(p) = n.points {
+                        return Some((p, n.id.clone()));
+                    }
+                    if n.target != ir::Target::Parent && a != from {
+                        return self.capacity(a, &n.target);
+                    }
+                    at = n.parent;
+                }
+                None
+            }
+        }
+    }
+
+    fn check_caps(&mut self, i: u32) {
+        let Some(node) = self.nodes.get(i as usize) else {
+            return;
+        };
+        let Some(meta) = self.meta.get(i as usize) else {
+            return;
+        };
+        let mut diags = Vec::new();
+        let node_target = if node.points.is_some() {
+            ir::Target::Parent
+        } else {
+            node.target.clone()
+        };
+        if node.points.is_some() && node.target != ir::Target::Parent {
+            if let Some(t) = &meta.ast.target {
+                diags.push(
+                    Diagnostic::error("rulebook::bad_target", "a node with a base keeps its own deductions")
+                        .label(t.span, "this target has no effect here")
+                        .help("put `to total` or `off ...` on the deductions themselves, or mark the node `no base`"),
+                );
+            }
+        }
+        let bonus_cap = self.bonus_cap_above(i);
+        for (r, (rule, cap)) in node.rules.iter().zip(meta.rule_caps.iter()).enumerate() {
+            let Some((cap, span)) = cap else { continue };
+            let span = meta.rule_spans.get(r).copied().unwrap_or(*span);
+            match rule.kind {
+                ir::RuleKind::Deduct => {
+                    let t = rule.target.clone().unwrap_or_else(|| node_target.clone());
+                    let from = if node.points.is_some() && rule.target.is_none() {
+                        i
+                    } else {
+                        i
+                    };
+                    if let Some((capacity, what)) = self.capacity(from, &t) {
+                        if *cap > capacity {
+                            diags.push(cap_too_large(span, *cap, capacity, &what));
+                        }
+                    }
+                }
+                ir::RuleKind::Award => {
+                    let limit = if node.bonus {
+                        bonus_cap.clone()
+                    } else {
+                        node.points.map(|p| (p, node.id.clone()))
+                    };
+                    if let Some((capacity, what)) = limit {
+                        if *cap > capacity {
+                            diags.push(cap_too_large(span, *cap, capacity, &what));
+                        }
+                    }
+                }
+                ir::RuleKind::Veto => {}
+            }
+        }
+        for (cap, span) in meta.block_caps.iter().flatten() {
+            let limit = if node.bonus {
+                bonus_cap.clone()
+            } else {
+                self.capacity(i, &node_target)
+            };
+            if let Some((capacity, what)) = limit {
+                if *cap > capacity {
+                    diags.push(cap_too_large(*span, *cap, capacity, &what));
+                }
+            }
+        }
+        if let (Some(cap), Some(ce)) =
+            (node.cap.as_ref().and_then(const_num), meta.ast.cap.as_ref())
+        {
+            let limit = if node.bonus {
+                self.nodes
+                    .get(i as usize)
+                    .and_then(|n| n.parent)
+                    .and_then(|p| self.bonus_cap_above(p))
+            } else if node.points.is_some() {
+                node.points.map(|p| (p, node.id.clone()))
+            } else {
+                self.capacity(i, &node.target)
+            };
+            if let Some((capacity, what)) = limit {
+                if cap > capacity {
+                    diags.push(cap_too_large(ce.span, cap, capacity, &what));
+                }
+            }
+        }
+        for d in diags {
+            self.c.diag(d);
+        }
+    }
+
+    /// The nearest cap at or above a bonus node.
+    fn bonus_cap_above(&self, i: u32) -> Option<(Decimal, String)> {
+        let mut at = Some(i);
+        while let Some(a) = at {
+            let n = self.nodes.get(a as usize)?;
+            if !n.bonus {
+                return None;
+            }
+            if let Some(c) = n.cap.as_ref().and_then(const_num) {
+                let what = if n.id.is_empty() {
+                    "the bonus".to_string()
+                } else {
+                    n.id.clone()
+                };
+                return Some((c, what));
+            }
+            at = n.parent;
+        }
+        None
+    }
+}
+
+fn cap_too_large(span: Span, cap: Decimal, capacity: Decimal, what: &str) -> Diagnostic {
+    Diagnostic::error(
+        "rulebook::cap_too_large",
+        format!(
+            "a cap of {} is more than the {} points it can take",
+            cap.normalize(),
+            capacity.normalize()
+        ),
+    )
+    .label(span, format!("`{what}` is worth {}", capacity.normalize()))
+    .help("a cap cannot exceed the points of what it draws on; check the document's figure")
+}
+
+fn amount_span(a: &ast::Amount) -> Span {
+    match a {
+        ast::Amount::Plain(e) => e.span,
+        ast::Amount::Each { rate, count } => rate.span.join(count.span),
+        ast::Amount::Steps { rate, target, .. } => rate.span.join(target.span),
+        ast::Amount::Proportion { max, ratio, .. } => max.span.join(ratio.span),
+    }
+}
