@@ -30,6 +30,28 @@ enum Command {
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
+    /// Score every unit of a data file (.json, or a folder of .csv files)
+    Eval {
+        /// A .rules file, or a compiled rulebook (.json)
+        rules: PathBuf,
+        data: PathBuf,
+        #[arg(short, long, value_enum, default_value = "table")]
+        format: cmd::eval::Format,
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Every point one unit gained and lost, with the document's sentences
+    Explain {
+        rules: PathBuf,
+        data: PathBuf,
+        #[arg(short, long)]
+        unit: String,
+    },
+    /// Run the tests written inside rulebooks
+    Test {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -43,6 +65,14 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Check { files } => cmd::check::run(&files),
         Command::Compile { file, output } => cmd::compile::run(&file, output.as_deref()),
+        Command::Eval {
+            rules,
+            data,
+            format,
+            output,
+        } => cmd::eval::run(&rules, &data, format, output.as_deref()),
+        Command::Explain { rules, data, unit } => cmd::explain::run(&rules, &data, &unit),
+        Command::Test { files } => cmd::test::run(&files),
     };
     ExitCode::from(code)
 }

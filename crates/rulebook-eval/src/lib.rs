@@ -4,6 +4,8 @@
 //! `value` holds runtime values. No terminal or file IO happens here.
 
 pub mod data;
+pub mod eval;
+pub mod tests_run;
 pub mod value;
 
 pub use value::Value;

@@ -804,8 +804,14 @@ impl<'a> Checker<'a> {
                 list,
                 filter,
             } => {
-                let body = Spanned::new(ExprKind::Name(var.node.clone()), var.span);
                 let fors = vec![(var.clone(), (**list).clone())];
+                // `any(x in L where C)` asks whether some x satisfies C: C is what is tested.
+                if matches!(func.node.as_str(), "any" | "all") {
+                    if let Some(cond) = filter.as_deref() {
+                        return self.comprehension(ctx, func, cond, &fors, None, span);
+                    }
+                }
+                let body = Spanned::new(ExprKind::Name(var.node.clone()), var.span);
                 self.comprehension(ctx, func, &body, &fors, filter.as_deref(), span)
             }
             ExprKind::Field(x, f) => {

@@ -2,6 +2,10 @@
 
 pub mod check;
 pub mod compile;
+pub mod eval;
+pub mod explain;
+pub mod load;
+pub mod test;
 
 use rulebook_lang::diag::{render_plain, Diagnostic, Source};
 use std::io::IsTerminal;

@@ -1,0 +1,103 @@
+//! Reading rulebooks (source or compiled) and data files (JSON, CSV folder).
+
+use super::{print_diagnostics, read_source};
+use rulebook_eval::data::{self, Batch};
+use rulebook_lang::ir::{Program, IR_VERSION};
+use std::path::Path;
+
+/// Why loading stopped: a usage error (exit 2) or findings already printed (exit 1).
+pub enum LoadError {
+    Usage(String),
+    Findings,
+}
+
+pub fn program(path: &Path) -> Result<Program, LoadError> {
+    let source = read_source(path).map_err(LoadError::Usage)?;
+    if path.extension().is_some_and(|e| e == "json") {
+        let p: Program = serde_json::from_str(&source.text).map_err(|e| {
+            LoadError::Usage(format!(
+                "`{}` is not a compiled rulebook: {e}",
+                path.display()
+            ))
+        })?;
+        if p.version != IR_VERSION {
+            return Err(LoadError::Usage(format!(
+                "`{}` was compiled by another version (IR {}, this tool reads {IR_VERSION}); compile it again",
+                path.display(),
+                p.version
+            )));
+        }
+        return Ok(p);
+    }
+    let checked = rulebook_lang::check(&source.name, &source.text);
+    let errors = checked.diagnostics.iter().any(|d| d.is_error());
+    if errors {
+        print_diagnostics(&source, &checked.diagnostics);
+    }
+    checked.program.ok_or(LoadError::Findings)
+}
+
+/// Read a data file: `.json`, or a folder of CSV files (or its `units.csv`).
+pub fn batch(program: &Program, path: &Path) -> Result<Batch, LoadError> {
+    let (result, _) = batch_quiet(program, path)?;
+    match result {
+        Ok(b) => Ok(b),
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("error: {e}");
+                if let Some(h) = &e.help {
+                    eprintln!("  help: {h}");
+                }
+            }
+            eprintln!("{} data error(s): nothing was scored", errors.len());
+            Err(LoadError::Findings)
+        }
+    }
+}
+
+type Loaded = (Result<Batch, Vec<data::DataError>>, String);
+
+pub fn batch_quiet(program: &Program, path: &Path) -> Result<Loaded, LoadError> {
+    let name = path.display().to_string();
+    let is_csv_file = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    if path.is_dir() || is_csv_file {
+        let dir = if path.is_dir() {
+            path
+        } else {
+            path.parent().unwrap_or(Path::new("."))
+        };
+        let mut files = Vec::new();
+        let entries = std::fs::read_dir(dir)
+            .map_err(|e| LoadError::Usage(format!("cannot read `{}`: {e}", dir.display())))?;
+        let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        paths.sort();
+        for p in paths {
+            if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
+                let text = std::fs::read(&p)
+                    .map_err(|e| LoadError::Usage(format!("cannot read `{}`: {e}", p.display())))?;
+                let text = String::from_utf8(text).map_err(|_| {
+                    LoadError::Usage(format!("`{}` is not UTF-8 text", p.display()))
+                })?;
+                let fname = p
+                    .file_name()
+                    .map(|f| f.to_string_lossy().to_string())
+                    .unwrap_or_default();
+                files.push((fname, text));
+            }
+        }
+        return Ok((data::load_csv(program, &files), name));
+    }
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    {
+        let src = read_source(path).map_err(LoadError::Usage)?;
+        return Ok((data::load_json(program, &src.name, &src.text), name));
+    }
+    Err(LoadError::Usage(format!(
+        "`{}`: give a .json data file or a folder of .csv files",
+        path.display()
+    )))
+}

@@ -1,0 +1,62 @@
+//! `rulebook test RULES...`: run the tests written inside rulebooks.
+
+use super::load::{self, LoadError};
+use super::{usage_error, FINDINGS, OK};
+use rulebook_eval::tests_run::run_tests;
+use std::path::{Path, PathBuf};
+
+pub fn run(files: &[PathBuf]) -> u8 {
+    let mut passed = 0;
+    let mut failed = 0;
+    for file in files {
+        let program = match load::program(file) {
+            Ok(p) => p,
+            Err(LoadError::Usage(e)) => return usage_error(&e),
+            Err(LoadError::Findings) => {
+                failed += 1;
+                continue;
+            }
+        };
+        let base = file.parent().map(Path::to_path_buf).unwrap_or_default();
+        let mut loader = |rel: &str| -> Result<rulebook_eval::data::Batch, String> {
+            let path = base.join(rel);
+            match load::batch_quiet(&program, &path) {
+                Ok((Ok(b), _)) => Ok(b),
+                Ok((Err(errs), _)) => Err(errs
+                    .iter()
+                    .map(|e| e.to_string())
+                    .collect::<Vec<_>>()
+                    .join("\n")),
+                Err(LoadError::Usage(e)) => Err(e),
+                Err(LoadError::Findings) => Err(format!("cannot read `{}`", path.display())),
+            }
+        };
+        let outcomes = run_tests(&program, &mut loader);
+        for o in outcomes {
+            if o.passed() {
+                passed += 1;
+                println!("ok      {} ({} checks)", o.name, o.checks);
+            } else {
+                failed += 1;
+                println!("FAILED  {}  ({}:{})", o.name, file.display(), o.line);
+                if let Some(e) = &o.error {
+                    for line in e.lines() {
+                        println!("        {line}");
+                    }
+                }
+                for m in &o.mismatches {
+                    println!(
+                        "        line {}: {} expected {}, got {}",
+                        m.line, m.what, m.expected, m.actual
+                    );
+                }
+            }
+        }
+    }
+    println!("{passed} passed, {failed} failed");
+    if failed > 0 {
+        FINDINGS
+    } else {
+        OK
+    }
+}

@@ -1,0 +1,998 @@
+//! CSV data: a folder of files.
+//!
+//! In: `units.csv` (one row per unit, a column per plain input, by id or
+//! label), one `<input>.csv` per record input (rows tagged by `unit`),
+//! `globals.csv` (`key,value`) and, optionally, `params.csv`. Each cell
+//! becomes a [`Datum`] according to its declared type (booleans as
+//! `true`/`false`/`是`/`否`, lists as `;`-separated values, an empty cell as
+//! null) and goes through the same checker as JSON. Header problems are
+//! reported once, at the header, not once per row. Locations are
+//! `file:row:column`, 1-based, row 1 being the header. Out: a [`Batch`], or
+//! every error found.
+
+use super::check::{did_you_mean, Checker, Datum, Entry, Loc, Node, Origin, Schema, UnitIn};
+use super::{Batch, DataError};
+use crate::value::Value;
+use csv::StringRecord;
+use rulebook_lang::ir::{FieldDef, InputDef, Program, Type};
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+pub(crate) fn load(program: &Program, files: &[(String, String)]) -> Result<Batch, Vec<DataError>> {
+    let schema = Schema::new(program);
+    let names = files.iter().map(|(n, _)| n.clone()).collect();
+    let mut ck = Checker::new(Origin::Csv { files: names });
+
+    // Files by name without `.csv`; other files are not ours.
+    let mut stems: HashMap<&str, u32> = HashMap::new();
+    for (i, (name, _)) in files.iter().enumerate() {
+        let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+        let Some(stem) = strip_csv(base) else {
+            continue;
+        };
+        let i = u32::try_from(i).unwrap_or(u32::MAX);
+        if let Some(&first) = stems.get(stem) {
+            let first = files.get(first as usize).map_or("", |(n, _)| n.as_str());
+            ck.report(
+                Loc::Cell {
+                    file: i,
+                    row: 0,
+                    col: 0,
+                },
+                None,
+                format!("two files named `{base}`"),
+                Some(format!("the other is `{first}`")),
+            );
+        } else {
+            stems.insert(stem, i);
+        }
+    }
+    let text = |file: u32| files.get(file as usize).map_or("", |(_, t)| t.as_str());
+    let mut used: Vec<u32> = Vec::new();
+
+    // The plan: where each input comes from.
+    let Some(&units_file) = stems.get("units") else {
+        ck.report_file(
+            "units.csv".into(),
+            "missing file `units.csv`".into(),
+            Some("it lists the units, one row each, with a column per input".into()),
+        );
+        return Err(ck.finish());
+    };
+    used.push(units_file);
+    let mut plan: Vec<Source> = vec![Source::Absent; schema.inputs.len()];
+    let mut record_files: Vec<RecordFile<'_>> = Vec::new();
+    for (i, def) in schema.inputs.defs.iter().enumerate() {
+        let Some(fields) = record_fields(&def.ty) else {
+            if !cell_ok(&def.ty) && !def.optional {
+                ck.scope(None, "");
+                ck.report_file(
+                    String::new(),
+                    format!(
+                        "input `{}` ({}) cannot be given in CSV",
+                        def.name,
+                        def.ty.describe()
+                    ),
+                    Some("give the data as JSON".into()),
+                );
+            }
+            continue;
+        };
+        let found: Vec<u32> = [def.name.as_str(), def.label.as_str()]
+            .iter()
+            .filter(|s| !s.is_empty())
+            .filter_map(|s| stems.get(s).copied())
+            .collect();
+        let Some(&file) = found.first() else {
+            if def.optional {
+                continue;
+            }
+            let wanted = format!("{}.csv", def.name);
+            ck.report_file(
+                wanted.clone(),
+                format!("missing file `{wanted}` for input `{}`", def.name),
+                Some(format!(
+                    "give `{}` ({}) in `{wanted}`, with a `unit` column and one row per record; a header alone means no records",
+                    def.name, def.label
+                )),
+            );
+            if let Some(p) = plan.get_mut(i) {
+                *p = Source::Reported;
+            }
+            continue;
+        };
+        if let Some(&other) = found.get(1).filter(|&&o| o != file) {
+            ck.report(
+                Loc::Cell {
+                    file: other,
+                    row: 0,
+                    col: 0,
+                },
+                None,
+                format!("input `{}` is given by two files", def.name),
+                Some("keep one of the files".into()),
+            );
+            used.push(other);
+        }
+        used.push(file);
+        let single = matches!(def.ty, Type::Record(_));
+        let rf = read_record_file(&mut ck, file, text(file), def, fields, single);
+        if let Some(p) = plan.get_mut(i) {
+            *p = match rf {
+                Some(rf) => {
+                    record_files.push(rf);
+                    Source::Records(record_files.len() - 1)
+                }
+                None => Source::Reported,
+            };
+        }
+    }
+    let params_file = stems.get("params").copied();
+    let mut params = params_file.and_then(|f| {
+        used.push(f);
+        read_params(&mut ck, &schema, f, text(f))
+    });
+    let globals = match stems.get("globals").copied() {
+        Some(f) => {
+            used.push(f);
+            read_globals(&mut ck, &schema, f, text(f))
+        }
+        None if schema.globals.len() > 0 => {
+            let list: Vec<String> = schema
+                .globals
+                .defs
+                .iter()
+                .map(|d| format!("`{}`", d.name))
+                .collect();
+            ck.report_file(
+                "globals.csv".into(),
+                "missing file `globals.csv`".into(),
+                Some(format!(
+                    "give the shared facts {} in `globals.csv`, with the header `key,value`",
+                    list.join(", ")
+                )),
+            );
+            vec![Value::Missing; schema.globals.len()]
+        }
+        None => Vec::new(),
+    };
+    // Files nobody asked for are probably misnamed.
+    let mut expected: Vec<String> = vec!["units".into(), "globals".into(), "params".into()];
+    for def in &schema.inputs.defs {
+        if record_fields(&def.ty).is_some() {
+            expected.push(def.name.clone());
+        }
+    }
+    let mut extra: Vec<(&str, u32)> = stems
+        .iter()
+        .filter(|(_, f)| !used.contains(f))
+        .map(|(s, f)| (*s, *f))
+        .collect();
+    extra.sort_by_key(|(_, f)| *f);
+    for (stem, f) in extra {
+        let help = did_you_mean(stem, expected.iter().map(String::as_str))
+            .map(|b| format!("did you mean `{b}.csv`?"))
+            .or_else(|| Some("the rulebook has no record input of that name".into()));
+        ck.report(
+            Loc::Cell {
+                file: f,
+                row: 0,
+                col: 0,
+            },
+            None,
+            format!("unknown file `{stem}.csv`"),
+            help,
+        );
+    }
+
+    let units = read_units(
+        &mut ck,
+        &schema,
+        units_file,
+        text(units_file),
+        &mut plan,
+        &mut record_files,
+        params.as_mut(),
+    );
+
+    // Rows naming units that units.csv does not list.
+    for rf in &record_files {
+        let mut rest: Vec<(&String, &Vec<StringRecord>)> = rf.rows.iter().collect();
+        rest.sort_by_key(|(_, rows)| rows.first().map(line));
+        for (name, rows) in rest {
+            for rec in rows {
+                not_listed(&mut ck, rf.file, line(rec), rf.unit_col, name);
+            }
+        }
+    }
+    if let Some(p) = &params {
+        for (name, rec) in &p.rows {
+            not_listed(&mut ck, p.file, line(rec), p.unit_col, name);
+        }
+    }
+    if ck.has_errors() {
+        return Err(ck.finish());
+    }
+    Ok(Batch { globals, units })
+}
+
+fn not_listed(ck: &mut Checker<'_, '_>, file: u32, row: u32, unit_col: usize, name: &str) {
+    ck.scope(Some(name), "");
+    ck.report(
+        Loc::Cell {
+            file,
+            row,
+            col: col(unit_col),
+        },
+        None,
+        format!("unit `{name}` is not in `units.csv`"),
+        Some("add a row for it to `units.csv`, or correct the name".into()),
+    );
+}
+
+/// Where an input's values come from.
+#[derive(Debug, Clone, Copy)]
+enum Source {
+    /// No column and no file: fine if optional.
+    Absent,
+    /// A column or file is missing or unreadable; the error is reported.
+    Reported,
+    /// A column of `units.csv`.
+    Column(usize),
+    /// An entry of the record files.
+    Records(usize),
+}
+
+struct RecordFile<'p> {
+    file: u32,
+    unit_col: usize,
+    /// Each field's column, `Err(true)` = missing and reported, `Err(false)` = optional and absent.
+    cols: Vec<(&'p FieldDef, Result<usize, bool>)>,
+    /// A single record per unit rather than a list.
+    single: bool,
+    rows: HashMap<String, Vec<StringRecord>>,
+}
+
+struct ParamsFile {
+    file: u32,
+    unit_col: usize,
+    /// (parameter slot, column).
+    cols: Vec<(usize, usize)>,
+    rows: HashMap<String, StringRecord>,
+}
+
+fn strip_csv(name: &str) -> Option<&str> {
+    let cut = name.len().checked_sub(4)?;
+    let (stem, ext) = (name.get(..cut)?, name.get(cut..)?);
+    ext.eq_ignore_ascii_case(".csv").then_some(stem)
+}
+
+fn record_fields(ty: &Type) -> Option<&[FieldDef]> {
+    match ty {
+        Type::Record(fields) => Some(fields),
+        Type::List(elem) => match elem.as_ref() {
+            Type::Record(fields) => Some(fields),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Whether a value of this type fits in one cell.
+fn cell_ok(ty: &Type) -> bool {
+    match ty {
+        Type::Bool | Type::Num(_) | Type::Date | Type::Text | Type::Enum(_) => true,
+        Type::List(elem) => matches!(
+            elem.as_ref(),
+            Type::Bool | Type::Num(_) | Type::Date | Type::Text | Type::Enum(_)
+        ),
+        Type::Record(_) | Type::Group(..) => false,
+    }
+}
+
+fn col(i: usize) -> u32 {
+    u32::try_from(i + 1).unwrap_or(u32::MAX)
+}
+
+fn line(rec: &StringRecord) -> u32 {
+    rec.position()
+        .map_or(0, |p| u32::try_from(p.line()).unwrap_or(u32::MAX))
+}
+
+/// One cell as a datum of the given type.
+fn cell<'r>(text: &'r str, ty: &Type, optional: bool, at: Loc) -> Datum<'r> {
+    let node = match ty {
+        Type::Text if text.is_empty() && optional => Node::Null,
+        Type::Text => Node::Str(Cow::Borrowed(text)),
+        Type::List(elem) => {
+            let t = text.trim();
+            if t.is_empty() {
+                Node::List(Vec::new())
+            } else if matches!(elem.as_ref(), Type::Text) {
+                Node::List(t.split(';').map(|p| cell(p, elem, false, at)).collect())
+            } else {
+                Node::List(
+                    t.split([';', '；'])
+                        .map(|p| cell(p, elem, false, at))
+                        .collect(),
+                )
+            }
+        }
+        Type::Bool => match text.trim() {
+            "" => Node::Null,
+            "true" | "TRUE" | "True" | "是" => Node::Bool(true),
+            "false" | "FALSE" | "False" | "否" => Node::Bool(false),
+            t => Node::Str(Cow::Borrowed(t)),
+        },
+        _ => match text.trim() {
+            "" => Node::Null,
+            t => Node::Str(Cow::Borrowed(t)),
+        },
+    };
+    Datum::new(node, at)
+}
+
+/// A reader over one file's text (a leading byte-order mark removed).
+fn reader(text: &str) -> csv::Reader<&[u8]> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes())
+}
+
+/// Read the next record; a CSV error is reported and ends the file.
+fn next(
+    ck: &mut Checker<'_, '_>,
+    file: u32,
+    rdr: &mut csv::Reader<&[u8]>,
+    rec: &mut StringRecord,
+) -> bool {
+    match rdr.read_record(rec) {
+        Ok(more) => more,
+        Err(e) => {
+            let row = e
+                .position()
+                .map_or(0, |p| u32::try_from(p.line()).unwrap_or(u32::MAX));
+            ck.scope(None, "");
+            ck.report(
+                Loc::Cell {
+                    file,
+                    row: row.max(1),
+                    col: 0,
+                },
+                None,
+                format!("unreadable CSV: {e}"),
+                None,
+            );
+            false
+        }
+    }
+}
+
+/// The header of a file, trimmed; `None` (reported) if the file is empty.
+fn header(
+    ck: &mut Checker<'_, '_>,
+    file: u32,
+    rdr: &mut csv::Reader<&[u8]>,
+) -> Option<(u32, Vec<String>)> {
+    let mut rec = StringRecord::new();
+    if !next(ck, file, rdr, &mut rec) {
+        ck.scope(None, "");
+        ck.report(
+            Loc::Cell {
+                file,
+                row: 0,
+                col: 0,
+            },
+            None,
+            "the file is empty",
+            Some("the first row must be a header naming the columns".into()),
+        );
+        return None;
+    }
+    Some((
+        line(&rec).max(1),
+        rec.iter().map(|h| h.trim().to_owned()).collect(),
+    ))
+}
+
+/// The column holding the unit's name; reported if absent or repeated.
+fn unit_column(ck: &mut Checker<'_, '_>, file: u32, row: u32, header: &[String]) -> Option<usize> {
+    let cols: Vec<usize> = header
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| h.as_str() == "unit" || h.as_str() == "单位")
+        .map(|(i, _)| i)
+        .collect();
+    ck.scope(None, "");
+    match cols.as_slice() {
+        [] => {
+            ck.report(
+                Loc::Cell { file, row, col: 0 },
+                None,
+                "no `unit` column",
+                Some("the first column must be `unit`, the unit's name".into()),
+            );
+            None
+        }
+        [c, rest @ ..] => {
+            for r in rest {
+                ck.report(
+                    Loc::Cell {
+                        file,
+                        row,
+                        col: col(*r),
+                    },
+                    None,
+                    "a second `unit` column",
+                    None,
+                );
+            }
+            Some(*c)
+        }
+    }
+}
+
+/// A row whose length differs from the header's is reported (missing cells
+/// then count as reported).
+fn check_width(ck: &mut Checker<'_, '_>, file: u32, rec: &StringRecord, width: usize) {
+    if rec.len() != width {
+        ck.report(
+            Loc::Cell {
+                file,
+                row: line(rec),
+                col: 0,
+            },
+            None,
+            format!(
+                "this row has {} cells but the header has {width}",
+                rec.len()
+            ),
+            Some("check for a missing or extra comma, or quote cells that contain commas".into()),
+        );
+    }
+}
+
+fn read_record_file<'p>(
+    ck: &mut Checker<'_, '_>,
+    file: u32,
+    text: &str,
+    def: &'p InputDef,
+    fields: &'p [FieldDef],
+    single: bool,
+) -> Option<RecordFile<'p>> {
+    let mut rdr = reader(text);
+    let (hrow, header) = header(ck, file, &mut rdr)?;
+    let unit_col = unit_column(ck, file, hrow, &header)?;
+    let mut cols: Vec<(&FieldDef, Result<usize, bool>)> =
+        fields.iter().map(|f| (f, Err(false))).collect();
+    ck.scope(None, "");
+    for (c, h) in header.iter().enumerate() {
+        if c == unit_col {
+            continue;
+        }
+        let at = Loc::Cell {
+            file,
+            row: hrow,
+            col: col(c),
+        };
+        let found = fields.iter().position(|f| f.name == *h).or_else(|| {
+            fields
+                .iter()
+                .position(|f| !f.label.is_empty() && f.label == *h)
+        });
+        match found.and_then(|i| cols.get_mut(i)) {
+            Some((f, slot)) => {
+                if !cell_ok(&f.ty) {
+                    let message = format!(
+                        "field `{}` ({}) cannot be given in CSV",
+                        f.name,
+                        f.ty.describe()
+                    );
+                    ck.report(at, None, message, Some("give the data as JSON".into()));
+                    *slot = Err(true);
+                } else if slot.is_ok() {
+                    ck.report(
+                        at,
+                        None,
+                        format!("a second column for field `{}`", f.name),
+                        None,
+                    );
+                } else {
+                    *slot = Ok(c);
+                }
+            }
+            None => {
+                let names = fields
+                    .iter()
+                    .map(|f| f.name.as_str())
+                    .chain(fields.iter().map(|f| f.label.as_str()));
+                let help = did_you_mean(h, names)
+                    .map(|b| format!("did you mean `{b}`?"))
+                    .or_else(|| {
+                        let list: Vec<String> =
+                            fields.iter().map(|f| format!("`{}`", f.name)).collect();
+                        Some(format!(
+                            "the fields of `{}` are {}",
+                            def.name,
+                            list.join(", ")
+                        ))
+                    });
+                ck.report(at, None, format!("unknown column `{h}`"), help);
+            }
+        }
+    }
+    for (f, slot) in &mut cols {
+        if matches!(slot, Err(false)) && !f.optional {
+            let message = format!("missing column for field `{}` ({})", f.name, f.label);
+            ck.report(
+                Loc::Cell {
+                    file,
+                    row: hrow,
+                    col: 0,
+                },
+                None,
+                message,
+                None,
+            );
+            *slot = Err(true);
+        }
+    }
+    let mut rows: HashMap<String, Vec<StringRecord>> = HashMap::new();
+    let mut rec = StringRecord::new();
+    while next(ck, file, &mut rdr, &mut rec) {
+        check_width(ck, file, &rec, header.len());
+        let name = rec.get(unit_col).unwrap_or("");
+        if name.trim().is_empty() {
+            let at = Loc::Cell {
+                file,
+                row: line(&rec),
+                col: col(unit_col),
+            };
+            ck.scope(None, "");
+            ck.report(
+                at,
+                None,
+                "empty unit name",
+                Some("every row must name its unit".into()),
+            );
+            continue;
+        }
+        let list = rows.entry(name.to_owned()).or_default();
+        if single && !list.is_empty() {
+            ck.scope(Some(name), "");
+            let at = Loc::Cell {
+                file,
+                row: line(&rec),
+                col: 0,
+            };
+            let message = format!(
+                "a second row for `{}`, which is one record per unit",
+                def.name
+            );
+            ck.report(at, Some(&def.name), message, None);
+            continue;
+        }
+        list.push(rec.clone());
+    }
+    Some(RecordFile {
+        file,
+        unit_col,
+        cols,
+        single,
+        rows,
+    })
+}
+
+fn read_params(
+    ck: &mut Checker<'_, '_>,
+    schema: &Schema<'_>,
+    file: u32,
+    text: &str,
+) -> Option<ParamsFile> {
+    let mut rdr = reader(text);
+    let (hrow, header) = header(ck, file, &mut rdr)?;
+    let unit_col = unit_column(ck, file, hrow, &header)?;
+    let mut cols: Vec<(usize, usize)> = Vec::new();
+    ck.scope(None, "");
+    for (c, h) in header.iter().enumerate() {
+        if c == unit_col {
+            continue;
+        }
+        let at = Loc::Cell {
+            file,
+            row: hrow,
+            col: col(c),
+        };
+        match schema.params.by_id_or_label(h) {
+            Some(p) if cols.iter().any(|&(q, _)| q == p) => {
+                ck.report(
+                    at,
+                    None,
+                    format!("a second column for parameter `{h}`"),
+                    None,
+                );
+            }
+            Some(p) => cols.push((p, c)),
+            None => {
+                let help = schema.params.unknown_help(h, true);
+                ck.report(at, None, format!("unknown parameter `{h}`"), help);
+            }
+        }
+    }
+    let mut rows: HashMap<String, StringRecord> = HashMap::new();
+    let mut rec = StringRecord::new();
+    while next(ck, file, &mut rdr, &mut rec) {
+        check_width(ck, file, &rec, header.len());
+        let name = rec.get(unit_col).unwrap_or("");
+        let at = Loc::Cell {
+            file,
+            row: line(&rec),
+            col: col(unit_col),
+        };
+        if name.trim().is_empty() {
+            ck.scope(None, "");
+            ck.report(
+                at,
+                None,
+                "empty unit name",
+                Some("every row must name its unit".into()),
+            );
+        } else if rows.contains_key(name) {
+            ck.scope(Some(name), "");
+            ck.report(at, None, format!("a second row for unit `{name}`"), None);
+        } else {
+            rows.insert(name.to_owned(), rec.clone());
+        }
+    }
+    Some(ParamsFile {
+        file,
+        unit_col,
+        cols,
+        rows,
+    })
+}
+
+fn read_globals<'p>(
+    ck: &mut Checker<'p, '_>,
+    schema: &Schema<'p>,
+    file: u32,
+    text: &str,
+) -> Vec<Value> {
+    let missing = || vec![Value::Missing; schema.globals.len()];
+    let mut rdr = reader(text);
+    let Some((hrow, header)) = header(ck, file, &mut rdr) else {
+        return missing();
+    };
+    if header != ["key", "value"] {
+        ck.scope(None, "");
+        ck.report(
+            Loc::Cell {
+                file,
+                row: hrow,
+                col: 0,
+            },
+            None,
+            "the header of `globals.csv` must be `key,value`",
+            None,
+        );
+        return missing();
+    }
+    let mut records = Vec::new();
+    let mut rec = StringRecord::new();
+    while next(ck, file, &mut rdr, &mut rec) {
+        records.push(rec.clone());
+    }
+    ck.scope(None, "");
+    let mut entries: Vec<Entry<'_>> = Vec::new();
+    for rec in &records {
+        check_width(ck, file, rec, 2);
+        let row = line(rec);
+        let key_at = Loc::Cell { file, row, col: 1 };
+        let key = rec.get(0).unwrap_or("").trim();
+        let Some(def) = schema
+            .globals
+            .by_id_or_label(key)
+            .and_then(|i| schema.globals.get(i))
+        else {
+            let help = schema.globals.unknown_help(key, true);
+            ck.report(key_at, Some(key), format!("unknown global `{key}`"), help);
+            continue;
+        };
+        let at = Loc::Cell { file, row, col: 2 };
+        let value = if !cell_ok(&def.ty) {
+            let message = format!(
+                "global `{}` ({}) cannot be given in CSV",
+                def.name,
+                def.ty.describe()
+            );
+            ck.report(
+                key_at,
+                Some(&def.name),
+                message,
+                Some("give the data as JSON".into()),
+            );
+            Datum::new(Node::Reported, at)
+        } else {
+            match rec.get(1) {
+                Some(t) => cell(t, &def.ty, def.optional, at),
+                None => Datum::new(Node::Reported, at),
+            }
+        };
+        entries.push(Entry {
+            key: Cow::Borrowed(&def.name),
+            at: key_at,
+            value,
+        });
+    }
+    ck.globals(
+        schema,
+        Loc::Cell {
+            file,
+            row: 0,
+            col: 0,
+        },
+        &entries,
+        None,
+        "",
+    )
+}
+
+fn read_units<'p>(
+    ck: &mut Checker<'p, '_>,
+    schema: &Schema<'p>,
+    file: u32,
+    text: &str,
+    plan: &mut [Source],
+    record_files: &mut [RecordFile<'p>],
+    mut params: Option<&mut ParamsFile>,
+) -> Vec<super::UnitData> {
+    let mut rdr = reader(text);
+    let Some((hrow, header)) = header(ck, file, &mut rdr) else {
+        return Vec::new();
+    };
+    let Some(unit_col) = unit_column(ck, file, hrow, &header) else {
+        return Vec::new();
+    };
+    ck.scope(None, "");
+    for (c, h) in header.iter().enumerate() {
+        if c == unit_col {
+            continue;
+        }
+        let at = Loc::Cell {
+            file,
+            row: hrow,
+            col: col(c),
+        };
+        let Some(i) = schema.inputs.by_id_or_label(h) else {
+            let help = schema.inputs.unknown_help(h, true);
+            ck.report(at, None, format!("unknown input `{h}`"), help);
+            continue;
+        };
+        let (Some(def), Some(source)) = (schema.inputs.get(i), plan.get_mut(i)) else {
+            continue;
+        };
+        if record_fields(&def.ty).is_some() {
+            let message = format!(
+                "input `{}` is a list of records and cannot be a column",
+                def.name
+            );
+            let help = format!(
+                "give it in its own file `{}.csv`, with a `unit` column",
+                def.name
+            );
+            ck.report(at, None, message, Some(help));
+        } else if !cell_ok(&def.ty) {
+            // Reported when the plan was made.
+        } else if let Source::Column(_) = source {
+            ck.report(
+                at,
+                None,
+                format!("a second column for input `{}`", def.name),
+                None,
+            );
+        } else {
+            *source = Source::Column(c);
+        }
+    }
+    for (def, source) in schema.inputs.defs.iter().zip(plan.iter_mut()) {
+        if matches!(source, Source::Absent) && cell_ok(&def.ty) && !def.optional {
+            let message = if def.label.is_empty() {
+                format!("missing column for input `{}`", def.name)
+            } else {
+                format!("missing column for input `{}` ({})", def.name, def.label)
+            };
+            let help = format!(
+                "every unit must give `{}`, a {}",
+                def.name,
+                def.ty.describe()
+            );
+            ck.report(
+                Loc::Cell {
+                    file,
+                    row: hrow,
+                    col: 0,
+                },
+                None,
+                message,
+                Some(help),
+            );
+            *source = Source::Reported;
+        }
+    }
+
+    let mut units = Vec::new();
+    let mut rec = StringRecord::new();
+    while next(ck, file, &mut rdr, &mut rec) {
+        let row = line(&rec);
+        ck.scope(None, "");
+        check_width(ck, file, &rec, header.len());
+        let name_cell = rec.get(unit_col).unwrap_or("");
+        let name = if name_cell.trim().is_empty() {
+            let at = Loc::Cell {
+                file,
+                row,
+                col: col(unit_col),
+            };
+            ck.report(
+                at,
+                None,
+                "empty unit name",
+                Some("every row must name its unit".into()),
+            );
+            None
+        } else {
+            ck.claim_name(
+                name_cell,
+                Loc::Cell {
+                    file,
+                    row,
+                    col: col(unit_col),
+                },
+            );
+            Some(name_cell)
+        };
+        // This unit's rows in the record files and params file.
+        let taken: Vec<Vec<StringRecord>> = record_files
+            .iter_mut()
+            .map(|rf| name.and_then(|n| rf.rows.remove(n)).unwrap_or_default())
+            .collect();
+        let own_params = params
+            .as_deref_mut()
+            .and_then(|p| name.and_then(|n| p.rows.remove(n)).map(|r| (p.file, r)));
+        let mut entries: Vec<Entry<'_>> = Vec::with_capacity(plan.len());
+        for (def, source) in schema.inputs.defs.iter().zip(plan.iter()) {
+            let key = Cow::Borrowed(def.name.as_str());
+            match *source {
+                Source::Absent => {}
+                Source::Reported => entries.push(Entry {
+                    key,
+                    at: Loc::Cell { file, row, col: 0 },
+                    value: Datum::new(Node::Reported, Loc::Cell { file, row, col: 0 }),
+                }),
+                Source::Column(c) => {
+                    let at = Loc::Cell {
+                        file,
+                        row,
+                        col: col(c),
+                    };
+                    let value = match rec.get(c) {
+                        Some(t) => cell(t, &def.ty, def.optional, at),
+                        None => Datum::new(Node::Reported, at),
+                    };
+                    entries.push(Entry { key, at, value });
+                }
+                Source::Records(r) => {
+                    let (Some(rf), Some(rows)) = (record_files.get(r), taken.get(r)) else {
+                        continue;
+                    };
+                    let at = Loc::Cell {
+                        file: rf.file,
+                        row: 0,
+                        col: 0,
+                    };
+                    let mut items = rows.iter().map(|rec| record_row(rf, rec));
+                    let value = if rf.single {
+                        match items.next() {
+                            Some(d) => d,
+                            None => continue,
+                        }
+                    } else {
+                        Datum::new(Node::List(items.collect()), at)
+                    };
+                    entries.push(Entry { key, at, value });
+                }
+            }
+        }
+        let params_datum = own_params.as_ref().map(|(pf, prec)| {
+            let cols = params.as_deref().map_or(&[][..], |p| p.cols.as_slice());
+            params_row(schema, *pf, prec, cols)
+        });
+        units.push(ck.unit(
+            schema,
+            UnitIn {
+                name,
+                at: Loc::Cell { file, row, col: 0 },
+                inputs: entries.iter().collect(),
+                params: params_datum.as_ref(),
+                base: None,
+                prefix: String::new(),
+                params_prefix: String::new(),
+            },
+        ));
+    }
+    units
+}
+
+fn record_row<'r, 'p: 'r>(rf: &RecordFile<'p>, rec: &'r StringRecord) -> Datum<'r> {
+    let row = line(rec);
+    let mut entries = Vec::with_capacity(rf.cols.len());
+    for (f, c) in &rf.cols {
+        let key: Cow<'r, str> = Cow::Borrowed(f.name.as_str());
+        match *c {
+            Ok(c) => {
+                let at = Loc::Cell {
+                    file: rf.file,
+                    row,
+                    col: col(c),
+                };
+                let value = match rec.get(c) {
+                    Some(t) => cell(t, &f.ty, f.optional, at),
+                    None => Datum::new(Node::Reported, at),
+                };
+                entries.push(Entry { key, at, value });
+            }
+            Err(true) => {
+                let at = Loc::Cell {
+                    file: rf.file,
+                    row,
+                    col: 0,
+                };
+                entries.push(Entry {
+                    key,
+                    at,
+                    value: Datum::new(Node::Reported, at),
+                });
+            }
+            Err(false) => {}
+        }
+    }
+    Datum::new(
+        Node::Object(entries),
+        Loc::Cell {
+            file: rf.file,
+            row,
+            col: 0,
+        },
+    )
+}
+
+fn params_row<'r, 'p: 'r>(
+    schema: &Schema<'p>,
+    file: u32,
+    rec: &'r StringRecord,
+    cols: &[(usize, usize)],
+) -> Datum<'r> {
+    let row = line(rec);
+    let mut entries = Vec::with_capacity(cols.len());
+    for &(p, c) in cols {
+        let (Some(def), Some(text)) = (schema.params.get(p), rec.get(c)) else {
+            continue;
+        };
+        if text.trim().is_empty() {
+            continue;
+        }
+        let at = Loc::Cell {
+            file,
+            row,
+            col: col(c),
+        };
+        entries.push(Entry {
+            key: Cow::Borrowed(def.name.as_str()),
+            at,
+            value: cell(text, &def.ty, def.optional, at),
+        });
+    }
+    Datum::new(Node::Object(entries), Loc::Cell { file, row, col: 0 })
+}

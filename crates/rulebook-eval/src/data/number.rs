@@ -1,0 +1,231 @@
+//! Exact reading of numbers written in JSON number syntax.
+//!
+//! In: the text of a number (a JSON number token, a JSON string, a CSV
+//! cell). Out: the `Decimal` it denotes, exactly, or why it cannot be held
+//! exactly. Never goes through floating point; never panics.
+
+use rust_decimal::Decimal;
+
+/// Why a text is not an exact decimal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NumberError {
+    /// Not JSON number syntax.
+    Syntax,
+    /// The integer part exceeds `Decimal::MAX`.
+    TooLarge,
+    /// Representable only by rounding (more than 28 decimal places, or too
+    /// many significant digits).
+    TooPrecise,
+}
+
+/// The largest mantissa a `Decimal` holds: 2^96 − 1.
+const MAX_MANTISSA: u128 = (1u128 << 96) - 1;
+const MAX_SCALE: i64 = 28;
+
+fn is_digit(b: Option<&u8>) -> bool {
+    matches!(b, Some(c) if c.is_ascii_digit())
+}
+
+/// The end of a JSON number starting at `start`, or the offset of the first
+/// byte that breaks the syntax.
+pub(crate) fn scan(b: &[u8], start: usize) -> Result<usize, usize> {
+    let mut i = start;
+    if b.get(i) == Some(&b'-') {
+        i += 1;
+    }
+    match b.get(i) {
+        Some(b'0') => {
+            i += 1;
+            if is_digit(b.get(i)) {
+                return Err(i);
+            }
+        }
+        Some(b'1'..=b'9') => {
+            while is_digit(b.get(i)) {
+                i += 1;
+            }
+        }
+        _ => return Err(i),
+    }
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        if !is_digit(b.get(i)) {
+            return Err(i);
+        }
+        while is_digit(b.get(i)) {
+            i += 1;
+        }
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        if !is_digit(b.get(i)) {
+            return Err(i);
+        }
+        while is_digit(b.get(i)) {
+            i += 1;
+        }
+    }
+    Ok(i)
+}
+
+/// The exact value of `text`, which must be a whole JSON number.
+pub(crate) fn parse_exact(text: &str) -> Result<Decimal, NumberError> {
+    let b = text.as_bytes();
+    match scan(b, 0) {
+        Ok(end) if end == b.len() => {}
+        _ => return Err(NumberError::Syntax),
+    }
+    let neg = b.first() == Some(&b'-');
+    let body = if neg {
+        text.get(1..).unwrap_or("")
+    } else {
+        text
+    };
+    let (mantissa_text, exp_text) = match body.find(['e', 'E']) {
+        Some(i) => (body.get(..i).unwrap_or(""), body.get(i + 1..).unwrap_or("")),
+        None => (body, ""),
+    };
+    let (int_text, frac_text) = match mantissa_text.find('.') {
+        Some(i) => (
+            mantissa_text.get(..i).unwrap_or(""),
+            mantissa_text.get(i + 1..).unwrap_or(""),
+        ),
+        None => (mantissa_text, ""),
+    };
+    // The exponent, saturated far beyond anything representable.
+    let mut exp: i64 = 0;
+    let (exp_neg, exp_digits) = match exp_text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, exp_text.strip_prefix('+').unwrap_or(exp_text)),
+    };
+    for c in exp_digits.bytes() {
+        exp = (exp * 10 + i64::from(c - b'0')).min(1_000_000_000);
+    }
+    if exp_neg {
+        exp = -exp;
+    }
+    // The digits of int_text ++ frac_text, each with weight
+    // 10^(int_len - 1 - k + exp) for position k.
+    let all = || int_text.bytes().chain(frac_text.bytes()).map(|c| c - b'0');
+    let total = int_text.len() + frac_text.len();
+    let (Some(first), Some(from_end)) =
+        (all().position(|d| d != 0), all().rev().position(|d| d != 0))
+    else {
+        return Ok(Decimal::ZERO);
+    };
+    let last = total - 1 - from_end;
+    let significant = || all().skip(first).take(last + 1 - first);
+    let count = (last + 1 - first) as i64;
+    let int_len = int_text.len() as i64;
+    // The scale that makes the last significant digit the units digit of the mantissa.
+    let scale = last as i64 + 1 - int_len - exp;
+    // How many digits the integer part has.
+    let int_digits = count - scale;
+    if int_digits > 29 {
+        return Err(NumberError::TooLarge);
+    }
+    if scale > MAX_SCALE {
+        return Err(NumberError::TooPrecise);
+    }
+    let too_big = || {
+        // Only the integer part decides between "too large" and "too precise".
+        if int_digits < 29 {
+            return NumberError::TooPrecise;
+        }
+        let int_part = significant()
+            .chain(std::iter::repeat(0))
+            .take(29)
+            .fold(0u128, |n, d| n * 10 + u128::from(d));
+        if int_part > MAX_MANTISSA {
+            NumberError::TooLarge
+        } else {
+            NumberError::TooPrecise
+        }
+    };
+    let mut mantissa: u128 = 0;
+    for d in significant() {
+        mantissa = match mantissa
+            .checked_mul(10)
+            .and_then(|m| m.checked_add(u128::from(d)))
+        {
+            Some(m) if m <= MAX_MANTISSA => m,
+            _ => return Err(too_big()),
+        };
+    }
+    let mut scale = scale;
+    while scale < 0 {
+        mantissa = match mantissa.checked_mul(10) {
+            Some(m) if m <= MAX_MANTISSA => m,
+            _ => return Err(too_big()),
+        };
+        scale += 1;
+    }
+    let signed = i128::try_from(mantissa).map_err(|_| too_big())?;
+    let signed = if neg { -signed } else { signed };
+    let scale = u32::try_from(scale).map_err(|_| NumberError::TooPrecise)?;
+    Decimal::try_from_i128_with_scale(signed, scale).map_err(|_| too_big())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use std::str::FromStr;
+
+    fn d(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn exact_values() {
+        assert_eq!(parse_exact("96.35"), Ok(d("96.35")));
+        assert_eq!(
+            parse_exact("96.350").map(|v| v.to_string()),
+            Ok("96.35".into())
+        );
+        assert_eq!(parse_exact("0.1"), Ok(d("0.1")));
+        assert_eq!(parse_exact("-0"), Ok(Decimal::ZERO));
+        assert_eq!(parse_exact("-0.0e5"), Ok(Decimal::ZERO));
+        assert_eq!(parse_exact("3.0").map(|v| v.to_string()), Ok("3".into()));
+        assert_eq!(parse_exact("1e3").map(|v| v.to_string()), Ok("1000".into()));
+        assert_eq!(parse_exact("125E-2"), Ok(d("1.25")));
+        assert_eq!(parse_exact("-2.5e+1"), Ok(d("-25")));
+        assert_eq!(parse_exact("0e99999999999999999999"), Ok(Decimal::ZERO));
+        assert_eq!(
+            parse_exact("79228162514264337593543950335"),
+            Ok(Decimal::MAX)
+        );
+        assert_eq!(
+            parse_exact("0.0000000000000000000000000001"),
+            Ok(d("0.0000000000000000000000000001"))
+        );
+    }
+
+    #[test]
+    fn refused() {
+        for s in [
+            "", "-", "01", "1.", ".5", "+1", "1e", "1e+", " 1", "1 ", "0x10", "1,5", "NaN",
+        ] {
+            assert_eq!(parse_exact(s), Err(NumberError::Syntax), "{s:?}");
+        }
+        for s in [
+            "1e400",
+            "99999999999999999999999999999999",
+            "79228162514264337593543950336",
+            "-1e29",
+            "1e99999999999999999999",
+        ] {
+            assert_eq!(parse_exact(s), Err(NumberError::TooLarge), "{s:?}");
+        }
+        for s in [
+            "1e-400",
+            "0.00000000000000000000000000001",
+            "1.0000000000000000000000000000001",
+        ] {
+            assert_eq!(parse_exact(s), Err(NumberError::TooPrecise), "{s:?}");
+        }
+    }
+}

@@ -1,0 +1,1252 @@
+//! The interpreter: one unit's data + the checked IR → its scores and trace.
+//!
+//! Node scores are computed bottom-up. A node with a base scores
+//! clamp(awards + its scored parts − its own deductions, 0, points); a node
+//! without one passes its deductions on: to its parent, to a pool of named
+//! sibling parts (`off 5.1..5.4`, settled where those parts meet, deductions
+//! that may overflow going last), or to the unit's total. The bonus section
+//! adds awards up to its caps. All arithmetic is exact (`rust_decimal`);
+//! an overflow is an error, never a panic. Ranks across the batch are
+//! computed before any unit is scored.
+
+use crate::data::{Batch, UnitData};
+use crate::value::Value;
+use rayon::prelude::*;
+use rulebook_lang::ast::{BinOp, CmpOp};
+use rulebook_lang::ir::{
+    self, Agg, Amount, BandDef, Builtin, Expr, Func, Program, RuleKind, Target,
+};
+use rust_decimal::prelude::*;
+use std::sync::Arc;
+
+/// Why a rule's amount is what it is, in numbers; reports turn it into words.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Detail {
+    /// An award or deduction with a condition: whether it held.
+    Condition {
+        met: bool,
+    },
+    /// An amount computed from an expression, before caps.
+    Amount {
+        raw: Decimal,
+    },
+    /// `rate each count`.
+    Each {
+        rate: Decimal,
+        count: Decimal,
+        raw: Decimal,
+    },
+    /// `rate per step of actual below|above target`.
+    Steps {
+        actual: Decimal,
+        target: Decimal,
+        gap: Decimal,
+        step: Decimal,
+        steps: Decimal,
+        rate: Decimal,
+        raw: Decimal,
+        above: bool,
+        ceil: bool,
+    },
+    /// `max in proportion to ratio`.
+    Proportion {
+        ratio: Decimal,
+        max: Decimal,
+        raw: Decimal,
+        floor: Option<Decimal>,
+        below_floor: bool,
+    },
+    /// An input it needs was not given: the rule does not apply.
+    NotApplicable,
+    /// A deduction that went to the unit's total.
+    ToTotal,
+    /// The part of a deduction its pool could not absorb, sent to the total.
+    Overflow,
+    /// The part of a deduction that found nothing left to take (扣完为止).
+    Lost,
+    Veto,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TraceEntry {
+    /// The node whose rule this is.
+    pub node: u32,
+    /// The rule's index in the node, if the entry comes from a rule.
+    pub rule: Option<u32>,
+    /// Points gained (+) or lost (−) by this entry.
+    pub amount: Decimal,
+    pub detail: Detail,
+    /// The cap that cut the amount, if any.
+    pub capped_at: Option<Decimal>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NodeScore {
+    /// The node's score; for a node without a base, minus what it took.
+    pub score: Decimal,
+    /// What the node (with its parts) sends to the unit's total.
+    pub to_total: Decimal,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Veto {
+    pub id: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnitResult {
+    pub unit: String,
+    pub base: Decimal,
+    pub bonus: Decimal,
+    pub total: Decimal,
+    pub total_deductions: Decimal,
+    pub grade: String,
+    pub vetoes: Vec<Veto>,
+    /// Indexed like `Program::nodes`.
+    pub nodes: Vec<NodeScore>,
+    pub trace: Vec<TraceEntry>,
+    /// Rank by total among the batch (competition ranking), set by `evaluate_batch`.
+    pub rank: u32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvalError {
+    pub unit: String,
+    pub node: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for EvalError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "unit `{}`, `{}`: {}", self.unit, self.node, self.message)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// Keep the trace (explanations). Off for bulk scoring.
+    pub trace: bool,
+    /// Score units on all cores.
+    pub parallel: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            trace: true,
+            parallel: true,
+        }
+    }
+}
+
+/// Score every unit of a batch. Ranks (`rank(...)` and the rank by total)
+/// are taken across the whole batch.
+pub fn evaluate_batch(
+    program: &Program,
+    batch: &Batch,
+    opts: Options,
+) -> Result<Vec<UnitResult>, Vec<EvalError>> {
+    let ranks = compute_ranks(program, batch)?;
+    let run = |(i, u): (usize, &UnitData)| {
+        let r = ranks.get(i).map(|v| v.as_slice()).unwrap_or(&[]);
+        evaluate_unit(program, &batch.globals, u, r, opts.trace)
+    };
+    let results: Vec<Result<UnitResult, EvalError>> = if opts.parallel && batch.units.len() > 64 {
+        batch.units.par_iter().enumerate().map(run).collect()
+    } else {
+        batch.units.iter().enumerate().map(run).collect()
+    };
+    let mut out = Vec::with_capacity(results.len());
+    let mut errors = Vec::new();
+    for r in results {
+        match r {
+            Ok(u) => out.push(u),
+            Err(e) => errors.push(e),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let totals: Vec<Value> = out.iter().map(|u| Value::Num(u.total)).collect();
+    for (u, rank) in out.iter_mut().zip(competition_ranks(&totals)) {
+        u.rank = rank;
+    }
+    Ok(out)
+}
+
+/// Competition ranking, largest first: ties share the better rank (1, 1, 3).
+pub fn competition_ranks(values: &[Value]) -> Vec<u32> {
+    let mut sorted: Vec<Decimal> = values.iter().filter_map(|v| v.as_num()).collect();
+    sorted.sort_unstable_by(|a, b| b.cmp(a));
+    values
+        .iter()
+        .map(|v| match v.as_num() {
+            Some(x) => 1 + sorted.partition_point(|y| *y > x) as u32,
+            // Units without a value rank after all that have one.
+            None => 1 + sorted.len() as u32,
+        })
+        .collect()
+}
+
+fn compute_ranks(program: &Program, batch: &Batch) -> Result<Vec<Vec<Decimal>>, Vec<EvalError>> {
+    if program.ranks.is_empty() {
+        return Ok(vec![Vec::new(); batch.units.len()]);
+    }
+    let mut per_rank: Vec<Vec<Value>> = Vec::new();
+    let mut errors = Vec::new();
+    for (k, e) in program.ranks.iter().enumerate() {
+        let mut vals = Vec::with_capacity(batch.units.len());
+        for u in &batch.units {
+            let mut cx = Cx::new(program, &batch.globals, u, &[]);
+            match cx.eval(e) {
+                Ok(v) => vals.push(v),
+                Err(m) => {
+                    errors.push(EvalError {
+                        unit: u.name.clone(),
+                        node: format!("rank #{}", k + 1),
+                        message: m,
+                    });
+                    vals.push(Value::Missing);
+                }
+            }
+        }
+        per_rank.push(vals);
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let ranked: Vec<Vec<u32>> = per_rank.iter().map(|v| competition_ranks(v)).collect();
+    Ok((0..batch.units.len())
+        .map(|i| {
+            ranked
+                .iter()
+                .map(|r| Decimal::from(r.get(i).copied().unwrap_or(1)))
+                .collect()
+        })
+        .collect())
+}
+
+/// Score one unit. `ranks` holds the unit's rank for each `rank(...)` of the program.
+pub fn evaluate_unit(
+    program: &Program,
+    globals: &[Value],
+    unit: &UnitData,
+    ranks: &[Decimal],
+    trace: bool,
+) -> Result<UnitResult, EvalError> {
+    let mut cx = Cx::new(program, globals, unit, ranks);
+    cx.tracing = trace;
+    let mut st = State {
+        nodes: vec![NodeScore::default(); program.nodes.len()],
+        trace: Vec::new(),
+        vetoes: Vec::new(),
+    };
+    let root = eval_node(&mut cx, &mut st, 0).map_err(|(node, message)| EvalError {
+        unit: unit.name.clone(),
+        node,
+        message,
+    })?;
+    let _ = root;
+    // Nodes are numbered parents first, so walking backwards sums each
+    // subtree: what it sends to the total, and what no-base parts took.
+    for i in (0..program.nodes.len()).rev() {
+        let Some(def) = program.nodes.get(i) else {
+            continue;
+        };
+        let mut to_total = Decimal::ZERO;
+        let mut taken = Decimal::ZERO;
+        for &c in &def.children {
+            let Some(cs) = st.nodes.get(c as usize) else {
+                continue;
+            };
+            to_total += cs.to_total;
+            if program
+                .nodes
+                .get(c as usize)
+                .is_some_and(|n| n.points.is_none() && !n.bonus)
+            {
+                taken += cs.score;
+            }
+        }
+        if let Some(ns) = st.nodes.get_mut(i) {
+            ns.to_total += to_total;
+            if def.points.is_none() && !def.bonus {
+                ns.score += taken;
+            }
+        }
+    }
+    // Σ scores of the scored top-level nodes, and of the bonus ones.
+    let root_def = program.nodes.first();
+    let root_score = st.nodes.first().map(|n| n.score).unwrap_or_default();
+    let total_deductions = st.nodes.first().map(|n| n.to_total).unwrap_or_default();
+    let mut bonus = Decimal::ZERO;
+    let mut base_sum = Decimal::ZERO;
+    if root_def.is_some_and(|r| r.points.is_some()) {
+        base_sum = root_score;
+    }
+    for &c in root_def.map(|r| r.children.as_slice()).unwrap_or(&[]) {
+        let Some(def) = program.nodes.get(c as usize) else {
+            continue;
+        };
+        let score = st
+            .nodes
+            .get(c as usize)
+            .map(|n| n.score)
+            .unwrap_or_default();
+        if def.bonus {
+            bonus += score;
+        } else if root_def.is_some_and(|r| r.points.is_none()) && def.points.is_some() {
+            base_sum += score;
+        }
+    }
+    let base = (base_sum - total_deductions).max(Decimal::ZERO);
+    let total = base + bonus;
+    let vetoed = !st.vetoes.is_empty();
+    let mut grade = String::new();
+    cx.builtins = Some((total, base, bonus, vetoed));
+    for g in &program.grades {
+        let holds = match &g.condition {
+            None => true,
+            Some(c) => cx
+                .eval(c)
+                .map_err(|m| EvalError {
+                    unit: unit.name.clone(),
+                    node: format!("grade `{}`", g.name),
+                    message: m,
+                })?
+                .as_bool()
+                .unwrap_or(false),
+        };
+        if holds {
+            grade = g.name.clone();
+            break;
+        }
+    }
+    Ok(UnitResult {
+        unit: unit.name.clone(),
+        base,
+        bonus,
+        total,
+        total_deductions,
+        grade,
+        vetoes: st.vetoes,
+        nodes: st.nodes,
+        trace: st.trace,
+        rank: 1,
+    })
+}
+
+struct State {
+    nodes: Vec<NodeScore>,
+    trace: Vec<TraceEntry>,
+    vetoes: Vec<Veto>,
+}
+
+/// A deduction on its way to where it is taken.
+struct Ded {
+    amount: Decimal,
+    target: Target,
+    /// The node whose rule made it.
+    origin: u32,
+    /// Index of its trace entry, to note what happened to it.
+    entry: Option<usize>,
+}
+
+type NodeErr = (String, String);
+
+fn eval_node(
+    cx: &mut Cx<'_>,
+    st: &mut State,
+    i: u32,
+) -> Result<(Option<Decimal>, Vec<Ded>), NodeErr> {
+    let program = cx.program;
+    let Some(node) = program.nodes.get(i as usize) else {
+        return Ok((None, Vec::new()));
+    };
+    let err = |m: String| (node.id.clone(), m);
+    let based = node.points.is_some();
+    let own_target = if based {
+        Target::Parent
+    } else {
+        node.target.clone()
+    };
+
+    // Rules.
+    let mut awards = Decimal::ZERO;
+    let mut own: Vec<Ded> = Vec::new();
+    let mut out: Vec<Ded> = Vec::new();
+    let mut block_used = vec![Decimal::ZERO; node.blocks.len()];
+    let block_caps: Vec<Option<Decimal>> = node
+        .blocks
+        .iter()
+        .map(|b| cx.eval(b).map(|v| v.as_num()))
+        .collect::<Result<_, _>>()
+        .map_err(err)?;
+    for (ri, rule) in node.rules.iter().enumerate() {
+        let met = match &rule.condition {
+            None => true,
+            Some(c) => cx.eval(c).map_err(err)?.as_bool().unwrap_or(false),
+        };
+        if rule.kind == RuleKind::Veto {
+            if met {
+                st.vetoes.push(Veto {
+                    id: rule.cite.clone(),
+                    reason: node.text.join(" "),
+                });
+                if cx.tracing {
+                    st.trace.push(TraceEntry {
+                        node: i,
+                        rule: Some(ri as u32),
+                        amount: Decimal::ZERO,
+                        detail: Detail::Veto,
+                        capped_at: None,
+                    });
+                }
+            }
+            continue;
+        }
+        let (raw, detail) = if met {
+            rule_amount(cx, &rule.amount).map_err(err)?
+        } else {
+            (Decimal::ZERO, Detail::Condition { met: false })
+        };
+        let mut amount = raw.max(Decimal::ZERO);
+        let mut capped_at = None;
+        if let Some(c) = &rule.cap {
+            if let Some(cap) = cx.eval(c).map_err(err)?.as_num() {
+                if amount > cap {
+                    amount = cap;
+                    capped_at = Some(cap);
+                }
+            }
+        }
+        if let Some(b) = rule.block {
+            let b = b as usize;
+            if let (Some(Some(cap)), Some(used)) = (block_caps.get(b), block_used.get_mut(b)) {
+                let room = (*cap - *used).max(Decimal::ZERO);
+                if amount > room {
+                    amount = room;
+                    capped_at = Some(*cap);
+                }
+                *used += amount;
+            }
+        }
+        let entry = if cx.tracing
+            && (rule.kind == RuleKind::Award
+                || !raw.is_zero()
+                || matches!(detail, Detail::NotApplicable))
+        {
+            st.trace.push(TraceEntry {
+                node: i,
+                rule: Some(ri as u32),
+                amount: if rule.kind == RuleKind::Award {
+                    amount
+                } else {
+                    -amount
+                },
+                detail,
+                capped_at,
+            });
+            Some(st.trace.len() - 1)
+        } else {
+            None
+        };
+        match rule.kind {
+            RuleKind::Award => awards += amount,
+            _ if amount.is_zero() => {}
+            _ => {
+                let target = rule.target.clone().unwrap_or_else(|| own_target.clone());
+                let d = Ded {
+                    amount,
+                    target,
+                    origin: i,
+                    entry,
+                };
+                if based && rule.target.is_none() {
+                    own.push(d);
+                } else {
+                    out.push(d);
+                }
+            }
+        }
+    }
+
+    // Parts.
+    let mut child_scores: Vec<(u32, Decimal)> = Vec::new();
+    let mut pools: Vec<(Vec<u32>, Vec<Ded>)> = Vec::new();
+    let mut bonus_children = Decimal::ZERO;
+    for &c in &node.children {
+        let (score, deds) = eval_node(cx, st, c)?;
+        if let Some(s) = score {
+            let is_bonus = program.nodes.get(c as usize).is_some_and(|n| n.bonus);
+            if is_bonus {
+                bonus_children += s;
+            } else {
+                child_scores.push((c, s));
+            }
+        }
+        for mut d in deds {
+            match &d.target {
+                Target::Parent if based => own.push(d),
+                Target::Parent => {
+                    d.target = node.target.clone();
+                    out.push(d);
+                }
+                Target::Pool {
+                    settle_at, members, ..
+                } if *settle_at == i => match pools.iter_mut().find(|(m, _)| m == members) {
+                    Some((_, list)) => list.push(d),
+                    None => pools.push((members.clone(), vec![d])),
+                },
+                _ => out.push(d),
+            }
+        }
+    }
+    // Rules of this node aimed at a pool of its own parts.
+    let mut keep = Vec::new();
+    for d in out.drain(..) {
+        match &d.target {
+            Target::Pool {
+                settle_at, members, ..
+            } if *settle_at == i => match pools.iter_mut().find(|(m, _)| m == members) {
+                Some((_, list)) => list.push(d),
+                None => pools.push((members.clone(), vec![d])),
+            },
+            _ => keep.push(d),
+        }
+    }
+    out = keep;
+
+    // Pools: deductions that may overflow go last.
+    for (members, mut deds) in pools {
+        deds.sort_by_key(|d| {
+            matches!(
+                d.target,
+                Target::Pool {
+                    then_total: true,
+                    ..
+                }
+            )
+        });
+        for d in deds {
+            let then_total = matches!(
+                d.target,
+                Target::Pool {
+                    then_total: true,
+                    ..
+                }
+            );
+            let mut left = d.amount;
+            for m in &members {
+                if let Some((_, s)) = child_scores.iter_mut().find(|(c, _)| c == m) {
+                    let take = left.min(*s).max(Decimal::ZERO);
+                    *s -= take;
+                    left -= take;
+                }
+            }
+            let taken = d.amount - left;
+            credit_taken(st, program, d.origin, taken);
+            if !left.is_zero() {
+                settle_leftover(cx, st, program, &d, left, then_total);
+            }
+        }
+    }
+
+    let score = if node.bonus {
+        let mut s = awards + bonus_children;
+        if let Some(c) = &node.cap {
+            if let Some(cap) = cx.eval(c).map_err(err)?.as_num() {
+                s = s.min(cap);
+            }
+        }
+        Some(s)
+    } else if let Some(points) = node.points {
+        let start = if node.starts_full {
+            points
+        } else {
+            awards + child_scores.iter().map(|(_, s)| *s).sum::<Decimal>()
+        };
+        let mut avail = start.min(points).max(Decimal::ZERO);
+        for d in own {
+            if let Target::Total = d.target {
+                send_to_total(st, program, d.origin, d.amount);
+                continue;
+            }
+            let take = d.amount.min(avail);
+            avail -= take;
+            credit_taken(st, program, d.origin, take);
+            let left = d.amount - take;
+            if !left.is_zero() {
+                settle_leftover(cx, st, program, &d, left, false);
+            }
+        }
+        Some(avail)
+    } else {
+        None
+    };
+
+    // Deductions bound for the total are settled here; a node without a
+    // base caps what it passes on.
+    let mut passed = Vec::new();
+    let mut cap_left = match (&node.cap, based || node.bonus) {
+        (Some(c), false) => cx.eval(c).map_err(err)?.as_num(),
+        _ => None,
+    };
+    for mut d in out {
+        if let Some(room) = cap_left.as_mut() {
+            if d.amount > *room {
+                let cut = d.amount - *room;
+                d.amount = *room;
+                if let Some(e) = d.entry.and_then(|e| st.trace.get_mut(e)) {
+                    e.amount += cut;
+                    if e.capped_at.is_none() {
+                        e.capped_at = node.cap.as_ref().and_then(rulebook_lang::check::const_num);
+                    }
+                }
+            }
+            *room -= d.amount;
+        }
+        if d.amount.is_zero() {
+            continue;
+        }
+        if let Target::Total = d.target {
+            send_to_total(st, program, d.origin, d.amount);
+            if cx.tracing {
+                if let Some(e) = d.entry.and_then(|e| st.trace.get_mut(e)) {
+                    if matches!(e.detail, Detail::Condition { .. }) {
+                        e.detail = Detail::ToTotal;
+                    }
+                }
+            }
+        } else {
+            passed.push(d);
+        }
+    }
+    if let (Some(s), Some(ns)) = (score, st.nodes.get_mut(i as usize)) {
+        ns.score = s;
+    }
+    Ok((score, passed))
+}
+
+/// A node without a base reports (as a negative score) what its deductions took.
+fn credit_taken(st: &mut State, program: &Program, origin: u32, taken: Decimal) {
+    if program
+        .nodes
+        .get(origin as usize)
+        .is_some_and(|n| n.points.is_none())
+    {
+        if let Some(ns) = st.nodes.get_mut(origin as usize) {
+            ns.score -= taken;
+        }
+    }
+}
+
+fn send_to_total(st: &mut State, _program: &Program, origin: u32, amount: Decimal) {
+    if let Some(ns) = st.nodes.get_mut(origin as usize) {
+        ns.to_total += amount;
+    }
+}
+
+/// What a pool or part could not absorb: to the total, or lost (扣完为止).
+fn settle_leftover(
+    cx: &Cx<'_>,
+    st: &mut State,
+    program: &Program,
+    d: &Ded,
+    left: Decimal,
+    then_total: bool,
+) {
+    if then_total {
+        send_to_total(st, program, d.origin, left);
+    }
+    if cx.tracing {
+        let rule = d.entry.and_then(|e| st.trace.get(e)).and_then(|e| e.rule);
+        st.trace.push(TraceEntry {
+            node: d.origin,
+            rule,
+            amount: if then_total { -left } else { left },
+            detail: if then_total {
+                Detail::Overflow
+            } else {
+                Detail::Lost
+            },
+            capped_at: None,
+        });
+    }
+}
+
+fn rule_amount(cx: &mut Cx<'_>, amount: &Amount) -> Result<(Decimal, Detail), String> {
+    let na = || Ok((Decimal::ZERO, Detail::NotApplicable));
+    match amount {
+        Amount::None => Ok((Decimal::ZERO, Detail::Condition { met: true })),
+        Amount::Expr(e) => match cx.eval(e)? {
+            Value::Num(v) => Ok((v, Detail::Amount { raw: v })),
+            Value::Bool(true) => Ok((Decimal::ONE, Detail::Amount { raw: Decimal::ONE })),
+            _ => na(),
+        },
+        Amount::Each { rate, count } => {
+            let (Value::Num(r), Value::Num(n)) = (cx.eval(rate)?, cx.eval(count)?) else {
+                return na();
+            };
+            let raw = mul(r, n)?;
+            Ok((
+                raw,
+                Detail::Each {
+                    rate: r,
+                    count: n,
+                    raw,
+                },
+            ))
+        }
+        Amount::Steps {
+            rate,
+            step,
+            actual,
+            target,
+            above,
+            ceil,
+        } => {
+            let (Value::Num(r), Value::Num(s), Some(a), Some(t)) = (
+                cx.eval(rate)?,
+                cx.eval(step)?,
+                cx.eval(actual)?.as_num(),
+                cx.eval(target)?.as_num(),
+            ) else {
+                return na();
+            };
+            let gap = if *above { sub(a, t)? } else { sub(t, a)? };
+            let gap = gap.max(Decimal::ZERO);
+            if s <= Decimal::ZERO {
+                return Err("a step is zero or negative".into());
+            }
+            let q = div(gap, s)?;
+            let steps = if *ceil { q.ceil() } else { q.floor() };
+            let raw = mul(r, steps)?;
+            Ok((
+                raw,
+                Detail::Steps {
+                    actual: a,
+                    target: t,
+                    gap,
+                    step: s,
+                    steps,
+                    rate: r,
+                    raw,
+                    above: *above,
+                    ceil: *ceil,
+                },
+            ))
+        }
+        Amount::Proportion {
+            max,
+            ratio,
+            floor,
+            places,
+        } => {
+            let (Value::Num(m), Value::Num(r)) = (cx.eval(max)?, cx.eval(ratio)?) else {
+                return na();
+            };
+            let f = match floor {
+                Some(f) => cx.eval(f)?.as_num(),
+                None => None,
+            };
+            let below = f.is_some_and(|f| r < f);
+            let raw = if below {
+                Decimal::ZERO
+            } else {
+                mul(m, r.clamp(Decimal::ZERO, Decimal::ONE))?
+                    .round_dp_with_strategy(*places, RoundingStrategy::MidpointAwayFromZero)
+            };
+            Ok((
+                raw,
+                Detail::Proportion {
+                    ratio: r,
+                    max: m,
+                    raw,
+                    floor: f,
+                    below_floor: below,
+                },
+            ))
+        }
+    }
+}
+
+fn mul(a: Decimal, b: Decimal) -> Result<Decimal, String> {
+    a.checked_mul(b)
+        .ok_or_else(|| format!("{a} × {b} is too large to compute"))
+}
+fn add(a: Decimal, b: Decimal) -> Result<Decimal, String> {
+    a.checked_add(b)
+        .ok_or_else(|| format!("{a} + {b} is too large to compute"))
+}
+fn sub(a: Decimal, b: Decimal) -> Result<Decimal, String> {
+    a.checked_sub(b)
+        .ok_or_else(|| format!("{a} − {b} is too large to compute"))
+}
+fn div(a: Decimal, b: Decimal) -> Result<Decimal, String> {
+    if b.is_zero() {
+        return Err(format!("{a} ÷ 0: division by zero"));
+    }
+    a.checked_div(b)
+        .ok_or_else(|| format!("{a} ÷ {b} is too large to compute"))
+}
+
+/// Evaluation context for one unit.
+pub(crate) struct Cx<'p> {
+    program: &'p Program,
+    globals: &'p [Value],
+    unit: &'p UnitData,
+    ranks: &'p [Decimal],
+    lets: Vec<Option<Value>>,
+    locals: Vec<Value>,
+    builtins: Option<(Decimal, Decimal, Decimal, bool)>,
+    tracing: bool,
+}
+
+impl<'p> Cx<'p> {
+    pub(crate) fn new(
+        program: &'p Program,
+        globals: &'p [Value],
+        unit: &'p UnitData,
+        ranks: &'p [Decimal],
+    ) -> Self {
+        Cx {
+            program,
+            globals,
+            unit,
+            ranks,
+            lets: vec![None; program.lets.len()],
+            locals: vec![Value::Missing; program.locals as usize],
+            builtins: None,
+            tracing: false,
+        }
+    }
+
+    pub(crate) fn eval(&mut self, e: &Expr) -> Result<Value, String> {
+        Ok(match e {
+            Expr::Num(v) => Value::Num(*v),
+            Expr::Bool(b) => Value::Bool(*b),
+            Expr::Str(s) => Value::Text(Arc::from(s.as_str())),
+            Expr::Date(d) => Value::Date(*d),
+            Expr::List(items) => {
+                let v: Result<Vec<Value>, String> = items.iter().map(|x| self.eval(x)).collect();
+                Value::List(Arc::from(v?))
+            }
+            Expr::Input(i) => self
+                .unit
+                .inputs
+                .get(*i as usize)
+                .cloned()
+                .unwrap_or(Value::Missing),
+            Expr::Global(i) => self
+                .globals
+                .get(*i as usize)
+                .cloned()
+                .unwrap_or(Value::Missing),
+            Expr::Param(i) => self
+                .unit
+                .params
+                .get(*i as usize)
+                .cloned()
+                .unwrap_or(Value::Missing),
+            Expr::Let(i) => {
+                if let Some(Some(v)) = self.lets.get(*i as usize) {
+                    return Ok(v.clone());
+                }
+                let program = self.program;
+                let def = program
+                    .lets
+                    .get(*i as usize)
+                    .ok_or("unknown derived value")?;
+                let v = self.eval(&def.expr)?;
+                if let Some(slot) = self.lets.get_mut(*i as usize) {
+                    *slot = Some(v.clone());
+                }
+                v
+            }
+            Expr::Local(i) => self
+                .locals
+                .get(*i as usize)
+                .cloned()
+                .unwrap_or(Value::Missing),
+            Expr::Rank(i) => match self.ranks.get(*i as usize) {
+                Some(r) => Value::Num(*r),
+                None => Value::Num(Decimal::ONE),
+            },
+            Expr::Builtin(b) => match (self.builtins, b) {
+                (Some((t, _, _, _)), Builtin::Total) => Value::Num(t),
+                (Some((_, ba, _, _)), Builtin::Base) => Value::Num(ba),
+                (Some((_, _, bo, _)), Builtin::Bonus) => Value::Num(bo),
+                (Some((_, _, _, v)), Builtin::Vetoed) => Value::Bool(v),
+                (None, _) => Value::Missing,
+            },
+            Expr::Not(x) => match self.eval(x)? {
+                Value::Bool(b) => Value::Bool(!b),
+                _ => Value::Missing,
+            },
+            Expr::Neg(x) => match self.eval(x)? {
+                Value::Num(v) => Value::Num(-v),
+                _ => Value::Missing,
+            },
+            Expr::Bin(op, a, b) => self.binary(*op, a, b)?,
+            Expr::If(c, a, b) => {
+                if self.eval(c)?.as_bool().unwrap_or(false) {
+                    self.eval(a)?
+                } else {
+                    self.eval(b)?
+                }
+            }
+            Expr::Call(f, args) => self.call(*f, args)?,
+            Expr::Agg {
+                agg,
+                body,
+                loops,
+                filter,
+            } => self.agg(*agg, body, loops, filter.as_deref())?,
+            Expr::Field(x, i) => match self.eval(x)? {
+                Value::Record(fields) => fields.get(*i as usize).cloned().unwrap_or(Value::Missing),
+                _ => Value::Missing,
+            },
+            Expr::GroupKey(x) => match self.eval(x)? {
+                Value::Group(g) => g.0.clone(),
+                _ => Value::Missing,
+            },
+            Expr::GroupCount(x) => match self.eval(x)? {
+                Value::Group(g) => Value::Num(Decimal::from(g.1.len())),
+                _ => Value::Missing,
+            },
+            Expr::Table(t, keys) => {
+                let mut ks = Vec::with_capacity(keys.len());
+                for k in keys {
+                    match self.eval(k)? {
+                        Value::Text(s) => ks.push(s),
+                        _ => return Ok(Value::Missing),
+                    }
+                }
+                let table = self
+                    .program
+                    .tables
+                    .get(*t as usize)
+                    .ok_or("unknown table")?;
+                let v = table
+                    .rows
+                    .iter()
+                    .find(|(rk, _)| {
+                        rk.len() == ks.len() && rk.iter().zip(&ks).all(|(a, b)| a.as_str() == &**b)
+                    })
+                    .map(|(_, v)| *v)
+                    .unwrap_or_default();
+                Value::Num(v)
+            }
+            Expr::IsMissing(x, want) => Value::Bool(self.eval(x)?.is_missing() == *want),
+            Expr::GroupBy(x, field) => match self.eval(x)? {
+                Value::List(items) => {
+                    let mut groups: Vec<(Value, Vec<Value>)> = Vec::new();
+                    for it in items.iter() {
+                        let key = match it {
+                            Value::Record(f) => {
+                                f.get(*field as usize).cloned().unwrap_or(Value::Missing)
+                            }
+                            _ => Value::Missing,
+                        };
+                        match groups.iter_mut().find(|(k, _)| *k == key) {
+                            Some((_, list)) => list.push(it.clone()),
+                            None => groups.push((key, vec![it.clone()])),
+                        }
+                    }
+                    Value::List(
+                        groups
+                            .into_iter()
+                            .map(|g| Value::Group(Arc::new(g)))
+                            .collect(),
+                    )
+                }
+                _ => Value::Missing,
+            },
+            Expr::Tiers(subject, tiers) => {
+                let s = self.eval(subject)?;
+                if s.is_missing() {
+                    return Ok(Value::Missing);
+                }
+                for t in tiers {
+                    let holds = match &t.band {
+                        BandDef::Else => true,
+                        BandDef::Cmp(op, b) => {
+                            let b = self.eval(b)?;
+                            compare(&s, &b).is_some_and(|o| cmp_holds(*op, o))
+                        }
+                        BandDef::Interval {
+                            lo,
+                            lo_closed,
+                            hi,
+                            hi_closed,
+                        } => {
+                            let (l, h) = (self.eval(lo)?, self.eval(hi)?);
+                            let lo_ok = compare(&s, &l)
+                                .is_some_and(|o| o.is_gt() || (*lo_closed && o.is_eq()));
+                            let hi_ok = compare(&s, &h)
+                                .is_some_and(|o| o.is_lt() || (*hi_closed && o.is_eq()));
+                            lo_ok && hi_ok
+                        }
+                    };
+                    if holds {
+                        return self.eval(&t.amount);
+                    }
+                }
+                Value::Num(Decimal::ZERO)
+            }
+        })
+    }
+
+    fn binary(&mut self, op: BinOp, a: &Expr, b: &Expr) -> Result<Value, String> {
+        match op {
+            BinOp::And => {
+                if !self.eval(a)?.as_bool().unwrap_or(false) {
+                    return Ok(Value::Bool(false));
+                }
+                Ok(Value::Bool(self.eval(b)?.as_bool().unwrap_or(false)))
+            }
+            BinOp::Or => {
+                if self.eval(a)?.as_bool().unwrap_or(false) {
+                    return Ok(Value::Bool(true));
+                }
+                Ok(Value::Bool(self.eval(b)?.as_bool().unwrap_or(false)))
+            }
+            BinOp::Cmp(c) => {
+                let (x, y) = (self.eval(a)?, self.eval(b)?);
+                Ok(Value::Bool(
+                    compare(&x, &y).is_some_and(|o| cmp_holds(c, o)),
+                ))
+            }
+            _ => {
+                let (x, y) = (self.eval(a)?, self.eval(b)?);
+                Ok(match (op, x, y) {
+                    (BinOp::Add, Value::Num(p), Value::Num(q)) => Value::Num(add(p, q)?),
+                    (BinOp::Sub, Value::Num(p), Value::Num(q)) => Value::Num(sub(p, q)?),
+                    (BinOp::Mul, Value::Num(p), Value::Num(q)) => Value::Num(mul(p, q)?),
+                    (BinOp::Div, Value::Num(p), Value::Num(q)) => Value::Num(div(p, q)?),
+                    (BinOp::Sub, Value::Date(p), Value::Date(q)) => {
+                        Value::Num(Decimal::from(p) - Decimal::from(q))
+                    }
+                    (BinOp::Add, Value::Date(p), Value::Num(q)) => Value::Date(shift_date(p, q)?),
+                    (BinOp::Sub, Value::Date(p), Value::Num(q)) => Value::Date(shift_date(p, -q)?),
+                    _ => Value::Missing,
+                })
+            }
+        }
+    }
+
+    fn call(&mut self, f: Func, args: &[Expr]) -> Result<Value, String> {
+        let mut vals = Vec::with_capacity(args.len());
+        for a in args {
+            vals.push(self.eval(a)?);
+        }
+        let nums: Option<Vec<Decimal>> = vals.iter().map(|v| v.as_num()).collect();
+        Ok(match f {
+            Func::Min | Func::Max => match nums {
+                Some(n) => {
+                    let it = n.into_iter();
+                    let r = if f == Func::Min { it.min() } else { it.max() };
+                    r.map(Value::Num).unwrap_or(Value::Missing)
+                }
+                None => Value::Missing,
+            },
+            Func::Clamp => match nums.as_deref() {
+                Some([x, lo, hi]) => Value::Num((*x).max(*lo).min(*hi)),
+                _ => Value::Missing,
+            },
+            Func::Floor => nums
+                .and_then(|n| n.first().map(|x| Value::Num(x.floor())))
+                .unwrap_or(Value::Missing),
+            Func::Ceil => nums
+                .and_then(|n| n.first().map(|x| Value::Num(x.ceil())))
+                .unwrap_or(Value::Missing),
+            Func::Abs => nums
+                .and_then(|n| n.first().map(|x| Value::Num(x.abs())))
+                .unwrap_or(Value::Missing),
+            Func::Round => match nums.as_deref() {
+                Some([x, p]) => {
+                    let places = p.to_u32().unwrap_or(0).min(10);
+                    Value::Num(
+                        x.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero),
+                    )
+                }
+                _ => Value::Missing,
+            },
+            Func::Count => match vals.first() {
+                Some(Value::List(l)) => Value::Num(Decimal::from(l.len())),
+                Some(Value::Group(g)) => Value::Num(Decimal::from(g.1.len())),
+                _ => Value::Missing,
+            },
+            Func::Sorted | Func::Gaps => match vals.first() {
+                Some(Value::List(l)) => {
+                    let mut items: Vec<Value> =
+                        l.iter().filter(|v| !v.is_missing()).cloned().collect();
+                    items.sort_by(|a, b| compare(a, b).unwrap_or(std::cmp::Ordering::Equal));
+                    if f == Func::Sorted {
+                        Value::List(Arc::from(items))
+                    } else {
+                        let mut gaps = Vec::with_capacity(items.len().saturating_sub(1));
+                        for w in items.windows(2) {
+                            let g = match (w.first(), w.get(1)) {
+                                (Some(Value::Date(a)), Some(Value::Date(b))) => {
+                                    Value::Num(Decimal::from(*b) - Decimal::from(*a))
+                                }
+                                (Some(Value::Num(a)), Some(Value::Num(b))) => {
+                                    Value::Num(sub(*b, *a)?)
+                                }
+                                _ => Value::Missing,
+                            };
+                            gaps.push(g);
+                        }
+                        Value::List(Arc::from(gaps))
+                    }
+                }
+                _ => Value::Missing,
+            },
+            Func::Ladder => match nums.as_deref() {
+                Some([n, steps @ ..]) if !steps.is_empty() => {
+                    let n = n.floor().max(Decimal::ZERO);
+                    let len = Decimal::from(steps.len());
+                    let mut sum = Decimal::ZERO;
+                    for (k, s) in steps.iter().enumerate() {
+                        if Decimal::from(k) < n {
+                            sum = add(sum, *s)?;
+                        }
+                    }
+                    if n > len {
+                        let last = steps.last().copied().unwrap_or_default();
+                        sum = add(sum, mul(sub(n, len)?, last)?)?;
+                    }
+                    Value::Num(sum)
+                }
+                _ => Value::Missing,
+            },
+        })
+    }
+
+    fn agg(
+        &mut self,
+        agg: Agg,
+        body: &Expr,
+        loops: &[(u32, Expr)],
+        filter: Option<&Expr>,
+    ) -> Result<Value, String> {
+        let mut acc = Acc {
+            agg,
+            sum: Decimal::ZERO,
+            best: None,
+            count: 0,
+            any: false,
+            all: true,
+        };
+        self.agg_loop(&mut acc, body, loops, filter)?;
+        Ok(match agg {
+            Agg::Sum => Value::Num(acc.sum),
+            Agg::Max | Agg::Min => Value::Num(acc.best.unwrap_or_default()),
+            Agg::Count => Value::Num(Decimal::from(acc.count)),
+            Agg::Any => Value::Bool(acc.any),
+            Agg::All => Value::Bool(acc.all),
+        })
+    }
+
+    fn agg_loop(
+        &mut self,
+        acc: &mut Acc,
+        body: &Expr,
+        loops: &[(u32, Expr)],
+        filter: Option<&Expr>,
+    ) -> Result<(), String> {
+        let Some(((slot, list), rest)) = loops.split_first() else {
+            if let Some(f) = filter {
+                if !self.eval(f)?.as_bool().unwrap_or(false) {
+                    return Ok(());
+                }
+            }
+            let v = self.eval(body)?;
+            match acc.agg {
+                Agg::Sum => {
+                    if let Value::Num(x) = v {
+                        acc.sum = add(acc.sum, x)?;
+                    }
+                }
+                Agg::Max => {
+                    if let Value::Num(x) = v {
+                        acc.best = Some(acc.best.map_or(x, |b| b.max(x)));
+                    }
+                }
+                Agg::Min => {
+                    if let Value::Num(x) = v {
+                        acc.best = Some(acc.best.map_or(x, |b| b.min(x)));
+                    }
+                }
+                Agg::Count => {
+                    if !matches!(v, Value::Bool(false) | Value::Missing) {
+                        acc.count += 1;
+                    }
+                }
+                Agg::Any => acc.any |= v.as_bool().unwrap_or(false),
+                Agg::All => acc.all &= v.as_bool().unwrap_or(false),
+            }
+            return Ok(());
+        };
+        let items: Arc<[Value]> = match self.eval(list)? {
+            Value::List(l) => l,
+            Value::Group(g) => Arc::from(g.1.clone()),
+            _ => return Ok(()),
+        };
+        for it in items.iter() {
+            if let Some(s) = self.locals.get_mut(*slot as usize) {
+                *s = it.clone();
+            }
+            self.agg_loop(acc, body, rest, filter)?;
+        }
+        Ok(())
+    }
+}
+
+struct Acc {
+    agg: Agg,
+    sum: Decimal,
+    best: Option<Decimal>,
+    count: u64,
+    any: bool,
+    all: bool,
+}
+
+fn shift_date(d: i32, days: Decimal) -> Result<i32, String> {
+    let n = days.trunc().to_i32().ok_or("a date moved too far")?;
+    d.checked_add(n)
+        .ok_or_else(|| "a date moved too far".to_string())
+}
+
+fn compare(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
+    match (a, b) {
+        (Value::Num(x), Value::Num(y)) => Some(x.cmp(y)),
+        (Value::Date(x), Value::Date(y)) => Some(x.cmp(y)),
+        (Value::Text(x), Value::Text(y)) => Some(x.cmp(y)),
+        (Value::Bool(x), Value::Bool(y)) => Some(x.cmp(y)),
+        _ => None,
+    }
+}
+
+fn cmp_holds(op: CmpOp, o: std::cmp::Ordering) -> bool {
+    match op {
+        CmpOp::Eq => o.is_eq(),
+        CmpOp::Ne => o.is_ne(),
+        CmpOp::Lt => o.is_lt(),
+        CmpOp::Le => o.is_le(),
+        CmpOp::Gt => o.is_gt(),
+        CmpOp::Ge => o.is_ge(),
+    }
+}
+
+#[allow(dead_code)]
+fn rule_of<'a>(program: &'a Program, e: &TraceEntry) -> Option<&'a ir::RuleDef> {
+    program
+        .nodes
+        .get(e.node as usize)?
+        .rules
+        .get(e.rule? as usize)
+}

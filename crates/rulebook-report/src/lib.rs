@@ -1,0 +1,25 @@
+//! Reports: scored units → words, tables and files.
+//!
+//! `reason` turns a trace entry's numbers into a sentence a policy officer
+//! can check against the document; `json`, `csv`, `table`, `markdown` and
+//! `explain` lay out whole batches. Everything returns text or bytes; the
+//! CLI decides where it goes.
+
+pub mod csv_out;
+pub mod explain;
+pub mod json;
+pub mod markdown;
+pub mod reason;
+pub mod table;
+
+use rust_decimal::Decimal;
+
+/// A decimal as people write it: no trailing zeros, no exponent.
+pub fn fmt_dec(d: Decimal) -> String {
+    let n = d.normalize();
+    if n.is_zero() {
+        "0".to_string()
+    } else {
+        n.to_string()
+    }
+}

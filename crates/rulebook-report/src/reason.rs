@@ -1,0 +1,202 @@
+//! Reasons: a trace entry's numbers in words, citing the inputs by label.
+
+use crate::fmt_dec;
+use rulebook_eval::eval::{Detail, TraceEntry};
+use rulebook_lang::ir::{Amount, Expr, Program, RuleDef, Type, Unit};
+
+/// The rule a trace entry comes from.
+pub fn rule_of<'p>(program: &'p Program, e: &TraceEntry) -> Option<&'p RuleDef> {
+    program
+        .nodes
+        .get(e.node as usize)?
+        .rules
+        .get(e.rule? as usize)
+}
+
+/// What an expression names, for a sentence: an input's label, or the rule text.
+fn name_of(program: &Program, e: &Expr) -> Option<(String, Unit)> {
+    let (def, ty) = match e {
+        Expr::Input(i) => {
+            let d = program.inputs.get(*i as usize)?;
+            (d, &d.ty)
+        }
+        Expr::Global(i) => {
+            let d = program.globals.get(*i as usize)?;
+            (d, &d.ty)
+        }
+        Expr::Param(i) => {
+            let d = &program.params.get(*i as usize)?.input;
+            (d, &d.ty)
+        }
+        Expr::Let(i) => {
+            let l = program.lets.get(*i as usize)?;
+            let unit = match &l.ty {
+                Type::Num(u) => *u,
+                _ => Unit::Plain,
+            };
+            let label = if l.label.is_empty() {
+                l.name.clone()
+            } else {
+                l.label.clone()
+            };
+            return Some((label, unit));
+        }
+        _ => return None,
+    };
+    let unit = match ty {
+        Type::Num(u) => *u,
+        _ => Unit::Plain,
+    };
+    let label = if def.label.is_empty() {
+        def.name.clone()
+    } else {
+        def.label.clone()
+    };
+    Some((label, unit))
+}
+
+fn with_unit(v: rust_decimal::Decimal, u: Unit) -> String {
+    let s = fmt_dec(v);
+    match u {
+        Unit::Pct => format!("{s}%"),
+        Unit::Plain | Unit::Count | Unit::Points => s,
+        other => format!("{s} {}", other.symbol()),
+    }
+}
+
+fn gap_unit(u: Unit) -> Unit {
+    if u == Unit::Pct {
+        Unit::Pp
+    } else {
+        u
+    }
+}
+
+/// The reason for one trace entry, in words.
+pub fn reason(program: &Program, e: &TraceEntry) -> String {
+    let rule = rule_of(program, e);
+    let cap = |s: String| match e.capped_at {
+        Some(c) => format!("{s}，封顶 {}", fmt_dec(c)),
+        None => s,
+    };
+    match &e.detail {
+        Detail::Condition { met: false } => match rule {
+            Some(r) => format!("条件未满足，不计（{}）", r.source),
+            None => "条件未满足，不计".to_string(),
+        },
+        Detail::Condition { met: true } => match rule {
+            Some(r) => cap(format!("条件满足（{}）", r.source)),
+            None => "条件满足".to_string(),
+        },
+        Detail::Amount { raw } => {
+            let src = rule.map(|r| r.source.clone()).unwrap_or_default();
+            let what = match rule.map(|r| &r.amount) {
+                Some(Amount::Expr(Expr::Num(_))) => {
+                    match &rule.and_then(|r| r.condition.as_ref()) {
+                        Some(_) => "条件满足".to_string(),
+                        None => "基础分".to_string(),
+                    }
+                }
+                _ => format!("计得 {}", fmt_dec(*raw)),
+            };
+            cap(format!("{what}（{src}）"))
+        }
+        Detail::Each { rate, count, raw } => {
+            let label = match rule.map(|r| &r.amount) {
+                Some(Amount::Each { count: c, .. }) => name_of(program, c).map(|(l, _)| l),
+                _ => None,
+            }
+            .unwrap_or_else(|| "次数".to_string());
+            cap(format!(
+                "{label} {} 次 × {} = {}",
+                fmt_dec(*count),
+                fmt_dec(*rate),
+                fmt_dec(*raw)
+            ))
+        }
+        Detail::Steps {
+            actual,
+            target,
+            gap,
+            step,
+            steps,
+            rate,
+            raw,
+            above,
+            ceil,
+        } => {
+            let (label, unit, tlabel) = match rule.map(|r| &r.amount) {
+                Some(Amount::Steps {
+                    actual: a,
+                    target: t,
+                    ..
+                }) => {
+                    let (l, u) =
+                        name_of(program, a).unwrap_or_else(|| ("实际值".to_string(), Unit::Plain));
+                    let tl = name_of(program, t)
+                        .map(|(l, _)| l)
+                        .unwrap_or_else(|| "目标".to_string());
+                    (l, u, tl)
+                }
+                _ => ("实际值".to_string(), Unit::Plain, "目标".to_string()),
+            };
+            let gu = gap_unit(unit);
+            let dir = if *above { "高于" } else { "低于" };
+            if gap.is_zero() {
+                return format!(
+                    "{label} {}，{tlabel} {}：未{dir}目标",
+                    with_unit(*actual, unit),
+                    with_unit(*target, unit)
+                );
+            }
+            let part = if *ceil {
+                "（不足一步按一步计）"
+            } else {
+                ""
+            };
+            cap(format!(
+                "{label} {}，{tlabel} {}，{dir} {}：每 {} 计一步{part}，{} 步 × {} = {}",
+                with_unit(*actual, unit),
+                with_unit(*target, unit),
+                with_unit(*gap, gu),
+                with_unit(*step, gu),
+                fmt_dec(*steps),
+                fmt_dec(*rate),
+                fmt_dec(*raw)
+            ))
+        }
+        Detail::Proportion {
+            ratio,
+            max,
+            raw,
+            floor,
+            below_floor,
+        } => {
+            let pct = fmt_dec((*ratio * rust_decimal::Decimal::ONE_HUNDRED).round_dp(2));
+            if *below_floor {
+                format!(
+                    "完成比例 {pct}% 低于 {}%，不得分",
+                    fmt_dec(floor.unwrap_or_default() * rust_decimal::Decimal::ONE_HUNDRED)
+                )
+            } else {
+                format!(
+                    "完成比例 {pct}% × {} = {}（保留两位小数）",
+                    fmt_dec(*max),
+                    fmt_dec(*raw)
+                )
+            }
+        }
+        Detail::NotApplicable => "所需数据未填报，此项不计分".to_string(),
+        Detail::ToTotal => "从总分中扣减".to_string(),
+        Detail::Overflow => format!("所扣分数不够扣减，{} 分从总分中扣减", fmt_dec(-e.amount)),
+        Detail::Lost => format!("扣完为止：另有 {} 分无分可扣", fmt_dec(e.amount)),
+        Detail::Veto => {
+            let text = program
+                .nodes
+                .get(e.node as usize)
+                .map(|n| n.text.join(" "))
+                .unwrap_or_default();
+            format!("一票否决：{text}")
+        }
+    }
+}
