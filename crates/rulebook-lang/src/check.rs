@@ -930,7 +930,7 @@ impl<'a> Checker<'a> {
                     }
                 }
             }
-            ExprKind::Tiers(subject, tiers) => self.tiers(ctx, subject, tiers, span),
+            ExprKind::Tiers(subject, tiers) => self.tiers(ctx, subject, tiers),
         }
     }
 
@@ -1614,7 +1614,6 @@ impl<'a> Checker<'a> {
         ctx: &mut ExprCtx<'_>,
         subject: &ast::Expr,
         tiers: &[ast::Tier],
-        span: Span,
     ) -> (Expr, Ty) {
         let (se, st) = self.expr(ctx, subject);
         let mut out = Vec::new();
@@ -1693,7 +1692,7 @@ impl<'a> Checker<'a> {
             };
             out.push(ir::TierDef { band, amount: ae });
         }
-        self.check_bands(&bands, has_else, interval_style, span);
+        self.check_bands(&bands, has_else, interval_style);
         (
             Expr::Tiers(Box::new(se), out),
             amount_ty.or(num(Unit::Plain)),
@@ -1707,7 +1706,6 @@ impl<'a> Checker<'a> {
         bands: &[(Option<(Decimal, bool)>, Option<(Decimal, bool)>, Span)],
         has_else: bool,
         interval_style: bool,
-        span: Span,
     ) {
         for (i, (lo, hi, s)) in bands.iter().enumerate() {
             for (plo, phi, ps) in bands.iter().take(i) {
@@ -1749,7 +1747,6 @@ impl<'a> Checker<'a> {
                                 format!("no tier holds values between {ahi} and {blo}"),
                             )
                             .label(b.2, "this tier starts after a gap")
-                            .label(span, "these tiers")
                             .help("close the gap, or add `else: 0` if values there score nothing"),
                         );
                     }

@@ -162,12 +162,20 @@ impl miette::SourceCode for Report {
             .source
             .text
             .read_span(span, context_lines_before, context_lines_after)?;
+        // miette counts columns in bytes; people (and editors) count characters.
+        let offset = span.offset().min(self.source.text.len());
+        let column = self.source.line_col(offset).1.saturating_sub(1);
+        let column = if context_lines_before == 0 && context_lines_after == 0 {
+            column
+        } else {
+            inner.column()
+        };
         Ok(Box::new(miette::MietteSpanContents::new_named(
             self.source.name.clone(),
             inner.data(),
             *inner.span(),
             inner.line(),
-            inner.column(),
+            column,
             inner.line_count(),
         )))
     }

@@ -166,17 +166,27 @@ fn syntax_error(src: &str, e: pest::error::Error<Rule>) -> Diagnostic {
     // Label the whole offending token, or one character at the end of file.
     let rest = src.get(pos..).unwrap_or("");
     let tok_len = token_len(rest);
-    let span = Span::new(pos, pos + tok_len);
-    let found = if rest.is_empty() {
-        "the end of the file".to_string()
+    let span = if rest.trim().is_empty() {
+        // At the end of the file: point at the last thing written.
+        let end = src.trim_end().len();
+        let start = src.get(..end).and_then(|s| s.char_indices().last()).map(|(i, _)| i).unwrap_or(0);
+        Span::new(start, end)
+    } else {
+        Span::new(pos, pos + tok_len)
+    };
+    let found = if rest.trim().is_empty() {
+        "end of file".to_string()
     } else {
         format!("`{}`", rest.get(..tok_len).unwrap_or(""))
     };
     let expected = match &e.variant {
         ErrorVariant::ParsingError { positives, .. } => {
-            let mut words: Vec<&str> = positives.iter().map(|r| rule_word(*r)).collect();
-            words.sort_unstable();
-            words.dedup();
+            let mut words: Vec<&str> = Vec::new();
+            for w in positives.iter().map(|r| rule_word(*r)) {
+                if w != "more text" && !words.contains(&w) {
+                    words.push(w);
+                }
+            }
             words
         }
         ErrorVariant::CustomError { .. } => Vec::new(),
@@ -184,6 +194,8 @@ fn syntax_error(src: &str, e: pest::error::Error<Rule>) -> Diagnostic {
     let expected_text = match expected.len() {
         0 => "something else".to_string(),
         1 => expected.first().map(|s| s.to_string()).unwrap_or_default(),
+        // A long list says less than a short one: name the first few.
+        n if n > 4 => format!("{}, or the end of the block `}}`", expected.get(..3).unwrap_or(&[]).join(", ")),
         _ => {
             let (last, init) = expected.split_last().unwrap_or((&"", &[]));
             format!("{} or {}", init.join(", "), last)
@@ -202,7 +214,7 @@ fn syntax_help(rest: &str) -> String {
             "`{first}` is Chinese punctuation; outside quoted text use the ASCII form (`,` `.` `:` `;` `(` `)` `\"`)"
         );
     }
-    if rest.is_empty() {
+    if rest.trim().is_empty() {
         return "the file ends too early: a `}` or a quote may be missing".to_string();
     }
     "see docs/language.md for the forms this place accepts".to_string()
@@ -222,9 +234,11 @@ fn token_len(rest: &str) -> usize {
     len.max(rest.chars().next().map(|c| c.len_utf8()).unwrap_or(0))
 }
 
+/// A pair's span without the whitespace pest may have skipped at its end.
 fn span_of(p: &Pair<'_, Rule>) -> Span {
     let s = p.as_span();
-    Span::new(s.start(), s.end())
+    let trimmed = s.as_str().trim_end().len();
+    Span::new(s.start(), s.start() + trimmed)
 }
 
 fn unquote(p: &Pair<'_, Rule>) -> Spanned<String> {
