@@ -55,6 +55,19 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Deeply nested rulebooks and data are refused by the parsers, but a
+    // generous stack keeps every pass well clear of the limit.
+    let worker = std::thread::Builder::new().stack_size(256 << 20).spawn(run);
+    match worker.map(|w| w.join()) {
+        Ok(Ok(code)) => code,
+        _ => {
+            eprintln!("error: internal failure; please report it with the files you gave");
+            ExitCode::from(cmd::USAGE)
+        }
+    }
+}
+
+fn run() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

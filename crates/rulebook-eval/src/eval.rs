@@ -6,7 +6,8 @@
 //! sibling parts (`off 5.1..5.4`, settled where those parts meet, deductions
 //! that may overflow going last), or to the unit's total. The bonus section
 //! adds awards up to its caps. All arithmetic is exact (`rust_decimal`);
-//! an overflow is an error, never a panic. Ranks across the batch are
+//! an overflow in a rule's arithmetic is an error, never a panic; sums of
+//! amounts saturate at rust_decimal's limit (about 7.9e28), far beyond any score. Ranks across the batch are
 //! computed before any unit is scored.
 
 use crate::data::{Batch, UnitData};
@@ -260,19 +261,19 @@ pub fn evaluate_unit(
             let Some(cs) = st.nodes.get(c as usize) else {
                 continue;
             };
-            to_total += cs.to_total;
+            to_total = to_total.saturating_add(cs.to_total);
             if program
                 .nodes
                 .get(c as usize)
                 .is_some_and(|n| n.points.is_none() && !n.bonus)
             {
-                taken += cs.score;
+                taken = taken.saturating_add(cs.score);
             }
         }
         if let Some(ns) = st.nodes.get_mut(i) {
-            ns.to_total += to_total;
+            ns.to_total = ns.to_total.saturating_add(to_total);
             if def.points.is_none() && !def.bonus {
-                ns.score += taken;
+                ns.score = ns.score.saturating_add(taken);
             }
         }
     }
@@ -295,13 +296,13 @@ pub fn evaluate_unit(
             .map(|n| n.score)
             .unwrap_or_default();
         if def.bonus {
-            bonus += score;
+            bonus = bonus.saturating_add(score);
         } else if root_def.is_some_and(|r| r.points.is_none()) && def.points.is_some() {
-            base_sum += score;
+            base_sum = base_sum.saturating_add(score);
         }
     }
-    let base = (base_sum - total_deductions).max(Decimal::ZERO);
-    let total = base + bonus;
+    let base = base_sum.saturating_sub(total_deductions).max(Decimal::ZERO);
+    let total = base.saturating_add(bonus);
     let vetoed = !st.vetoes.is_empty();
     let mut grade = String::new();
     cx.builtins = Some((total, base, bonus, vetoed));
@@ -429,7 +430,7 @@ fn eval_node(
                     amount = room;
                     capped_at = Some(*cap);
                 }
-                *used += amount;
+                *used = used.saturating_add(amount);
             }
         }
         let entry = if cx.tracing
@@ -453,7 +454,7 @@ fn eval_node(
             None
         };
         match rule.kind {
-            RuleKind::Award => awards += amount,
+            RuleKind::Award => awards = awards.saturating_add(amount),
             _ if amount.is_zero() => {}
             _ => {
                 let target = rule.target.clone().unwrap_or_else(|| own_target.clone());
@@ -481,7 +482,7 @@ fn eval_node(
         if let Some(s) = score {
             let is_bonus = program.nodes.get(c as usize).is_some_and(|n| n.bonus);
             if is_bonus {
-                bonus_children += s;
+                bonus_children = bonus_children.saturating_add(s);
             } else {
                 child_scores.push((c, s));
             }
@@ -565,7 +566,9 @@ fn eval_node(
         let start = if node.starts_full {
             points
         } else {
-            awards + child_scores.iter().map(|(_, s)| *s).sum::<Decimal>()
+            child_scores
+                .iter()
+                .fold(awards, |acc, (_, s)| acc.saturating_add(*s))
         };
         let mut avail = start.min(points).max(Decimal::ZERO);
         for d in own {
@@ -599,7 +602,7 @@ fn eval_node(
                 let cut = d.amount - *room;
                 d.amount = *room;
                 if let Some(e) = d.entry.and_then(|e| st.trace.get_mut(e)) {
-                    e.amount += cut;
+                    e.amount = e.amount.saturating_add(cut);
                     if e.capped_at.is_none() {
                         e.capped_at = node.cap.as_ref().and_then(rulebook_lang::check::const_num);
                     }
@@ -637,14 +640,14 @@ fn credit_taken(st: &mut State, program: &Program, origin: u32, taken: Decimal) 
         .is_some_and(|n| n.points.is_none())
     {
         if let Some(ns) = st.nodes.get_mut(origin as usize) {
-            ns.score -= taken;
+            ns.score = ns.score.saturating_sub(taken);
         }
     }
 }
 
 fn send_to_total(st: &mut State, _program: &Program, origin: u32, amount: Decimal) {
     if let Some(ns) = st.nodes.get_mut(origin as usize) {
-        ns.to_total += amount;
+        ns.to_total = ns.to_total.saturating_add(amount);
     }
 }
 

@@ -250,7 +250,7 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
                         has_awards |= rd.kind == ir::RuleKind::Award;
                         rule_caps.push(rd.cap.as_ref().and_then(const_num).map(|v| (v, r.span)));
                         block_max = match (block_max, max) {
-                            (Some(a), Some(b)) => Some(a + b),
+                            (Some(a), Some(b)) => a.checked_add(b),
                             _ => None,
                         };
                         award_max.push(max.map(|m| {
@@ -693,12 +693,12 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
         let awards_max: Option<Decimal> = meta
             .award_max
             .iter()
-            .try_fold(Decimal::ZERO, |acc, m| m.map(|v| acc + v));
+            .try_fold(Decimal::ZERO, |acc, m| m.and_then(|v| acc.checked_add(v)));
         let based_children: Vec<&(u32, Option<Decimal>, bool)> =
             child_points.iter().filter(|c| c.2).collect();
         let children_sum: Option<Decimal> = based_children
             .iter()
-            .try_fold(Decimal::ZERO, |acc, c| c.1.map(|v| acc + v));
+            .try_fold(Decimal::ZERO, |acc, c| c.1.and_then(|v| acc.checked_add(v)));
         let id_span = meta.id_span;
         let span = meta.span;
         let no_base = body.no_base;
@@ -741,7 +741,7 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
             }
             (true, Some(p)) => {
                 if let (Some(a), Some(c)) = (awards_max, children_sum) {
-                    if a + c != p {
+                    if a.checked_add(c) != Some(p) {
                         let pspan = body.points.as_ref().map(|s| s.span).unwrap_or(id_span);
                         let detail = if based_children.is_empty() {
                             format!("its awards give at most {}", a.normalize())
@@ -767,7 +767,7 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
                                 "its awards ({}) and parts ({}) add up to {}",
                                 a.normalize(),
                                 c.normalize(),
-                                (a + c).normalize()
+                                a.saturating_add(c).normalize()
                             )
                         };
                         let what = if node_id.is_empty() {
@@ -785,7 +785,7 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
                 Some(p)
             }
             (true, None) => match (awards_max, children_sum) {
-                (Some(a), Some(c)) => Some(a + c),
+                (Some(a), Some(c)) => a.checked_add(c),
                 _ => {
                     self.c.diag(
                         Diagnostic::error(
@@ -821,7 +821,7 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
             ir::Target::Pool { members, .. } => {
                 let mut sum = Decimal::ZERO;
                 for m in members {
-                    sum += self.nodes.get(*m as usize)?.points?;
+                    sum = sum.checked_add(self.nodes.get(*m as usize)?.points?)?;
                 }
                 let ids: Vec<&str> = members
                     .iter()

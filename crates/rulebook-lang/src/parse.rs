@@ -22,6 +22,68 @@ struct RulesParser;
 
 /// Brackets nested deeper than this are refused with a diagnostic.
 pub const MAX_NESTING: usize = 64;
+/// Expression trees deeper than this are refused with a diagnostic.
+pub const MAX_DEPTH: usize = 256;
+
+/// The depth of an expression tree, measured without recursion.
+fn depth(e: &Expr) -> usize {
+    let mut max = 0;
+    let mut stack: Vec<(&Expr, usize)> = vec![(e, 1)];
+    while let Some((x, d)) = stack.pop() {
+        max = max.max(d);
+        if d > MAX_DEPTH {
+            break;
+        }
+        stack.extend(children(x).into_iter().map(|c| (c, d + 1)));
+    }
+    max
+}
+
+fn children(x: &Expr) -> Vec<&Expr> {
+    let mut out: Vec<&Expr> = Vec::new();
+    match &x.node {
+        ExprKind::Number(..)
+        | ExprKind::Date(_)
+        | ExprKind::Str(_)
+        | ExprKind::Bool(_)
+        | ExprKind::Name(_)
+        | ExprKind::Builtin(_) => {}
+        ExprKind::List(items) | ExprKind::Call(_, items) => out.extend(items.iter()),
+        ExprKind::Unary(_, a)
+        | ExprKind::Field(a, _)
+        | ExprKind::IsMissing(a, _)
+        | ExprKind::GroupedBy(a, _) => out.push(a),
+        ExprKind::Binary(_, a, b) => out.extend([&**a, &**b]),
+        ExprKind::If(a, b, c) => out.extend([&**a, &**b, &**c]),
+        ExprKind::Comprehension {
+            body, fors, filter, ..
+        } => {
+            out.push(body);
+            out.extend(fors.iter().map(|(_, l)| l));
+            out.extend(filter.as_deref());
+        }
+        ExprKind::Binder { list, filter, .. } => {
+            out.push(list);
+            out.extend(filter.as_deref());
+        }
+        ExprKind::Index(a, keys) => {
+            out.push(a);
+            out.extend(keys.iter());
+        }
+        ExprKind::Tiers(a, tiers) => {
+            out.push(a);
+            for t in tiers {
+                out.push(&t.amount);
+                match &t.band {
+                    Band::Else => {}
+                    Band::Cmp(_, b) => out.push(b),
+                    Band::Interval { lo, hi, .. } => out.extend([lo, hi]),
+                }
+            }
+        }
+    }
+    out
+}
 
 /// Parse a whole file. On a syntax error, returns the diagnostics instead.
 pub fn parse(src: &str) -> Result<File, Vec<Diagnostic>> {
@@ -64,10 +126,21 @@ fn nesting_check(src: &str) -> Option<Diagnostic> {
             ')' | ']' | '}' => depth = depth.saturating_sub(1),
             _ => {}
         }
-        // Runs of prefix operators (`- - - x`) nest as deeply as brackets do.
+        // Runs of prefix operators (`- - - x`, `not not x`) nest as deeply as brackets do.
         match c {
             '-' | '−' => prefix_run += 1,
-            ' ' | '\t' => {}
+            ' ' | '\t' | '\n' | '\r' => {}
+            'n' if src
+                .get(i..)
+                .is_some_and(|r| r.starts_with("not ") || r.starts_with("not(")) =>
+            {
+                prefix_run += 1
+            }
+            'o' | 't'
+                if prefix_run > 0
+                    && src
+                        .get(..i)
+                        .is_some_and(|b| b.ends_with('n') || b.ends_with("no")) => {}
             _ => prefix_run = 0,
         }
         if depth > MAX_NESTING || prefix_run > MAX_NESTING {
@@ -169,7 +242,11 @@ fn syntax_error(src: &str, e: pest::error::Error<Rule>) -> Diagnostic {
     let span = if rest.trim().is_empty() {
         // At the end of the file: point at the last thing written.
         let end = src.trim_end().len();
-        let start = src.get(..end).and_then(|s| s.char_indices().last()).map(|(i, _)| i).unwrap_or(0);
+        let start = src
+            .get(..end)
+            .and_then(|s| s.char_indices().last())
+            .map(|(i, _)| i)
+            .unwrap_or(0);
         Span::new(start, end)
     } else {
         Span::new(pos, pos + tok_len)
@@ -195,7 +272,10 @@ fn syntax_error(src: &str, e: pest::error::Error<Rule>) -> Diagnostic {
         0 => "something else".to_string(),
         1 => expected.first().map(|s| s.to_string()).unwrap_or_default(),
         // A long list says less than a short one: name the first few.
-        n if n > 4 => format!("{}, or the end of the block `}}`", expected.get(..3).unwrap_or(&[]).join(", ")),
+        n if n > 4 => format!(
+            "{}, or the end of the block `}}`",
+            expected.get(..3).unwrap_or(&[]).join(", ")
+        ),
         _ => {
             let (last, init) = expected.split_last().unwrap_or((&"", &[]));
             format!("{} or {}", init.join(", "), last)
@@ -777,8 +857,30 @@ impl Builder {
     }
 
     fn expr(&mut self, p: Pair<'_, Rule>) -> Expr {
+        let span = span_of(&p);
         let pairs = p.into_inner();
-        self.pratt_expr(pairs)
+        // A long run of operators builds a tree as deep as the run is long;
+        // refuse it before building (even dropping such a tree recurses).
+        if pairs.clone().count() > 2 * MAX_DEPTH {
+            self.errors.push(
+                Diagnostic::error("rulebook::too_deep", "this expression is too long")
+                    .label(span, format!("more than {MAX_DEPTH} operators in a row"))
+                    .help("split the expression with `let` into named steps"),
+            );
+            return Spanned::new(ExprKind::Bool(false), span);
+        }
+        let e = self.pratt_expr(pairs);
+        // A long run of operators (`a + a + ... + a`, `not not ... x`) makes
+        // a deep tree even without brackets; later passes recurse over it.
+        if depth(&e) > MAX_DEPTH {
+            self.errors.push(
+                Diagnostic::error("rulebook::too_deep", "this expression is too long")
+                    .label(e.span, format!("more than {MAX_DEPTH} operators deep"))
+                    .help("split the expression with `let` into named steps"),
+            );
+            return Spanned::new(ExprKind::Bool(false), e.span);
+        }
+        e
     }
 
     fn pratt_expr(&mut self, pairs: Pairs<'_, Rule>) -> Expr {

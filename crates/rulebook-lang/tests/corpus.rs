@@ -2,7 +2,12 @@
 //! names the diagnostic it must produce in its first line
 //! (`# expect: rulebook::code`). The rendered diagnostics are snapshotted,
 //! so a change in wording or location shows up in review.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use rulebook_lang::diag::{render_plain, Source};
 
@@ -14,10 +19,18 @@ fn bad_rulebooks() {
             .lines()
             .next()
             .and_then(|l| l.strip_prefix("# expect: "))
-            .unwrap_or_else(|| panic!("{} must start with `# expect: rulebook::code`", path.display()))
+            .unwrap_or_else(|| {
+                panic!(
+                    "{} must start with `# expect: rulebook::code`",
+                    path.display()
+                )
+            })
             .trim()
             .to_string();
-        let name = format!("tests/check/{}", path.file_name().unwrap().to_string_lossy());
+        let name = format!(
+            "tests/check/{}",
+            path.file_name().unwrap().to_string_lossy()
+        );
         let checked = rulebook_lang::check(&name, &text);
         let codes: Vec<&str> = checked.diagnostics.iter().map(|d| d.code).collect();
         assert!(
@@ -28,14 +41,20 @@ fn bad_rulebooks() {
         for d in &checked.diagnostics {
             assert!(!d.labels.is_empty(), "{name}: `{}` has no label", d.code);
             for l in &d.labels {
-                assert!(l.span.end <= text.len() && l.span.start <= l.span.end, "{name}: bad span");
+                assert!(
+                    l.span.end <= text.len() && l.span.start <= l.span.end,
+                    "{name}: bad span"
+                );
             }
             assert!(d.help.is_some(), "{name}: `{}` has no help", d.code);
         }
         // Errors stop compilation; warnings alone do not.
         let has_error = checked.diagnostics.iter().any(|d| d.is_error());
         assert_eq!(checked.program.is_none(), has_error, "{name}");
-        let rendered = render_plain(&Source::new(name.as_str(), text.as_str()), &checked.diagnostics);
+        let rendered = render_plain(
+            &Source::new(name.as_str(), text.as_str()),
+            &checked.diagnostics,
+        );
         insta::assert_snapshot!(rendered);
     });
 }
@@ -43,7 +62,10 @@ fn bad_rulebooks() {
 /// The shipped rulebooks check clean, without a single warning.
 #[test]
 fn shipped_rulebooks_check_clean() {
-    for rel in ["../../rulebooks/ziyuan-2024.rules", "../../examples/small/small.rules"] {
+    for rel in [
+        "../../rulebooks/ziyuan-2024.rules",
+        "../../examples/small/small.rules",
+    ] {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(rel);
         let text = std::fs::read_to_string(&path).unwrap();
         let checked = rulebook_lang::check(rel, &text);
@@ -56,7 +78,8 @@ fn shipped_rulebooks_check_clean() {
 /// The IR of a small good rulebook, as `rulebook compile` writes it.
 #[test]
 fn small_rulebook_ir() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/small/small.rules");
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/small/small.rules");
     let text = std::fs::read_to_string(&path).unwrap();
     let checked = rulebook_lang::check("small.rules", &text);
     let program = checked.program.expect("small.rules checks clean");
