@@ -571,10 +571,26 @@ fn eval_node(
                 .fold(awards, |acc, (_, s)| acc.saturating_add(*s))
         };
         let mut avail = start.min(points).max(Decimal::ZERO);
-        for d in own {
+        // On a node with a base, `cap N` bounds the deductions it takes (「最高扣N分」).
+        let mut room = match &node.cap {
+            Some(c) => cx.eval(c).map_err(err)?.as_num(),
+            None => None,
+        };
+        for mut d in own {
             if let Target::Total = d.target {
                 send_to_total(st, program, d.origin, d.amount);
                 continue;
+            }
+            if let Some(r) = room.as_mut() {
+                if d.amount > *r {
+                    let cut = d.amount - *r;
+                    d.amount = *r;
+                    if let Some(e) = d.entry.and_then(|e| st.trace.get_mut(e)) {
+                        e.amount = e.amount.saturating_add(cut);
+                        e.capped_at = node.cap.as_ref().and_then(rulebook_lang::check::const_num);
+                    }
+                }
+                *r -= d.amount;
             }
             let take = d.amount.min(avail);
             avail -= take;

@@ -691,8 +691,13 @@ impl<'a> Checker<'a> {
                 let u = match unit.as_deref() {
                     Some("days") => Unit::Days,
                     Some("pp") => Unit::Pp,
-                    Some("%") => Unit::Pct,
+                    Some("%" | "pct") => Unit::Pct,
                     Some("points") => Unit::Points,
+                    Some("yuan") => Unit::Yuan,
+                    Some("wan") => Unit::Wan,
+                    Some("wan_m3") => Unit::WanM3,
+                    Some("ug") => Unit::Ug,
+                    Some("mgl") => Unit::Mgl,
                     _ => Unit::Plain,
                 };
                 (Expr::Num(*v), num(u))
@@ -1692,7 +1697,8 @@ impl<'a> Checker<'a> {
             };
             out.push(ir::TierDef { band, amount: ae });
         }
-        self.check_bands(&bands, has_else, interval_style);
+        let integral = matches!(&st, Some(Type::Num(u)) if u.is_integral());
+        self.check_bands(&bands, has_else, interval_style, integral);
         (
             Expr::Tiers(Box::new(se), out),
             amount_ty.or(num(Unit::Plain)),
@@ -1706,6 +1712,7 @@ impl<'a> Checker<'a> {
         bands: &[(Option<(Decimal, bool)>, Option<(Decimal, bool)>, Span)],
         has_else: bool,
         interval_style: bool,
+        integral: bool,
     ) {
         for (i, (lo, hi, s)) in bands.iter().enumerate() {
             for (plo, phi, ps) in bands.iter().take(i) {
@@ -1739,7 +1746,14 @@ impl<'a> Checker<'a> {
                     continue;
                 };
                 if let (Some((ahi, ac)), Some((blo, bc))) = (a.1, b.0) {
-                    let gap = ahi < blo || (ahi == blo && !ac && !bc);
+                    // Whole numbers have nothing between 3 and 4.
+                    let adjacent_whole = integral
+                        && ac
+                        && bc
+                        && ahi.fract().is_zero()
+                        && blo.fract().is_zero()
+                        && ahi + Decimal::ONE == blo;
+                    let gap = (ahi < blo && !adjacent_whole) || (ahi == blo && !ac && !bc);
                     if gap {
                         self.err(
                             Diagnostic::warning(

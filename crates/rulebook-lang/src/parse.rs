@@ -314,11 +314,36 @@ fn token_len(rest: &str) -> usize {
     len.max(rest.chars().next().map(|c| c.len_utf8()).unwrap_or(0))
 }
 
-/// A pair's span without the whitespace pest may have skipped at its end.
+/// A pair's span without the whitespace and comments pest may have skipped
+/// at its end.
 fn span_of(p: &Pair<'_, Rule>) -> Span {
     let s = p.as_span();
-    let trimmed = s.as_str().trim_end().len();
-    Span::new(s.start(), s.start() + trimmed)
+    Span::new(s.start(), s.start() + trimmed_len(s.as_str()))
+}
+
+fn trimmed_len(text: &str) -> usize {
+    let mut t = text.trim_end();
+    loop {
+        let line_start = t.rfind('\n').map(|i| i + 1).unwrap_or(0);
+        let last = t.get(line_start..).unwrap_or("");
+        match comment_start(last) {
+            Some(c) => t = t.get(..line_start + c).unwrap_or("").trim_end(),
+            None => return t.len(),
+        }
+    }
+}
+
+/// Where a `#` comment starts in a line, outside quoted text.
+fn comment_start(line: &str) -> Option<usize> {
+    let mut in_string = false;
+    for (i, c) in line.char_indices() {
+        match c {
+            '"' => in_string = !in_string,
+            '#' if !in_string => return Some(i),
+            _ => {}
+        }
+    }
+    None
 }
 
 fn unquote(p: &Pair<'_, Rule>) -> Spanned<String> {
