@@ -816,7 +816,12 @@ impl<'a> Checker<'a> {
                         return self.comprehension(ctx, func, cond, &fors, None, span);
                     }
                 }
-                let body = Spanned::new(ExprKind::Name(var.node.clone()), var.span);
+                // `count(x in L where C)` counts the elements that pass, whatever they are.
+                let body = if func.node == "count" {
+                    Spanned::new(ExprKind::Bool(true), var.span)
+                } else {
+                    Spanned::new(ExprKind::Name(var.node.clone()), var.span)
+                };
                 self.comprehension(ctx, func, &body, &fors, filter.as_deref(), span)
             }
             ExprKind::Field(x, f) => {
