@@ -60,19 +60,27 @@ pub struct DataError {
 }
 
 impl fmt::Display for DataError {
+    /// One line, without the help (shown by the caller, e.g. on a line of
+    /// its own): control characters in user text are shown escaped.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut line = String::new();
         if !self.location.is_empty() {
-            write!(f, "{}: ", self.location)?;
+            line.push_str(&self.location);
+            line.push_str(": ");
         }
         match (&self.unit, &self.field) {
-            (Some(u), Some(x)) => write!(f, "unit `{u}`, field `{x}`: ")?,
-            (Some(u), None) => write!(f, "unit `{u}`: ")?,
-            (None, Some(x)) => write!(f, "field `{x}`: ")?,
+            (Some(u), Some(x)) => line.push_str(&format!("unit `{u}`, field `{x}`: ")),
+            (Some(u), None) => line.push_str(&format!("unit `{u}`: ")),
+            (None, Some(x)) => line.push_str(&format!("field `{x}`: ")),
             (None, None) => {}
         }
-        f.write_str(&self.message)?;
-        if let Some(h) = &self.help {
-            write!(f, " (help: {h})")?;
+        line.push_str(&self.message);
+        for c in line.chars() {
+            if c.is_control() {
+                write!(f, "{}", c.escape_default())?;
+            } else {
+                write!(f, "{c}")?;
+            }
         }
         Ok(())
     }

@@ -147,6 +147,17 @@ impl<'p> Decls<'p> {
     pub fn len(&self) -> usize {
         self.defs.len()
     }
+    /// The slot a misspelt key probably means.
+    pub fn suggest(&self, key: &str, labels_allowed: bool) -> Option<usize> {
+        let names = self.defs.iter().map(|d| d.name.as_str());
+        let best = if labels_allowed {
+            did_you_mean(key, names.chain(self.labels.keys().copied()))
+        } else {
+            did_you_mean(key, names)
+        };
+        best.and_then(|b| self.by_id_or_label(b))
+    }
+
     /// The help for a key that names nothing here.
     pub fn unknown_help(&self, key: &str, labels_allowed: bool) -> Option<String> {
         if !labels_allowed {
@@ -754,9 +765,17 @@ impl<'p, 's> Checker<'p, 's> {
                 }
             }
         }
-        let params = self.finish_slots(&schema.params, u.at, params, |i| {
-            schema.param_default(i, name)
-        });
+        let params = if name.is_some() {
+            self.finish_slots(&schema.params, u.at, params, |i| {
+                schema.param_default(i, name)
+            })
+        } else {
+            // Without a name (already an error) the rulebook's values are unknown.
+            params
+                .into_iter()
+                .map(|v| v.unwrap_or(Value::Missing))
+                .collect()
+        };
         UnitData {
             name: name.unwrap_or_default().to_owned(),
             inputs,

@@ -65,9 +65,11 @@ pub(crate) fn load(program: &Program, files: &[(String, String)]) -> Result<Batc
     for (i, def) in schema.inputs.defs.iter().enumerate() {
         let Some(fields) = record_fields(&def.ty) else {
             if !cell_ok(&def.ty) && !def.optional {
-                ck.scope(None, "");
+                if let Some(p) = plan.get_mut(i) {
+                    *p = Source::Reported;
+                }
                 ck.report_file(
-                    String::new(),
+                    "units.csv".into(),
                     format!(
                         "input `{}` ({}) cannot be given in CSV",
                         def.name,
@@ -332,33 +334,73 @@ fn cell<'r>(text: &'r str, ty: &Type, optional: bool, at: Loc) -> Datum<'r> {
     Datum::new(node, at)
 }
 
-/// A reader over one file's text (a leading byte-order mark removed).
-fn reader(text: &str) -> csv::Reader<&[u8]> {
+/// The records of one file's text (a leading byte-order mark removed),
+/// each with its true starting line (the `csv` crate miscounts lines after
+/// CRLF, so lines are counted here from the record's byte offset).
+struct Reader<'t> {
+    rdr: csv::Reader<&'t [u8]>,
+    text: &'t [u8],
+    /// Lines are counted up to this byte...
+    counted: usize,
+    /// ...where this line starts or continues.
+    line: u64,
+}
+
+fn reader(text: &str) -> Reader<'_> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text.as_bytes())
+    Reader {
+        rdr: csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(text.as_bytes()),
+        text: text.as_bytes(),
+        counted: 0,
+        line: 1,
+    }
+}
+
+impl Reader<'_> {
+    /// The 1-based line of a byte offset at or after the last one asked.
+    fn line_of(&mut self, byte: usize) -> u64 {
+        // After CRLF the crate's offset can point at the `\n`: skip to the record.
+        let mut byte = byte;
+        while matches!(self.text.get(byte), Some(b'\r' | b'\n')) {
+            byte += 1;
+        }
+        if byte < self.counted {
+            self.counted = 0;
+            self.line = 1;
+        }
+        let newlines = self
+            .text
+            .get(self.counted..byte)
+            .map_or(0, |s| s.iter().filter(|&&c| c == b'\n').count());
+        self.line += newlines as u64;
+        self.counted = byte;
+        self.line
+    }
 }
 
 /// Read the next record; a CSV error is reported and ends the file.
-fn next(
-    ck: &mut Checker<'_, '_>,
-    file: u32,
-    rdr: &mut csv::Reader<&[u8]>,
-    rec: &mut StringRecord,
-) -> bool {
-    match rdr.read_record(rec) {
-        Ok(more) => more,
+fn next(ck: &mut Checker<'_, '_>, file: u32, rdr: &mut Reader<'_>, rec: &mut StringRecord) -> bool {
+    match rdr.rdr.read_record(rec) {
+        Ok(true) => {
+            if let Some(mut p) = rec.position().cloned() {
+                let byte = usize::try_from(p.byte()).unwrap_or(usize::MAX);
+                p.set_line(rdr.line_of(byte));
+                rec.set_position(Some(p));
+            }
+            true
+        }
+        Ok(false) => false,
         Err(e) => {
-            let row = e
-                .position()
-                .map_or(0, |p| u32::try_from(p.line()).unwrap_or(u32::MAX));
+            let byte = e.position().map_or(0, |p| p.byte());
+            let row = rdr.line_of(usize::try_from(byte).unwrap_or(usize::MAX));
             ck.scope(None, "");
             ck.report(
                 Loc::Cell {
                     file,
-                    row: row.max(1),
+                    row: u32::try_from(row).unwrap_or(u32::MAX),
                     col: 0,
                 },
                 None,
@@ -371,11 +413,7 @@ fn next(
 }
 
 /// The header of a file, trimmed; `None` (reported) if the file is empty.
-fn header(
-    ck: &mut Checker<'_, '_>,
-    file: u32,
-    rdr: &mut csv::Reader<&[u8]>,
-) -> Option<(u32, Vec<String>)> {
+fn header(ck: &mut Checker<'_, '_>, file: u32, rdr: &mut Reader<'_>) -> Option<(u32, Vec<String>)> {
     let mut rec = StringRecord::new();
     if !next(ck, file, rdr, &mut rec) {
         ck.scope(None, "");
@@ -397,12 +435,16 @@ fn header(
     ))
 }
 
+fn is_unit_header(h: &str) -> bool {
+    h == "unit" || h == "单位"
+}
+
 /// The column holding the unit's name; reported if absent or repeated.
 fn unit_column(ck: &mut Checker<'_, '_>, file: u32, row: u32, header: &[String]) -> Option<usize> {
     let cols: Vec<usize> = header
         .iter()
         .enumerate()
-        .filter(|(_, h)| h.as_str() == "unit" || h.as_str() == "单位")
+        .filter(|(_, h)| is_unit_header(h))
         .map(|(i, _)| i)
         .collect();
     ck.scope(None, "");
@@ -468,8 +510,10 @@ fn read_record_file<'p>(
     let mut cols: Vec<(&FieldDef, Result<usize, bool>)> =
         fields.iter().map(|f| (f, Err(false))).collect();
     ck.scope(None, "");
+    // Fields whose column is there, misspelt (reported as unknown columns).
+    let mut misspelt: Vec<usize> = Vec::new();
     for (c, h) in header.iter().enumerate() {
-        if c == unit_col {
+        if c == unit_col || is_unit_header(h) {
             continue;
         }
         let at = Loc::Cell {
@@ -508,23 +552,40 @@ fn read_record_file<'p>(
                     .iter()
                     .map(|f| f.name.as_str())
                     .chain(fields.iter().map(|f| f.label.as_str()));
-                let help = did_you_mean(h, names)
-                    .map(|b| format!("did you mean `{b}`?"))
-                    .or_else(|| {
-                        let list: Vec<String> =
-                            fields.iter().map(|f| format!("`{}`", f.name)).collect();
-                        Some(format!(
-                            "the fields of `{}` are {}",
-                            def.name,
-                            list.join(", ")
-                        ))
-                    });
+                let best = did_you_mean(h, names);
+                if let Some(b) = best {
+                    misspelt.extend(fields.iter().position(|f| f.name == b || f.label == b));
+                }
+                let help = best.map(|b| format!("did you mean `{b}`?")).or_else(|| {
+                    let list: Vec<String> =
+                        fields.iter().map(|f| format!("`{}`", f.name)).collect();
+                    Some(format!(
+                        "the fields of `{}` are {}",
+                        def.name,
+                        list.join(", ")
+                    ))
+                });
                 ck.report(at, None, format!("unknown column `{h}`"), help);
             }
         }
     }
-    for (f, slot) in &mut cols {
-        if matches!(slot, Err(false)) && !f.optional {
+    for (i, (f, slot)) in cols.iter_mut().enumerate() {
+        if matches!(slot, Err(false)) && misspelt.contains(&i) {
+            *slot = Err(true);
+        } else if matches!(slot, Err(false)) && !f.optional && !cell_ok(&f.ty) {
+            let message = format!(
+                "field `{}` ({}) cannot be given in CSV",
+                f.name,
+                f.ty.describe()
+            );
+            let at = Loc::Cell {
+                file,
+                row: hrow,
+                col: 0,
+            };
+            ck.report(at, None, message, Some("give the data as JSON".into()));
+            *slot = Err(true);
+        } else if matches!(slot, Err(false)) && !f.optional {
             let message = format!("missing column for field `{}` ({})", f.name, f.label);
             ck.report(
                 Loc::Cell {
@@ -597,7 +658,7 @@ fn read_params(
     let mut cols: Vec<(usize, usize)> = Vec::new();
     ck.scope(None, "");
     for (c, h) in header.iter().enumerate() {
-        if c == unit_col {
+        if c == unit_col || is_unit_header(h) {
             continue;
         }
         let at = Loc::Cell {
@@ -756,8 +817,10 @@ fn read_units<'p>(
         return Vec::new();
     };
     ck.scope(None, "");
+    // Inputs whose column is there, misspelt (reported as unknown columns).
+    let mut misspelt: Vec<usize> = Vec::new();
     for (c, h) in header.iter().enumerate() {
-        if c == unit_col {
+        if c == unit_col || is_unit_header(h) {
             continue;
         }
         let at = Loc::Cell {
@@ -767,6 +830,7 @@ fn read_units<'p>(
         };
         let Some(i) = schema.inputs.by_id_or_label(h) else {
             let help = schema.inputs.unknown_help(h, true);
+            misspelt.extend(schema.inputs.suggest(h, true));
             ck.report(at, None, format!("unknown input `{h}`"), help);
             continue;
         };
@@ -796,8 +860,10 @@ fn read_units<'p>(
             *source = Source::Column(c);
         }
     }
-    for (def, source) in schema.inputs.defs.iter().zip(plan.iter_mut()) {
-        if matches!(source, Source::Absent) && cell_ok(&def.ty) && !def.optional {
+    for (i, (def, source)) in schema.inputs.defs.iter().zip(plan.iter_mut()).enumerate() {
+        if matches!(source, Source::Absent) && misspelt.contains(&i) {
+            *source = Source::Reported;
+        } else if matches!(source, Source::Absent) && cell_ok(&def.ty) && !def.optional {
             let message = if def.label.is_empty() {
                 format!("missing column for input `{}`", def.name)
             } else {

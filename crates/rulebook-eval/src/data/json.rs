@@ -199,6 +199,7 @@ fn read_unit<'p>(
             node: Node::Str(s),
             at,
         }) if !s.trim().is_empty() => {
+            ck.scope(Some(s), prefix.clone());
             ck.claim_name(s, *at);
             Some(s.as_ref())
         }
