@@ -30,7 +30,7 @@ enum Command {
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
-    /// Score every unit of a data file (.json, or a folder of .csv files)
+    /// Score every unit of a data file (.json, .xlsx, or a folder of .csv files)
     Eval {
         /// A .rules file, or a compiled rulebook (.json)
         rules: PathBuf,
@@ -46,6 +46,15 @@ enum Command {
         data: PathBuf,
         #[arg(short, long)]
         unit: String,
+    },
+    /// Write a blank data file (workbook, CSV files or JSON) listing every input
+    Template {
+        rules: PathBuf,
+        #[arg(short, long, value_enum, default_value = "xlsx")]
+        format: cmd::template::Format,
+        /// The file (a folder for csv); json goes to standard output without it
+        #[arg(short, long)]
+        output: Option<PathBuf>,
     },
     /// Run the tests written inside rulebooks
     Test {
@@ -86,6 +95,11 @@ fn run() -> ExitCode {
         } => cmd::eval::run(&rules, &data, format, output.as_deref()),
         Command::Explain { rules, data, unit } => cmd::explain::run(&rules, &data, &unit),
         Command::Test { files } => cmd::test::run(&files),
+        Command::Template {
+            rules,
+            format,
+            output,
+        } => cmd::template::run(&rules, format, output.as_deref()),
     };
     ExitCode::from(code)
 }

@@ -1,7 +1,12 @@
 //! The `rulebook` command as a user runs it: exit codes, shipped rulebooks'
 //! own tests, JSON and CSV data giving the same scores, byte-identical
 //! output, and a snapshot of `explain`.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -39,7 +44,9 @@ fn every_shipped_rulebook_passes_its_own_tests() {
     if root().join("tests/eval/patterns.rules").exists() {
         files.push("tests/eval/patterns.rules".into());
     }
-    let args: Vec<&str> = std::iter::once("test").chain(files.iter().map(|s| s.as_str())).collect();
+    let args: Vec<&str> = std::iter::once("test")
+        .chain(files.iter().map(|s| s.as_str()))
+        .collect();
     let o = rulebook(&args);
     let out = stdout(&o);
     assert!(o.status.success(), "{out}\n{}", stderr(&o));
@@ -56,10 +63,17 @@ fn exit_codes() {
     let warning_only = rulebook(&["check", "tests/check/unused_input.rules"]);
     assert_eq!(warning_only.status.code(), Some(0));
     assert!(stderr(&warning_only).contains("rulebook::unused_input"));
-    let bad = rulebook(&["check", "tests/check/unknown_name.rules", "tests/check/cap_too_large.rules"]);
+    let bad = rulebook(&[
+        "check",
+        "tests/check/unknown_name.rules",
+        "tests/check/cap_too_large.rules",
+    ]);
     assert_eq!(bad.status.code(), Some(1));
     let err = stderr(&bad);
-    assert!(err.contains("rulebook::unknown_name") && err.contains("rulebook::cap_too_large"), "{err}");
+    assert!(
+        err.contains("rulebook::unknown_name") && err.contains("rulebook::cap_too_large"),
+        "{err}"
+    );
     let missing = rulebook(&["check", "no/such/file.rules"]);
     assert_eq!(missing.status.code(), Some(2));
     let usage = rulebook(&["eval"]);
@@ -68,8 +82,20 @@ fn exit_codes() {
 
 #[test]
 fn json_and_csv_data_score_the_same() {
-    let json = rulebook(&["eval", "rulebooks/ziyuan-2024.rules", "examples/ziyuan-2024/data.json", "--format", "csv"]);
-    let csv = rulebook(&["eval", "rulebooks/ziyuan-2024.rules", "examples/ziyuan-2024/csv", "--format", "csv"]);
+    let json = rulebook(&[
+        "eval",
+        "rulebooks/ziyuan-2024.rules",
+        "examples/ziyuan-2024/data.json",
+        "--format",
+        "csv",
+    ]);
+    let csv = rulebook(&[
+        "eval",
+        "rulebooks/ziyuan-2024.rules",
+        "examples/ziyuan-2024/csv",
+        "--format",
+        "csv",
+    ]);
     assert!(json.status.success(), "{}", stderr(&json));
     assert!(csv.status.success(), "{}", stderr(&csv));
     assert_eq!(stdout(&json), stdout(&csv));
@@ -77,8 +103,20 @@ fn json_and_csv_data_score_the_same() {
 
 #[test]
 fn output_is_byte_identical_from_run_to_run() {
-    let a = rulebook(&["eval", "rulebooks/ziyuan-2024.rules", "examples/ziyuan-2024/data.json", "--format", "json"]);
-    let b = rulebook(&["eval", "rulebooks/ziyuan-2024.rules", "examples/ziyuan-2024/data.json", "--format", "json"]);
+    let a = rulebook(&[
+        "eval",
+        "rulebooks/ziyuan-2024.rules",
+        "examples/ziyuan-2024/data.json",
+        "--format",
+        "json",
+    ]);
+    let b = rulebook(&[
+        "eval",
+        "rulebooks/ziyuan-2024.rules",
+        "examples/ziyuan-2024/data.json",
+        "--format",
+        "json",
+    ]);
     assert!(a.status.success());
     assert_eq!(a.stdout, b.stdout);
 }
@@ -87,46 +125,101 @@ fn output_is_byte_identical_from_run_to_run() {
 fn compiled_rulebook_scores_like_its_source() {
     let dir = tempfile::tempdir().unwrap();
     let ir = dir.path().join("ziyuan.json");
-    let c = rulebook(&["compile", "rulebooks/ziyuan-2024.rules", "-o", ir.to_str().unwrap()]);
+    let c = rulebook(&[
+        "compile",
+        "rulebooks/ziyuan-2024.rules",
+        "-o",
+        ir.to_str().unwrap(),
+    ]);
     assert!(c.status.success(), "{}", stderr(&c));
-    let from_ir = rulebook(&["eval", ir.to_str().unwrap(), "examples/ziyuan-2024/data.json", "--format", "json"]);
-    let from_src = rulebook(&["eval", "rulebooks/ziyuan-2024.rules", "examples/ziyuan-2024/data.json", "--format", "json"]);
+    let from_ir = rulebook(&[
+        "eval",
+        ir.to_str().unwrap(),
+        "examples/ziyuan-2024/data.json",
+        "--format",
+        "json",
+    ]);
+    let from_src = rulebook(&[
+        "eval",
+        "rulebooks/ziyuan-2024.rules",
+        "examples/ziyuan-2024/data.json",
+        "--format",
+        "json",
+    ]);
     assert!(from_ir.status.success(), "{}", stderr(&from_ir));
     assert_eq!(from_ir.stdout, from_src.stdout);
 }
 
 #[test]
 fn eval_json_has_the_documented_shape() {
-    let o = rulebook(&["eval", "rulebooks/ziyuan-2024.rules", "examples/ziyuan-2024/data.json", "--format", "json"]);
+    let o = rulebook(&[
+        "eval",
+        "rulebooks/ziyuan-2024.rules",
+        "examples/ziyuan-2024/data.json",
+        "--format",
+        "json",
+    ]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let units = v["units"].as_array().unwrap();
     assert_eq!(units.len(), 8);
     let u = &units[0];
-    for key in ["unit", "total", "base", "bonus", "total_deductions", "grade", "vetoes", "items"] {
+    for key in [
+        "unit",
+        "total",
+        "base",
+        "bonus",
+        "total_deductions",
+        "grade",
+        "vetoes",
+        "items",
+    ] {
         assert!(u.get(key).is_some(), "missing `{key}`");
     }
     assert!(u["total"].is_string(), "decimals are strings");
-    let item5 = u["items"].as_array().unwrap().iter().find(|i| i["id"] == "5").unwrap();
-    for key in ["id", "title", "points", "score", "to_total", "parts", "trace"] {
+    let item5 = u["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == "5")
+        .unwrap();
+    for key in [
+        "id", "title", "points", "score", "to_total", "parts", "trace",
+    ] {
         assert!(item5.get(key).is_some(), "item missing `{key}`");
     }
     assert_eq!(item5["parts"][0]["id"], "5.1");
     assert_eq!(item5["parts"][0]["parts"][1]["id"], "5.1.2");
     let veto_unit = units.iter().find(|u| u["unit"] == "否决县").unwrap();
     assert_eq!(veto_unit["grade"], "不合格");
-    assert!(veto_unit["vetoes"].as_array().unwrap().iter().any(|v| v["id"] == "21.2.1"));
+    assert!(veto_unit["vetoes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|v| v["id"] == "21.2.1"));
 }
 
 #[test]
 fn explain_typical_unit() {
-    let o = rulebook(&["explain", "rulebooks/ziyuan-2024.rules", "examples/ziyuan-2024/data.json", "--unit", "典型县"]);
+    let o = rulebook(&[
+        "explain",
+        "rulebooks/ziyuan-2024.rules",
+        "examples/ziyuan-2024/data.json",
+        "--unit",
+        "典型县",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     insta::assert_snapshot!(stdout(&o));
 }
 
 #[test]
 fn explain_unknown_unit_is_a_usage_error() {
-    let o = rulebook(&["explain", "rulebooks/ziyuan-2024.rules", "examples/ziyuan-2024/data.json", "--unit", "不存在县"]);
+    let o = rulebook(&[
+        "explain",
+        "rulebooks/ziyuan-2024.rules",
+        "examples/ziyuan-2024/data.json",
+        "--unit",
+        "不存在县",
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("典型县"));
 }
@@ -135,7 +228,15 @@ fn explain_unknown_unit_is_a_usage_error() {
 fn output_file_is_written() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("scores.csv");
-    let o = rulebook(&["eval", "rulebooks/ziyuan-2024.rules", "examples/ziyuan-2024/data.json", "--format", "csv", "-o", out.to_str().unwrap()]);
+    let o = rulebook(&[
+        "eval",
+        "rulebooks/ziyuan-2024.rules",
+        "examples/ziyuan-2024/data.json",
+        "--format",
+        "csv",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = std::fs::read_to_string(out).unwrap();
     assert!(text.starts_with("unit,total,base,bonus"));

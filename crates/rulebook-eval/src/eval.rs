@@ -242,6 +242,8 @@ pub fn evaluate_unit(
         nodes: vec![NodeScore::default(); program.nodes.len()],
         trace: Vec::new(),
         vetoes: Vec::new(),
+        pending: Vec::with_capacity(16),
+        parts: Vec::with_capacity(32),
     };
     let root = eval_node(&mut cx, &mut st, 0).map_err(|(node, message)| EvalError {
         unit: unit.name.clone(),
@@ -338,52 +340,58 @@ pub fn evaluate_unit(
     })
 }
 
-struct State {
+struct State<'p> {
     nodes: Vec<NodeScore>,
     trace: Vec<TraceEntry>,
     vetoes: Vec<Veto>,
+    /// Deductions on their way up the tree: each node's pending ones sit
+    /// above the mark it took when it started (no allocation per node).
+    pending: Vec<Ded<'p>>,
+    /// Scores of the scored parts of the nodes being evaluated, likewise stacked.
+    parts: Vec<(u32, Decimal)>,
 }
 
 /// A deduction on its way to where it is taken.
-struct Ded {
+struct Ded<'p> {
     amount: Decimal,
-    target: Target,
+    target: &'p Target,
     /// The node whose rule made it.
     origin: u32,
     /// Index of its trace entry, to note what happened to it.
     entry: Option<usize>,
+    /// Taken by the node whose rule made it (a node with a base).
+    own: bool,
 }
 
 type NodeErr = (String, String);
 
-fn eval_node(
-    cx: &mut Cx<'_>,
-    st: &mut State,
-    i: u32,
-) -> Result<(Option<Decimal>, Vec<Ded>), NodeErr> {
+static PARENT: Target = Target::Parent;
+
+/// Evaluate node `i` and its parts. Returns the node's score (None when it
+/// has no base); deductions it passes on are left on `st.pending`.
+fn eval_node<'p>(cx: &mut Cx<'p>, st: &mut State<'p>, i: u32) -> Result<Option<Decimal>, NodeErr> {
     let program = cx.program;
     let Some(node) = program.nodes.get(i as usize) else {
-        return Ok((None, Vec::new()));
+        return Ok(None);
     };
     let err = |m: String| (node.id.clone(), m);
     let based = node.points.is_some();
-    let own_target = if based {
-        Target::Parent
-    } else {
-        node.target.clone()
-    };
+    let own_target: &'p Target = if based { &PARENT } else { &node.target };
+    let mark = st.pending.len();
+    let parts_mark = st.parts.len();
 
     // Rules.
     let mut awards = Decimal::ZERO;
-    let mut own: Vec<Ded> = Vec::new();
-    let mut out: Vec<Ded> = Vec::new();
-    let mut block_used = vec![Decimal::ZERO; node.blocks.len()];
-    let block_caps: Vec<Option<Decimal>> = node
-        .blocks
-        .iter()
-        .map(|b| cx.eval(b).map(|v| v.as_num()))
-        .collect::<Result<_, _>>()
-        .map_err(err)?;
+    // What each capped block has given or taken so far.
+    let mut few = [Decimal::ZERO; 8];
+    let mut many = Vec::new();
+    let block_used: &mut [Decimal] = match few.get_mut(..node.blocks.len()) {
+        Some(s) => s,
+        None => {
+            many.resize(node.blocks.len(), Decimal::ZERO);
+            &mut many
+        }
+    };
     for (ri, rule) in node.rules.iter().enumerate() {
         let met = match &rule.condition {
             None => true,
@@ -412,7 +420,11 @@ fn eval_node(
         } else {
             (Decimal::ZERO, Detail::Condition { met: false })
         };
-        let mut amount = raw.max(Decimal::ZERO);
+        let mut amount = if raw.is_sign_negative() {
+            Decimal::ZERO
+        } else {
+            raw
+        };
         let mut capped_at = None;
         if let Some(c) = &rule.cap {
             if let Some(cap) = cx.eval(c).map_err(err)?.as_num() {
@@ -423,12 +435,15 @@ fn eval_node(
             }
         }
         if let Some(b) = rule.block {
-            let b = b as usize;
-            if let (Some(Some(cap)), Some(used)) = (block_caps.get(b), block_used.get_mut(b)) {
-                let room = (*cap - *used).max(Decimal::ZERO);
+            let cap = match node.blocks.get(b as usize) {
+                Some(e) => cx.eval(e).map_err(err)?.as_num(),
+                None => None,
+            };
+            if let (Some(cap), Some(used)) = (cap, block_used.get_mut(b as usize)) {
+                let room = (cap - *used).max(Decimal::ZERO);
                 if amount > room {
                     amount = room;
-                    capped_at = Some(*cap);
+                    capped_at = Some(cap);
                 }
                 *used = used.saturating_add(amount);
             }
@@ -456,106 +471,91 @@ fn eval_node(
         match rule.kind {
             RuleKind::Award => awards = awards.saturating_add(amount),
             _ if amount.is_zero() => {}
-            _ => {
-                let target = rule.target.clone().unwrap_or_else(|| own_target.clone());
-                let d = Ded {
-                    amount,
-                    target,
-                    origin: i,
-                    entry,
-                };
-                if based && rule.target.is_none() {
-                    own.push(d);
-                } else {
-                    out.push(d);
-                }
-            }
+            _ => st.pending.push(Ded {
+                amount,
+                target: rule.target.as_ref().unwrap_or(own_target),
+                origin: i,
+                entry,
+                own: based && rule.target.is_none(),
+            }),
         }
     }
 
     // Parts.
-    let mut child_scores: Vec<(u32, Decimal)> = Vec::new();
-    let mut pools: Vec<(Vec<u32>, Vec<Ded>)> = Vec::new();
     let mut bonus_children = Decimal::ZERO;
     for &c in &node.children {
-        let (score, deds) = eval_node(cx, st, c)?;
-        if let Some(s) = score {
-            let is_bonus = program.nodes.get(c as usize).is_some_and(|n| n.bonus);
-            if is_bonus {
+        if let Some(s) = eval_node(cx, st, c)? {
+            if program.nodes.get(c as usize).is_some_and(|n| n.bonus) {
                 bonus_children = bonus_children.saturating_add(s);
             } else {
-                child_scores.push((c, s));
-            }
-        }
-        for mut d in deds {
-            match &d.target {
-                Target::Parent if based => own.push(d),
-                Target::Parent => {
-                    d.target = node.target.clone();
-                    out.push(d);
-                }
-                Target::Pool {
-                    settle_at, members, ..
-                } if *settle_at == i => match pools.iter_mut().find(|(m, _)| m == members) {
-                    Some((_, list)) => list.push(d),
-                    None => pools.push((members.clone(), vec![d])),
-                },
-                _ => out.push(d),
+                st.parts.push((c, s));
             }
         }
     }
-    // Rules of this node aimed at a pool of its own parts.
-    let mut keep = Vec::new();
-    for d in out.drain(..) {
-        match &d.target {
-            Target::Pool {
-                settle_at, members, ..
-            } if *settle_at == i => match pools.iter_mut().find(|(m, _)| m == members) {
-                Some((_, list)) => list.push(d),
-                None => pools.push((members.clone(), vec![d])),
-            },
-            _ => keep.push(d),
+    // What arrives from the parts: `Parent` means this node (with a base)
+    // or this node's own target (without one).
+    for d in st.pending.iter_mut().skip(mark) {
+        if d.origin != i && matches!(d.target, Target::Parent) {
+            if based {
+                d.own = true;
+            } else {
+                d.target = &node.target;
+            }
         }
     }
-    out = keep;
 
-    // Pools: deductions that may overflow go last.
-    for (members, mut deds) in pools {
-        deds.sort_by_key(|d| {
-            matches!(
-                d.target,
-                Target::Pool {
-                    then_total: true,
-                    ..
+    // Pools settled here: deductions that may overflow go last.
+    let mut k = mark;
+    while let Some(d) = st.pending.get(k) {
+        let dt: &'p Target = d.target;
+        if let Target::Pool {
+            settle_at, members, ..
+        } = dt
+        {
+            let first_of_pool = *settle_at == i
+                && !st
+                    .pending
+                    .get(mark..k)
+                    .unwrap_or(&[])
+                    .iter()
+                    .any(|e| same_pool(e.target, dt));
+            if first_of_pool {
+                for overflow_pass in [false, true] {
+                    for j in k..st.pending.len() {
+                        let Some(e) = st.pending.get(j) else { continue };
+                        let then_total = matches!(
+                            e.target,
+                            Target::Pool {
+                                then_total: true,
+                                ..
+                            }
+                        );
+                        if !same_pool(e.target, dt) || then_total != overflow_pass {
+                            continue;
+                        }
+                        let (amount, origin, entry) = (e.amount, e.origin, e.entry);
+                        let mut left = amount;
+                        for m in members {
+                            let parts = st.parts.get_mut(parts_mark..).unwrap_or(&mut []);
+                            if let Some((_, s)) = parts.iter_mut().find(|(c, _)| c == m) {
+                                let take = left.min(*s).max(Decimal::ZERO);
+                                *s -= take;
+                                left -= take;
+                            }
+                        }
+                        credit_taken(st, program, origin, amount - left);
+                        if !left.is_zero() {
+                            settle_leftover(cx, st, origin, entry, left, then_total);
+                        }
+                    }
                 }
-            )
-        });
-        for d in deds {
-            let then_total = matches!(
-                d.target,
-                Target::Pool {
-                    then_total: true,
-                    ..
-                }
-            );
-            let mut left = d.amount;
-            for m in &members {
-                if let Some((_, s)) = child_scores.iter_mut().find(|(c, _)| c == m) {
-                    let take = left.min(*s).max(Decimal::ZERO);
-                    *s -= take;
-                    left -= take;
-                }
-            }
-            let taken = d.amount - left;
-            credit_taken(st, program, d.origin, taken);
-            if !left.is_zero() {
-                settle_leftover(cx, st, program, &d, left, then_total);
             }
         }
+        k += 1;
     }
 
     let score = if node.bonus {
-        let mut s = awards + bonus_children;
+        let mut s = awards.saturating_add(bonus_children);
         if let Some(c) = &node.cap {
             if let Some(cap) = cx.eval(c).map_err(err)?.as_num() {
                 s = s.min(cap);
@@ -566,7 +566,9 @@ fn eval_node(
         let start = if node.starts_full {
             points
         } else {
-            child_scores
+            st.parts
+                .get(parts_mark..)
+                .unwrap_or(&[])
                 .iter()
                 .fold(awards, |acc, (_, s)| acc.saturating_add(*s))
         };
@@ -576,9 +578,11 @@ fn eval_node(
             Some(c) => cx.eval(c).map_err(err)?.as_num(),
             None => None,
         };
-        for mut d in own {
-            if let Target::Total = d.target {
-                send_to_total(st, program, d.origin, d.amount);
+        for j in mark..st.pending.len() {
+            let Some(d) = st.pending.get_mut(j) else {
+                continue;
+            };
+            if !d.own {
                 continue;
             }
             if let Some(r) = room.as_mut() {
@@ -592,12 +596,13 @@ fn eval_node(
                 }
                 *r -= d.amount;
             }
-            let take = d.amount.min(avail);
+            let (amount, origin, entry) = (d.amount, d.origin, d.entry);
+            let take = amount.min(avail);
             avail -= take;
-            credit_taken(st, program, d.origin, take);
-            let left = d.amount - take;
+            credit_taken(st, program, origin, take);
+            let left = amount - take;
             if !left.is_zero() {
-                settle_leftover(cx, st, program, &d, left, false);
+                settle_leftover(cx, st, origin, entry, left, false);
             }
         }
         Some(avail)
@@ -605,51 +610,80 @@ fn eval_node(
         None
     };
 
-    // Deductions bound for the total are settled here; a node without a
-    // base caps what it passes on.
-    let mut passed = Vec::new();
+    // Keep what travels on; a node without a base caps what it passes, and
+    // deductions bound for the total are settled at the first node with a base.
     let mut cap_left = match (&node.cap, based || node.bonus) {
         (Some(c), false) => cx.eval(c).map_err(err)?.as_num(),
         _ => None,
     };
-    for mut d in out {
+    let mut w = mark;
+    for r in mark..st.pending.len() {
+        let Some(d) = st.pending.get(r) else { continue };
+        let settled_here =
+            d.own || matches!(d.target, Target::Pool { settle_at, .. } if *settle_at == i);
+        if settled_here {
+            continue;
+        }
+        let (mut amount, target, origin, entry) = (d.amount, d.target, d.origin, d.entry);
         if let Some(room) = cap_left.as_mut() {
-            if d.amount > *room {
-                let cut = d.amount - *room;
-                d.amount = *room;
-                if let Some(e) = d.entry.and_then(|e| st.trace.get_mut(e)) {
+            if amount > *room {
+                let cut = amount - *room;
+                amount = *room;
+                if let Some(e) = entry.and_then(|e| st.trace.get_mut(e)) {
                     e.amount = e.amount.saturating_add(cut);
                     if e.capped_at.is_none() {
                         e.capped_at = node.cap.as_ref().and_then(rulebook_lang::check::const_num);
                     }
                 }
             }
-            *room -= d.amount;
+            *room -= amount;
         }
-        if d.amount.is_zero() {
+        if amount.is_zero() {
             continue;
         }
-        if let Target::Total = d.target {
-            send_to_total(st, program, d.origin, d.amount);
-            if cx.tracing {
-                if let Some(e) = d.entry.and_then(|e| st.trace.get_mut(e)) {
-                    if matches!(e.detail, Detail::Condition { .. }) {
-                        e.detail = Detail::ToTotal;
-                    }
+        if matches!(target, Target::Total) && (based || node.parent.is_none()) {
+            send_to_total(st, origin, amount);
+            if let Some(e) = entry.and_then(|e| st.trace.get_mut(e)) {
+                if matches!(e.detail, Detail::Condition { .. }) {
+                    e.detail = Detail::ToTotal;
                 }
             }
-        } else {
-            passed.push(d);
+            continue;
         }
+        if let Some(d) = st.pending.get_mut(r) {
+            d.amount = amount;
+        }
+        st.pending.swap(w, r);
+        w += 1;
     }
+    st.pending.truncate(w);
+    st.parts.truncate(parts_mark);
     if let (Some(s), Some(ns)) = (score, st.nodes.get_mut(i as usize)) {
         ns.score = s;
     }
-    Ok((score, passed))
+    Ok(score)
+}
+
+fn same_pool(a: &Target, b: &Target) -> bool {
+    match (a, b) {
+        (
+            Target::Pool {
+                settle_at: x,
+                members: m,
+                ..
+            },
+            Target::Pool {
+                settle_at: y,
+                members: n,
+                ..
+            },
+        ) => x == y && m == n,
+        _ => false,
+    }
 }
 
 /// A node without a base reports (as a negative score) what its deductions took.
-fn credit_taken(st: &mut State, program: &Program, origin: u32, taken: Decimal) {
+fn credit_taken(st: &mut State<'_>, program: &Program, origin: u32, taken: Decimal) {
     if program
         .nodes
         .get(origin as usize)
@@ -661,7 +695,7 @@ fn credit_taken(st: &mut State, program: &Program, origin: u32, taken: Decimal) 
     }
 }
 
-fn send_to_total(st: &mut State, _program: &Program, origin: u32, amount: Decimal) {
+fn send_to_total(st: &mut State<'_>, origin: u32, amount: Decimal) {
     if let Some(ns) = st.nodes.get_mut(origin as usize) {
         ns.to_total = ns.to_total.saturating_add(amount);
     }
@@ -670,19 +704,19 @@ fn send_to_total(st: &mut State, _program: &Program, origin: u32, amount: Decima
 /// What a pool or part could not absorb: to the total, or lost (扣完为止).
 fn settle_leftover(
     cx: &Cx<'_>,
-    st: &mut State,
-    program: &Program,
-    d: &Ded,
+    st: &mut State<'_>,
+    origin: u32,
+    entry: Option<usize>,
     left: Decimal,
     then_total: bool,
 ) {
     if then_total {
-        send_to_total(st, program, d.origin, left);
+        send_to_total(st, origin, left);
     }
     if cx.tracing {
-        let rule = d.entry.and_then(|e| st.trace.get(e)).and_then(|e| e.rule);
+        let rule = entry.and_then(|e| st.trace.get(e)).and_then(|e| e.rule);
         st.trace.push(TraceEntry {
-            node: d.origin,
+            node: origin,
             rule,
             amount: if then_total { -left } else { left },
             detail: if then_total {

@@ -196,7 +196,7 @@ pub enum Target {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum RuleOrBlock {
-    Rule(Rule),
+    Rule(Box<Rule>),
     /// `cap N { rules }`: the rules' amounts together are capped at N.
     Block {
         cap: Expr,

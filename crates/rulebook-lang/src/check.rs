@@ -82,6 +82,10 @@ pub(crate) struct Checker<'a> {
 
 type Ty = Option<Type>;
 
+/// A tier's constant bounds, each with whether it is included, and its span.
+type Bound = Option<(Decimal, bool)>;
+type Band = (Bound, Bound, Span);
+
 fn num(u: Unit) -> Ty {
     Some(Type::Num(u))
 }
@@ -1628,7 +1632,7 @@ impl<'a> Checker<'a> {
         let (se, st) = self.expr(ctx, subject);
         let mut out = Vec::new();
         let mut amount_ty: Ty = None;
-        let mut bands: Vec<(Option<(Decimal, bool)>, Option<(Decimal, bool)>, Span)> = Vec::new();
+        let mut bands: Vec<Band> = Vec::new();
         let mut has_else = false;
         let mut interval_style = false;
         for t in tiers {
@@ -1714,7 +1718,7 @@ impl<'a> Checker<'a> {
     /// already cover entirely (first match wins, so they never apply).
     fn check_bands(
         &mut self,
-        bands: &[(Option<(Decimal, bool)>, Option<(Decimal, bool)>, Span)],
+        bands: &[Band],
         has_else: bool,
         interval_style: bool,
         integral: bool,

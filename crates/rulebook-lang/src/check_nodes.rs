@@ -680,9 +680,7 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
             let based = self.is_based(ch);
             child_points.push((ch, p, based));
         }
-        let Some(meta) = self.meta.get(i as usize) else {
-            return None;
-        };
+        let meta = self.meta.get(i as usize)?;
         let body = meta.ast;
         let node = self.nodes.get(i as usize)?;
         let kind = node.kind;
@@ -875,11 +873,7 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
             match rule.kind {
                 ir::RuleKind::Deduct => {
                     let t = rule.target.clone().unwrap_or_else(|| node_target.clone());
-                    let from = if node.points.is_some() && rule.target.is_none() {
-                        i
-                    } else {
-                        i
-                    };
+                    let from = i;
                     if let Some((capacity, what)) = self.capacity(from, &t) {
                         if *cap > capacity {
                             diags.push(cap_too_large(span, *cap, capacity, &what));

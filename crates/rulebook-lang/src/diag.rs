@@ -75,7 +75,8 @@ pub fn did_you_mean<'a>(
     let mut best: Option<(f64, &str)> = None;
     for c in candidates {
         let score = strsim::normalized_damerau_levenshtein(name, c);
-        if score >= 0.6 && best.is_none_or(|(b, _)| score > b) {
+        // Ties go to the alphabetically first name, so the hint never depends on hash order.
+        if score >= 0.6 && best.is_none_or(|(b, bc)| score > b || (score == b && c < bc)) {
             best = Some((score, c));
         }
     }

@@ -705,7 +705,7 @@ impl Builder {
             }
             Rule::rule => {
                 let r = self.rule(p);
-                body.rules.push(RuleOrBlock::Rule(r));
+                body.rules.push(RuleOrBlock::Rule(Box::new(r)));
             }
             _ => {}
         }

@@ -2,15 +2,20 @@
 //!
 //! `reason` turns a trace entry's numbers into a sentence a policy officer
 //! can check against the document; `json`, `csv`, `table`, `markdown` and
-//! `explain` lay out whole batches. Everything returns text or bytes; the
+//! `explain` lay out whole batches; `official` builds the document's table
+//! that `xlsx` (the official table with scores) and `html` (a report with
+//! charts) lay out. Everything returns text or bytes; the
 //! CLI decides where it goes.
 
 pub mod csv_out;
 pub mod explain;
+pub mod html;
 pub mod json;
 pub mod markdown;
+pub mod official;
 pub mod reason;
 pub mod table;
+pub mod xlsx;
 
 use rust_decimal::Decimal;
 

@@ -1,4 +1,4 @@
-//! `rulebook eval RULES DATA [--format table|json|csv|md] [-o FILE]`.
+//! `rulebook eval RULES DATA [--format table|json|csv|md|xlsx|html] [-o FILE]`.
 
 use super::load::{self, LoadError};
 use super::{usage_error, write_atomic, FINDINGS, OK};
@@ -12,9 +12,16 @@ pub enum Format {
     Json,
     Csv,
     Md,
+    /// The official table with scores, a sheet per unit (needs -o)
+    Xlsx,
+    /// A self-contained report with charts
+    Html,
 }
 
 pub fn run(rules: &Path, data: &Path, format: Format, output: Option<&Path>) -> u8 {
+    if format == Format::Xlsx && output.is_none() {
+        return usage_error("give the workbook's file name with -o, e.g. -o scores.xlsx");
+    }
     let program = match load::program(rules) {
         Ok(p) => p,
         Err(LoadError::Usage(e)) => return usage_error(&e),
@@ -42,6 +49,11 @@ pub fn run(rules: &Path, data: &Path, format: Format, output: Option<&Path>) -> 
         }
     };
     let text = match format {
+        Format::Xlsx => match report::xlsx::render(&program, &units) {
+            Ok(bytes) => return write_to(output, &bytes),
+            Err(e) => return usage_error(&e),
+        },
+        Format::Html => report::html::render(&program, &units),
         Format::Table => report::table::render(&units),
         Format::Json => report::json::render(&program, &units),
         Format::Md => report::markdown::render(&program, &units),
@@ -50,14 +62,19 @@ pub fn run(rules: &Path, data: &Path, format: Format, output: Option<&Path>) -> 
             Err(e) => return usage_error(&e),
         },
     };
+    write_to(output, text.as_bytes())
+}
+
+fn write_to(output: Option<&Path>, bytes: &[u8]) -> u8 {
+    use std::io::Write;
     match output {
-        Some(o) => match write_atomic(o, text.as_bytes()) {
+        Some(o) => match write_atomic(o, bytes) {
             Ok(()) => OK,
             Err(e) => usage_error(&e),
         },
-        None => {
-            print!("{text}");
-            OK
-        }
+        None => match std::io::stdout().write_all(bytes) {
+            Ok(()) => OK,
+            Err(e) => usage_error(&format!("cannot write the output: {e}")),
+        },
     }
 }

@@ -96,8 +96,18 @@ pub fn batch_quiet(program: &Program, path: &Path) -> Result<Loaded, LoadError> 
         let src = read_source(path).map_err(LoadError::Usage)?;
         return Ok((data::load_json(program, &src.name, &src.text), name));
     }
+    let is_workbook = path.extension().is_some_and(|e| {
+        ["xlsx", "xlsm", "xlsb", "xls", "ods"]
+            .iter()
+            .any(|x| e.eq_ignore_ascii_case(x))
+    });
+    if is_workbook {
+        let bytes = std::fs::read(path)
+            .map_err(|e| LoadError::Usage(format!("cannot read `{}`: {e}", path.display())))?;
+        return Ok((rulebook_office::read_workbook(program, &name, &bytes), name));
+    }
     Err(LoadError::Usage(format!(
-        "`{}`: give a .json data file or a folder of .csv files",
+        "`{}`: give a .json data file, an .xlsx workbook or a folder of .csv files",
         path.display()
     )))
 }

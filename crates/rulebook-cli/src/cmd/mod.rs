@@ -5,6 +5,7 @@ pub mod compile;
 pub mod eval;
 pub mod explain;
 pub mod load;
+pub mod template;
 pub mod test;
 
 use rulebook_lang::diag::{render_plain, Diagnostic, Source};

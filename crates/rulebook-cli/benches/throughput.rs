@@ -1,0 +1,126 @@
+//! Throughput of the whole pipeline on the 2024 Ziyuan rulebook:
+//! check (source → IR), data loading (JSON → slots) and evaluation of
+//! 100 000 units on one thread and on all cores. Run with `cargo bench`.
+//!
+//! The units are the eight example units of `examples/ziyuan-2024/data.json`,
+//! renamed and with their air-quality figures varied so that no two units
+//! score alike; ranks are computed across the whole batch.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use rulebook_eval::data::{load_json, Batch};
+use rulebook_eval::eval::{evaluate_batch, Options};
+use rulebook_eval::Value;
+use rulebook_lang::ir::{Type, Unit};
+use rust_decimal::Decimal;
+use std::path::Path;
+use std::time::Instant;
+
+const UNITS: usize = 100_000;
+const LOAD_UNITS: usize = 10_000;
+
+fn main() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let src = std::fs::read_to_string(root.join("rulebooks/ziyuan-2024.rules")).unwrap();
+    let data = std::fs::read_to_string(root.join("examples/ziyuan-2024/data.json")).unwrap();
+
+    // Check: parse + resolve + type-check + lower to IR.
+    let runs = 50;
+    let t = Instant::now();
+    let mut program = None;
+    for _ in 0..runs {
+        program = rulebook_lang::check("ziyuan-2024.rules", &src).program;
+    }
+    let check_ms = t.elapsed().as_secs_f64() * 1000.0 / runs as f64;
+    let program = program.expect("the Ziyuan rulebook checks clean");
+
+    // Data loading: a JSON file of LOAD_UNITS units.
+    let json: serde_json::Value = serde_json::from_str(&data).unwrap();
+    let examples = json["units"].as_array().unwrap().clone();
+    let mut units = Vec::with_capacity(LOAD_UNITS);
+    for i in 0..LOAD_UNITS {
+        let mut u = examples[i % examples.len()].clone();
+        u["unit"] = serde_json::Value::String(format!("单位{i:06}"));
+        if u.get("params").is_none() || u["params"].is_null() {
+            u["params"] = json["units"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find_map(|x| (!x["params"].is_null()).then(|| x["params"].clone()))
+                .unwrap_or(serde_json::Value::Null);
+        }
+        units.push(u);
+    }
+    let big = serde_json::json!({ "globals": json["globals"], "units": units }).to_string();
+    let t = Instant::now();
+    let loaded = load_json(&program, "bench.json", &big).unwrap_or_else(|e| panic!("{}", e[0]));
+    let load_s = t.elapsed().as_secs_f64();
+
+    // The batch to score: UNITS units, air quality varied per unit.
+    let mut batch = Batch {
+        globals: loaded.globals.clone(),
+        units: Vec::with_capacity(UNITS),
+    };
+    let ug: Vec<usize> = program
+        .inputs
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| d.ty == Type::Num(Unit::Ug))
+        .map(|(i, _)| i)
+        .collect();
+    for i in 0..UNITS {
+        let mut u = loaded.units[i % loaded.units.len()].clone();
+        u.name = format!("单位{i:06}");
+        for &slot in &ug {
+            if let Value::Num(v) = u.inputs[slot] {
+                u.inputs[slot] = Value::Num(v + Decimal::new((i % 97) as i64, 1));
+            }
+        }
+        batch.units.push(u);
+    }
+
+    let time = |parallel: bool, trace: bool| {
+        let t = Instant::now();
+        let r = evaluate_batch(&program, &batch, Options { trace, parallel }).unwrap();
+        assert_eq!(r.len(), UNITS);
+        std::hint::black_box(&r);
+        t.elapsed().as_secs_f64()
+    };
+    let _warm = time(true, false);
+    let one = time(false, false);
+    let all = time(true, false);
+    let all_traced = time(true, true);
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+
+    println!(
+        "Ziyuan 2024 rulebook: {} inputs, {} nodes",
+        program.inputs.len(),
+        program.nodes.len()
+    );
+    println!("check (parse + type-check + IR):     {check_ms:.2} ms per run");
+    println!(
+        "load JSON ({LOAD_UNITS} units, {:.1} MB):  {:.0} units/s",
+        big.len() as f64 / 1e6,
+        LOAD_UNITS as f64 / load_s
+    );
+    println!(
+        "evaluate {UNITS} units, 1 thread:    {:.0} units/s ({:.2} s)",
+        UNITS as f64 / one,
+        one
+    );
+    println!(
+        "evaluate {UNITS} units, {cores} cores:     {:.0} units/s ({:.2} s)",
+        UNITS as f64 / all,
+        all
+    );
+    println!(
+        "  … keeping every trace entry:      {:.0} units/s",
+        UNITS as f64 / all_traced
+    );
+}
