@@ -60,6 +60,8 @@ enum LetState {
 
 pub(crate) struct Checker<'a> {
     src: &'a str,
+    /// Byte offsets where lines start, to find line numbers quickly.
+    line_starts: Vec<usize>,
     diags: Vec<Diagnostic>,
     names: HashMap<String, (Slot, Span)>,
     input_types: Vec<Type>,
@@ -94,6 +96,9 @@ impl<'a> Checker<'a> {
     fn new(src: &'a str) -> Self {
         Checker {
             src,
+            line_starts: std::iter::once(0)
+                .chain(src.match_indices('\n').map(|(i, _)| i + 1))
+                .collect(),
             diags: Vec::new(),
             names: HashMap::new(),
             input_types: Vec::new(),
@@ -118,7 +123,7 @@ impl<'a> Checker<'a> {
     }
 
     fn line_of(&self, offset: usize) -> usize {
-        self.src.get(..offset).unwrap_or("").matches('\n').count() + 1
+        self.line_starts.partition_point(|&s| s <= offset).max(1)
     }
 
     fn snippet(&self, span: Span) -> String {
