@@ -415,10 +415,11 @@ fn eval_node<'p>(cx: &mut Cx<'p>, st: &mut State<'p>, i: u32) -> Result<Option<D
             }
             continue;
         }
-        let (raw, detail) = if met {
-            rule_amount(cx, &rule.amount).map_err(err)?
+        let mut detail = None;
+        let raw = if met {
+            rule_amount(cx, &rule.amount, &mut detail).map_err(err)?
         } else {
-            (Decimal::ZERO, Detail::Condition { met: false })
+            Decimal::ZERO
         };
         let mut amount = if raw.is_sign_negative() {
             Decimal::ZERO
@@ -451,7 +452,7 @@ fn eval_node<'p>(cx: &mut Cx<'p>, st: &mut State<'p>, i: u32) -> Result<Option<D
         let entry = if cx.tracing
             && (rule.kind == RuleKind::Award
                 || !raw.is_zero()
-                || matches!(detail, Detail::NotApplicable))
+                || matches!(detail, Some(Detail::NotApplicable)))
         {
             st.trace.push(TraceEntry {
                 node: i,
@@ -461,7 +462,7 @@ fn eval_node<'p>(cx: &mut Cx<'p>, st: &mut State<'p>, i: u32) -> Result<Option<D
                 } else {
                     -amount
                 },
-                detail,
+                detail: detail.unwrap_or(Detail::Condition { met }),
                 capped_at,
             });
             Some(st.trace.len() - 1)
@@ -729,28 +730,39 @@ fn settle_leftover(
     }
 }
 
-fn rule_amount(cx: &mut Cx<'_>, amount: &Amount) -> Result<(Decimal, Detail), String> {
-    let na = || Ok((Decimal::ZERO, Detail::NotApplicable));
+/// A rule's amount before caps. The numbers behind it are written to
+/// `detail` only when a trace is kept (building them costs time in bulk runs).
+fn rule_amount(cx: &mut Cx<'_>, amount: &Amount, detail: &mut Option<Detail>) -> Result<Decimal, String> {
+    let tracing = cx.tracing;
+    let mut note = |d: &dyn Fn() -> Detail| {
+        if tracing {
+            *detail = Some(d());
+        }
+    };
     match amount {
-        Amount::None => Ok((Decimal::ZERO, Detail::Condition { met: true })),
+        Amount::None => Ok(Decimal::ZERO),
         Amount::Expr(e) => match cx.eval(e)? {
-            Value::Num(v) => Ok((v, Detail::Amount { raw: v })),
-            Value::Bool(true) => Ok((Decimal::ONE, Detail::Amount { raw: Decimal::ONE })),
-            _ => na(),
+            Value::Num(v) => {
+                note(&|| Detail::Amount { raw: v });
+                Ok(v)
+            }
+            Value::Bool(true) => {
+                note(&|| Detail::Amount { raw: Decimal::ONE });
+                Ok(Decimal::ONE)
+            }
+            _ => {
+                note(&|| Detail::NotApplicable);
+                Ok(Decimal::ZERO)
+            }
         },
         Amount::Each { rate, count } => {
             let (Value::Num(r), Value::Num(n)) = (cx.eval(rate)?, cx.eval(count)?) else {
-                return na();
+                note(&|| Detail::NotApplicable);
+                return Ok(Decimal::ZERO);
             };
             let raw = mul(r, n)?;
-            Ok((
-                raw,
-                Detail::Each {
-                    rate: r,
-                    count: n,
-                    raw,
-                },
-            ))
+            note(&|| Detail::Each { rate: r, count: n, raw });
+            Ok(raw)
         }
         Amount::Steps {
             rate,
@@ -766,30 +778,37 @@ fn rule_amount(cx: &mut Cx<'_>, amount: &Amount) -> Result<(Decimal, Detail), St
                 cx.eval(actual)?.as_num(),
                 cx.eval(target)?.as_num(),
             ) else {
-                return na();
+                note(&|| Detail::NotApplicable);
+                return Ok(Decimal::ZERO);
             };
             let gap = if *above { sub(a, t)? } else { sub(t, a)? };
             let gap = gap.max(Decimal::ZERO);
             if s <= Decimal::ZERO {
                 return Err("a step is zero or negative".into());
             }
-            let q = div(gap, s)?;
-            let steps = if *ceil { q.ceil() } else { q.floor() };
+            let steps = if gap.is_zero() {
+                Decimal::ZERO
+            } else {
+                let q = div(gap, s)?;
+                if *ceil {
+                    q.ceil()
+                } else {
+                    q.floor()
+                }
+            };
             let raw = mul(r, steps)?;
-            Ok((
+            note(&|| Detail::Steps {
+                actual: a,
+                target: t,
+                gap,
+                step: s,
+                steps,
+                rate: r,
                 raw,
-                Detail::Steps {
-                    actual: a,
-                    target: t,
-                    gap,
-                    step: s,
-                    steps,
-                    rate: r,
-                    raw,
-                    above: *above,
-                    ceil: *ceil,
-                },
-            ))
+                above: *above,
+                ceil: *ceil,
+            });
+            Ok(raw)
         }
         Amount::Proportion {
             max,
@@ -798,7 +817,8 @@ fn rule_amount(cx: &mut Cx<'_>, amount: &Amount) -> Result<(Decimal, Detail), St
             places,
         } => {
             let (Value::Num(m), Value::Num(r)) = (cx.eval(max)?, cx.eval(ratio)?) else {
-                return na();
+                note(&|| Detail::NotApplicable);
+                return Ok(Decimal::ZERO);
             };
             let f = match floor {
                 Some(f) => cx.eval(f)?.as_num(),
@@ -811,16 +831,14 @@ fn rule_amount(cx: &mut Cx<'_>, amount: &Amount) -> Result<(Decimal, Detail), St
                 mul(m, r.clamp(Decimal::ZERO, Decimal::ONE))?
                     .round_dp_with_strategy(*places, RoundingStrategy::MidpointAwayFromZero)
             };
-            Ok((
+            note(&|| Detail::Proportion {
+                ratio: r,
+                max: m,
                 raw,
-                Detail::Proportion {
-                    ratio: r,
-                    max: m,
-                    raw,
-                    floor: f,
-                    below_floor: below,
-                },
-            ))
+                floor: f,
+                below_floor: below,
+            });
+            Ok(raw)
         }
     }
 }
