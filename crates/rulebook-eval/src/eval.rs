@@ -79,6 +79,9 @@ pub struct TraceEntry {
     pub detail: Detail,
     /// The cap that cut the amount, if any.
     pub capped_at: Option<Decimal>,
+    /// The facts the rule's condition and amount read, as (label, value),
+    /// so an explanation can say what the unit reported.
+    pub facts: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -410,6 +413,7 @@ fn eval_node<'p>(cx: &mut Cx<'p>, st: &mut State<'p>, i: u32) -> Result<Option<D
                         amount: Decimal::ZERO,
                         detail: Detail::Veto,
                         capped_at: None,
+                        facts: facts(cx, rule),
                     });
                 }
             }
@@ -464,6 +468,7 @@ fn eval_node<'p>(cx: &mut Cx<'p>, st: &mut State<'p>, i: u32) -> Result<Option<D
                 },
                 detail: detail.unwrap_or(Detail::Condition { met }),
                 capped_at,
+                facts: facts(cx, rule),
             });
             Some(st.trace.len() - 1)
         } else {
@@ -726,13 +731,91 @@ fn settle_leftover(
                 Detail::Lost
             },
             capped_at: None,
+            facts: Vec::new(),
         });
+    }
+}
+
+/// The unit's facts a rule reads directly (its condition, and a plain
+/// amount's expression), with their values in words.
+fn facts(cx: &Cx<'_>, rule: &ir::RuleDef) -> Vec<(String, String)> {
+    let mut reads: Vec<&Expr> = Vec::new();
+    let mut stack: Vec<&Expr> = Vec::new();
+    stack.extend(rule.condition.as_ref());
+    if let Amount::Expr(e) = &rule.amount {
+        stack.push(e);
+    }
+    while let Some(e) = stack.pop() {
+        match e {
+            Expr::Input(_) | Expr::Global(_) | Expr::Param(_) => {
+                if !reads.contains(&e) {
+                    reads.push(e);
+                }
+            }
+            Expr::Not(x) | Expr::Neg(x) | Expr::IsMissing(x, _) => stack.push(x),
+            Expr::Bin(_, a, b) => {
+                stack.push(b);
+                stack.push(a);
+            }
+            Expr::If(c, a, b) => stack.extend([&**b, &**a, &**c]),
+            Expr::Call(_, args) | Expr::List(args) => stack.extend(args.iter().rev()),
+            Expr::Agg { loops, .. } => stack.extend(loops.iter().map(|(_, l)| l)),
+            _ => {}
+        }
+    }
+    let p = cx.program;
+    reads
+        .into_iter()
+        .take(6)
+        .filter_map(|e| {
+            let (def, v) = match e {
+                Expr::Input(i) => (p.inputs.get(*i as usize)?, cx.unit.inputs.get(*i as usize)?),
+                Expr::Global(i) => (p.globals.get(*i as usize)?, cx.globals.get(*i as usize)?),
+                Expr::Param(i) => (
+                    &p.params.get(*i as usize)?.input,
+                    cx.unit.params.get(*i as usize)?,
+                ),
+                _ => return None,
+            };
+            let label = if def.label.is_empty() {
+                def.name.clone()
+            } else {
+                def.label.clone()
+            };
+            Some((label, describe(v)))
+        })
+        .collect()
+}
+
+/// A value in words, as a report shows it.
+pub fn describe(v: &Value) -> String {
+    match v {
+        Value::Missing => "未填报".into(),
+        Value::Bool(true) => "是".into(),
+        Value::Bool(false) => "否".into(),
+        Value::Num(d) => {
+            let n = d.normalize();
+            if n.is_zero() {
+                "0".into()
+            } else {
+                n.to_string()
+            }
+        }
+        Value::Date(d) => crate::value::format_date(*d),
+        Value::Text(t) => t.to_string(),
+        Value::List(l) => format!("{} 项", l.len()),
+        Value::Record(_) => "记录".into(),
+        Value::Group(g) => format!("{} 项", g.1.len()),
     }
 }
 
 /// A rule's amount before caps. The numbers behind it are written to
 /// `detail` only when a trace is kept (building them costs time in bulk runs).
-fn rule_amount(cx: &mut Cx<'_>, amount: &Amount, detail: &mut Option<Detail>) -> Result<Decimal, String> {
+fn rule_amount(
+    cx: &mut Cx<'_>,
+    amount: &Amount,
+    detail: &mut Option<Detail>,
+) -> Result<Decimal, String> {
     let tracing = cx.tracing;
     let mut note = |d: &dyn Fn() -> Detail| {
         if tracing {
@@ -761,7 +844,11 @@ fn rule_amount(cx: &mut Cx<'_>, amount: &Amount, detail: &mut Option<Detail>) ->
                 return Ok(Decimal::ZERO);
             };
             let raw = mul(r, n)?;
-            note(&|| Detail::Each { rate: r, count: n, raw });
+            note(&|| Detail::Each {
+                rate: r,
+                count: n,
+                raw,
+            });
             Ok(raw)
         }
         Amount::Steps {

@@ -1,7 +1,9 @@
 //! Time `check` on a file: `cargo run --release -p rulebook-lang --example check_many -- FILE [RUNS]`.
 fn main() {
     let mut args = std::env::args().skip(1);
-    let path = args.next().unwrap_or_else(|| "rulebooks/ziyuan-2024.rules".into());
+    let path = args
+        .next()
+        .unwrap_or_else(|| "rulebooks/ziyuan-2024.rules".into());
     let runs: u32 = args.next().and_then(|r| r.parse().ok()).unwrap_or(100);
     let Ok(src) = std::fs::read_to_string(&path) else {
         eprintln!("cannot read {path}");
@@ -12,5 +14,8 @@ fn main() {
     for _ in 0..runs {
         errors = rulebook_lang::check(&path, &src).diagnostics.len();
     }
-    println!("{path}: {:.2} ms per check ({errors} diagnostics)", t.elapsed().as_secs_f64() * 1000.0 / f64::from(runs));
+    println!(
+        "{path}: {:.2} ms per check ({errors} diagnostics)",
+        t.elapsed().as_secs_f64() * 1000.0 / f64::from(runs)
+    );
 }

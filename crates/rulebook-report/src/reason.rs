@@ -72,6 +72,15 @@ fn gap_unit(u: Unit) -> Unit {
     }
 }
 
+/// 「（label：value；…）」 for the facts a rule read, or nothing.
+fn facts(e: &TraceEntry) -> String {
+    if e.facts.is_empty() {
+        return String::new();
+    }
+    let parts: Vec<String> = e.facts.iter().map(|(l, v)| format!("{l}：{v}")).collect();
+    format!("（{}）", parts.join("；"))
+}
+
 /// The reason for one trace entry, in words.
 pub fn reason(program: &Program, e: &TraceEntry) -> String {
     let rule = rule_of(program, e);
@@ -80,26 +89,28 @@ pub fn reason(program: &Program, e: &TraceEntry) -> String {
         None => s,
     };
     match &e.detail {
-        Detail::Condition { met: false } => match rule {
-            Some(r) => format!("条件未满足，不计（{}）", r.source),
-            None => "条件未满足，不计".to_string(),
-        },
-        Detail::Condition { met: true } => match rule {
-            Some(r) => cap(format!("条件满足（{}）", r.source)),
-            None => "条件满足".to_string(),
-        },
-        Detail::Amount { raw } => {
-            let src = rule.map(|r| r.source.clone()).unwrap_or_default();
-            let what = match rule.map(|r| &r.amount) {
-                Some(Amount::Expr(Expr::Num(_))) => {
-                    match &rule.and_then(|r| r.condition.as_ref()) {
-                        Some(_) => "条件满足".to_string(),
-                        None => "基础分".to_string(),
-                    }
-                }
-                _ => format!("计得 {}", fmt_dec(*raw)),
+        Detail::Condition { met } => {
+            let deduct = rule.is_some_and(|r| r.kind == rulebook_lang::ir::RuleKind::Deduct);
+            let head = match (met, deduct) {
+                (true, false) => "符合要求",
+                (false, false) => "未达到要求，不得分",
+                (true, true) => "出现扣分情形",
+                (false, true) => "未出现扣分情形",
             };
-            cap(format!("{what}（{src}）"))
+            cap(format!("{head}{}", facts(e)))
+        }
+        Detail::Amount { raw } => {
+            let plain_constant =
+                matches!(rule.map(|r| &r.amount), Some(Amount::Expr(Expr::Num(_))));
+            let conditional = rule.is_some_and(|r| r.condition.is_some());
+            let deduct = rule.is_some_and(|r| r.kind == rulebook_lang::ir::RuleKind::Deduct);
+            let what = match (plain_constant, conditional) {
+                (true, true) if deduct => "出现扣分情形".to_string(),
+                (true, true) => "符合要求".to_string(),
+                (true, false) => "本项分值".to_string(),
+                (false, _) => format!("计 {}", fmt_dec(*raw)),
+            };
+            cap(format!("{what}{}", facts(e)))
         }
         Detail::Each { rate, count, raw } => {
             let label = match rule.map(|r| &r.amount) {
