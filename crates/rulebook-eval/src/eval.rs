@@ -151,10 +151,23 @@ pub fn evaluate_batch(
     batch: &Batch,
     opts: Options,
 ) -> Result<Vec<UnitResult>, Vec<EvalError>> {
+    evaluate_batch_with_progress(program, batch, opts, &|| {})
+}
+
+/// [`evaluate_batch`], calling `tick` once per unit scored (from any thread),
+/// for a progress bar.
+pub fn evaluate_batch_with_progress(
+    program: &Program,
+    batch: &Batch,
+    opts: Options,
+    tick: &(dyn Fn() + Sync),
+) -> Result<Vec<UnitResult>, Vec<EvalError>> {
     let ranks = compute_ranks(program, batch)?;
     let run = |(i, u): (usize, &UnitData)| {
         let r = ranks.get(i).map(|v| v.as_slice()).unwrap_or(&[]);
-        evaluate_unit(program, &batch.globals, u, r, opts.trace)
+        let result = evaluate_unit(program, &batch.globals, u, r, opts.trace);
+        tick();
+        result
     };
     let results: Vec<Result<UnitResult, EvalError>> = if opts.parallel && batch.units.len() > 64 {
         batch.units.par_iter().enumerate().map(run).collect()

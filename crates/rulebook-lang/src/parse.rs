@@ -670,6 +670,12 @@ impl Builder {
                 let l = self.let_decl(p);
                 self.out.lets.push(l);
             }
+            // Declarations may sit beside the item that uses them; their
+            // names are global all the same.
+            Rule::input_decl => self.input(p, InputKind::Unit),
+            Rule::global_decl => self.input(p, InputKind::Global),
+            Rule::param_decl => self.input(p, InputKind::Param),
+            Rule::table_decl => self.table(p),
             Rule::points_stmt => {
                 if let Some(n) = p.into_inner().next() {
                     if body.points.is_some() {

@@ -2,8 +2,9 @@
 
 use super::load::{self, LoadError};
 use super::{usage_error, write_atomic, FINDINGS, OK};
-use rulebook_eval::eval::{evaluate_batch, Options};
+use rulebook_eval::eval::{evaluate_batch_with_progress, Options};
 use rulebook_report as report;
+use std::io::IsTerminal;
 use std::path::Path;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -32,14 +33,33 @@ pub fn run(rules: &Path, data: &Path, format: Format, output: Option<&Path>) -> 
         Err(LoadError::Usage(e)) => return usage_error(&e),
         Err(LoadError::Findings) => return FINDINGS,
     };
-    let units = match evaluate_batch(
+    // A progress bar on stderr when a large batch runs on a terminal.
+    let bar = (batch.units.len() >= 2000 && std::io::stderr().is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::new(batch.units.len() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} units  {per_sec}  {eta}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let tick = || {
+        if let Some(b) = &bar {
+            b.inc(1);
+        }
+    };
+    let scored = evaluate_batch_with_progress(
         &program,
         &batch,
         Options {
             trace: format != Format::Table && format != Format::Csv,
             parallel: true,
         },
-    ) {
+        &tick,
+    );
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let units = match scored {
         Ok(u) => u,
         Err(errors) => {
             for e in &errors {

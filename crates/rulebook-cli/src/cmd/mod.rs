@@ -69,6 +69,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
         .map_err(|e| format!("cannot write in `{}`: {e}", dir.display()))?;
     tmp.write_all(bytes)
         .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+    // A temporary file is private (0600); a report is meant to be shared.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = tmp
+            .as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644));
+    }
     tmp.persist(path)
         .map_err(|e| format!("cannot write `{}`: {}", path.display(), e.error))?;
     Ok(())
