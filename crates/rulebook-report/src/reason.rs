@@ -83,6 +83,45 @@ fn facts(e: &TraceEntry) -> String {
 
 /// The reason for one trace entry, in words.
 pub fn reason(program: &Program, e: &TraceEntry) -> String {
+    let text = reason_core(program, e);
+    if e.amount < rust_decimal::Decimal::ZERO && goes_to_total(program, e) {
+        format!("{text}，从总分中扣减")
+    } else {
+        text
+    }
+}
+
+/// Does this deduction leave the table for the unit's total (`to total`, on
+/// the rule or on a node without a base that holds it)?
+fn goes_to_total(program: &Program, e: &TraceEntry) -> bool {
+    use rulebook_lang::ir::Target;
+    if !matches!(
+        e.detail,
+        Detail::Condition { .. }
+            | Detail::Amount { .. }
+            | Detail::Each { .. }
+            | Detail::Steps { .. }
+    ) {
+        return false;
+    }
+    if let Some(t) = rule_of(program, e).and_then(|r| r.target.as_ref()) {
+        return matches!(t, Target::Total);
+    }
+    let mut at = program.nodes.get(e.node as usize);
+    while let Some(n) = at {
+        if n.points.is_some() || n.bonus {
+            return false;
+        }
+        match n.target {
+            Target::Total => return true,
+            Target::Pool { .. } => return false,
+            Target::Parent => at = n.parent.and_then(|p| program.nodes.get(p as usize)),
+        }
+    }
+    false
+}
+
+fn reason_core(program: &Program, e: &TraceEntry) -> String {
     let rule = rule_of(program, e);
     let cap = |s: String| match e.capped_at {
         Some(c) => format!("{s}，封顶 {}", fmt_dec(c)),
