@@ -162,14 +162,34 @@ pub fn evaluate_batch_with_progress(
     opts: Options,
     tick: &(dyn Fn() + Sync),
 ) -> Result<Vec<UnitResult>, Vec<EvalError>> {
+    let mut out = evaluate_batch_map(program, batch, opts, tick, &|u| u)?;
+    let totals: Vec<Value> = out.iter().map(|u| Value::Num(u.total)).collect();
+    for (u, rank) in out.iter_mut().zip(competition_ranks(&totals)) {
+        u.rank = rank;
+    }
+    Ok(out)
+}
+
+/// Score every unit and keep only what `map` makes of each result, in the
+/// batch's order. A unit's full result (every node, every trace entry) lives
+/// only while `map` runs, so memory grows with the units only by what `map`
+/// keeps — for a summary table, a few numbers. The rank by total is left to
+/// the caller ([`competition_ranks`] over the totals it kept).
+pub fn evaluate_batch_map<R: Send>(
+    program: &Program,
+    batch: &Batch,
+    opts: Options,
+    tick: &(dyn Fn() + Sync),
+    map: &(dyn Fn(UnitResult) -> R + Sync),
+) -> Result<Vec<R>, Vec<EvalError>> {
     let ranks = compute_ranks(program, batch)?;
     let run = |(i, u): (usize, &UnitData)| {
         let r = ranks.get(i).map(|v| v.as_slice()).unwrap_or(&[]);
-        let result = evaluate_unit(program, &batch.globals, u, r, opts.trace);
+        let result = evaluate_unit(program, &batch.globals, u, r, opts.trace).map(map);
         tick();
         result
     };
-    let results: Vec<Result<UnitResult, EvalError>> = if opts.parallel && batch.units.len() > 64 {
+    let results: Vec<Result<R, EvalError>> = if opts.parallel && batch.units.len() > 64 {
         batch.units.par_iter().enumerate().map(run).collect()
     } else {
         batch.units.iter().enumerate().map(run).collect()
@@ -182,14 +202,11 @@ pub fn evaluate_batch_with_progress(
             Err(e) => errors.push(e),
         }
     }
-    if !errors.is_empty() {
-        return Err(errors);
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
     }
-    let totals: Vec<Value> = out.iter().map(|u| Value::Num(u.total)).collect();
-    for (u, rank) in out.iter_mut().zip(competition_ranks(&totals)) {
-        u.rank = rank;
-    }
-    Ok(out)
 }
 
 /// Competition ranking, largest first: ties share the better rank (1, 1, 3).
