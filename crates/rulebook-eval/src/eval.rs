@@ -777,11 +777,10 @@ fn facts(cx: &Cx<'_>, rule: &ir::RuleDef) -> Vec<(String, String)> {
     }
     while let Some(e) = stack.pop() {
         match e {
-            Expr::Input(_) | Expr::Global(_) | Expr::Param(_) => {
-                if !reads.contains(&e) {
-                    reads.push(e);
-                }
+            Expr::Input(_) | Expr::Global(_) | Expr::Param(_) if !reads.contains(&e) => {
+                reads.push(e)
             }
+            Expr::Input(_) | Expr::Global(_) | Expr::Param(_) => {}
             Expr::Not(x) | Expr::Neg(x) | Expr::IsMissing(x, _) => stack.push(x),
             Expr::Bin(_, a, b) => {
                 stack.push(b);
