@@ -67,17 +67,22 @@ impl Diagnostic {
     }
 }
 
-/// The names in scope closest to `name`, for a "did you mean" help.
+/// The names in scope closest to `name`, for a "did you mean" help: at most
+/// a third of the longer name's characters edited (at least one).
 pub fn did_you_mean<'a>(
     name: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<String> {
-    let mut best: Option<(f64, &str)> = None;
+    let mut best: Option<(usize, &str)> = None;
     for c in candidates {
-        let score = strsim::normalized_damerau_levenshtein(name, c);
+        let distance = strsim::damerau_levenshtein(name, c);
+        let longest = name.chars().count().max(c.chars().count());
+        if distance * 3 > longest.max(3) {
+            continue;
+        }
         // Ties go to the alphabetically first name, so the hint never depends on hash order.
-        if score >= 0.6 && best.is_none_or(|(b, bc)| score > b || (score == b && c < bc)) {
-            best = Some((score, c));
+        if best.is_none_or(|(b, bc)| distance < b || (distance == b && c < bc)) {
+            best = Some((distance, c));
         }
     }
     best.map(|(_, c)| c.to_string())

@@ -271,7 +271,12 @@ fn syntax_error(src: &str, e: pest::error::Error<Rule>) -> Diagnostic {
     let expected_text = match expected.len() {
         0 => "something else".to_string(),
         1 => expected.first().map(|s| s.to_string()).unwrap_or_default(),
-        // A long list says less than a short one: name the first few.
+        // A long list says less than a short one. Inside a node's braces,
+        // say what belongs there; elsewhere name the first few.
+        n if n > 4 && expected.contains(&"`award`, `deduct` or `veto`") => {
+            "another rule (`award`, `deduct`, `veto`), a statement, or `}` to close the block"
+                .to_string()
+        }
         n if n > 4 => format!(
             "{}, or the end of the block `}}`",
             expected.get(..3).unwrap_or(&[]).join(", ")

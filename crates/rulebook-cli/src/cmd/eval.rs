@@ -1,6 +1,6 @@
 //! `rulebook eval RULES DATA [--format table|json|csv|md|xlsx|html] [-o FILE]`.
 
-use super::load::{self, LoadError};
+use super::load;
 use super::{usage_error, write_atomic, FINDINGS, OK};
 use rulebook_eval::eval::{evaluate_batch_with_progress, Options};
 use rulebook_report as report;
@@ -23,15 +23,9 @@ pub fn run(rules: &Path, data: &Path, format: Format, output: Option<&Path>) -> 
     if format == Format::Xlsx && output.is_none() {
         return usage_error("give the workbook's file name with -o, e.g. -o scores.xlsx");
     }
-    let program = match load::program(rules) {
-        Ok(p) => p,
-        Err(LoadError::Usage(e)) => return usage_error(&e),
-        Err(LoadError::Findings) => return FINDINGS,
-    };
-    let batch = match load::batch(&program, data) {
-        Ok(b) => b,
-        Err(LoadError::Usage(e)) => return usage_error(&e),
-        Err(LoadError::Findings) => return FINDINGS,
+    let (program, batch) = match load::program_and_batch(rules, data) {
+        Ok(pb) => pb,
+        Err(code) => return code,
     };
     // A progress bar on stderr when a large batch runs on a terminal.
     let bar = (batch.units.len() >= 2000 && std::io::stderr().is_terminal()).then(|| {

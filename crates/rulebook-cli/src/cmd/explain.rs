@@ -1,20 +1,14 @@
 //! `rulebook explain RULES DATA --unit NAME`.
 
-use super::load::{self, LoadError};
+use super::load;
 use super::{usage_error, FINDINGS, OK};
 use rulebook_eval::eval::{evaluate_batch, Options};
 use std::path::Path;
 
 pub fn run(rules: &Path, data: &Path, unit: &str) -> u8 {
-    let program = match load::program(rules) {
-        Ok(p) => p,
-        Err(LoadError::Usage(e)) => return usage_error(&e),
-        Err(LoadError::Findings) => return FINDINGS,
-    };
-    let batch = match load::batch(&program, data) {
-        Ok(b) => b,
-        Err(LoadError::Usage(e)) => return usage_error(&e),
-        Err(LoadError::Findings) => return FINDINGS,
+    let (program, batch) = match load::program_and_batch(rules, data) {
+        Ok(pb) => pb,
+        Err(code) => return code,
     };
     if !batch.units.iter().any(|u| u.name == unit) {
         let names: Vec<&str> = batch.units.iter().map(|u| u.name.as_str()).collect();

@@ -111,3 +111,15 @@ pub fn batch_quiet(program: &Program, path: &Path) -> Result<Loaded, LoadError> 
         path.display()
     )))
 }
+
+/// A rulebook and a data file, as `eval` and `explain` need them; on failure,
+/// the exit code (diagnostics already printed).
+pub fn program_and_batch(rules: &Path, data: &Path) -> Result<(Program, Batch), u8> {
+    let exit = |e: LoadError| match e {
+        LoadError::Usage(msg) => super::usage_error(&msg),
+        LoadError::Findings => super::FINDINGS,
+    };
+    let program = program(rules).map_err(exit)?;
+    let batch = batch(&program, data).map_err(exit)?;
+    Ok((program, batch))
+}
