@@ -92,7 +92,7 @@ pub fn parse(src: &str) -> Result<File, Vec<Diagnostic>> {
     }
     let mut pairs = match RulesParser::parse(Rule::file, src) {
         Ok(p) => p,
-        Err(e) => return Err(vec![syntax_error(src, e)]),
+        Err(e) => return Err(syntax_errors(src, e)),
     };
     let mut b = Builder::default();
     if let Some(file) = pairs.next() {
@@ -103,6 +103,80 @@ pub fn parse(src: &str) -> Result<File, Vec<Diagnostic>> {
     } else {
         Err(b.errors)
     }
+}
+
+/// Words that start a declaration or node at the top level of a file.
+const TOP_WORDS: [&str; 13] = [
+    "rulebook", "document", "input", "global", "param", "let", "table", "grade", "test", "section",
+    "item", "part", "clause",
+];
+
+/// Every syntax error of the file, not just the first: after an error, the
+/// top-level declaration that holds it is blanked out (a space per byte and
+/// the newlines kept, so every offset stays true) and the rest is parsed again.
+fn syntax_errors(src: &str, first: pest::error::Error<Rule>) -> Vec<Diagnostic> {
+    let mut out = vec![syntax_error(src, first)];
+    let mut text = src.to_string();
+    let mut last_pos = out.first().map(|d| d.primary_span().start).unwrap_or(0);
+    for _ in 0..10 {
+        let Some((start, end)) = top_level_around(&text, last_pos) else {
+            break;
+        };
+        let blanked: String = text
+            .get(start..end)
+            .unwrap_or("")
+            .chars()
+            .map(|c| {
+                if c == '\n' {
+                    "\n".to_string()
+                } else {
+                    " ".repeat(c.len_utf8())
+                }
+            })
+            .collect();
+        text.replace_range(start..end, &blanked);
+        match RulesParser::parse(Rule::file, &text) {
+            Ok(_) => break,
+            Err(e) => {
+                let d = syntax_error_at(&text, e, false);
+                let pos = d.primary_span().start;
+                if pos <= last_pos {
+                    break;
+                }
+                last_pos = pos;
+                out.push(d);
+            }
+        }
+    }
+    out
+}
+
+/// The byte range of the top-level declaration around `pos`: from the start
+/// of the line, at or before `pos`, that begins with a top-level word in the
+/// first column, to the next such line.
+fn top_level_around(text: &str, pos: usize) -> Option<(usize, usize)> {
+    let starts_decl = |line: &str| {
+        TOP_WORDS.iter().any(|w| {
+            line.strip_prefix(w)
+                .is_some_and(|r| r.starts_with([' ', '\t']))
+        })
+    };
+    let mut start = None;
+    let mut end = text.len();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if starts_decl(line) {
+            if offset <= pos {
+                start = Some(offset);
+            } else {
+                end = offset;
+                break;
+            }
+        }
+        offset += line.len();
+    }
+    let start = start?;
+    (start < end && end <= text.len()).then_some((start, end))
 }
 
 fn nesting_check(src: &str) -> Option<Diagnostic> {
@@ -229,13 +303,51 @@ fn rule_word(r: Rule) -> &'static str {
     }
 }
 
+/// Parse again with pest's error detail on, to learn the farthest place the
+/// parser reached and the punctuation it wanted there (plain errors only
+/// name grammar rules, so a missing `:` shows up as an error one token early).
+fn farthest_attempt(src: &str) -> Option<(usize, Vec<String>)> {
+    pest::set_error_detail(true);
+    let result = RulesParser::parse(Rule::file, src);
+    pest::set_error_detail(false);
+    let attempts = result.err()?.parse_attempts()?;
+    let tokens: Vec<String> = attempts
+        .expected_tokens()
+        .into_iter()
+        .map(|t| t.to_string())
+        // Punctuation only: words and character ranges say less than the rule names do.
+        .filter(|t| {
+            !t.trim_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}')
+                .is_empty()
+                && t != "BUILTIN_RULE"
+                && t != "#"
+                && !t.chars().any(char::is_alphanumeric)
+        })
+        .map(|t| format!("`{t}`"))
+        .collect();
+    Some((attempts.max_position, tokens))
+}
+
 fn syntax_error(src: &str, e: pest::error::Error<Rule>) -> Diagnostic {
+    syntax_error_at(src, e, true)
+}
+
+/// `detail`: look for the farthest place reached (one more parse; done for
+/// the first error of a file, not for the ones found while recovering).
+fn syntax_error_at(src: &str, e: pest::error::Error<Rule>, detail: bool) -> Diagnostic {
     use pest::error::{ErrorVariant, InputLocation};
     let pos = match e.location {
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
     };
-    let pos = pos.min(src.len());
+    let mut pos = pos.min(src.len());
+    let mut punctuation: Vec<String> = Vec::new();
+    if let Some((far, tokens)) = detail.then(|| farthest_attempt(src)).flatten() {
+        if far > pos && far <= src.len() && src.is_char_boundary(far) && !tokens.is_empty() {
+            pos = far;
+            punctuation = tokens;
+        }
+    }
     // Label the whole offending token, or one character at the end of file.
     let rest = src.get(pos..).unwrap_or("");
     let tok_len = token_len(rest);
@@ -257,6 +369,7 @@ fn syntax_error(src: &str, e: pest::error::Error<Rule>) -> Diagnostic {
         format!("`{}`", rest.get(..tok_len).unwrap_or(""))
     };
     let expected = match &e.variant {
+        _ if !punctuation.is_empty() => punctuation.iter().map(|s| s.as_str()).collect(),
         ErrorVariant::ParsingError { positives, .. } => {
             let mut words: Vec<&str> = Vec::new();
             for w in positives.iter().map(|r| rule_word(*r)) {
