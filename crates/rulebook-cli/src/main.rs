@@ -56,6 +56,8 @@ enum Command {
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
+    /// What changed between two rulebooks (e.g. last year's and this year's)
+    Diff { old: PathBuf, new: PathBuf },
     /// Run the tests written inside rulebooks
     Test {
         #[arg(required = true)]
@@ -95,6 +97,7 @@ fn run() -> ExitCode {
         } => cmd::eval::run(&rules, &data, format, output.as_deref()),
         Command::Explain { rules, data, unit } => cmd::explain::run(&rules, &data, &unit),
         Command::Test { files } => cmd::test::run(&files),
+        Command::Diff { old, new } => cmd::diff::run(&old, &new),
         Command::Template {
             rules,
             format,

@@ -242,3 +242,42 @@ fn output_file_is_written() {
     assert!(text.starts_with("unit,total,base,bonus"));
     assert_eq!(text.lines().count(), 9);
 }
+
+#[test]
+fn diff_says_what_changed_between_two_rulebooks() {
+    let same = rulebook(&[
+        "diff",
+        "examples/small/small.rules",
+        "examples/small/small.rules",
+    ]);
+    assert_eq!(same.status.code(), Some(0));
+    assert!(stdout(&same).ends_with("0 added, 0 removed, 0 changed\n"));
+
+    let src = std::fs::read_to_string(root().join("examples/small/small.rules")).unwrap();
+    let next_year = src
+        .replace(
+            "deduct 0.1 each reports_late",
+            "deduct 0.2 each reports_late",
+        )
+        .replace("\"甲县\": 96.5", "\"甲县\": 97");
+    assert_ne!(src, next_year);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("small-2025.rules");
+    std::fs::write(&path, next_year).unwrap();
+    let d = rulebook(&["diff", "examples/small/small.rules", path.to_str().unwrap()]);
+    assert_eq!(d.status.code(), Some(1));
+    let out = stdout(&d);
+    assert!(
+        out.contains("~ 1.3.1  删去规则：deduct 0.1 each reports_late"),
+        "{out}"
+    );
+    assert!(
+        out.contains("~ 1.3.1  新增规则：deduct 0.2 each reports_late"),
+        "{out}"
+    );
+    assert!(
+        out.contains("~ param good_days_target  取值：甲县 96.5 → 甲县 97"),
+        "{out}"
+    );
+    assert!(out.ends_with("0 added, 0 removed, 3 changed\n"), "{out}");
+}

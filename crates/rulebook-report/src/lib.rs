@@ -8,6 +8,7 @@
 //! CLI decides where it goes.
 
 pub mod csv_out;
+pub mod diff;
 pub mod explain;
 pub mod html;
 pub mod json;

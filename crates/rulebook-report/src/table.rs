@@ -5,7 +5,14 @@ use rulebook_eval::eval::UnitResult;
 use unicode_width::UnicodeWidthStr;
 
 /// Lay out rows so that Chinese text lines up (display width, not bytes).
-pub fn layout(header: &[&str], rows: &[Vec<String>], right_align_from: usize) -> String {
+/// Columns from `right_align_from` up to (not including) `left_again_from` are
+/// right-aligned (numbers); the others left-aligned.
+pub fn layout(
+    header: &[&str],
+    rows: &[Vec<String>],
+    right_align_from: usize,
+    left_again_from: usize,
+) -> String {
     let cols = header.len();
     let mut widths: Vec<usize> = header.iter().map(|h| h.width()).collect();
     for r in rows {
@@ -17,7 +24,7 @@ pub fn layout(header: &[&str], rows: &[Vec<String>], right_align_from: usize) ->
         let mut s = String::new();
         for (i, (c, w)) in cells.iter().zip(widths.iter()).enumerate() {
             let pad = w.saturating_sub(c.width());
-            if i >= right_align_from {
+            if i >= right_align_from && i < left_again_from {
                 s.push_str(&" ".repeat(pad));
                 s.push_str(c);
             } else {
@@ -50,8 +57,9 @@ pub fn render(units: &[UnitResult]) -> String {
         "总分扣减 deductions",
         "加分 bonus",
         "总分 total",
-        "等次 grade",
         "排名 rank",
+        "等次 grade",
+        "否决 vetoes",
     ];
     let rows: Vec<Vec<String>> = units
         .iter()
@@ -62,22 +70,15 @@ pub fn render(units: &[UnitResult]) -> String {
                 fmt_dec(u.total_deductions),
                 fmt_dec(u.bonus),
                 fmt_dec(u.total),
-                if u.vetoes.is_empty() {
-                    u.grade.clone()
-                } else {
-                    format!(
-                        "{}（否决 {}）",
-                        u.grade,
-                        u.vetoes
-                            .iter()
-                            .map(|v| v.id.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )
-                },
                 u.rank.to_string(),
+                u.grade.clone(),
+                u.vetoes
+                    .iter()
+                    .map(|v| v.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
             ]
         })
         .collect();
-    layout(&header, &rows, 1)
+    layout(&header, &rows, 1, 6)
 }
