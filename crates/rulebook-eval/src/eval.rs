@@ -428,7 +428,7 @@ fn eval_node<'p>(cx: &mut Cx<'p>, st: &mut State<'p>, i: u32) -> Result<Option<D
     for (ri, rule) in node.rules.iter().enumerate() {
         let met = match &rule.condition {
             None => true,
-            Some(c) => cx.eval(c).map_err(err)?.as_bool().unwrap_or(false),
+            Some(c) => cx.truth(c).map_err(err)?,
         };
         if rule.kind == RuleKind::Veto {
             if met {
@@ -462,7 +462,7 @@ fn eval_node<'p>(cx: &mut Cx<'p>, st: &mut State<'p>, i: u32) -> Result<Option<D
         };
         let mut capped_at = None;
         if let Some(c) = &rule.cap {
-            if let Some(cap) = cx.eval(c).map_err(err)?.as_num() {
+            if let Some(cap) = cx.num(c).map_err(err)? {
                 if amount > cap {
                     amount = cap;
                     capped_at = Some(cap);
@@ -471,7 +471,7 @@ fn eval_node<'p>(cx: &mut Cx<'p>, st: &mut State<'p>, i: u32) -> Result<Option<D
         }
         if let Some(b) = rule.block {
             let cap = match node.blocks.get(b as usize) {
-                Some(e) => cx.eval(e).map_err(err)?.as_num(),
+                Some(e) => cx.num(e).map_err(err)?,
                 None => None,
             };
             if let (Some(cap), Some(used)) = (cap, block_used.get_mut(b as usize)) {
@@ -593,7 +593,7 @@ fn eval_node<'p>(cx: &mut Cx<'p>, st: &mut State<'p>, i: u32) -> Result<Option<D
     let score = if node.bonus {
         let mut s = awards.saturating_add(bonus_children);
         if let Some(c) = &node.cap {
-            if let Some(cap) = cx.eval(c).map_err(err)?.as_num() {
+            if let Some(cap) = cx.num(c).map_err(err)? {
                 s = s.min(cap);
             }
         }
@@ -611,7 +611,7 @@ fn eval_node<'p>(cx: &mut Cx<'p>, st: &mut State<'p>, i: u32) -> Result<Option<D
         let mut avail = start.min(points).max(Decimal::ZERO);
         // On a node with a base, `cap N` bounds the deductions it takes (「最高扣N分」).
         let mut room = match &node.cap {
-            Some(c) => cx.eval(c).map_err(err)?.as_num(),
+            Some(c) => cx.num(c).map_err(err)?,
             None => None,
         };
         for j in mark..st.pending.len() {
@@ -649,7 +649,7 @@ fn eval_node<'p>(cx: &mut Cx<'p>, st: &mut State<'p>, i: u32) -> Result<Option<D
     // Keep what travels on; a node without a base caps what it passes, and
     // deductions bound for the total are settled at the first node with a base.
     let mut cap_left = match (&node.cap, based || node.bonus) {
-        (Some(c), false) => cx.eval(c).map_err(err)?.as_num(),
+        (Some(c), false) => cx.num(c).map_err(err)?,
         _ => None,
     };
     let mut w = mark;
@@ -868,7 +868,7 @@ fn rule_amount(
             }
         },
         Amount::Each { rate, count } => {
-            let (Value::Num(r), Value::Num(n)) = (cx.eval(rate)?, cx.eval(count)?) else {
+            let (Some(r), Some(n)) = (cx.num(rate)?, cx.num(count)?) else {
                 note(&|| Detail::NotApplicable);
                 return Ok(Decimal::ZERO);
             };
@@ -888,11 +888,11 @@ fn rule_amount(
             above,
             ceil,
         } => {
-            let (Value::Num(r), Value::Num(s), Some(a), Some(t)) = (
-                cx.eval(rate)?,
-                cx.eval(step)?,
-                cx.eval(actual)?.as_num(),
-                cx.eval(target)?.as_num(),
+            let (Some(r), Some(s), Some(a), Some(t)) = (
+                cx.num(rate)?,
+                cx.num(step)?,
+                cx.num(actual)?,
+                cx.num(target)?,
             ) else {
                 note(&|| Detail::NotApplicable);
                 return Ok(Decimal::ZERO);
@@ -932,12 +932,12 @@ fn rule_amount(
             floor,
             places,
         } => {
-            let (Value::Num(m), Value::Num(r)) = (cx.eval(max)?, cx.eval(ratio)?) else {
+            let (Some(m), Some(r)) = (cx.num(max)?, cx.num(ratio)?) else {
                 note(&|| Detail::NotApplicable);
                 return Ok(Decimal::ZERO);
             };
             let f = match floor {
-                Some(f) => cx.eval(f)?.as_num(),
+                Some(f) => cx.num(f)?,
                 None => None,
             };
             let below = f.is_some_and(|f| r < f);
@@ -1010,6 +1010,55 @@ impl<'p> Cx<'p> {
         }
     }
 
+    /// A number, without building a `Value` on the common paths; `None`
+    /// when the value is missing or not a number (same as `eval(e).as_num()`).
+    #[inline]
+    pub(crate) fn num(&mut self, e: &Expr) -> Result<Option<Decimal>, String> {
+        let slot = |v: Option<&Value>| match v {
+            Some(Value::Num(d)) => Some(*d),
+            _ => None,
+        };
+        Ok(match e {
+            Expr::Num(v) => Some(*v),
+            Expr::Input(i) => slot(self.unit.inputs.get(*i as usize)),
+            Expr::Param(i) => slot(self.unit.params.get(*i as usize)),
+            Expr::Global(i) => slot(self.globals.get(*i as usize)),
+            Expr::Bin(op @ (BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div), a, b) => {
+                match (self.num(a)?, self.num(b)?) {
+                    (Some(x), Some(y)) => Some(match op {
+                        BinOp::Add => add(x, y)?,
+                        BinOp::Sub => sub(x, y)?,
+                        BinOp::Mul => mul(x, y)?,
+                        _ => div(x, y)?,
+                    }),
+                    // Dates, missing values: the general path decides.
+                    _ => self.eval(e)?.as_num(),
+                }
+            }
+            _ => self.eval(e)?.as_num(),
+        })
+    }
+
+    /// Truth in a condition: missing or not a bool counts as false (same as
+    /// `eval(e).as_bool().unwrap_or(false)`), without building a `Value` on
+    /// the common paths.
+    #[inline]
+    pub(crate) fn truth(&mut self, e: &Expr) -> Result<bool, String> {
+        let slot = |v: Option<&Value>| matches!(v, Some(Value::Bool(true)));
+        Ok(match e {
+            Expr::Bool(b) => *b,
+            Expr::Input(i) => slot(self.unit.inputs.get(*i as usize)),
+            Expr::Global(i) => slot(self.globals.get(*i as usize)),
+            Expr::Bin(BinOp::And, a, b) => self.truth(a)? && self.truth(b)?,
+            Expr::Bin(BinOp::Or, a, b) => self.truth(a)? || self.truth(b)?,
+            Expr::Bin(BinOp::Cmp(c), a, b) => match (self.num(a)?, self.num(b)?) {
+                (Some(x), Some(y)) => cmp_holds(*c, x.cmp(&y)),
+                _ => self.eval(e)?.as_bool().unwrap_or(false),
+            },
+            _ => self.eval(e)?.as_bool().unwrap_or(false),
+        })
+    }
+
     pub(crate) fn eval(&mut self, e: &Expr) -> Result<Value, String> {
         Ok(match e {
             Expr::Num(v) => Value::Num(*v),
@@ -1078,7 +1127,7 @@ impl<'p> Cx<'p> {
             },
             Expr::Bin(op, a, b) => self.binary(*op, a, b)?,
             Expr::If(c, a, b) => {
-                if self.eval(c)?.as_bool().unwrap_or(false) {
+                if self.truth(c)? {
                     self.eval(a)?
                 } else {
                     self.eval(b)?
@@ -1188,18 +1237,8 @@ impl<'p> Cx<'p> {
 
     fn binary(&mut self, op: BinOp, a: &Expr, b: &Expr) -> Result<Value, String> {
         match op {
-            BinOp::And => {
-                if !self.eval(a)?.as_bool().unwrap_or(false) {
-                    return Ok(Value::Bool(false));
-                }
-                Ok(Value::Bool(self.eval(b)?.as_bool().unwrap_or(false)))
-            }
-            BinOp::Or => {
-                if self.eval(a)?.as_bool().unwrap_or(false) {
-                    return Ok(Value::Bool(true));
-                }
-                Ok(Value::Bool(self.eval(b)?.as_bool().unwrap_or(false)))
-            }
+            BinOp::And => Ok(Value::Bool(self.truth(a)? && self.truth(b)?)),
+            BinOp::Or => Ok(Value::Bool(self.truth(a)? || self.truth(b)?)),
             BinOp::Cmp(c) => {
                 let (x, y) = (self.eval(a)?, self.eval(b)?);
                 Ok(Value::Bool(
@@ -1347,7 +1386,7 @@ impl<'p> Cx<'p> {
     ) -> Result<(), String> {
         let Some(((slot, list), rest)) = loops.split_first() else {
             if let Some(f) = filter {
-                if !self.eval(f)?.as_bool().unwrap_or(false) {
+                if !self.truth(f)? {
                     return Ok(());
                 }
             }
