@@ -36,7 +36,7 @@ fn setup() -> &'static (Program, Batch) {
 /// A value of the input's type and range, from a random draw.
 fn vary(ty: &Type, range: &[(CmpOp, Decimal)], draw: u64, scale: u32) -> Option<Value> {
     match ty {
-        Type::Bool => Some(Value::Bool(draw % 2 == 0)),
+        Type::Bool => Some(Value::Bool(draw.is_multiple_of(2))),
         Type::Num(u) => {
             let mut lo = u.intrinsic_min().unwrap_or(Decimal::from(-1000));
             let mut hi = Decimal::from(10_i64.pow(scale.min(9)));
