@@ -281,3 +281,33 @@ fn diff_says_what_changed_between_two_rulebooks() {
     );
     assert!(out.ends_with("0 added, 0 removed, 3 changed\n"), "{out}");
 }
+
+#[test]
+fn globals_csv_may_be_one_header_row() {
+    let dir = tempfile::tempdir().unwrap();
+    for e in std::fs::read_dir(root().join("examples/ziyuan-2024/csv")).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), dir.path().join(e.file_name())).unwrap();
+    }
+    std::fs::write(
+        dir.path().join("globals.csv"),
+        "city_co2_annual_met,city_co2_cumulative_met,city_emission_met\ntrue,true,false\n",
+    )
+    .unwrap();
+    let from_rows = rulebook(&[
+        "eval",
+        "rulebooks/ziyuan-2024.rules",
+        dir.path().to_str().unwrap(),
+        "--format",
+        "csv",
+    ]);
+    let from_json = rulebook(&[
+        "eval",
+        "rulebooks/ziyuan-2024.rules",
+        "examples/ziyuan-2024/data.json",
+        "--format",
+        "csv",
+    ]);
+    assert!(from_rows.status.success(), "{}", stderr(&from_rows));
+    assert_eq!(stdout(&from_rows), stdout(&from_json));
+}

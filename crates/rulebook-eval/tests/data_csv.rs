@@ -228,8 +228,13 @@ fn header_problems_are_reported_once() {
     ]));
     assert_eq!(e.location, "units.csv:1:13");
     assert_eq!(e.message, "a second `unit` column");
+    // A header other than `key,value` is the names-above-one-row layout,
+    // which cannot have several rows (the fixture's GLOBALS has two).
     let e = one(load(&[("globals.csv", "key,value", "name,value")]));
-    assert_eq!(e.message, "the header of `globals.csv` must be `key,value`");
+    assert_eq!(
+        e.message,
+        "`globals.csv` with the shared facts' names as its header needs exactly one row of values, not 2"
+    );
     assert_eq!(e.location, "globals.csv:1");
     // A record input as a column.
     let e = one(load(&[

@@ -2,7 +2,8 @@
 //!
 //! In: `units.csv` (one row per unit, a column per plain input, by id or
 //! label), one `<input>.csv` per record input (rows tagged by `unit`),
-//! `globals.csv` (`key,value`) and, optionally, `params.csv`. Each cell
+//! `globals.csv` (`key,value` rows, or the names as a header above one row
+//! of values) and, optionally, `params.csv`. Each cell
 //! becomes a [`Datum`] according to its declared type (booleans as
 //! `true`/`false`/`是`/`否`, lists as `;`-separated values, an empty cell as
 //! null) and goes through the same checker as JSON. Header problems are
@@ -726,32 +727,64 @@ fn read_globals<'p>(
     let Some((hrow, header)) = header(ck, file, &mut rdr) else {
         return missing();
     };
-    if header != ["key", "value"] {
-        ck.scope(None, "");
-        ck.report(
-            Loc::Cell {
-                file,
-                row: hrow,
-                col: 0,
-            },
-            None,
-            "the header of `globals.csv` must be `key,value`",
-            None,
-        );
-        return missing();
-    }
     let mut records = Vec::new();
     let mut rec = StringRecord::new();
     while next(ck, file, &mut rdr, &mut rec) {
         records.push(rec.clone());
     }
     ck.scope(None, "");
+    // Two layouts: `key,value` rows, or a header row of names above one row
+    // of values. Either way: (name, its place, the value's text, its place).
+    let mut pairs: Vec<(String, Loc, Option<String>, Loc)> = Vec::new();
+    if header == ["key", "value"] {
+        for rec in &records {
+            check_width(ck, file, rec, 2);
+            let row = line(rec);
+            pairs.push((
+                rec.get(0).unwrap_or("").trim().to_owned(),
+                Loc::Cell { file, row, col: 1 },
+                rec.get(1).map(str::to_owned),
+                Loc::Cell { file, row, col: 2 },
+            ));
+        }
+    } else {
+        if records.len() != 1 {
+            ck.report(
+                Loc::Cell {
+                    file,
+                    row: hrow,
+                    col: 0,
+                },
+                None,
+                format!(
+                    "`globals.csv` with the shared facts' names as its header needs exactly one row of values, not {}",
+                    records.len()
+                ),
+                Some("or write it as two columns with the header `key,value`".into()),
+            );
+            return missing();
+        }
+        if let Some(rec) = records.first() {
+            check_width(ck, file, rec, header.len());
+            let row = line(rec);
+            for (i, key) in header.iter().enumerate() {
+                let col = i as u32 + 1;
+                pairs.push((
+                    key.trim().to_owned(),
+                    Loc::Cell {
+                        file,
+                        row: hrow,
+                        col,
+                    },
+                    rec.get(i).map(str::to_owned),
+                    Loc::Cell { file, row, col },
+                ));
+            }
+        }
+    }
     let mut entries: Vec<Entry<'_>> = Vec::new();
-    for rec in &records {
-        check_width(ck, file, rec, 2);
-        let row = line(rec);
-        let key_at = Loc::Cell { file, row, col: 1 };
-        let key = rec.get(0).unwrap_or("").trim();
+    for (key, key_at, text, at) in &pairs {
+        let (key, key_at, at) = (key.as_str(), *key_at, *at);
         let Some(def) = schema
             .globals
             .by_id_or_label(key)
@@ -761,7 +794,6 @@ fn read_globals<'p>(
             ck.report(key_at, Some(key), format!("unknown global `{key}`"), help);
             continue;
         };
-        let at = Loc::Cell { file, row, col: 2 };
         let value = if !cell_ok(&def.ty) {
             let message = format!(
                 "global `{}` ({}) cannot be given in CSV",
@@ -776,7 +808,7 @@ fn read_globals<'p>(
             );
             Datum::new(Node::Reported, at)
         } else {
-            match rec.get(1) {
+            match text {
                 Some(t) => cell(t, &def.ty, def.optional, at),
                 None => Datum::new(Node::Reported, at),
             }
