@@ -58,6 +58,8 @@ enum Command {
     },
     /// What changed between two rulebooks (e.g. last year's and this year's)
     Diff { old: PathBuf, new: PathBuf },
+    /// Serve the language server protocol on stdin/stdout, for editors
+    Lsp,
     /// Run the tests written inside rulebooks
     Test {
         #[arg(required = true)]
@@ -98,6 +100,10 @@ fn run() -> ExitCode {
         Command::Explain { rules, data, unit } => cmd::explain::run(&rules, &data, &unit),
         Command::Test { files } => cmd::test::run(&files),
         Command::Diff { old, new } => cmd::diff::run(&old, &new),
+        Command::Lsp => match rulebook_lsp::run_stdio() {
+            Ok(()) => cmd::OK,
+            Err(e) => cmd::usage_error(&format!("the language server stopped: {e}")),
+        },
         Command::Template {
             rules,
             format,
