@@ -163,11 +163,16 @@ pub fn evaluate_batch_with_progress(
     tick: &(dyn Fn() + Sync),
 ) -> Result<Vec<UnitResult>, Vec<EvalError>> {
     let mut out = evaluate_batch_map(program, batch, opts, tick, &|u| u)?;
-    let totals: Vec<Value> = out.iter().map(|u| Value::Num(u.total)).collect();
-    for (u, rank) in out.iter_mut().zip(competition_ranks(&totals)) {
+    rank_by_total(&mut out);
+    Ok(out)
+}
+
+/// Set each unit's rank by total within the batch (competition ranking).
+pub fn rank_by_total(units: &mut [UnitResult]) {
+    let totals: Vec<Value> = units.iter().map(|u| Value::Num(u.total)).collect();
+    for (u, rank) in units.iter_mut().zip(competition_ranks(&totals)) {
         u.rank = rank;
     }
-    Ok(out)
 }
 
 /// Score every unit and keep only what `map` makes of each result, in the

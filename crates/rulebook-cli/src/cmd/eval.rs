@@ -2,7 +2,9 @@
 
 use super::load;
 use super::{usage_error, write_atomic, FINDINGS, OK};
-use rulebook_eval::eval::{evaluate_batch_with_progress, Options};
+use rulebook_eval::eval::{
+    evaluate_batch_map, evaluate_batch_with_progress, rank_by_total, Options, UnitResult,
+};
 use rulebook_report as report;
 use std::io::IsTerminal;
 use std::path::Path;
@@ -41,15 +43,25 @@ pub fn run(rules: &Path, data: &Path, format: Format, output: Option<&Path>) -> 
             b.inc(1);
         }
     };
-    let scored = evaluate_batch_with_progress(
-        &program,
-        &batch,
-        Options {
-            trace: format != Format::Table && format != Format::Csv,
-            parallel: true,
-        },
-        &tick,
-    );
+    let opts = Options {
+        trace: format != Format::Table && format != Format::Csv,
+        parallel: true,
+    };
+    let scored = if format == Format::Table {
+        // The summary table needs only each unit's totals: drop the rest as
+        // soon as a unit is scored, so memory does not grow with its nodes.
+        let light = |mut u: UnitResult| {
+            u.nodes = Vec::new();
+            u.trace = Vec::new();
+            u
+        };
+        evaluate_batch_map(&program, &batch, opts, &tick, &light).map(|mut units| {
+            rank_by_total(&mut units);
+            units
+        })
+    } else {
+        evaluate_batch_with_progress(&program, &batch, opts, &tick)
+    };
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
