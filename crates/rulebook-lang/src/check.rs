@@ -2023,4 +2023,7 @@ impl Checker<'_> {
     pub(crate) fn describe_span(&self, span: Span) -> String {
         self.snippet(span)
     }
+    pub(crate) fn line(&self, offset: usize) -> usize {
+        self.line_of(offset)
+    }
 }

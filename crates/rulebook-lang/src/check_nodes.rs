@@ -391,6 +391,18 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
             (m, None) => m,
         };
         let target = r.target.as_ref().map(|t| self.target(t, node));
+        // `to total` / `off …` on a line of its own after a rule belongs to
+        // that rule, which is easy to misread as the whole node's target.
+        if let (Some(t), Some(a)) = (&r.target, &r.amount) {
+            let amount_end = amount_span(a).end;
+            if self.c.line(t.span.start) > self.c.line(amount_end) {
+                self.c.diag(
+                    Diagnostic::warning("rulebook::ambiguous_target", "this target belongs to the rule above it")
+                        .label(t.span, "read as part of the rule on the line before")
+                        .help("write the target on the rule's own line; for the whole node, put it before the node's rules"),
+                );
+            }
+        }
         let source = self.c.describe_span(r.span);
         (
             ir::RuleDef {
