@@ -85,3 +85,29 @@ fn small_rulebook_ir() {
     let program = checked.program.expect("small.rules checks clean");
     insta::assert_json_snapshot!(program);
 }
+
+/// Labels sit under the text they name even when the line holds Chinese
+/// (each CJK character is two columns wide on a terminal).
+#[test]
+fn labels_line_up_under_chinese_text() {
+    use unicode_width::UnicodeWidthStr;
+    let src = "input 督办次数: count \"明显应督办而未督办的次数\"\nitem 1 \"示例\" {\n  points 2\n  clause 1.1 \"（3）明显应督办而未督办的，每次扣0.5分。\" { deduct 0.5 each 督办次处 }\n}\n";
+    let checked = rulebook_lang::check("cjk.rules", src);
+    let d = checked
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "rulebook::unknown_name")
+        .expect("an unknown name");
+    let rendered = render_plain(&Source::new("cjk.rules", src), std::slice::from_ref(d));
+    let lines: Vec<&str> = rendered.lines().collect();
+    let source_line = lines
+        .iter()
+        .position(|l| l.contains("deduct 0.5 each 督办次处"))
+        .expect("the source line is shown");
+    let text = lines[source_line];
+    let underline = lines[source_line + 1];
+    // Display column where the name starts, and where the underline starts.
+    let name_col = text[..text.find("督办次处").unwrap()].width();
+    let mark_col = underline[..underline.find(['─', '┬']).unwrap()].width();
+    assert_eq!(mark_col, name_col, "\n{rendered}");
+}
