@@ -58,6 +58,14 @@ enum Command {
     },
     /// What changed between two rulebooks (e.g. last year's and this year's)
     Diff { old: PathBuf, new: PathBuf },
+    /// Lay rulebooks out the one way (indentation only), in place
+    Fmt {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Change nothing; exit 1 if a file is not formatted
+        #[arg(long)]
+        check: bool,
+    },
     /// Serve the language server protocol on stdin/stdout, for editors
     Lsp,
     /// Run the tests written inside rulebooks
@@ -100,6 +108,7 @@ fn run() -> ExitCode {
         Command::Explain { rules, data, unit } => cmd::explain::run(&rules, &data, &unit),
         Command::Test { files } => cmd::test::run(&files),
         Command::Diff { old, new } => cmd::diff::run(&old, &new),
+        Command::Fmt { files, check } => cmd::fmt::run(&files, check),
         Command::Lsp => match rulebook_lsp::run_stdio() {
             Ok(()) => cmd::OK,
             Err(e) => cmd::usage_error(&format!("the language server stopped: {e}")),

@@ -311,3 +311,26 @@ fn globals_csv_may_be_one_header_row() {
     assert!(from_rows.status.success(), "{}", stderr(&from_rows));
     assert_eq!(stdout(&from_rows), stdout(&from_json));
 }
+
+#[test]
+fn shipped_rulebooks_are_formatted() {
+    let o = rulebook(&[
+        "fmt",
+        "--check",
+        "rulebooks/ziyuan-2024.rules",
+        "examples/small/small.rules",
+        "tests/eval/patterns.rules",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let dir = tempfile::tempdir().unwrap();
+    let messy = dir.path().join("messy.rules");
+    std::fs::write(&messy, "input a: count \"次数\"   \nitem 1 \"x\" {\npoints 2\n      clause 1.1 \"y\" { deduct 0.5 each a }\n}").unwrap();
+    let check = rulebook(&["fmt", "--check", messy.to_str().unwrap()]);
+    assert_eq!(check.status.code(), Some(1));
+    let fix = rulebook(&["fmt", messy.to_str().unwrap()]);
+    assert_eq!(fix.status.code(), Some(0));
+    assert_eq!(
+        std::fs::read_to_string(&messy).unwrap(),
+        "input a: count \"次数\"\nitem 1 \"x\" {\n  points 2\n  clause 1.1 \"y\" { deduct 0.5 each a }\n}\n"
+    );
+}

@@ -8,6 +8,7 @@ pub mod ast;
 pub mod check;
 mod check_nodes;
 pub mod diag;
+pub mod format;
 pub mod ir;
 pub mod parse;
 

@@ -5,6 +5,7 @@ pub mod compile;
 pub mod diff;
 pub mod eval;
 pub mod explain;
+pub mod fmt;
 pub mod load;
 pub mod template;
 pub mod test;
