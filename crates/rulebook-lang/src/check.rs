@@ -711,7 +711,7 @@ impl<'a> Checker<'a> {
                 };
                 (Expr::Num(*v), num(u))
             }
-            ExprKind::Date(s) => match parse_date_days(s) {
+            ExprKind::Date(s) => match crate::date::parse_date(s) {
                 Some(d) => (Expr::Date(d), Some(Type::Date)),
                 None => {
                     self.err(
@@ -1957,30 +1957,6 @@ pub fn lower_bound(e: &Expr) -> Option<Decimal> {
         }
         _ => None,
     }
-}
-
-fn parse_date_days(s: &str) -> Option<i32> {
-    let y: i32 = s.get(0..4)?.parse().ok()?;
-    let m: i32 = s.get(5..7)?.parse().ok()?;
-    let d: i32 = s.get(8..10)?.parse().ok()?;
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let dim = match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return None,
-    };
-    if d < 1 || d > dim {
-        return None;
-    }
-    let yy = if m <= 2 { y - 1 } else { y };
-    let era = if yy >= 0 { yy } else { yy - 399 } / 400;
-    let yoe = yy - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Some(era * 146097 + doe - 719468)
 }
 
 /// Why a parameter value breaks its type's range, if it does.

@@ -7,6 +7,7 @@
 pub mod ast;
 pub mod check;
 mod check_nodes;
+pub mod date;
 pub mod diag;
 pub mod format;
 pub mod ir;
