@@ -283,12 +283,11 @@ pub fn evaluate_unit(
         pending: Vec::with_capacity(16),
         parts: Vec::with_capacity(32),
     };
-    let root = eval_node(&mut cx, &mut st, 0).map_err(|(node, message)| EvalError {
+    eval_node(&mut cx, &mut st, 0).map_err(|(node, message)| EvalError {
         unit: unit.name.clone(),
         node,
         message,
     })?;
-    let _ = root;
     // Nodes are numbered parents first, so walking backwards sums each
     // subtree: what it sends to the total, and what no-base parts took.
     for i in (0..program.nodes.len()).rev() {
@@ -1471,13 +1470,4 @@ fn cmp_holds(op: CmpOp, o: std::cmp::Ordering) -> bool {
         CmpOp::Gt => o.is_gt(),
         CmpOp::Ge => o.is_ge(),
     }
-}
-
-#[allow(dead_code)]
-fn rule_of<'a>(program: &'a Program, e: &TraceEntry) -> Option<&'a ir::RuleDef> {
-    program
-        .nodes
-        .get(e.node as usize)?
-        .rules
-        .get(e.rule? as usize)
 }

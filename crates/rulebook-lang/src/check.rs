@@ -811,7 +811,7 @@ impl<'a> Checker<'a> {
                 body,
                 fors,
                 filter,
-            } => self.comprehension(ctx, func, body, fors, filter.as_deref(), span),
+            } => self.comprehension(ctx, func, body, fors, filter.as_deref()),
             ExprKind::Binder {
                 func,
                 var,
@@ -822,7 +822,7 @@ impl<'a> Checker<'a> {
                 // `any(x in L where C)` asks whether some x satisfies C: C is what is tested.
                 if matches!(func.node.as_str(), "any" | "all") {
                     if let Some(cond) = filter.as_deref() {
-                        return self.comprehension(ctx, func, cond, &fors, None, span);
+                        return self.comprehension(ctx, func, cond, &fors, None);
                     }
                 }
                 // `count(x in L where C)` counts the elements that pass, whatever they are.
@@ -831,7 +831,7 @@ impl<'a> Checker<'a> {
                 } else {
                     Spanned::new(ExprKind::Name(var.node.clone()), var.span)
                 };
-                self.comprehension(ctx, func, &body, &fors, filter.as_deref(), span)
+                self.comprehension(ctx, func, &body, &fors, filter.as_deref())
             }
             ExprKind::Field(x, f) => {
                 let (xe, t) = self.expr(ctx, x);
@@ -1431,7 +1431,6 @@ impl<'a> Checker<'a> {
         body: &ast::Expr,
         fors: &[(ast::Ident, ast::Expr)],
         filter: Option<&ast::Expr>,
-        span: Span,
     ) -> (Expr, Ty) {
         let agg = match func.node.as_str() {
             "sum" => Agg::Sum,
@@ -1506,7 +1505,6 @@ impl<'a> Checker<'a> {
             }
             _ => self.expect_num(bt, body.span, &format!("what `{}` adds up", func.node)),
         };
-        let _ = span;
         (
             Expr::Agg {
                 agg,
@@ -1649,10 +1647,10 @@ impl<'a> Checker<'a> {
                 let v = const_num(&be);
                 (be, v)
             };
-            let (band, lo, hi) = match &t.band {
+            let band = match &t.band {
                 ast::Band::Else => {
                     has_else = true;
-                    (ir::BandDef::Else, None, None)
+                    ir::BandDef::Else
                 }
                 ast::Band::Cmp(op, e) => {
                     let (be, v) = bound(self, e);
@@ -1667,7 +1665,7 @@ impl<'a> Checker<'a> {
                     if v.is_some() && *op != CmpOp::Ne {
                         bands.push((lo, hi, t.span));
                     }
-                    (ir::BandDef::Cmp(*op, be), lo, hi)
+                    ir::BandDef::Cmp(*op, be)
                 }
                 ast::Band::Interval {
                     lo,
@@ -1691,19 +1689,14 @@ impl<'a> Checker<'a> {
                         }
                         bands.push((Some((l, *lo_closed)), Some((h, *hi_closed)), t.span));
                     }
-                    (
-                        ir::BandDef::Interval {
-                            lo: le,
-                            lo_closed: *lo_closed,
-                            hi: he,
-                            hi_closed: *hi_closed,
-                        },
-                        None,
-                        None,
-                    )
+                    ir::BandDef::Interval {
+                        lo: le,
+                        lo_closed: *lo_closed,
+                        hi: he,
+                        hi_closed: *hi_closed,
+                    }
                 }
             };
-            let _ = (lo, hi);
             let (ae, at) = self.expr(ctx, &t.amount);
             amount_ty = match (amount_ty, at) {
                 (Some(a), Some(b)) => Some(self.unify(a, b, t.amount.span, "the tiers' amounts")),

@@ -383,9 +383,8 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
                     .help("write `veto if condition`"),
             );
         }
-        let places_round = |max: Option<Decimal>| max;
         let cap_v = cap.as_ref().and_then(const_num);
-        let max = match (places_round(max), cap_v) {
+        let max = match (max, cap_v) {
             (Some(m), Some(c)) => Some(m.min(c)),
             (None, Some(c)) => Some(c),
             (m, None) => m,
@@ -695,10 +694,8 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
         let meta = self.meta.get(i as usize)?;
         let body = meta.ast;
         let node = self.nodes.get(i as usize)?;
-        let kind = node.kind;
         let bonus = node.bonus;
         let declared = body.points.as_ref().map(|p| p.node);
-        let _ = kind;
         let has_awards = meta.has_awards;
         let awards_max: Option<Decimal> = meta
             .award_max
