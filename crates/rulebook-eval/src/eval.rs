@@ -114,6 +114,17 @@ pub struct UnitResult {
     pub rank: u32,
 }
 
+impl UnitResult {
+    /// The ids of the vetoes that apply, joined by `sep`.
+    pub fn veto_ids(&self, sep: &str) -> String {
+        self.vetoes
+            .iter()
+            .map(|v| v.id.as_str())
+            .collect::<Vec<_>>()
+            .join(sep)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct EvalError {
     pub unit: String,

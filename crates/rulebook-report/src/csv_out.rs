@@ -37,11 +37,7 @@ pub fn render(program: &Program, units: &[UnitResult]) -> Result<String, String>
             fmt_dec(u.total_deductions),
             u.grade.clone(),
             u.rank.to_string(),
-            u.vetoes
-                .iter()
-                .map(|v| v.id.as_str())
-                .collect::<Vec<_>>()
-                .join(";"),
+            u.veto_ids(";"),
         ];
         for (i, _) in &items {
             let s = u.nodes.get(*i).cloned().unwrap_or_default();

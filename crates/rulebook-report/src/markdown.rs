@@ -22,11 +22,7 @@ pub fn render(program: &Program, units: &[UnitResult]) -> String {
             fmt_dec(u.bonus),
             fmt_dec(u.total),
             cell(&u.grade),
-            u.vetoes
-                .iter()
-                .map(|v| v.id.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
+            u.veto_ids(", "),
             u.rank
         ));
     }

@@ -72,11 +72,7 @@ pub fn render(units: &[UnitResult]) -> String {
                 fmt_dec(u.total),
                 u.rank.to_string(),
                 u.grade.clone(),
-                u.vetoes
-                    .iter()
-                    .map(|v| v.id.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                u.veto_ids(", "),
             ]
         })
         .collect();
