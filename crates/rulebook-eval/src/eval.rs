@@ -82,6 +82,19 @@ pub struct TraceEntry {
     /// The facts the rule's condition and amount read, as (label, value),
     /// so an explanation can say what the unit reported.
     pub facts: Vec<(String, String)>,
+    /// `times F`: the amount before the multiplier, and the factor.
+    pub scaled: Option<(Decimal, Decimal)>,
+    /// `unless U` held: what the rule would have given or taken (the entry's
+    /// own amount is then 0).
+    pub waived: Option<Decimal>,
+}
+
+/// An aggregate over the batch (`max(E across units)`), with the unit that
+/// holds it for `max` and `min`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AcrossValue {
+    pub value: Value,
+    pub unit: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -199,9 +212,10 @@ pub fn evaluate_batch_map<R: Send>(
     map: &(dyn Fn(UnitResult) -> R + Sync),
 ) -> Result<Vec<R>, Vec<EvalError>> {
     let ranks = compute_ranks(program, batch)?;
+    let across = compute_across(program, batch)?;
     let run = |(i, u): (usize, &UnitData)| {
         let r = ranks.get(i).map(|v| v.as_slice()).unwrap_or(&[]);
-        let result = evaluate_unit(program, &batch.globals, u, r, opts.trace).map(map);
+        let result = evaluate_unit_in(program, &batch.globals, u, r, &across, opts.trace).map(map);
         tick();
         result
     };
@@ -248,7 +262,7 @@ fn compute_ranks(program: &Program, batch: &Batch) -> Result<Vec<Vec<Decimal>>, 
     for (k, e) in program.ranks.iter().enumerate() {
         let mut vals = Vec::with_capacity(batch.units.len());
         for u in &batch.units {
-            let mut cx = Cx::new(program, &batch.globals, u, &[]);
+            let mut cx = Cx::new(program, &batch.globals, u, &[], &[]);
             match cx.eval(e) {
                 Ok(v) => vals.push(v),
                 Err(m) => {
@@ -277,6 +291,87 @@ fn compute_ranks(program: &Program, batch: &Batch) -> Result<Vec<Vec<Decimal>>, 
         .collect())
 }
 
+/// The batch's aggregates (`max(E across units)` …), each computed once:
+/// units where E is missing (or the `where` fails) take no part; `max` and
+/// `min` name the first unit in the batch that holds the value; a `mean`
+/// or `max` over no units is missing, a `sum` or `count` 0.
+pub fn compute_across(
+    program: &Program,
+    batch: &Batch,
+) -> Result<Vec<AcrossValue>, Vec<EvalError>> {
+    let mut out = Vec::with_capacity(program.across.len());
+    let mut errors = Vec::new();
+    for (k, def) in program.across.iter().enumerate() {
+        let mut best: Option<(Decimal, &str)> = None;
+        let mut sum = Decimal::ZERO;
+        let mut count: u64 = 0;
+        for u in &batch.units {
+            let mut cx = Cx::new(program, &batch.globals, u, &[], &[]);
+            let step = (|| -> Result<(), String> {
+                if let Some(f) = &def.filter {
+                    if !cx.truth(f)? {
+                        return Ok(());
+                    }
+                }
+                if def.func == ir::AcrossFn::Count {
+                    if cx.truth(&def.expr)? {
+                        count += 1;
+                    }
+                    return Ok(());
+                }
+                let Some(x) = cx.num(&def.expr)? else {
+                    return Ok(());
+                };
+                sum = add(sum, x)?;
+                count += 1;
+                let better = match (best, def.func) {
+                    (None, _) => true,
+                    (Some((b, _)), ir::AcrossFn::Max) => x > b,
+                    (Some((b, _)), ir::AcrossFn::Min) => x < b,
+                    _ => false,
+                };
+                if better {
+                    best = Some((x, u.name.as_str()));
+                }
+                Ok(())
+            })();
+            if let Err(m) = step {
+                errors.push(EvalError {
+                    unit: u.name.clone(),
+                    node: format!("`{}` #{}", def.source, k + 1),
+                    message: m,
+                });
+            }
+        }
+        let (value, unit) = match def.func {
+            ir::AcrossFn::Max | ir::AcrossFn::Min => match best {
+                Some((v, u)) => (Value::Num(v), Some(u.to_string())),
+                None => (Value::Missing, None),
+            },
+            ir::AcrossFn::Sum => (Value::Num(sum), None),
+            ir::AcrossFn::Count => (Value::Num(Decimal::from(count)), None),
+            ir::AcrossFn::Mean if count == 0 => (Value::Missing, None),
+            ir::AcrossFn::Mean => match div(sum, Decimal::from(count)) {
+                Ok(v) => (Value::Num(v), None),
+                Err(m) => {
+                    errors.push(EvalError {
+                        unit: String::new(),
+                        node: def.source.clone(),
+                        message: m,
+                    });
+                    (Value::Missing, None)
+                }
+            },
+        };
+        out.push(AcrossValue { value, unit });
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
 /// Score one unit. `ranks` holds the unit's rank for each `rank(...)` of the program.
 pub fn evaluate_unit(
     program: &Program,
@@ -285,7 +380,20 @@ pub fn evaluate_unit(
     ranks: &[Decimal],
     trace: bool,
 ) -> Result<UnitResult, EvalError> {
-    let mut cx = Cx::new(program, globals, unit, ranks);
+    evaluate_unit_in(program, globals, unit, ranks, &[], trace)
+}
+
+/// [`evaluate_unit`] within a batch: `across` holds the batch's aggregates
+/// (`max(E across units)`), from [`compute_across`].
+pub fn evaluate_unit_in(
+    program: &Program,
+    globals: &[Value],
+    unit: &UnitData,
+    ranks: &[Decimal],
+    across: &[AcrossValue],
+    trace: bool,
+) -> Result<UnitResult, EvalError> {
+    let mut cx = Cx::new(program, globals, unit, ranks, across);
     cx.tracing = trace;
     let mut st = State {
         nodes: vec![NodeScore::default(); program.nodes.len()],
@@ -441,10 +549,16 @@ fn eval_node<'p>(cx: &mut Cx<'p>, st: &mut State<'p>, i: u32) -> Result<Option<D
         }
     };
     for (ri, rule) in node.rules.iter().enumerate() {
-        let met = match &rule.condition {
+        let cond = match &rule.condition {
             None => true,
             Some(c) => cx.truth(c).map_err(err)?,
         };
+        let waived = cond
+            && match &rule.unless {
+                None => false,
+                Some(u) => cx.truth(u).map_err(err)?,
+            };
+        let met = cond && !waived;
         if rule.kind == RuleKind::Veto {
             if met {
                 st.vetoes.push(Veto {
@@ -459,17 +573,34 @@ fn eval_node<'p>(cx: &mut Cx<'p>, st: &mut State<'p>, i: u32) -> Result<Option<D
                         detail: Detail::Veto,
                         capped_at: None,
                         facts: facts(cx, rule),
+                        scaled: None,
+                        waived: None,
                     });
                 }
             }
             continue;
         }
         let mut detail = None;
-        let raw = if met {
+        // An exempted rule is still worked out when explaining, to show
+        // what the exemption spared.
+        let mut raw = if met || (waived && cx.tracing) {
             rule_amount(cx, &rule.amount, &mut detail).map_err(err)?
         } else {
             Decimal::ZERO
         };
+        let mut scaled = None;
+        if let (Some(t), false) = (&rule.times, raw.is_zero()) {
+            let applies = match &t.when {
+                None => true,
+                Some(w) => cx.truth(w).map_err(err)?,
+            };
+            if applies {
+                if let Some(f) = cx.num(&t.factor).map_err(err)? {
+                    scaled = Some((raw, f));
+                    raw = mul(raw, f).map_err(err)?;
+                }
+            }
+        }
         let mut amount = if raw.is_sign_negative() {
             Decimal::ZERO
         } else {
@@ -484,6 +615,13 @@ fn eval_node<'p>(cx: &mut Cx<'p>, st: &mut State<'p>, i: u32) -> Result<Option<D
                 }
             }
         }
+        let waived_amount = if waived {
+            let would = std::mem::take(&mut amount);
+            raw = Decimal::ZERO;
+            (!would.is_zero()).then_some(would)
+        } else {
+            None
+        };
         if let Some(b) = rule.block {
             let cap = match node.blocks.get(b as usize) {
                 Some(e) => cx.num(e).map_err(err)?,
@@ -499,9 +637,11 @@ fn eval_node<'p>(cx: &mut Cx<'p>, st: &mut State<'p>, i: u32) -> Result<Option<D
             }
         }
         let entry = if cx.tracing
-            && (rule.kind == RuleKind::Award
-                || !raw.is_zero()
-                || matches!(detail, Some(Detail::NotApplicable)))
+            && (waived_amount.is_some()
+                || (!waived
+                    && (rule.kind == RuleKind::Award
+                        || !raw.is_zero()
+                        || matches!(detail, Some(Detail::NotApplicable)))))
         {
             st.trace.push(TraceEntry {
                 node: i,
@@ -514,6 +654,8 @@ fn eval_node<'p>(cx: &mut Cx<'p>, st: &mut State<'p>, i: u32) -> Result<Option<D
                 detail: detail.unwrap_or(Detail::Condition { met }),
                 capped_at,
                 facts: facts(cx, rule),
+                scaled,
+                waived: waived_amount,
             });
             Some(st.trace.len() - 1)
         } else {
@@ -777,6 +919,8 @@ fn settle_leftover(
             },
             capped_at: None,
             facts: Vec::new(),
+            scaled: None,
+            waived: None,
         });
     }
 }
@@ -785,17 +929,26 @@ fn settle_leftover(
 /// amount's expression), with their values in words.
 fn facts(cx: &Cx<'_>, rule: &ir::RuleDef) -> Vec<(String, String)> {
     let mut reads: Vec<&Expr> = Vec::new();
+    // Popped last first: the amount's facts, the condition's, the
+    // multiplier's, the exemption's.
     let mut stack: Vec<&Expr> = Vec::new();
+    stack.extend(rule.unless.as_ref());
+    if let Some(t) = &rule.times {
+        stack.extend(t.when.as_ref());
+        stack.push(&t.factor);
+    }
     stack.extend(rule.condition.as_ref());
     if let Amount::Expr(e) = &rule.amount {
         stack.push(e);
     }
     while let Some(e) = stack.pop() {
         match e {
-            Expr::Input(_) | Expr::Global(_) | Expr::Param(_) if !reads.contains(&e) => {
+            Expr::Input(_) | Expr::Global(_) | Expr::Param(_) | Expr::Across(_)
+                if !reads.contains(&e) =>
+            {
                 reads.push(e)
             }
-            Expr::Input(_) | Expr::Global(_) | Expr::Param(_) => {}
+            Expr::Input(_) | Expr::Global(_) | Expr::Param(_) | Expr::Across(_) => {}
             Expr::Not(x) | Expr::Neg(x) | Expr::IsMissing(x, _) => stack.push(x),
             Expr::Bin(_, a, b) => {
                 stack.push(b);
@@ -819,6 +972,7 @@ fn facts(cx: &Cx<'_>, rule: &ir::RuleDef) -> Vec<(String, String)> {
                     &p.params.get(*i as usize)?.input,
                     cx.unit.params.get(*i as usize)?,
                 ),
+                Expr::Across(i) => return across_fact(cx, *i),
                 _ => return None,
             };
             let label = if def.label.is_empty() {
@@ -829,6 +983,26 @@ fn facts(cx: &Cx<'_>, rule: &ir::RuleDef) -> Vec<(String, String)> {
             Some((label, describe(v)))
         })
         .collect()
+}
+
+/// An aggregate over the batch in words: "PM2.5浓度最高值", "95.2（甲县）".
+fn across_fact(cx: &Cx<'_>, i: u32) -> Option<(String, String)> {
+    let p = cx.program;
+    let def = p.across.get(i as usize)?;
+    let v = cx.across.get(i as usize)?;
+    let of = match &def.expr {
+        Expr::Input(k) => p.inputs.get(*k as usize).map(|d| d.label.clone()),
+        Expr::Let(k) => p.lets.get(*k as usize).map(|d| d.label.clone()),
+        Expr::Param(k) => p.params.get(*k as usize).map(|d| d.input.label.clone()),
+        _ => None,
+    }
+    .filter(|l| !l.is_empty())
+    .unwrap_or_else(|| def.source.clone());
+    let value = match &v.unit {
+        Some(u) => format!("{}（{u}）", describe(&v.value)),
+        None => describe(&v.value),
+    };
+    Some((format!("{of}{}", def.func.words()), value))
 }
 
 /// A value in words, as a report shows it.
@@ -1000,6 +1174,7 @@ pub(crate) struct Cx<'p> {
     globals: &'p [Value],
     unit: &'p UnitData,
     ranks: &'p [Decimal],
+    across: &'p [AcrossValue],
     lets: Vec<Option<Value>>,
     locals: Vec<Value>,
     builtins: Option<(Decimal, Decimal, Decimal, bool)>,
@@ -1012,12 +1187,14 @@ impl<'p> Cx<'p> {
         globals: &'p [Value],
         unit: &'p UnitData,
         ranks: &'p [Decimal],
+        across: &'p [AcrossValue],
     ) -> Self {
         Cx {
             program,
             globals,
             unit,
             ranks,
+            across,
             lets: vec![None; program.lets.len()],
             locals: vec![Value::Missing; program.locals as usize],
             builtins: None,
@@ -1125,6 +1302,11 @@ impl<'p> Cx<'p> {
                 Some(r) => Value::Num(*r),
                 None => Value::Num(Decimal::ONE),
             },
+            Expr::Across(i) => self
+                .across
+                .get(*i as usize)
+                .map(|a| a.value.clone())
+                .unwrap_or(Value::Missing),
             Expr::Builtin(b) => match (self.builtins, b) {
                 (Some((t, _, _, _)), Builtin::Total) => Value::Num(t),
                 (Some((_, ba, _, _)), Builtin::Base) => Value::Num(ba),
@@ -1385,6 +1567,8 @@ impl<'p> Cx<'p> {
         self.agg_loop(&mut acc, body, loops, filter)?;
         Ok(match agg {
             Agg::Sum => Value::Num(acc.sum),
+            Agg::Mean if acc.count == 0 => Value::Missing,
+            Agg::Mean => Value::Num(div(acc.sum, Decimal::from(acc.count))?),
             Agg::Max | Agg::Min => Value::Num(acc.best.unwrap_or_default()),
             Agg::Count => Value::Num(Decimal::from(acc.count)),
             Agg::Any => Value::Bool(acc.any),
@@ -1410,6 +1594,12 @@ impl<'p> Cx<'p> {
                 Agg::Sum => {
                     if let Value::Num(x) = v {
                         acc.sum = add(acc.sum, x)?;
+                    }
+                }
+                Agg::Mean => {
+                    if let Value::Num(x) = v {
+                        acc.sum = add(acc.sum, x)?;
+                        acc.count += 1;
                     }
                 }
                 Agg::Max => {

@@ -221,7 +221,19 @@ pub struct Rule {
     pub unless: Option<Expr>,
     pub partial_steps: bool,
     pub round: Option<Spanned<u32>>,
+    /// `if C else AMOUNT`: the amount when the condition fails.
+    pub otherwise: Option<Expr>,
+    /// `times F [when C]`: a multiplier on the amount.
+    pub times: Option<Times>,
     pub target: Option<Spanned<Target>>,
+    pub span: Span,
+}
+
+/// `times FACTOR [when COND]`: the amount is multiplied by FACTOR (when COND holds).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Times {
+    pub factor: Expr,
+    pub when: Option<Expr>,
     pub span: Span,
 }
 
@@ -349,6 +361,15 @@ pub enum ExprKind {
     GroupedBy(Box<Expr>, Ident),
     /// `tiers X { band: amount ... }`: the first band that holds wins.
     Tiers(Box<Expr>, Vec<Tier>),
+    /// `cases { COND: AMOUNT ... else: AMOUNT }`: the first condition that
+    /// holds gives the value (`None` is `else`).
+    Cases(Vec<(Option<Expr>, Expr)>),
+    /// `f(E across units [where C])`: an aggregate over every unit of the batch.
+    AcrossUnits {
+        func: Ident,
+        body: Box<Expr>,
+        filter: Option<Box<Expr>>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -67,6 +67,11 @@ pub(crate) struct Checker<'a> {
     input_types: Vec<Type>,
     global_types: Vec<Type>,
     param_types: Vec<Type>,
+    /// What each input, global and parameter can be, from its declaration.
+    input_bounds: Vec<crate::bounds::Interval>,
+    global_bounds: Vec<crate::bounds::Interval>,
+    param_bounds: Vec<crate::bounds::Interval>,
+    table_defs: Vec<ir::TableDef>,
     lets: Vec<Option<ir::LetDef>>,
     let_state: Vec<LetState>,
     let_inputs: Vec<BTreeSet<Slot>>,
@@ -74,6 +79,7 @@ pub(crate) struct Checker<'a> {
     locals: Vec<(String, Type)>,
     max_locals: u32,
     ranks: Vec<Expr>,
+    across: Vec<ir::AcrossDef>,
     used: BTreeSet<Slot>,
     /// Inputs read while checking the current rule or let.
     reads: BTreeSet<Slot>,
@@ -104,6 +110,10 @@ impl<'a> Checker<'a> {
             input_types: Vec::new(),
             global_types: Vec::new(),
             param_types: Vec::new(),
+            input_bounds: Vec::new(),
+            global_bounds: Vec::new(),
+            param_bounds: Vec::new(),
+            table_defs: Vec::new(),
             lets: Vec::new(),
             let_state: Vec::new(),
             let_inputs: Vec::new(),
@@ -111,6 +121,7 @@ impl<'a> Checker<'a> {
             locals: Vec::new(),
             max_locals: 0,
             ranks: Vec::new(),
+            across: Vec::new(),
             used: BTreeSet::new(),
             reads: BTreeSet::new(),
             builtins_allowed: false,
@@ -144,7 +155,7 @@ impl<'a> Checker<'a> {
         for i in 0..file.lets.len() {
             self.check_let(file, i);
         }
-        let tables = file
+        let tables: Vec<ir::TableDef> = file
             .tables
             .iter()
             .map(|t| ir::TableDef {
@@ -163,6 +174,7 @@ impl<'a> Checker<'a> {
                     .collect(),
             })
             .collect();
+        self.table_defs = tables.clone();
 
         let mut nodes = crate::check_nodes::NodeChecker::new(self, file);
         nodes.build(file);
@@ -209,6 +221,7 @@ impl<'a> Checker<'a> {
             lets,
             tables,
             ranks: std::mem::take(&mut self.ranks),
+            across: std::mem::take(&mut self.across),
             nodes: ir_nodes,
             grades,
             tests,
@@ -250,15 +263,18 @@ impl<'a> Checker<'a> {
                 range: d.ty.range.iter().map(|(op, v)| (*op, v.node)).collect(),
                 used_by: Vec::new(),
             };
+            let bound = crate::bounds::declared(&ty, &def.range, &def.name);
             match d.kind {
                 ast::InputKind::Unit => {
                     self.define(&d.name, Slot::Input(inputs.len() as u32), "input");
                     self.input_types.push(ty);
+                    self.input_bounds.push(bound);
                     inputs.push(def);
                 }
                 ast::InputKind::Global => {
                     self.define(&d.name, Slot::Global(globals.len() as u32), "global");
                     self.global_types.push(ty);
+                    self.global_bounds.push(bound);
                     globals.push(def);
                 }
                 ast::InputKind::Param => {
@@ -298,6 +314,7 @@ impl<'a> Checker<'a> {
                     }
                     self.define(&d.name, Slot::Param(params.len() as u32), "parameter");
                     self.param_types.push(ty);
+                    self.param_bounds.push(bound);
                     params.push(ir::ParamDef {
                         input: def,
                         values: d
@@ -329,6 +346,7 @@ impl<'a> Checker<'a> {
                 "mgl" => Type::Num(Unit::Mgl),
                 "days" => Type::Num(Unit::Days),
                 "rank" => Type::Num(Unit::Rank),
+                "ratio" => Type::Num(Unit::Ratio),
                 _ => Type::Num(Unit::Plain),
             },
             ast::TypeBody::Enum(names) => {
@@ -663,7 +681,17 @@ impl<'a> Checker<'a> {
     /// An amount must be a plain number, points or a count.
     pub(crate) fn expect_amount(&mut self, ty: &Ty, span: Span) {
         match ty {
-            None | Some(Type::Num(Unit::Plain | Unit::Points | Unit::Count)) => {}
+            None | Some(Type::Num(Unit::Plain | Unit::Points | Unit::Count | Unit::Ratio)) => {}
+            Some(Type::Num(Unit::Pct)) => self.err(
+                Diagnostic::error("rulebook::unit_mismatch", "an amount of points cannot be in pct (%)")
+                    .label(span, "this is a percent (80 means 80 %)")
+                    .help("turn a percent into a ratio by dividing by 100%: `70 * rate / 100%` (比例×70)"),
+            ),
+            Some(Type::Num(Unit::Rank)) => self.err(
+                Diagnostic::error("rulebook::unit_mismatch", "an amount of points cannot be a rank")
+                    .label(span, "this is a place (1 = first)")
+                    .help("count the places below the first with `rank - 1`, e.g. `deduct 1.5 each rank(x) - 1`, or score places with `tiers`"),
+            ),
             Some(Type::Num(u)) => self.err(
                 Diagnostic::error("rulebook::unit_mismatch", format!("an amount of points cannot be in {}", u.name()))
                     .label(span, format!("this is in {}", u.name()))
@@ -778,8 +806,36 @@ impl<'a> Checker<'a> {
                 }
             }
             ExprKind::Binary(op, a, b) => {
-                let (ae, at) = self.expr(ctx, a);
-                let (be, bt) = self.expr(ctx, b);
+                let (mut ae, mut at) = self.expr(ctx, a);
+                let (mut be, mut bt) = self.expr(ctx, b);
+                if let BinOp::Cmp(_) = op {
+                    // A ratio (0.8) compared with a percent (80 %): compare
+                    // the ratio's percent, exactly.
+                    let hundred = |e: Expr| {
+                        Expr::Bin(
+                            BinOp::Mul,
+                            Box::new(e),
+                            Box::new(Expr::Num(Decimal::ONE_HUNDRED)),
+                        )
+                    };
+                    match (&at, &bt) {
+                        (Some(Type::Num(Unit::Ratio)), Some(Type::Num(Unit::Pct))) => {
+                            ae = hundred(ae);
+                            at = num(Unit::Pct);
+                        }
+                        (Some(Type::Num(Unit::Pct)), Some(Type::Num(Unit::Ratio))) => {
+                            be = hundred(be);
+                            bt = num(Unit::Pct);
+                        }
+                        (Some(Type::Num(Unit::Ratio)), Some(Type::Num(Unit::Plain))) => {
+                            self.ratio_vs_whole(&be, a.span, b.span);
+                        }
+                        (Some(Type::Num(Unit::Plain)), Some(Type::Num(Unit::Ratio))) => {
+                            self.ratio_vs_whole(&ae, b.span, a.span);
+                        }
+                        _ => {}
+                    }
+                }
                 let ty = self.binary_type(*op, at, bt, a, b);
                 if *op == BinOp::Div {
                     if let Some(z) = const_num(&be) {
@@ -950,6 +1006,164 @@ impl<'a> Checker<'a> {
                 }
             }
             ExprKind::Tiers(subject, tiers) => self.tiers(ctx, subject, tiers),
+            ExprKind::Cases(arms) => self.cases(ctx, arms, span),
+            ExprKind::AcrossUnits { func, body, filter } => {
+                self.across_units(ctx, func, body, filter.as_deref(), span)
+            }
+        }
+    }
+
+    /// `cases { C1: A1, C2: A2, else: B }`: nested `if`s, first match wins;
+    /// without `else`, nothing matching gives 0.
+    fn cases(
+        &mut self,
+        ctx: &mut ExprCtx<'_>,
+        arms: &[(Option<ast::Expr>, ast::Expr)],
+        span: Span,
+    ) -> (Expr, Ty) {
+        let mut lowered = Vec::new();
+        let mut ty: Ty = None;
+        let mut else_at: Option<usize> = None;
+        for (i, (cond, value)) in arms.iter().enumerate() {
+            if let Some(first) = else_at {
+                if first < i {
+                    self.err(
+                        Diagnostic::warning(
+                            "rulebook::dead_tier",
+                            "this case comes after `else` and never applies",
+                        )
+                        .label(value.span, "unreachable")
+                        .help("put `else` last: cases are tried in order and `else` always holds"),
+                    );
+                }
+            }
+            let ce = cond.as_ref().map(|c| {
+                let (ce, ct) = self.expr(ctx, c);
+                self.expect_bool(&ct, c.span, "a case's condition");
+                ce
+            });
+            if ce.is_none() && else_at.is_none() {
+                else_at = Some(i);
+            }
+            let (ve, vt) = self.expr(ctx, value);
+            ty = match (ty, vt) {
+                (Some(a), Some(b)) => Some(self.unify(a, b, value.span, "the cases' values")),
+                (a, b) => a.or(b),
+            };
+            lowered.push((ce, ve));
+        }
+        if arms.is_empty() {
+            self.err(
+                Diagnostic::error("rulebook::syntax", "`cases` needs at least one case")
+                    .label(span, "no cases")
+                    .help("write e.g. `cases { rate >= 90%: 10, else: 0 }`"),
+            );
+        }
+        // Build from the last case back: no `else` means 0.
+        let mut out = Expr::Num(Decimal::ZERO);
+        for (ce, ve) in lowered.into_iter().rev() {
+            out = match ce {
+                None => ve,
+                Some(c) => Expr::If(Box::new(c), Box::new(ve), Box::new(out)),
+            };
+        }
+        (out, ty.or(num(Unit::Plain)))
+    }
+
+    /// `max(E across units)` and the like: one value for the whole batch.
+    fn across_units(
+        &mut self,
+        ctx: &mut ExprCtx<'_>,
+        func: &ast::Ident,
+        body: &ast::Expr,
+        filter: Option<&ast::Expr>,
+        span: Span,
+    ) -> (Expr, Ty) {
+        let f = match func.node.as_str() {
+            "max" => ir::AcrossFn::Max,
+            "min" => ir::AcrossFn::Min,
+            "mean" => ir::AcrossFn::Mean,
+            "sum" => ir::AcrossFn::Sum,
+            "count" => ir::AcrossFn::Count,
+            other => {
+                let mut d = Diagnostic::error(
+                    "rulebook::unknown_name",
+                    format!("`{other}` cannot go across units"),
+                )
+                .label(func.span, "not an aggregate over the batch");
+                d = match did_you_mean(other, ["max", "min", "mean", "sum", "count"]) {
+                    Some(s) => d.help(format!("did you mean `{s}`?")),
+                    None => d.help(
+                        "across units: max, min, mean, sum and count (and `rank(E)` for places)",
+                    ),
+                };
+                self.err(d);
+                return (Expr::Bool(false), None);
+            }
+        };
+        if self.in_rank || !self.locals.is_empty() {
+            self.err(
+                Diagnostic::error(
+                    "rulebook::misplaced_rank",
+                    "an aggregate across units cannot be used here",
+                )
+                .label(
+                    span,
+                    "inside a rank, another aggregate across units, or a loop",
+                )
+                .help("compute it from each unit's own values, e.g. `max(pm25 across units)`"),
+            );
+        }
+        let saved = self.in_rank;
+        self.in_rank = true;
+        let (be, bt) = self.expr(ctx, body);
+        let fe = filter.map(|c| {
+            let (fe, ft) = self.expr(ctx, c);
+            self.expect_bool(&ft, c.span, "a `where` condition");
+            fe
+        });
+        self.in_rank = saved;
+        let ty = if f == ir::AcrossFn::Count {
+            self.expect_bool(&bt, body.span, "what `count` counts across units");
+            num(Unit::Count)
+        } else {
+            self.expect_num(
+                bt,
+                body.span,
+                &format!("what `{}` takes across units", func.node),
+            )
+        };
+        let idx = self.across.len() as u32;
+        self.across.push(ir::AcrossDef {
+            func: f,
+            expr: be,
+            filter: fe,
+            source: self.snippet(span),
+        });
+        (Expr::Across(idx), ty)
+    }
+
+    /// A ratio compared with a plain number above 1 (`good / total >= 80`)
+    /// is almost surely a percent written without its `%`.
+    fn ratio_vs_whole(&mut self, other: &Expr, ratio_span: Span, other_span: Span) {
+        let Some(v) = const_num(other) else { return };
+        if v > Decimal::ONE {
+            let n = v.normalize();
+            self.err(
+                Diagnostic::error(
+                    "rulebook::unit_mismatch",
+                    format!("a ratio is compared with {n}, but a ratio is a fraction (0.8 = 80 %)"),
+                )
+                .label(
+                    ratio_span,
+                    "a ratio of like quantities, between 0 and 1 when within target",
+                )
+                .label(other_span, format!("{n} reads as {n} times the whole"))
+                .help(format!(
+                    "write `{n}%` for a percent, or `{}` as a fraction",
+                    (v / Decimal::ONE_HUNDRED).normalize()
+                )),
+            );
         }
     }
 
@@ -1115,6 +1329,26 @@ impl<'a> Checker<'a> {
                 match (&x, &y) {
                     (Type::Date, Type::Date) if op == BinOp::Sub => num(Unit::Days),
                     (Type::Date, Type::Num(Unit::Days | Unit::Plain)) => Some(Type::Date),
+                    (Type::Num(Unit::Ratio), Type::Num(Unit::Pct))
+                    | (Type::Num(Unit::Pct), Type::Num(Unit::Ratio)) => {
+                        let verb = if op == BinOp::Add { "add" } else { "subtract" };
+                        self.err(
+                            Diagnostic::error(
+                                "rulebook::unit_mismatch",
+                                format!("cannot {verb} a ratio and a percent"),
+                            )
+                            .label(a.span, format!("in {}", if matches!(x, Type::Num(Unit::Ratio)) { "ratio (0.8 = 80 %)" } else { "pct (80 = 80 %)" }))
+                            .label(b.span, format!("in {}", if matches!(y, Type::Num(Unit::Ratio)) { "ratio (0.8 = 80 %)" } else { "pct (80 = 80 %)" }))
+                            .help("convert one side: `r * 100%` turns a ratio into a percent, `p / 100%` a percent into a ratio"),
+                        );
+                        None
+                    }
+                    (Type::Num(Unit::Rank), Type::Num(Unit::Rank | Unit::Plain))
+                        if op == BinOp::Sub =>
+                    {
+                        // `rank - 1`: the places below the first, a count.
+                        num(Unit::Count)
+                    }
                     (Type::Num(p), Type::Num(q)) => match add_units(*p, *q, op == BinOp::Sub) {
                         Some(u) => num(u),
                         None => {
@@ -1156,6 +1390,19 @@ impl<'a> Checker<'a> {
                 let (Some(Type::Num(p)), Some(Type::Num(q))) = (x, y) else {
                     return None;
                 };
+                if p == Unit::Rank || q == Unit::Rank {
+                    let verb = if op == BinOp::Mul {
+                        "multiplied"
+                    } else {
+                        "divided"
+                    };
+                    self.err(
+                        Diagnostic::error("rulebook::unit_mismatch", format!("a rank cannot be {verb}"))
+                            .label(if p == Unit::Rank { a.span } else { b.span }, "a place (1 = first), not a quantity")
+                            .help("count the places below the first with `rank - 1` (a count), e.g. `1.5 * (rank(x) - 1)`, or score places with `tiers`"),
+                    );
+                    return None;
+                }
                 let r = if op == BinOp::Mul {
                     mul_units(p, q)
                 } else {
@@ -1223,6 +1470,57 @@ impl<'a> Checker<'a> {
         let n = lowered.len();
         let exprs: Vec<Expr> = lowered.iter().map(|(e, _, _)| e.clone()).collect();
         match f.node.as_str() {
+            "min" | "max" | "mean" if n == 1 => {
+                // One argument: a list of numbers (`max(scores)`), never a
+                // single value, whose max would be itself.
+                let (e, t, s) = lowered
+                    .first()
+                    .cloned()
+                    .unwrap_or((Expr::Bool(false), None, span));
+                match t {
+                    Some(Type::List(inner)) if matches!(*inner, Type::Num(_)) => {
+                        let slot = self.locals.len() as u32;
+                        self.max_locals = self.max_locals.max(slot + 1);
+                        let agg = match f.node.as_str() {
+                            "min" => Agg::Min,
+                            "max" => Agg::Max,
+                            _ => Agg::Mean,
+                        };
+                        (
+                            Expr::Agg {
+                                agg,
+                                body: Box::new(Expr::Local(slot)),
+                                loops: vec![(slot, e)],
+                                filter: None,
+                            },
+                            Some(*inner),
+                        )
+                    }
+                    None => (Expr::Bool(false), None),
+                    Some(t) => {
+                        self.err(
+                            Diagnostic::error(
+                                "rulebook::wrong_arity",
+                                format!("`{}` of one value is that value", f.node),
+                            )
+                            .label(s, format!("one {}", t.describe()))
+                            .help(format!(
+                                "give two or more values, `{0}(a, b)`; go over a list, `{0}(x.v for x in list)`; or across all units, `{0}(v across units)`",
+                                f.node
+                            )),
+                        );
+                        (Expr::Bool(false), None)
+                    }
+                }
+            }
+            "mean" => {
+                self.err(
+                    Diagnostic::error("rulebook::wrong_arity", "`mean` takes a list")
+                        .label(span, format!("{n} values given"))
+                        .help("write `mean(x.v for x in list)`, `mean(list)` or `mean(v across units)`"),
+                );
+                (Expr::Bool(false), None)
+            }
             "min" | "max" => {
                 if !arity(self, "one or more numbers", n >= 1) {
                     return (Expr::Bool(false), None);
@@ -1405,9 +1703,9 @@ impl<'a> Checker<'a> {
                 (Expr::Bool(false), None)
             }
             other => {
-                const FUNCS: [&str; 15] = [
-                    "min", "max", "clamp", "floor", "ceil", "round", "abs", "count", "sorted",
-                    "gaps", "ladder", "rank", "sum", "any", "all",
+                const FUNCS: [&str; 16] = [
+                    "min", "max", "mean", "clamp", "floor", "ceil", "round", "abs", "count",
+                    "sorted", "gaps", "ladder", "rank", "sum", "any", "all",
                 ];
                 let mut d = Diagnostic::error(
                     "rulebook::unknown_name",
@@ -1439,15 +1737,17 @@ impl<'a> Checker<'a> {
             "count" => Agg::Count,
             "any" => Agg::Any,
             "all" => Agg::All,
+            "mean" => Agg::Mean,
             other => {
                 let mut d = Diagnostic::error(
                     "rulebook::unknown_name",
                     format!("`{other}` cannot go over a list"),
                 )
                 .label(func.span, "not an aggregate");
-                d = match did_you_mean(other, ["sum", "max", "min", "count", "any", "all"]) {
+                d = match did_you_mean(other, ["sum", "max", "min", "mean", "count", "any", "all"])
+                {
                     Some(s) => d.help(format!("did you mean `{s}`?")),
-                    None => d.help("the aggregates are sum, max, min, count, any and all"),
+                    None => d.help("the aggregates are sum, max, min, mean, count, any and all"),
                 };
                 self.err(d);
                 return (Expr::Bool(false), None);
@@ -1844,8 +2144,10 @@ pub(crate) fn add_units(a: Unit, b: Unit, sub: bool) -> Option<Unit> {
 fn mul_units(a: Unit, b: Unit) -> Option<Unit> {
     use Unit::*;
     Some(match (a, b) {
-        (Plain, y) => y,
-        (x, Plain) => x,
+        (Rank, _) | (_, Rank) => return None,
+        (Plain | Ratio, Ratio) | (Ratio, Plain) => Ratio,
+        (Plain | Ratio, y) => y,
+        (x, Plain | Ratio) => x,
         (Count, y) => y,
         (x, Count) => x,
         _ => return None,
@@ -1855,8 +2157,11 @@ fn mul_units(a: Unit, b: Unit) -> Option<Unit> {
 fn div_units(a: Unit, b: Unit) -> Option<Unit> {
     use Unit::*;
     Some(match (a, b) {
-        (x, y) if x == y => Plain,
-        (x, Plain) => x,
+        (Rank, _) | (_, Rank) => return None,
+        (Plain, Plain) => Plain,
+        // Like by like: a ratio (good days / all days, done / task).
+        (x, y) if x == y => Ratio,
+        (x, Plain | Ratio) => x,
         (x, Count) => x,
         (Pp, Pct) | (Pct, Pp) => Plain,
         _ => return None,
@@ -1876,76 +2181,6 @@ pub fn const_num(e: &Expr) -> Option<Decimal> {
                 BinOp::Mul => a.checked_mul(b),
                 BinOp::Div => a.checked_div(b),
                 _ => None,
-            }
-        }
-        _ => None,
-    }
-}
-
-/// The most an amount expression can be, when that can be told statically.
-pub fn upper_bound(e: &Expr) -> Option<Decimal> {
-    match e {
-        Expr::Num(v) => Some(*v),
-        Expr::Neg(_) => const_num(e),
-        Expr::Call(Func::Min, args) => args.iter().filter_map(upper_bound).min(),
-        Expr::Call(Func::Max, args) => args
-            .iter()
-            .map(upper_bound)
-            .collect::<Option<Vec<_>>>()?
-            .into_iter()
-            .max(),
-        Expr::Call(Func::Clamp, args) => args.get(2).and_then(upper_bound),
-        Expr::Call(Func::Round | Func::Floor | Func::Ceil, args) => {
-            let u = args.first().and_then(upper_bound)?;
-            Some(u.ceil().max(u))
-        }
-        Expr::If(_, a, b) => Some(upper_bound(a)?.max(upper_bound(b)?)),
-        Expr::Bin(BinOp::Add, a, b) => upper_bound(a)?.checked_add(upper_bound(b)?),
-        Expr::Bin(BinOp::Sub, a, b) => {
-            let lb = lower_bound(b)?;
-            upper_bound(a)?.checked_sub(lb)
-        }
-        Expr::Bin(BinOp::Mul, a, b) => {
-            let (x, y) = (upper_bound(a)?, upper_bound(b)?);
-            if lower_bound(a)? >= Decimal::ZERO && lower_bound(b)? >= Decimal::ZERO {
-                x.checked_mul(y)
-            } else {
-                None
-            }
-        }
-        Expr::Tiers(_, tiers) => {
-            let has_else = tiers.iter().any(|t| matches!(t.band, ir::BandDef::Else));
-            let mut m = if has_else { None } else { Some(Decimal::ZERO) };
-            for t in tiers {
-                let u = upper_bound(&t.amount)?;
-                m = Some(m.map_or(u, |x: Decimal| x.max(u)));
-            }
-            m
-        }
-        _ => None,
-    }
-}
-
-/// The least an expression can be, when that can be told statically.
-pub fn lower_bound(e: &Expr) -> Option<Decimal> {
-    match e {
-        Expr::Num(v) => Some(*v),
-        Expr::Call(Func::Min, args) => args
-            .iter()
-            .map(lower_bound)
-            .collect::<Option<Vec<_>>>()?
-            .into_iter()
-            .min(),
-        Expr::Call(Func::Max, args) => args.iter().filter_map(lower_bound).max(),
-        Expr::Call(Func::Clamp, args) => args.get(1).and_then(lower_bound),
-        Expr::Call(Func::Count, _) => Some(Decimal::ZERO),
-        Expr::Bin(BinOp::Add, a, b) => lower_bound(a)?.checked_add(lower_bound(b)?),
-        Expr::Bin(BinOp::Mul, a, b) => {
-            let (x, y) = (lower_bound(a)?, lower_bound(b)?);
-            if x >= Decimal::ZERO && y >= Decimal::ZERO {
-                x.checked_mul(y)
-            } else {
-                None
             }
         }
         _ => None,
@@ -1988,6 +2223,18 @@ impl Checker<'_> {
     }
     pub(crate) fn lower_expr(&mut self, file: &ast::File, e: &ast::Expr) -> (Expr, Ty) {
         self.expr_in(file, e)
+    }
+    /// What `e` can be where `cond` holds, from the declared ranges.
+    pub(crate) fn bound_where(&self, e: &Expr, cond: Option<&Expr>) -> crate::bounds::Interval {
+        let mut env = crate::bounds::Env::new(
+            &self.input_bounds,
+            &self.global_bounds,
+            &self.param_bounds,
+            &self.lets,
+            &self.table_defs,
+            &self.across,
+        );
+        env.bound_where(e, cond)
     }
     pub(crate) fn describe_span(&self, span: Span) -> String {
         self.snippet(span)

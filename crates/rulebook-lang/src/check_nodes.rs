@@ -7,7 +7,8 @@
 //! take. Part of [`crate::check`].
 
 use crate::ast::{self, Span, Spanned};
-use crate::check::{const_num, upper_bound, Checker, InputSlot};
+use crate::bounds::{complementary, Interval};
+use crate::check::{const_num, Checker, InputSlot};
 use crate::diag::{did_you_mean, Diagnostic};
 use crate::ir::{self, Amount, Expr, Type, Unit};
 use rust_decimal::Decimal;
@@ -19,6 +20,11 @@ struct Meta<'f> {
     span: Span,
     /// Per rule: the most it can award (awards only), `None` when unknown.
     award_max: Vec<Option<Decimal>>,
+    /// Per rule: what left its amount without a bound.
+    award_why: Vec<Option<String>>,
+    /// Per rule: its group of alternatives (awards on complementary
+    /// conditions, `if … else …`); a group gives the most of its rules.
+    groups: Vec<usize>,
     rule_spans: Vec<Span>,
     rule_caps: Vec<Option<(Decimal, Span)>>,
     block_caps: Vec<Option<(Decimal, Span)>>,
@@ -161,6 +167,8 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
             id_span: id.span,
             span,
             award_max: Vec::new(),
+            award_why: Vec::new(),
+            groups: Vec::new(),
             rule_spans: Vec::new(),
             rule_caps: Vec::new(),
             block_caps: Vec::new(),
@@ -218,6 +226,8 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
         let mut rules = Vec::new();
         let mut blocks = Vec::new();
         let mut award_max = Vec::new();
+        let mut award_why = Vec::new();
+        let mut groups: Vec<usize> = Vec::new();
         let mut rule_spans = Vec::new();
         let mut rule_caps = Vec::new();
         let mut block_caps = Vec::new();
@@ -225,12 +235,17 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
         for rb in &body.rules {
             match rb {
                 ast::RuleOrBlock::Rule(r) => {
-                    let (rd, max) = self.rule(r, i, &cite, None, bonus);
-                    has_awards |= rd.kind == ir::RuleKind::Award;
-                    rule_caps.push(rd.cap.as_ref().and_then(const_num).map(|v| (v, r.span)));
-                    award_max.push(max);
-                    rule_spans.push(r.span);
-                    rules.push(rd);
+                    let group = groups.len();
+                    for r in with_else(r) {
+                        let (rd, max, why) = self.rule(&r, i, &cite, None, bonus);
+                        has_awards |= rd.kind == ir::RuleKind::Award;
+                        rule_caps.push(rd.cap.as_ref().and_then(const_num).map(|v| (v, r.span)));
+                        award_max.push(max);
+                        award_why.push(why);
+                        rule_spans.push(r.span);
+                        groups.push(group);
+                        rules.push(rd);
+                    }
                 }
                 ast::RuleOrBlock::Block {
                     cap,
@@ -245,24 +260,30 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
                     let mut block_max = Some(Decimal::ZERO);
                     let mut kinds = BTreeSet::new();
                     for r in inner {
-                        let (rd, max) = self.rule(r, i, &cite, Some(bidx), bonus);
-                        kinds.insert(format!("{:?}", rd.kind));
-                        has_awards |= rd.kind == ir::RuleKind::Award;
-                        rule_caps.push(rd.cap.as_ref().and_then(const_num).map(|v| (v, r.span)));
-                        block_max = match (block_max, max) {
-                            (Some(a), Some(b)) => a.checked_add(b),
-                            _ => None,
-                        };
-                        award_max.push(max.map(|m| {
-                            // The block's cap bounds what its awards give together.
-                            block_caps
-                                .last()
-                                .copied()
-                                .flatten()
-                                .map_or(m, |(c, _)| m.min(c))
-                        }));
-                        rule_spans.push(r.span);
-                        rules.push(rd);
+                        let group = groups.len();
+                        for r in with_else(r) {
+                            let (rd, max, why) = self.rule(&r, i, &cite, Some(bidx), bonus);
+                            kinds.insert(format!("{:?}", rd.kind));
+                            has_awards |= rd.kind == ir::RuleKind::Award;
+                            rule_caps
+                                .push(rd.cap.as_ref().and_then(const_num).map(|v| (v, r.span)));
+                            block_max = match (block_max, max) {
+                                (Some(a), Some(b)) => a.checked_add(b),
+                                _ => None,
+                            };
+                            award_max.push(max.map(|m| {
+                                // The block's cap bounds what its awards give together.
+                                block_caps
+                                    .last()
+                                    .copied()
+                                    .flatten()
+                                    .map_or(m, |(c, _)| m.min(c))
+                            }));
+                            award_why.push(why);
+                            rule_spans.push(r.span);
+                            groups.push(group);
+                            rules.push(rd);
+                        }
                     }
                     if kinds.len() > 1 {
                         self.c.diag(
@@ -278,6 +299,33 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
             }
         }
         self.note_reads(i);
+        // Awards on complementary conditions are alternatives.
+        for j in 0..rules.len() {
+            for k in 0..j {
+                let (Some(a), Some(b)) = (rules.get(k), rules.get(j)) else {
+                    continue;
+                };
+                let alone = |g: usize| groups.iter().filter(|&&x| x == g).count() == 1;
+                let (gk, gj) = (groups.get(k).copied(), groups.get(j).copied());
+                if let (Some(gk), Some(gj)) = (gk, gj) {
+                    if a.kind == ir::RuleKind::Award
+                        && b.kind == ir::RuleKind::Award
+                        && a.block == b.block
+                        && a.unless == b.unless
+                        && alone(gk)
+                        && alone(gj)
+                        && a.condition
+                            .as_ref()
+                            .zip(b.condition.as_ref())
+                            .is_some_and(|(x, y)| complementary(x, y))
+                    {
+                        if let Some(g) = groups.get_mut(j) {
+                            *g = gk;
+                        }
+                    }
+                }
+            }
+        }
         if let Some(n) = self.nodes.get_mut(i as usize) {
             n.cap = cap;
             if let Some(t) = target {
@@ -288,6 +336,8 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
         }
         if let Some(m) = self.meta.get_mut(i as usize) {
             m.award_max = award_max;
+            m.award_why = award_why;
+            m.groups = groups;
             m.rule_spans = rule_spans;
             m.rule_caps = rule_caps;
             m.block_caps = block_caps;
@@ -302,7 +352,7 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
         cite: &str,
         block: Option<u32>,
         bonus: bool,
-    ) -> (ir::RuleDef, Option<Decimal>) {
+    ) -> (ir::RuleDef, Option<Decimal>, Option<String>) {
         let kind = match r.kind {
             ast::RuleKind::Award => ir::RuleKind::Award,
             ast::RuleKind::Deduct => ir::RuleKind::Deduct,
@@ -335,15 +385,48 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
             self.c.expect_bool(&ct, c.span, "a rule's `if` condition");
             condition = Some(ce);
         }
-        if let Some(u) = &r.unless {
+        let unless = r.unless.as_ref().map(|u| {
             let (ue, ut) = self.c.lower_expr(self.file, u);
             self.c
                 .expect_bool(&ut, u.span, "a rule's `unless` condition");
-            let ne = Expr::Not(Box::new(ue));
-            condition = Some(match condition {
-                Some(c) => Expr::Bin(ast::BinOp::And, Box::new(c), Box::new(ne)),
-                None => ne,
+            ue
+        });
+        let times = r.times.as_ref().map(|t| {
+            let (fe, ft) = self.c.lower_expr(self.file, &t.factor);
+            match ft {
+                Some(Type::Num(Unit::Plain | Unit::Ratio)) | None => {}
+                Some(other) => self.c.diag(
+                    Diagnostic::error("rulebook::unit_mismatch", "a multiplier must be a plain number")
+                        .label(t.factor.span, format!("this is {}", other.describe()))
+                        .help("write the factor the document gives, e.g. `times 0.9 when not target_met` (得分乘以0.9)"),
+                ),
+            }
+            if let Some(v) = const_num(&fe) {
+                if v < Decimal::ZERO {
+                    self.c.diag(
+                        Diagnostic::error("rulebook::bad_number", "a multiplier cannot be negative")
+                            .label(t.factor.span, "below zero")
+                            .help("a deduction is written with `deduct`, not a negative factor"),
+                    );
+                }
+            }
+            let when = t.when.as_ref().map(|w| {
+                let (we, wt) = self.c.lower_expr(self.file, w);
+                self.c.expect_bool(&wt, w.span, "a multiplier's `when` condition");
+                we
             });
+            ir::Times {
+                factor: fe,
+                when,
+                source: self.c.describe_span(t.span),
+            }
+        });
+        if r.otherwise.is_some() && kind == ir::RuleKind::Veto {
+            self.c.diag(
+                Diagnostic::error("rulebook::misplaced_modifier", "a veto has no `else`")
+                    .label(r.span, "a veto either applies or not")
+                    .help("write `veto if condition`"),
+            );
         }
         if r.partial_steps && !matches!(r.amount, Some(ast::Amount::Steps { .. })) {
             self.c.diag(
@@ -356,7 +439,7 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
             );
         }
         let (amount, max) = match (&r.amount, kind) {
-            (None, ir::RuleKind::Veto) => (Amount::None, None),
+            (None, ir::RuleKind::Veto) => (Amount::None, (None, None)),
             (Some(a), ir::RuleKind::Veto) => {
                 let span = amount_span(a);
                 self.c.diag(
@@ -364,7 +447,7 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
                         .label(span, "remove this amount")
                         .help("write `veto if condition`"),
                 );
-                (Amount::None, None)
+                (Amount::None, (None, None))
             }
             (None, _) => {
                 self.c.diag(
@@ -372,9 +455,25 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
                         .label(r.span, "how many points?")
                         .help("write e.g. `award 1 if condition` or `deduct 0.5 each occurrences`"),
                 );
-                (Amount::None, None)
+                (Amount::None, (None, None))
             }
-            (Some(a), _) => self.amount(a, r),
+            (Some(a), _) => self.amount(a, r, condition.as_ref(), kind),
+        };
+        // A multiplier scales what the amount can be.
+        let (max, why) = match (&times, max) {
+            (Some(t), (Some(m), why)) => {
+                let f = self.c.bound_where(&t.factor, None);
+                let f = if t.when.is_some() {
+                    f.hull(&Interval::exact(Decimal::ONE))
+                } else {
+                    f
+                };
+                match f.hi {
+                    Some(h) if h >= Decimal::ZERO => (m.checked_mul(h), why),
+                    _ => (None, f.why),
+                }
+            }
+            (_, m) => m,
         };
         if kind == ir::RuleKind::Veto && condition.is_none() {
             self.c.diag(
@@ -389,6 +488,8 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
             (None, Some(c)) => Some(c),
             (m, None) => m,
         };
+        // An amount never goes below 0.
+        let max = max.map(|m| m.max(Decimal::ZERO));
         let target = r.target.as_ref().map(|t| self.target(t, node));
         // `to total` / `off …` on a line of its own after a rule belongs to
         // that rule, which is easy to misread as the whole node's target.
@@ -411,23 +512,48 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
                 amount,
                 cap,
                 condition,
+                unless,
                 block,
                 target,
+                times,
             },
             if kind == ir::RuleKind::Award {
                 max
             } else {
                 Some(Decimal::ZERO)
             },
+            why,
         )
     }
 
-    fn amount(&mut self, a: &ast::Amount, r: &ast::Rule) -> (Amount, Option<Decimal>) {
+    /// A rule's amount, and the most it can be (with what left it unbounded).
+    fn amount(
+        &mut self,
+        a: &ast::Amount,
+        r: &ast::Rule,
+        condition: Option<&Expr>,
+        kind: ir::RuleKind,
+    ) -> (Amount, (Option<Decimal>, Option<String>)) {
         match a {
             ast::Amount::Plain(e) => {
                 let (x, t) = self.c.lower_expr(self.file, e);
                 self.c.expect_amount(&t, e.span);
-                let max = upper_bound(&x);
+                let iv = self.c.bound_where(&x, condition);
+                if let Some(lo) = iv.lo.filter(|l| l.is_sign_negative() && !l.is_zero()) {
+                    if iv.hi.is_none_or(|h| h > Decimal::ZERO) {
+                        let verb = if kind == ir::RuleKind::Award {
+                            "award"
+                        } else {
+                            "deduction"
+                        };
+                        self.c.diag(
+                            Diagnostic::warning("rulebook::negative_amount", format!("this {verb} can come out below zero (as low as {})", lo.normalize()))
+                                .label(e.span, "a negative amount counts as 0")
+                                .help("say where it stops, e.g. `max(0, …)`, `clamp(…, 0, 7)`, or a condition such as `if rate >= 90%`"),
+                        );
+                    }
+                }
+                let max = (iv.hi, iv.why);
                 let x = match &r.round {
                     Some(p) => {
                         Expr::Call(ir::Func::Round, vec![x, Expr::Num(Decimal::from(p.node))])
@@ -448,12 +574,16 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
                             .help("write `RATE each COUNT` with a count input, or use `per STEP of X below TARGET`"),
                     ),
                 }
+                let iv = self.c.bound_where(
+                    &Expr::Bin(ast::BinOp::Mul, Box::new(re.clone()), Box::new(ce.clone())),
+                    condition,
+                );
                 (
                     Amount::Each {
                         rate: re,
                         count: ce,
                     },
-                    None,
+                    (iv.hi, iv.why),
                 )
             }
             ast::Amount::Steps {
@@ -531,16 +661,36 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
                     ),
                     _ => {}
                 }
+                // rate × steps, steps ≤ the widest gap ÷ the smallest step, rounded up.
+                let above = *direction == ast::Direction::Above;
+                let gap = if above {
+                    Expr::Bin(ast::BinOp::Sub, Box::new(ae.clone()), Box::new(te.clone()))
+                } else {
+                    Expr::Bin(ast::BinOp::Sub, Box::new(te.clone()), Box::new(ae.clone()))
+                };
+                let g = self.c.bound_where(&gap, condition);
+                let sb = self.c.bound_where(&se, condition);
+                let rb = self.c.bound_where(&re, condition);
+                let steps_hi = match (g.hi, sb.lo) {
+                    (Some(h), Some(st)) if st > Decimal::ZERO => {
+                        h.max(Decimal::ZERO).checked_div(st).map(|q| q.ceil())
+                    }
+                    _ => None,
+                };
+                let max = match (steps_hi, rb.hi) {
+                    (Some(n), Some(rate)) => (n.checked_mul(rate.max(Decimal::ZERO)), None),
+                    _ => (None, g.why.or(sb.why).or(rb.why)),
+                };
                 (
                     Amount::Steps {
                         rate: re,
                         step: se,
                         actual: ae,
                         target: te,
-                        above: *direction == ast::Direction::Above,
+                        above,
                         ceil: r.partial_steps,
                     },
-                    None,
+                    max,
                 )
             }
             ast::Amount::Proportion { max, ratio, floor } => {
@@ -548,7 +698,15 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
                 self.c.expect_amount(&mt, max.span);
                 let (re, rt) = self.c.lower_expr(self.file, ratio);
                 match rt {
-                    Some(Type::Num(Unit::Plain)) | None => {}
+                    Some(Type::Num(Unit::Plain | Unit::Ratio)) | None => {}
+                    Some(Type::Num(Unit::Pct)) => self.c.diag(
+                        Diagnostic::error(
+                            "rulebook::unit_mismatch",
+                            "a proportion must be a ratio, not a percent",
+                        )
+                        .label(ratio.span, "this is a percent (80 means 80 %)")
+                        .help("divide the percent by 100%: `in proportion to rate / 100%`"),
+                    ),
                     Some(t) => self.c.diag(
                         Diagnostic::error(
                             "rulebook::unit_mismatch",
@@ -563,7 +721,8 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
                     fe
                 });
                 let places = r.round.as_ref().map(|p| p.node).unwrap_or(2);
-                let m = upper_bound(&me);
+                let mb = self.c.bound_where(&me, condition);
+                let m = (mb.hi, mb.why);
                 (
                     Amount::Proportion {
                         max: me,
@@ -697,10 +856,24 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
         let bonus = node.bonus;
         let declared = body.points.as_ref().map(|p| p.node);
         let has_awards = meta.has_awards;
-        let awards_max: Option<Decimal> = meta
-            .award_max
-            .iter()
+        // Alternatives give the most of them, others add up.
+        let mut by_group: BTreeMap<usize, Option<Decimal>> = BTreeMap::new();
+        for (m, g) in meta.award_max.iter().zip(meta.groups.iter()) {
+            let e = by_group.entry(*g).or_insert(Some(Decimal::ZERO));
+            *e = match (*e, m) {
+                (Some(a), Some(b)) => Some(a.max(*b)),
+                _ => None,
+            };
+        }
+        let awards_max: Option<Decimal> = by_group
+            .values()
             .try_fold(Decimal::ZERO, |acc, m| m.and_then(|v| acc.checked_add(v)));
+        let unbounded = meta.award_max.iter().position(|m| m.is_none()).map(|r| {
+            (
+                meta.rule_spans.get(r).copied().unwrap_or(meta.span),
+                meta.award_why.get(r).cloned().flatten(),
+            )
+        });
         let based_children: Vec<&(u32, Option<Decimal>, bool)> =
             child_points.iter().filter(|c| c.2).collect();
         let children_sum: Option<Decimal> = based_children
@@ -794,17 +967,24 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
             (true, None) => match (awards_max, children_sum) {
                 (Some(a), Some(c)) => a.checked_add(c),
                 _ => {
-                    self.c.diag(
-                        Diagnostic::error(
-                            "rulebook::points_unknown",
-                            "cannot tell how many points this node is worth",
-                        )
-                        .label(
-                            if id_span.is_empty() { span } else { id_span },
-                            "an award here has no fixed most",
-                        )
-                        .help("write `points N`, or give the award a `cap`"),
+                    let mut d = Diagnostic::error(
+                        "rulebook::points_unknown",
+                        "cannot tell how many points this node is worth",
+                    )
+                    .label(
+                        if id_span.is_empty() { span } else { id_span },
+                        "its points are not written and cannot be derived",
                     );
+                    d = match unbounded {
+                        Some((rspan, Some(name))) => d
+                            .label(rspan, format!("this award has no most: `{name}` has no declared upper bound"))
+                            .help(format!("declare `{name}`'s range (e.g. `in 0..100`), write `points N`, or give the award a `cap`")),
+                        Some((rspan, None)) => d
+                            .label(rspan, "this award has no most")
+                            .help("write `points N`, or give the award a `cap`"),
+                        None => d.help("write `points N`, or give the award a `cap`"),
+                    };
+                    self.c.diag(d);
                     None
                 }
             },
@@ -982,4 +1162,23 @@ fn amount_span(a: &ast::Amount) -> Span {
         ast::Amount::Steps { rate, target, .. } => rate.span.join(target.span),
         ast::Amount::Proportion { max, ratio, .. } => max.span.join(ratio.span),
     }
+}
+
+/// A rule as written, and for `if C else B` the alternative it implies:
+/// the same rule with amount B when C does not hold.
+fn with_else(r: &ast::Rule) -> Vec<ast::Rule> {
+    let (Some(other), Some(c)) = (&r.otherwise, &r.condition) else {
+        return vec![r.clone()];
+    };
+    let mut first = r.clone();
+    first.otherwise = None;
+    let mut second = r.clone();
+    second.otherwise = None;
+    second.partial_steps = false;
+    second.amount = Some(ast::Amount::Plain(other.clone()));
+    second.condition = Some(Spanned::new(
+        ast::ExprKind::Unary(ast::UnaryOp::Not, Box::new(c.clone())),
+        c.span,
+    ));
+    vec![first, second]
 }

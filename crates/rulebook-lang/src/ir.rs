@@ -30,6 +30,10 @@ pub struct Program {
     pub tables: Vec<TableDef>,
     /// Expressions ranked across the evaluated batch (`rank(E)`).
     pub ranks: Vec<Expr>,
+    /// Aggregates over every unit of the batch (`max(E across units)`),
+    /// computed once per batch before any unit is scored.
+    #[serde(default)]
+    pub across: Vec<AcrossDef>,
     /// All nodes; index 0 is the root (the whole table).
     pub nodes: Vec<NodeDef>,
     pub grades: Vec<GradeDef>,
@@ -57,6 +61,8 @@ pub enum Unit {
     /// A duration in days.
     Days,
     Rank,
+    /// A ratio of two like quantities, as a fraction (0.8 = 80 %).
+    Ratio,
 }
 
 impl Unit {
@@ -74,6 +80,7 @@ impl Unit {
             Unit::WanM3 => "万立方米",
             Unit::Days => "天",
             Unit::Rank => "名",
+            Unit::Ratio => "",
         }
     }
     /// The name used in the language and in messages.
@@ -91,6 +98,7 @@ impl Unit {
             Unit::WanM3 => "wan_m3 (万立方米)",
             Unit::Days => "days",
             Unit::Rank => "rank",
+            Unit::Ratio => "ratio",
         }
     }
     /// Whole numbers only.
@@ -261,11 +269,63 @@ pub struct RuleDef {
     pub source: String,
     pub amount: Amount,
     pub cap: Option<Expr>,
+    /// `if C`: the rule applies only when C holds.
     pub condition: Option<Expr>,
+    /// `unless U`: an exemption; the rule does not apply when U holds, and
+    /// explanations show what it would have given or taken.
+    #[serde(default)]
+    pub unless: Option<Expr>,
     /// Index into the node's `blocks`.
     pub block: Option<u32>,
     /// `None` = the node's own target.
     pub target: Option<Target>,
+    /// `times F [when C]`: a multiplier applied to the amount before its cap.
+    #[serde(default)]
+    pub times: Option<Times>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Times {
+    pub factor: Expr,
+    /// The multiplier applies only when this holds.
+    pub when: Option<Expr>,
+    /// The modifier as written, for explanations.
+    pub source: String,
+}
+
+/// What an aggregate over the batch computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AcrossFn {
+    Max,
+    Min,
+    Mean,
+    Sum,
+    /// How many units satisfy the condition.
+    Count,
+}
+
+impl AcrossFn {
+    /// The words a report uses for the value ("最高值 95.2（甲县）").
+    pub fn words(self) -> &'static str {
+        match self {
+            AcrossFn::Max => "最高值",
+            AcrossFn::Min => "最低值",
+            AcrossFn::Mean => "平均值",
+            AcrossFn::Sum => "合计",
+            AcrossFn::Count => "单位数",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AcrossDef {
+    pub func: AcrossFn,
+    /// Evaluated for each unit (units where it is missing are left out).
+    pub expr: Expr,
+    /// Only units where this holds take part.
+    pub filter: Option<Expr>,
+    /// The expression as written, for explanations.
+    pub source: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -327,6 +387,7 @@ pub enum Agg {
     Count,
     Any,
     All,
+    Mean,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -343,6 +404,8 @@ pub enum Expr {
     Let(u32),
     Local(u32),
     Rank(u32),
+    /// The value of `Program::across[i]` for the batch.
+    Across(u32),
     Builtin(Builtin),
     Not(Box<Expr>),
     Neg(Box<Expr>),

@@ -5,6 +5,7 @@
 //! serde-serializable IR the evaluator runs. No IO happens here.
 
 pub mod ast;
+pub mod bounds;
 pub mod check;
 mod check_nodes;
 pub mod date;

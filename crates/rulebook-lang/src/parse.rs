@@ -70,6 +70,16 @@ fn children(x: &Expr) -> Vec<&Expr> {
             out.push(a);
             out.extend(keys.iter());
         }
+        ExprKind::Cases(arms) => {
+            for (c, v) in arms {
+                out.extend(c.iter());
+                out.push(v);
+            }
+        }
+        ExprKind::AcrossUnits { body, filter, .. } => {
+            out.push(body);
+            out.extend(filter.as_deref());
+        }
         ExprKind::Tiers(a, tiers) => {
             out.push(a);
             for t in tiers {
@@ -278,7 +288,11 @@ fn rule_word(r: Rule) -> &'static str {
         | Rule::if_mod
         | Rule::unless_mod
         | Rule::partial_mod
-        | Rule::round_mod => "`cap`, `if`, `unless`, `to total` or `off`",
+        | Rule::round_mod
+        | Rule::times_mod => "`cap`, `if`, `unless`, `times`, `to total` or `off`",
+        Rule::else_amount => "`else`",
+        Rule::cases_expr | Rule::case_arm => "a case such as `rate >= 90%: 10`",
+        Rule::across_units => "`across units`",
         Rule::each_tail => "`each`",
         Rule::step_tail => "`per`",
         Rule::direction => "`below` or `above`",
@@ -869,6 +883,8 @@ impl Builder {
             unless: None,
             partial_steps: false,
             round: None,
+            otherwise: None,
+            times: None,
             target: None,
             span,
         };
@@ -884,7 +900,26 @@ impl Builder {
                 }
                 Rule::amount => r.amount = Some(self.amount(q)),
                 Rule::cap_mod => r.cap = q.into_inner().next().map(|e| self.expr(e)),
-                Rule::if_mod => r.condition = q.into_inner().next().map(|e| self.expr(e)),
+                Rule::if_mod => {
+                    let mut it = q.into_inner();
+                    r.condition = it.next().map(|e| self.expr(e));
+                    r.otherwise = it
+                        .next()
+                        .and_then(|o| o.into_inner().next())
+                        .map(|e| self.expr(e));
+                }
+                Rule::times_mod => {
+                    let mut it = q.into_inner();
+                    if let Some(f) = it.next() {
+                        let factor = self.expr(f);
+                        let when = it.next().map(|e| self.expr(e));
+                        r.times = Some(crate::ast::Times {
+                            factor,
+                            when,
+                            span: qspan,
+                        });
+                    }
+                }
                 Rule::unless_mod => r.unless = q.into_inner().next().map(|e| self.expr(e)),
                 Rule::partial_mod => r.partial_steps = true,
                 Rule::round_mod => {
@@ -1271,6 +1306,29 @@ fn primary(p: Pair<'_, Rule>, errors: &std::cell::RefCell<Vec<Diagnostic>>) -> E
                         filter,
                     }
                 }
+                _ if rest.iter().any(|r| r.as_rule() == Rule::across_units) => {
+                    let mut body = None;
+                    let mut filter = None;
+                    for r in rest {
+                        match r.as_rule() {
+                            Rule::across_units => {
+                                filter = r
+                                    .into_inner()
+                                    .next()
+                                    .and_then(|w| w.into_inner().next())
+                                    .map(|e| Box::new(expr_of(e, errors)))
+                            }
+                            _ => body = Some(expr_of(r, errors)),
+                        }
+                    }
+                    ExprKind::AcrossUnits {
+                        func,
+                        body: Box::new(
+                            body.unwrap_or_else(|| Spanned::new(ExprKind::Bool(false), span)),
+                        ),
+                        filter,
+                    }
+                }
                 _ if rest.iter().any(|r| r.as_rule() == Rule::for_clause) => {
                     let mut body = None;
                     let mut fors = Vec::new();
@@ -1311,6 +1369,27 @@ fn primary(p: Pair<'_, Rule>, errors: &std::cell::RefCell<Vec<Diagnostic>>) -> E
             let tiers = ti.map(|t| b.tier(t)).collect();
             errors.borrow_mut().extend(b.errors);
             ExprKind::Tiers(Box::new(subject), tiers)
+        }
+        Rule::cases_expr => {
+            let mut b = Builder::default();
+            let arms = p
+                .into_inner()
+                .map(|arm| {
+                    let mut ai = arm.into_inner();
+                    let cond = match ai.next() {
+                        Some(c) if c.as_rule() == Rule::band_else => None,
+                        Some(c) => Some(b.expr(c)),
+                        None => None,
+                    };
+                    let value = ai
+                        .next()
+                        .map(|e| b.expr(e))
+                        .unwrap_or_else(|| Spanned::new(ExprKind::Bool(false), span));
+                    (cond, value)
+                })
+                .collect();
+            errors.borrow_mut().extend(b.errors);
+            ExprKind::Cases(arms)
         }
         Rule::date => ExprKind::Date(p.as_str().to_string()),
         Rule::quantity => {

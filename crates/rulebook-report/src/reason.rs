@@ -83,7 +83,21 @@ fn facts(e: &TraceEntry) -> String {
 
 /// The reason for one trace entry, in words.
 pub fn reason(program: &Program, e: &TraceEntry) -> String {
-    let text = reason_core(program, e);
+    let mut text = reason_core(program, e);
+    if let Some((before, factor)) = e.scaled {
+        let after = before.checked_mul(factor).unwrap_or(before);
+        text = format!("{text}，乘以系数 {} = {}", fmt_dec(factor), fmt_dec(after));
+    }
+    if let Some(would) = e.waived {
+        let deduct =
+            rule_of(program, e).is_some_and(|r| r.kind == rulebook_lang::ir::RuleKind::Deduct);
+        let (verb, what) = if deduct {
+            ("扣", "免扣")
+        } else {
+            ("得", "不计分")
+        };
+        return format!("{what}：本应{verb} {} 分{}", fmt_dec(would), facts(e));
+    }
     if e.amount < rust_decimal::Decimal::ZERO && goes_to_total(program, e) {
         format!("{text}，从总分中扣减")
     } else {

@@ -121,6 +121,7 @@ pub fn program() -> Program {
         lets: Vec::new(),
         tables: Vec::new(),
         ranks: Vec::new(),
+        across: Vec::new(),
         nodes: Vec::new(),
         grades: Vec::new(),
         tests: Vec::new(),
