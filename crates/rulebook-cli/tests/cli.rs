@@ -41,9 +41,13 @@ fn every_shipped_rulebook_passes_its_own_tests() {
         .collect();
     files.sort();
     files.push("examples/small/small.rules".into());
-    if root().join("tests/eval/patterns.rules").exists() {
-        files.push("tests/eval/patterns.rules".into());
-    }
+    let mut evals: Vec<String> = std::fs::read_dir(root().join("tests/eval"))
+        .unwrap()
+        .map(|e| format!("tests/eval/{}", e.unwrap().file_name().to_string_lossy()))
+        .filter(|f| f.ends_with(".rules"))
+        .collect();
+    evals.sort();
+    files.extend(evals);
     let args: Vec<&str> = std::iter::once("test")
         .chain(files.iter().map(|s| s.as_str()))
         .collect();

@@ -553,12 +553,14 @@ fn eval_node<'p>(cx: &mut Cx<'p>, st: &mut State<'p>, i: u32) -> Result<Option<D
             None => true,
             Some(c) => cx.truth(c).map_err(err)?,
         };
-        let waived = cond
-            && match &rule.unless {
-                None => false,
-                Some(u) => cx.truth(u).map_err(err)?,
-            };
-        let met = cond && !waived;
+        // An exemption from a deduction (免扣) is shown with what it spared;
+        // an award's `unless` is a plain condition.
+        let exempt = match &rule.unless {
+            None => false,
+            Some(u) => cond && cx.truth(u).map_err(err)?,
+        };
+        let waived = exempt && rule.kind == RuleKind::Deduct;
+        let met = cond && !exempt;
         if rule.kind == RuleKind::Veto {
             if met {
                 st.vetoes.push(Veto {

@@ -1133,13 +1133,23 @@ impl<'a> Checker<'a> {
                 &format!("what `{}` takes across units", func.node),
             )
         };
-        let idx = self.across.len() as u32;
-        self.across.push(ir::AcrossDef {
-            func: f,
-            expr: be,
-            filter: fe,
-            source: self.snippet(span),
-        });
+        // The same aggregate written twice is computed once.
+        let idx = match self
+            .across
+            .iter()
+            .position(|a| a.func == f && a.expr == be && a.filter == fe)
+        {
+            Some(i) => i as u32,
+            None => {
+                self.across.push(ir::AcrossDef {
+                    func: f,
+                    expr: be,
+                    filter: fe,
+                    source: self.snippet(span),
+                });
+                (self.across.len() - 1) as u32
+            }
+        };
         (Expr::Across(idx), ty)
     }
 

@@ -311,13 +311,11 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
                     if a.kind == ir::RuleKind::Award
                         && b.kind == ir::RuleKind::Award
                         && a.block == b.block
-                        && a.unless == b.unless
                         && alone(gk)
                         && alone(gj)
-                        && a.condition
-                            .as_ref()
-                            .zip(b.condition.as_ref())
-                            .is_some_and(|(x, y)| complementary(x, y))
+                        && when_applies(a)
+                            .zip(when_applies(b))
+                            .is_some_and(|(x, y)| complementary(&x, &y))
                     {
                         if let Some(g) = groups.get_mut(j) {
                             *g = gk;
@@ -1181,4 +1179,19 @@ fn with_else(r: &ast::Rule) -> Vec<ast::Rule> {
         c.span,
     ));
     vec![first, second]
+}
+
+/// When a rule applies, as one condition (`if C unless U` is `C and not U`).
+fn when_applies(r: &ir::RuleDef) -> Option<Expr> {
+    let not = |u: &Expr| Expr::Not(Box::new(u.clone()));
+    match (&r.condition, &r.unless) {
+        (None, None) => None,
+        (Some(c), None) => Some(c.clone()),
+        (None, Some(u)) => Some(not(u)),
+        (Some(c), Some(u)) => Some(Expr::Bin(
+            ast::BinOp::And,
+            Box::new(c.clone()),
+            Box::new(not(u)),
+        )),
+    }
 }
