@@ -11,7 +11,8 @@
 //!   `fifo NAME`
 //! - `stdin:` a file fed to standard input
 //! - `stdout-to:` `full` (writes fail: /dev/full) or `closed-pipe` (the
-//!   reader is gone before the first write)
+//!   reader is gone before the first write) or `closed` (no standard
+//!   output at all)
 //! - `tty:` `yes` runs the command with a terminal as standard output
 //! - `exit:` the exit code (a signal never passes)
 //! - `stdout:` / `stderr:` a fragment that must appear; `no-stdout:` /
@@ -171,6 +172,22 @@ fn run_case(dir: &Path) -> Result<(), String> {
             let mut child = cmd.spawn().unwrap();
             drop(child.stdout.take());
             let o = child.wait_with_output().unwrap();
+            (o.status, Vec::new(), o.stderr)
+        }
+        Some("closed") => {
+            // The shell closes the descriptor before starting the command.
+            let prog = cmd.get_program().to_owned();
+            let args: Vec<_> = cmd.get_args().map(|a| a.to_owned()).collect();
+            let o = Command::new("sh")
+                .arg("-c")
+                .arg("exec \"$0\" \"$@\" >&-")
+                .arg(prog)
+                .args(args)
+                .current_dir(work)
+                .env("NO_COLOR", "1")
+                .stdin(Stdio::null())
+                .output()
+                .unwrap();
             (o.status, Vec::new(), o.stderr)
         }
         Some(other) => return Err(format!("unknown stdout-to `{other}`")),
