@@ -4,6 +4,9 @@ use super::{print_diagnostics, read_source, usage_error, FINDINGS, OK};
 use std::path::Path;
 
 pub fn run(file: &Path, output: Option<&Path>) -> u8 {
+    if let Some(Err(e)) = output.map(|o| super::refuse_input_as_output(o, &[file])) {
+        return usage_error(&e);
+    }
     let source = match read_source(file) {
         Ok(s) => s,
         Err(e) => return usage_error(&e),
@@ -22,9 +25,6 @@ pub fn run(file: &Path, output: Option<&Path>) -> u8 {
             Ok(()) => OK,
             Err(e) => usage_error(&e),
         },
-        None => {
-            println!("{json}");
-            OK
-        }
+        None => super::print_out(format!("{json}\n").as_bytes()),
     }
 }

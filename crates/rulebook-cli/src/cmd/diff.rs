@@ -17,7 +17,10 @@ pub fn run(old: &Path, new: &Path) -> u8 {
         return FINDINGS;
     };
     let changes = rulebook_report::diff::diff(a, b);
-    print!("{}", rulebook_report::diff::render(&changes));
+    let code = super::print_out(rulebook_report::diff::render(&changes).as_bytes());
+    if code != super::OK {
+        return code;
+    }
     if changes.is_empty() {
         OK
     } else {

@@ -22,6 +22,9 @@ pub enum Format {
 }
 
 pub fn run(rules: &Path, data: &Path, format: Format, output: Option<&Path>) -> u8 {
+    if let Some(Err(e)) = output.map(|o| super::refuse_input_as_output(o, &[rules, data])) {
+        return usage_error(&e);
+    }
     if format == Format::Xlsx && output.is_none() {
         return usage_error("give the workbook's file name with -o, e.g. -o scores.xlsx");
     }
@@ -92,15 +95,11 @@ pub fn run(rules: &Path, data: &Path, format: Format, output: Option<&Path>) -> 
 }
 
 fn write_to(output: Option<&Path>, bytes: &[u8]) -> u8 {
-    use std::io::Write;
     match output {
         Some(o) => match write_atomic(o, bytes) {
             Ok(()) => OK,
             Err(e) => usage_error(&e),
         },
-        None => match std::io::stdout().write_all(bytes) {
-            Ok(()) => OK,
-            Err(e) => usage_error(&format!("cannot write the output: {e}")),
-        },
+        None => super::print_out(bytes),
     }
 }

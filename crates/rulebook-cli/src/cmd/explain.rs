@@ -1,7 +1,7 @@
 //! `rulebook explain RULES DATA --unit NAME`.
 
 use super::load;
-use super::{usage_error, FINDINGS, OK};
+use super::{usage_error, FINDINGS};
 use rulebook_eval::eval::{evaluate_batch, Options};
 use std::path::Path;
 
@@ -29,9 +29,5 @@ pub fn run(rules: &Path, data: &Path, unit: &str) -> u8 {
     let Some(u) = units.iter().find(|u| u.unit == unit) else {
         return FINDINGS;
     };
-    print!(
-        "{}",
-        rulebook_report::explain::render(&program, u, units.len())
-    );
-    OK
+    super::print_out(rulebook_report::explain::render(&program, u, units.len()).as_bytes())
 }

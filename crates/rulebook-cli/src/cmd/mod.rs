@@ -60,26 +60,161 @@ pub fn usage_error(msg: &str) -> u8 {
     USAGE
 }
 
-/// Write a file atomically: a temporary file beside it, then a rename.
+/// Refuse an output file that is also one of the command's inputs (the
+/// same file by path, link or hard link), or a file in an input folder of
+/// CSV files: writing it would destroy what it was computed from.
+pub fn refuse_input_as_output(output: &Path, inputs: &[&Path]) -> Result<(), String> {
+    let out = resolve(output);
+    for input in inputs {
+        let same = if input.is_dir() {
+            let in_dir = out
+                .parent()
+                .and_then(|p| p.canonicalize().ok())
+                .zip(input.canonicalize().ok())
+                .is_some_and(|(a, b)| a == b);
+            in_dir
+                && out
+                    .extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+        } else {
+            same_file(&out, input)
+        };
+        if same {
+            return Err(format!(
+                "the output `{}` is also an input (`{}`): writing it would destroy it; give another file name",
+                output.display(),
+                input.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Where writing `path` really goes: through symbolic links to their target.
+fn resolve(path: &Path) -> std::path::PathBuf {
+    let mut p = path.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::read_link(&p) {
+            Ok(target) => {
+                p = match p.parent() {
+                    Some(dir) if target.is_relative() => dir.join(target),
+                    _ => target,
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    p
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let (Ok(x), Ok(y)) = (std::fs::metadata(a), std::fs::metadata(b)) {
+            return x.dev() == y.dev() && x.ino() == y.ino();
+        }
+    }
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}
+
+/// Write a file safely, the one way every command writes one: through a
+/// symbolic link to its target (the link stays); never over a FIFO, a
+/// device or a folder; keeping an existing file's permissions (a new file
+/// gets 0644); the bytes in a temporary file beside the target, flushed to
+/// disk, then renamed over it, so a failed write never leaves half a file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
     use std::io::Write;
-    let dir = path
+    let target = resolve(path);
+    let existing = match std::fs::metadata(&target) {
+        Ok(m) if m.is_file() => Some(m.permissions()),
+        Ok(m) => {
+            let what = if m.is_dir() {
+                "a folder"
+            } else {
+                "not a regular file (a pipe, socket or device)"
+            };
+            return Err(format!(
+                "cannot write `{}`: it is {what}; give the name of a file",
+                path.display()
+            ));
+        }
+        Err(_) => None,
+    };
+    let dir = target
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
+    let fail = |e: std::io::Error| format!("cannot write `{}`: {e}", path.display());
     let mut tmp = tempfile::NamedTempFile::new_in(dir)
         .map_err(|e| format!("cannot write in `{}`: {e}", dir.display()))?;
-    tmp.write_all(bytes)
-        .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
-    // A temporary file is private (0600); a report is meant to be shared.
+    tmp.write_all(bytes).map_err(fail)?;
+    // A temporary file is private (0600): keep the replaced file's mode,
+    // and make a new report readable as reports are meant to be.
+    #[cfg(unix)]
+    let existing = {
+        use std::os::unix::fs::PermissionsExt;
+        Some(existing.unwrap_or_else(|| std::fs::Permissions::from_mode(0o644)))
+    };
+    if let Some(p) = existing {
+        tmp.as_file().set_permissions(p).map_err(fail)?;
+    }
+    tmp.as_file().sync_all().map_err(fail)?;
+    tmp.persist(&target).map_err(|e| fail(e.error))?;
+    // The rename itself reaches the disk with the folder.
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// Write a command's output to standard output. A failed write is an error
+/// (exit 2, with the reason); a closed pipe (`rulebook … | head`) ends
+/// quietly: the reader has all it wanted.
+pub fn print_out(bytes: &[u8]) -> u8 {
+    use std::io::Write;
+    if stdout_closed() {
+        return usage_error(
+            "standard output is closed, so the output would be lost; give a file with -o, or redirect the output",
+        );
+    }
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Ok(()) => OK,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => OK,
+        Err(e) => usage_error(&format!("cannot write the output: {e}")),
+    }
+}
+
+/// Whether the command was started with its standard output closed. Rust's
+/// runtime then opens /dev/null in its place, for reading and writing, so
+/// every write would succeed into nothing; a shell's `> /dev/null` opens it
+/// for writing only, and is respected.
+fn stdout_closed() -> bool {
     #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = tmp
-            .as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644));
+        use std::os::fd::AsFd;
+        use std::os::unix::fs::MetadataExt;
+        let stdout = std::io::stdout();
+        let Ok(fd) = stdout.as_fd().try_clone_to_owned() else {
+            return true;
+        };
+        let read_write = rustix::fs::fcntl_getfl(&fd)
+            .is_ok_and(|f| f & rustix::fs::OFlags::RWMODE == rustix::fs::OFlags::RDWR);
+        let file = std::fs::File::from(fd);
+        let null = std::fs::metadata("/dev/null");
+        match (file.metadata(), null) {
+            (Ok(a), Ok(b)) => {
+                read_write && a.dev() == b.dev() && a.ino() == b.ino() && a.rdev() == b.rdev()
+            }
+            _ => false,
+        }
     }
-    tmp.persist(path)
-        .map_err(|e| format!("cannot write `{}`: {}", path.display(), e.error))?;
-    Ok(())
+    #[cfg(not(unix))]
+    {
+        false
+    }
 }

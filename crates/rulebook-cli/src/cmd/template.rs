@@ -16,6 +16,9 @@ pub enum Format {
 }
 
 pub fn run(rules: &Path, format: Format, output: Option<&Path>) -> u8 {
+    if let Some(Err(e)) = output.map(|o| super::refuse_input_as_output(o, &[rules])) {
+        return usage_error(&e);
+    }
     let program = match load::program(rules) {
         Ok(p) => p,
         Err(LoadError::Usage(e)) => return usage_error(&e),
@@ -23,8 +26,7 @@ pub fn run(rules: &Path, format: Format, output: Option<&Path>) -> u8 {
     };
     let written = match (format, output) {
         (Format::Json, None) => {
-            print!("{}", template::json(&program));
-            return OK;
+            return super::print_out(template::json(&program).as_bytes());
         }
         (Format::Json, Some(o)) => write_atomic(o, template::json(&program).as_bytes()),
         (Format::Xlsx, Some(o)) => {
@@ -33,9 +35,11 @@ pub fn run(rules: &Path, format: Format, output: Option<&Path>) -> u8 {
         (Format::Csv, Some(dir)) => template::csv_files(&program).and_then(|files| {
             std::fs::create_dir_all(dir)
                 .map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
-            files
-                .iter()
-                .try_for_each(|(name, text)| write_atomic(&dir.join(name), text.as_bytes()))
+            files.iter().try_for_each(|(name, text)| {
+                let path = dir.join(name);
+                super::refuse_input_as_output(&path, &[rules])?;
+                write_atomic(&path, text.as_bytes())
+            })
         }),
         (Format::Xlsx, None) => {
             Err("give the workbook's file name with -o, e.g. -o data.xlsx".into())

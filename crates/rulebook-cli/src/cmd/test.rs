@@ -6,6 +6,10 @@ use rulebook_eval::tests_run::run_tests;
 use std::path::{Path, PathBuf};
 
 pub fn run(files: &[PathBuf]) -> u8 {
+    use std::fmt::Write;
+    // Everything printed at the end, through the one writer that knows a
+    // closed pipe from a failed write.
+    let mut out = String::new();
     let mut passed = 0;
     let mut failed = 0;
     for file in files {
@@ -35,17 +39,18 @@ pub fn run(files: &[PathBuf]) -> u8 {
         for o in outcomes {
             if o.passed() {
                 passed += 1;
-                println!("ok      {} ({} checks)", o.name, o.checks);
+                let _ = writeln!(out, "ok      {} ({} checks)", o.name, o.checks);
             } else {
                 failed += 1;
-                println!("FAILED  {}  ({}:{})", o.name, file.display(), o.line);
+                let _ = writeln!(out, "FAILED  {}  ({}:{})", o.name, file.display(), o.line);
                 if let Some(e) = &o.error {
                     for line in e.lines() {
-                        println!("        {line}");
+                        let _ = writeln!(out, "        {line}");
                     }
                 }
                 for m in &o.mismatches {
-                    println!(
+                    let _ = writeln!(
+                        out,
                         "        line {}: {} expected {}, got {}",
                         m.line, m.what, m.expected, m.actual
                     );
@@ -53,8 +58,11 @@ pub fn run(files: &[PathBuf]) -> u8 {
             }
         }
     }
-    println!("{passed} passed, {failed} failed");
-    if failed > 0 {
+    let _ = writeln!(out, "{passed} passed, {failed} failed");
+    let code = super::print_out(out.as_bytes());
+    if code != OK {
+        code
+    } else if failed > 0 {
         FINDINGS
     } else {
         OK

@@ -413,8 +413,94 @@ fn next(ck: &mut Checker<'_, '_>, file: u32, rdr: &mut Reader<'_>, rec: &mut Str
     }
 }
 
+/// A quote that does not close where a cell ends: the `csv` crate would
+/// read every row after it as one cell (or stop reading), so the file is
+/// refused at the line where the quote opened.
+struct QuoteProblem {
+    /// 1-based line and cell of the opening quote.
+    line: u32,
+    col: u32,
+    /// The line where the quoted cell ended, if it did.
+    closed_on: Option<u32>,
+}
+
+fn quote_problem(text: &[u8]) -> Option<QuoteProblem> {
+    let (mut line, mut col) = (1u32, 1u32);
+    let mut field_start = true;
+    // The opening quote of the cell being read, while inside it.
+    let mut open: Option<(u32, u32)> = None;
+    // The opening quote of the cell just closed, until the cell ends.
+    let mut closed: Option<(u32, u32)> = None;
+    let mut i = 0;
+    while let Some(&c) = text.get(i) {
+        i += 1;
+        if let Some((l, k)) = open {
+            match c {
+                b'"' if text.get(i) == Some(&b'"') => i += 1,
+                b'"' => {
+                    open = None;
+                    closed = Some((l, k));
+                }
+                b'\n' => line += 1,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            b',' | b'\n' | b'\r' => {
+                closed = None;
+                field_start = true;
+                if c == b',' {
+                    col += 1;
+                } else if c == b'\n' {
+                    line += 1;
+                    col = 1;
+                }
+            }
+            _ if closed.is_some() => {
+                return closed.map(|(l, k)| QuoteProblem {
+                    line: l,
+                    col: k,
+                    closed_on: Some(line),
+                });
+            }
+            b'"' if field_start => {
+                open = Some((line, col));
+                field_start = false;
+            }
+            _ => field_start = false,
+        }
+    }
+    open.map(|(line, col)| QuoteProblem {
+        line,
+        col,
+        closed_on: None,
+    })
+}
+
 /// The header of a file, trimmed; `None` (reported) if the file is empty.
 fn header(ck: &mut Checker<'_, '_>, file: u32, rdr: &mut Reader<'_>) -> Option<(u32, Vec<String>)> {
+    if let Some(q) = quote_problem(rdr.text) {
+        ck.scope(None, "");
+        let message = match q.closed_on {
+            None => "a quote (`\"`) opened in this cell is never closed".to_owned(),
+            Some(l) if l == q.line => "text follows the closing quote of this quoted cell".to_owned(),
+            Some(l) => format!(
+                "a quote (`\"`) opened in this cell closes only on line {l}, so the rows between would be read as one cell"
+            ),
+        };
+        ck.report(
+            Loc::Cell {
+                file,
+                row: q.line,
+                col: q.col,
+            },
+            None,
+            message,
+            Some("close the quote at the end of the cell, or remove it; a quote inside a quoted cell is written twice (`\"\"`)".into()),
+        );
+        return None;
+    }
     let mut rec = StringRecord::new();
     if !next(ck, file, rdr, &mut rec) {
         ck.scope(None, "");
