@@ -180,6 +180,8 @@ pub struct NodeBody {
     pub target: Option<Spanned<Target>>,
     pub rules: Vec<RuleOrBlock>,
     pub children: Vec<Node>,
+    /// `todo "why"`: a rule still to write (spans cover the statement).
+    pub todos: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

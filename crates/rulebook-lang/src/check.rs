@@ -35,6 +35,7 @@ pub fn check(source_name: &str, src: &str) -> Checked {
     let mut c = Checker::new(src);
     let program = c.run(source_name, &file);
     let mut diagnostics = c.diags;
+    diagnostics.extend(crate::todo::diagnostics(&file));
     diagnostics.sort_by_key(|d| (d.primary_span().start, d.severity));
     let has_error = diagnostics.iter().any(|d| d.is_error());
     Checked {

@@ -13,6 +13,7 @@ pub mod diag;
 pub mod format;
 pub mod ir;
 pub mod parse;
+mod todo;
 
 pub use check::{check, Checked};
 pub use diag::{Diagnostic, Severity, Source};

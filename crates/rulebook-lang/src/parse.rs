@@ -303,6 +303,7 @@ fn rule_word(r: Rule) -> &'static str {
         Rule::points_stmt => "`points`",
         Rule::by_stmt => "`by`",
         Rule::text_stmt => "`text`",
+        Rule::todo_stmt => "`todo`",
         Rule::cap_stmt | Rule::cap_block => "`cap`",
         Rule::param_values | Rule::param_value => "a unit's value such as `\"资源县\": 96.5`",
         Rule::table_row => "a table row such as `\"national\", \"fail\": 1`",
@@ -827,6 +828,11 @@ impl Builder {
             Rule::bonus_stmt => body.bonus = Some(span),
             Rule::by_stmt => body.by.extend(p.into_inner().next().map(|s| unquote(&s))),
             Rule::text_stmt => body.text.extend(p.into_inner().next().map(|s| unquote(&s))),
+            Rule::todo_stmt => body.todos.extend(
+                p.into_inner()
+                    .next()
+                    .map(|s| Spanned::new(unquote(&s).node, span)),
+            ),
             Rule::cap_stmt => body.cap = p.into_inner().next().map(|e| self.expr(e)),
             Rule::cap_block => {
                 let mut it = p.into_inner();
