@@ -41,8 +41,10 @@ fn every_shipped_rulebook_passes_its_own_tests() {
         .collect();
     files.sort();
     files.push("examples/small/small.rules".into());
-    if root().join("tests/eval/patterns.rules").exists() {
-        files.push("tests/eval/patterns.rules".into());
+    for extra in ["tests/eval/patterns.rules", "tests/eval/tests.rules"] {
+        if root().join(extra).exists() {
+            files.push(extra.into());
+        }
     }
     let args: Vec<&str> = std::iter::once("test")
         .chain(files.iter().map(|s| s.as_str()))
@@ -320,6 +322,7 @@ fn shipped_rulebooks_are_formatted() {
         "rulebooks/ziyuan-2024.rules",
         "examples/small/small.rules",
         "tests/eval/patterns.rules",
+        "tests/eval/tests.rules",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     let dir = tempfile::tempdir().unwrap();
