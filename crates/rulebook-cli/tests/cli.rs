@@ -324,6 +324,7 @@ fn shipped_rulebooks_are_formatted() {
         "rulebooks/ziyuan-2024.rules",
         "examples/small/small.rules",
         "tests/eval/patterns.rules",
+        "tests/eval/tests.rules",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     let dir = tempfile::tempdir().unwrap();

@@ -380,8 +380,24 @@ pub struct TestDecl {
     pub data: Option<(Spanned<String>, Option<Spanned<String>>)>,
     pub given: Option<Spanned<Value>>,
     pub globals: Option<Spanned<Value>>,
+    /// `units [ { unit: "甲", … }, … ]`: a batch of units.
+    pub units: Option<Spanned<Value>>,
     pub expects: Vec<Expect>,
+    /// `expect error FIELD`: the data must be refused, naming FIELD.
+    pub expect_errors: Vec<Spanned<String>>,
+    /// Statements written a second time (`given`, `globals`, `data`,
+    /// `units`): the first is kept, these are reported by the checker.
+    pub repeated: Vec<Repeated>,
     pub span: Span,
+}
+
+/// A test statement that may be written once, written again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Repeated {
+    /// The statement's keyword (`given`, `globals`, `data`, `units`).
+    pub what: &'static str,
+    pub first: Span,
+    pub again: Span,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -392,11 +408,18 @@ pub enum ExpectTarget {
     Deductions,
     Grade,
     Vetoes,
-    Node { id: String, to_total: bool },
+    /// The unit's place by total in its batch.
+    Rank,
+    Node {
+        id: String,
+        to_total: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Expect {
+    /// `expect "甲" total = …`: the unit of the test's batch it is about.
+    pub unit: Option<Spanned<String>>,
     pub target: Spanned<ExpectTarget>,
     pub value: Spanned<Value>,
     pub span: Span,

@@ -199,7 +199,11 @@ impl<'a> Checker<'a> {
         self.builtins_allowed = true;
         let grades = self.grades(file);
         self.builtins_allowed = false;
-        let tests = self.tests(file, &ir_nodes);
+        let fields: Vec<&str> = (inputs.iter().chain(globals.iter()))
+            .map(|d| d.name.as_str())
+            .chain(params.iter().map(|p| p.input.name.as_str()))
+            .collect();
+        let tests = crate::check_tests::tests(self, file, &ir_nodes, &fields);
         self.unused(file);
 
         let lets = self.lets.iter().flatten().cloned().collect();
@@ -529,99 +533,6 @@ impl<'a> Checker<'a> {
             out.push(ir::GradeDef {
                 name: g.name.node.clone(),
                 condition,
-            });
-        }
-        out
-    }
-
-    fn tests(&mut self, file: &ast::File, nodes: &[ir::NodeDef]) -> Vec<ir::TestDef> {
-        let mut out = Vec::new();
-        let mut names: HashMap<&str, Span> = HashMap::new();
-        for t in &file.tests {
-            if let Some(first) = names.insert(t.name.node.as_str(), t.name.span) {
-                self.err(
-                    Diagnostic::error(
-                        "rulebook::duplicate_id",
-                        format!("test `{}` is declared twice", t.name.node),
-                    )
-                    .label(t.name.span, "second test")
-                    .label(first, "first test")
-                    .help("give each test its own name"),
-                );
-            }
-            if t.data.is_none() && t.given.is_none() {
-                self.err(
-                    Diagnostic::error("rulebook::bad_test", "this test has no data")
-                        .label(t.name.span, "no `data` and no `given`")
-                        .help("add `given { input: value, ... }` or `data \"file.json\" unit \"name\"`"),
-                );
-            }
-            let mut expects = Vec::new();
-            for x in &t.expects {
-                let key = match &x.target.node {
-                    ast::ExpectTarget::Total => ir::ExpectKey::Total,
-                    ast::ExpectTarget::Base => ir::ExpectKey::Base,
-                    ast::ExpectTarget::Bonus => ir::ExpectKey::Bonus,
-                    ast::ExpectTarget::Deductions => ir::ExpectKey::Deductions,
-                    ast::ExpectTarget::Grade => ir::ExpectKey::Grade,
-                    ast::ExpectTarget::Vetoes => ir::ExpectKey::Vetoes,
-                    ast::ExpectTarget::Node { id, to_total } => {
-                        if !nodes.iter().any(|n| &n.id == id) {
-                            let mut d = Diagnostic::error(
-                                "rulebook::unknown_name",
-                                format!("there is no node `{id}`"),
-                            )
-                            .label(
-                                x.target.span,
-                                "not a section, item, part or clause of this rulebook",
-                            );
-                            if let Some(s) = did_you_mean(id, nodes.iter().map(|n| n.id.as_str())) {
-                                d = d.help(format!("did you mean `{s}`?"));
-                            }
-                            self.err(d);
-                        }
-                        ir::ExpectKey::Node {
-                            id: id.clone(),
-                            to_total: *to_total,
-                        }
-                    }
-                };
-                let ok = matches!(
-                    (&key, &x.value.node),
-                    (ir::ExpectKey::Grade, ast::Value::Str(_))
-                        | (ir::ExpectKey::Vetoes, ast::Value::List(_))
-                        | (
-                            ir::ExpectKey::Total
-                                | ir::ExpectKey::Base
-                                | ir::ExpectKey::Bonus
-                                | ir::ExpectKey::Deductions
-                                | ir::ExpectKey::Node { .. },
-                            ast::Value::Number(_)
-                        )
-                );
-                if !ok {
-                    self.err(
-                        Diagnostic::error("rulebook::bad_test", "this expectation has the wrong kind of value")
-                            .label(x.value.span, "not what this expectation compares")
-                            .help("scores are numbers, `grade` is a quoted name, `vetoes` is a list such as `[\"21.2.1\"]`"),
-                    );
-                }
-                expects.push(ir::ExpectDef {
-                    key,
-                    value: x.value.node.clone(),
-                    line: self.line_of(x.span.start),
-                });
-            }
-            out.push(ir::TestDef {
-                name: t.name.node.clone(),
-                data: t
-                    .data
-                    .as_ref()
-                    .map(|(p, u)| (p.node.clone(), u.as_ref().map(|u| u.node.clone()))),
-                given: t.given.as_ref().map(|g| g.node.clone()),
-                globals: t.globals.as_ref().map(|g| g.node.clone()),
-                expects,
-                line: self.line_of(t.span.start),
             });
         }
         out

@@ -51,7 +51,14 @@ pub fn format(src: &str) -> String {
                 || brackets > 0
                 || trailing_label
                 || CONTINUES.iter().any(|c| body.starts_with(c)));
+        let (opens, closes, b_open, b_close, last_code) = scan(body);
+        // A line that starts by closing the last open bracket (`]` of a
+        // list spread over lines) lines up with the statement it ends.
+        let ends_brackets = body.starts_with([']', ')'])
+            && brackets > 0
+            && (brackets + b_open).saturating_sub(b_close) == 0;
         let indent = match (continuation, anchor) {
+            (true, Some((_, a_new))) if ends_brackets => a_new,
             (true, Some((a_orig, a_new))) => a_new + orig.saturating_sub(a_orig).max(2),
             (true, None) => block + 2,
             (false, _) => {
@@ -62,7 +69,6 @@ pub fn format(src: &str) -> String {
         out.push_str(&" ".repeat(indent));
         out.push_str(body);
         out.push('\n');
-        let (opens, closes, b_open, b_close, last_code) = scan(body);
         depth = (depth + opens).saturating_sub(closes);
         brackets = (brackets + b_open).saturating_sub(b_close);
         if let Some(code) = last_code {
@@ -124,6 +130,14 @@ mod tests {
     fn reindents_blocks_and_keeps_hanging_indents() {
         let src = "item 1 \"x\" {\n points 2   \n\t  clause 1.1 \"每次扣0.5分\" {\n        deduct 0.5 each a\n            cap 1\n  }\n      }";
         let want = "item 1 \"x\" {\n  points 2\n  clause 1.1 \"每次扣0.5分\" {\n    deduct 0.5 each a\n    cap 1\n  }\n}\n";
+        assert_eq!(format(src), want);
+        assert_eq!(format(want), want);
+    }
+
+    #[test]
+    fn a_closing_bracket_lines_up_with_its_statement() {
+        let src = "test \"t\" {\n  units [\n      { unit: \"甲\" },\n      { unit: \"乙\" }\n      ]\n  expect \"甲\" total = 1\n}\n";
+        let want = "test \"t\" {\n  units [\n      { unit: \"甲\" },\n      { unit: \"乙\" }\n  ]\n  expect \"甲\" total = 1\n}\n";
         assert_eq!(format(src), want);
         assert_eq!(format(want), want);
     }

@@ -457,8 +457,22 @@ pub struct TestDef {
     pub data: Option<(String, Option<String>)>,
     pub given: Option<crate::ast::Value>,
     pub globals: Option<crate::ast::Value>,
+    /// `units [ … ]`: the batch's units, each an object with `unit` (its
+    /// name) and its inputs; over the data file's unit of that name, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub units: Option<crate::ast::Value>,
     pub expects: Vec<ExpectDef>,
+    /// `expect error FIELD`: the fields the data must be refused for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expect_errors: Vec<ExpectErrorDef>,
     /// 1-based line of the test, for reports.
+    pub line: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExpectErrorDef {
+    /// An input, global or parameter, or a path below one (`plants[0].load_rate`).
+    pub field: String,
     pub line: usize,
 }
 
@@ -470,11 +484,19 @@ pub enum ExpectKey {
     Deductions,
     Grade,
     Vetoes,
-    Node { id: String, to_total: bool },
+    /// The unit's place by total in its batch (competition ranking).
+    Rank,
+    Node {
+        id: String,
+        to_total: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExpectDef {
+    /// The unit of the batch it is about; `None`: the test's unit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
     pub key: ExpectKey,
     pub value: crate::ast::Value,
     pub line: usize,

@@ -8,6 +8,7 @@ pub mod ast;
 pub mod bounds;
 pub mod check;
 mod check_nodes;
+mod check_tests;
 pub mod date;
 pub mod diag;
 pub mod format;

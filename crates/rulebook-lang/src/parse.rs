@@ -307,7 +307,15 @@ fn rule_word(r: Rule) -> &'static str {
         Rule::cap_stmt | Rule::cap_block => "`cap`",
         Rule::param_values | Rule::param_value => "a unit's value such as `\"资源县\": 96.5`",
         Rule::table_row => "a table row such as `\"national\", \"fail\": 1`",
-        Rule::test_expect | Rule::expect_target | Rule::expect_kw | Rule::expect_node => "`expect`",
+        Rule::test_expect
+        | Rule::test_expect_error
+        | Rule::expect_unit
+        | Rule::expect_target
+        | Rule::expect_kw
+        | Rule::expect_node => "`expect`",
+        Rule::error_kw => "`error`",
+        Rule::field_path => "a field such as `rate` or `plants[0].load_rate`",
+        Rule::test_units => "`units`",
         Rule::value | Rule::object | Rule::array | Rule::pair => "a value",
         Rule::field => "a field such as `name: type`",
         Rule::for_clause => "`for`",
@@ -1148,11 +1156,34 @@ impl Builder {
             data: None,
             given: None,
             globals: None,
+            units: None,
             expects: Vec::new(),
+            expect_errors: Vec::new(),
+            repeated: Vec::new(),
             span,
         };
+        // Where each once-only statement was first written.
+        let mut seen: Vec<(&'static str, Span)> = Vec::new();
         for q in it {
             let qspan = span_of(&q);
+            let once = match q.as_rule() {
+                Rule::test_data => Some("data"),
+                Rule::test_given => Some("given"),
+                Rule::test_globals => Some("globals"),
+                Rule::test_units => Some("units"),
+                _ => None,
+            };
+            if let Some(what) = once {
+                if let Some(&(_, first)) = seen.iter().find(|(w, _)| *w == what) {
+                    t.repeated.push(Repeated {
+                        what,
+                        first,
+                        again: qspan,
+                    });
+                    continue;
+                }
+                seen.push((what, qspan));
+            }
             match q.as_rule() {
                 Rule::test_data => {
                     let mut qi = q.into_inner();
@@ -1170,8 +1201,29 @@ impl Builder {
                         t.globals = Some(self.value(o));
                     }
                 }
+                Rule::test_units => {
+                    if let Some(o) = q.into_inner().next() {
+                        t.units = Some(self.value(o));
+                    }
+                }
+                Rule::test_expect_error => {
+                    if let Some(f) = q.into_inner().find(|f| f.as_rule() != Rule::error_kw) {
+                        t.expect_errors.push(if f.as_rule() == Rule::string {
+                            unquote(&f)
+                        } else {
+                            Spanned::new(f.as_str().to_string(), span_of(&f))
+                        });
+                    }
+                }
                 Rule::test_expect => {
-                    let mut qi = q.into_inner();
+                    let mut qi = q.into_inner().peekable();
+                    let unit = match qi.peek() {
+                        Some(u) if u.as_rule() == Rule::expect_unit => qi
+                            .next()
+                            .and_then(|u| u.into_inner().next())
+                            .map(|u| unquote(&u)),
+                        _ => None,
+                    };
                     let (Some(target), Some(value)) = (qi.next(), qi.next()) else {
                         continue;
                     };
@@ -1186,6 +1238,7 @@ impl Builder {
                             "bonus" => ExpectTarget::Bonus,
                             "deductions" => ExpectTarget::Deductions,
                             "grade" => ExpectTarget::Grade,
+                            "rank" => ExpectTarget::Rank,
                             _ => ExpectTarget::Vetoes,
                         },
                         _ => {
@@ -1202,6 +1255,7 @@ impl Builder {
                     };
                     let value = self.value(value);
                     t.expects.push(Expect {
+                        unit,
                         target: Spanned::new(tgt, tspan),
                         value,
                         span: qspan,

@@ -2,6 +2,7 @@
 
 use super::load::{self, LoadError};
 use super::{usage_error, FINDINGS, OK};
+use rulebook_eval::data::{Batch, DataError};
 use rulebook_eval::tests_run::run_tests;
 use std::path::{Path, PathBuf};
 
@@ -22,17 +23,22 @@ pub fn run(files: &[PathBuf]) -> u8 {
             }
         };
         let base = file.parent().map(Path::to_path_buf).unwrap_or_default();
-        let mut loader = |rel: &str| -> Result<rulebook_eval::data::Batch, String> {
+        let mut loader = |rel: &str| -> Result<Batch, Vec<DataError>> {
             let path = base.join(rel);
+            let unreadable = |message: String| {
+                vec![DataError {
+                    unit: None,
+                    field: None,
+                    location: path.display().to_string(),
+                    message,
+                    help: None,
+                }]
+            };
             match load::batch_quiet(&program, &path) {
                 Ok((Ok(b), _)) => Ok(b),
-                Ok((Err(errs), _)) => Err(errs
-                    .iter()
-                    .map(|e| e.to_string())
-                    .collect::<Vec<_>>()
-                    .join("\n")),
-                Err(LoadError::Usage(e)) => Err(e),
-                Err(LoadError::Findings) => Err(format!("cannot read `{}`", path.display())),
+                Ok((Err(errs), _)) => Err(errs),
+                Err(LoadError::Usage(e)) => Err(unreadable(e)),
+                Err(LoadError::Findings) => Err(unreadable("cannot read this file".into())),
             }
         };
         let outcomes = run_tests(&program, &mut loader);
@@ -49,11 +55,7 @@ pub fn run(files: &[PathBuf]) -> u8 {
                     }
                 }
                 for m in &o.mismatches {
-                    let _ = writeln!(
-                        out,
-                        "        line {}: {} expected {}, got {}",
-                        m.line, m.what, m.expected, m.actual
-                    );
+                    let _ = writeln!(out, "        {m}");
                 }
             }
         }
