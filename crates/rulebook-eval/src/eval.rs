@@ -15,7 +15,7 @@ use crate::value::Value;
 use rayon::prelude::*;
 use rulebook_lang::ast::{BinOp, CmpOp};
 use rulebook_lang::ir::{
-    self, Agg, Amount, BandDef, Builtin, Expr, Func, Program, RuleKind, Target,
+    self, Agg, Amount, BandDef, Builtin, Expr, Func, Program, RuleKind, SettleTo, Settlement,
 };
 use rust_decimal::prelude::*;
 use std::sync::Arc;
@@ -423,14 +423,14 @@ pub fn evaluate_unit_in(
             if program
                 .nodes
                 .get(c as usize)
-                .is_some_and(|n| n.points.is_none() && !n.bonus)
+                .is_some_and(|n| n.deducts_only())
             {
                 taken = taken.saturating_add(cs.score);
             }
         }
         if let Some(ns) = st.nodes.get_mut(i) {
             ns.to_total = ns.to_total.saturating_add(to_total);
-            if def.points.is_none() && !def.bonus {
+            if def.deducts_only() {
                 ns.score = ns.score.saturating_add(taken);
             }
         }
@@ -459,8 +459,12 @@ pub fn evaluate_unit_in(
             base_sum = base_sum.saturating_add(score);
         }
     }
-    let base = base_sum.saturating_sub(total_deductions).max(Decimal::ZERO);
-    let total = base.saturating_add(bonus);
+    // base = Σ item scores; total = max(0, base − Σ to total) + bonus.
+    let base = base_sum;
+    let total = base_sum
+        .saturating_sub(total_deductions)
+        .max(Decimal::ZERO)
+        .saturating_add(bonus);
     let vetoed = !st.vetoes.is_empty();
     let mut grade = String::new();
     cx.builtins = Some((total, base, bonus, vetoed));
@@ -507,21 +511,28 @@ struct State<'p> {
     parts: Vec<(u32, Decimal)>,
 }
 
-/// A deduction on its way to where it is taken.
+/// A deduction on its way to where its plan settles it.
 struct Ded<'p> {
     amount: Decimal,
-    target: &'p Target,
+    plan: &'p Settlement,
     /// The node whose rule made it.
     origin: u32,
     /// Index of its trace entry, to note what happened to it.
     entry: Option<usize>,
-    /// Taken by the node whose rule made it (a node with a base).
-    own: bool,
+}
+
+impl Ded<'_> {
+    /// Taken by node `i`, a node with a base.
+    fn taken_by(&self, i: u32) -> bool {
+        self.plan.at == i && self.plan.to == SettleTo::Node
+    }
+    /// Taken from a pool of `i`'s parts.
+    fn pooled_at(&self, i: u32) -> bool {
+        self.plan.at == i && matches!(self.plan.to, SettleTo::Pool { .. })
+    }
 }
 
 type NodeErr = (String, String);
-
-static PARENT: Target = Target::Parent;
 
 /// Evaluate node `i` and its parts. Returns the node's score (None when it
 /// has no base); deductions it passes on are left on `st.pending`.
@@ -531,8 +542,6 @@ fn eval_node<'p>(cx: &mut Cx<'p>, st: &mut State<'p>, i: u32) -> Result<Option<D
         return Ok(None);
     };
     let err = |m: String| (node.id.clone(), m);
-    let based = node.points.is_some();
-    let own_target: &'p Target = if based { &PARENT } else { &node.target };
     let mark = st.pending.len();
     let parts_mark = st.parts.len();
 
@@ -668,10 +677,9 @@ fn eval_node<'p>(cx: &mut Cx<'p>, st: &mut State<'p>, i: u32) -> Result<Option<D
             _ if amount.is_zero() => {}
             _ => st.pending.push(Ded {
                 amount,
-                target: rule.target.as_ref().unwrap_or(own_target),
+                plan: &rule.settle,
                 origin: i,
                 entry,
-                own: based && rule.target.is_none(),
             }),
         }
     }
@@ -687,45 +695,29 @@ fn eval_node<'p>(cx: &mut Cx<'p>, st: &mut State<'p>, i: u32) -> Result<Option<D
             }
         }
     }
-    // What arrives from the parts: `Parent` means this node (with a base)
-    // or this node's own target (without one).
-    for d in st.pending.iter_mut().skip(mark) {
-        if d.origin != i && matches!(d.target, Target::Parent) {
-            if based {
-                d.own = true;
-            } else {
-                d.target = &node.target;
-            }
-        }
-    }
-
     // Pools settled here: deductions that may overflow go last.
     let mut k = mark;
     while let Some(d) = st.pending.get(k) {
-        let dt: &'p Target = d.target;
-        if let Target::Pool {
-            settle_at, members, ..
-        } = dt
-        {
-            let first_of_pool = *settle_at == i
-                && !st
-                    .pending
-                    .get(mark..k)
-                    .unwrap_or(&[])
-                    .iter()
-                    .any(|e| same_pool(e.target, dt));
+        let plan: &'p Settlement = d.plan;
+        if let (true, SettleTo::Pool { members, .. }) = (d.pooled_at(i), &plan.to) {
+            let first_of_pool = !st
+                .pending
+                .get(mark..k)
+                .unwrap_or(&[])
+                .iter()
+                .any(|e| same_pool(e.plan, plan));
             if first_of_pool {
                 for overflow_pass in [false, true] {
                     for j in k..st.pending.len() {
                         let Some(e) = st.pending.get(j) else { continue };
                         let then_total = matches!(
-                            e.target,
-                            Target::Pool {
+                            e.plan.to,
+                            SettleTo::Pool {
                                 then_total: true,
                                 ..
                             }
                         );
-                        if !same_pool(e.target, dt) || then_total != overflow_pass {
+                        if !same_pool(e.plan, plan) || then_total != overflow_pass {
                             continue;
                         }
                         let (amount, origin, entry) = (e.amount, e.origin, e.entry);
@@ -777,7 +769,7 @@ fn eval_node<'p>(cx: &mut Cx<'p>, st: &mut State<'p>, i: u32) -> Result<Option<D
             let Some(d) = st.pending.get_mut(j) else {
                 continue;
             };
-            if !d.own {
+            if !d.taken_by(i) {
                 continue;
             }
             if let Some(r) = room.as_mut() {
@@ -805,22 +797,20 @@ fn eval_node<'p>(cx: &mut Cx<'p>, st: &mut State<'p>, i: u32) -> Result<Option<D
         None
     };
 
-    // Keep what travels on; a node without a base caps what it passes, and
-    // deductions bound for the total are settled at the first node with a base.
-    let mut cap_left = match (&node.cap, based || node.bonus) {
-        (Some(c), false) => cx.num(c).map_err(err)?,
+    // Keep what travels on, within the caps its plan meets here; send to
+    // the total what its plan settles here.
+    let mut cap_left = match &node.cap {
+        Some(c) if node.caps_what_passes() => cx.num(c).map_err(err)?,
         _ => None,
     };
     let mut w = mark;
     for r in mark..st.pending.len() {
         let Some(d) = st.pending.get(r) else { continue };
-        let settled_here =
-            d.own || matches!(d.target, Target::Pool { settle_at, .. } if *settle_at == i);
-        if settled_here {
+        if d.taken_by(i) || d.pooled_at(i) {
             continue;
         }
-        let (mut amount, target, origin, entry) = (d.amount, d.target, d.origin, d.entry);
-        if let Some(room) = cap_left.as_mut() {
+        let (mut amount, plan, origin, entry) = (d.amount, d.plan, d.origin, d.entry);
+        if let Some(room) = cap_left.as_mut().filter(|_| plan.caps.contains(&i)) {
             if amount > *room {
                 let cut = amount - *room;
                 amount = *room;
@@ -836,7 +826,7 @@ fn eval_node<'p>(cx: &mut Cx<'p>, st: &mut State<'p>, i: u32) -> Result<Option<D
         if amount.is_zero() {
             continue;
         }
-        if matches!(target, Target::Total) && (based || node.parent.is_none()) {
+        if plan.to.is_total() && plan.at == i {
             send_to_total(st, origin, amount);
             if let Some(e) = entry.and_then(|e| st.trace.get_mut(e)) {
                 if matches!(e.detail, Detail::Condition { .. }) {
@@ -859,20 +849,11 @@ fn eval_node<'p>(cx: &mut Cx<'p>, st: &mut State<'p>, i: u32) -> Result<Option<D
     Ok(score)
 }
 
-fn same_pool(a: &Target, b: &Target) -> bool {
-    match (a, b) {
-        (
-            Target::Pool {
-                settle_at: x,
-                members: m,
-                ..
-            },
-            Target::Pool {
-                settle_at: y,
-                members: n,
-                ..
-            },
-        ) => x == y && m == n,
+fn same_pool(a: &Settlement, b: &Settlement) -> bool {
+    match (&a.to, &b.to) {
+        (SettleTo::Pool { members: m, .. }, SettleTo::Pool { members: n, .. }) => {
+            a.at == b.at && m == n
+        }
         _ => false,
     }
 }

@@ -1,7 +1,8 @@
 //! Properties of scoring the Ziyuan rulebook, over units whose facts are
 //! varied at random within their declared types and ranges: scoring never
 //! fails or panics, every node with a base stays within [0, points], the base
-//! within [0, 100], the bonus within [0, 10], the total is their sum, nothing
+//! (the sum of the item scores) within [0, 100], the bonus within [0, 10],
+//! the total is max(0, base − deductions off the total) + bonus, nothing
 //! sent to the total is negative, and a veto always means 不合格.
 #![allow(
     clippy::unwrap_used,
@@ -15,7 +16,7 @@ use rulebook_eval::data::{load_json, Batch};
 use rulebook_eval::eval::{evaluate_batch, Options};
 use rulebook_eval::Value;
 use rulebook_lang::ast::CmpOp;
-use rulebook_lang::ir::{Program, Type, Unit};
+use rulebook_lang::ir::{NodeKind, Program, Type, Unit};
 use rust_decimal::Decimal;
 use std::sync::OnceLock;
 
@@ -90,7 +91,14 @@ proptest! {
         let r = &results[u];
         prop_assert!(r.base >= Decimal::ZERO && r.base <= Decimal::from(100), "base {}", r.base);
         prop_assert!(r.bonus >= Decimal::ZERO && r.bonus <= Decimal::from(10), "bonus {}", r.bonus);
-        prop_assert_eq!(r.total, r.base + r.bonus);
+        let net = (r.base - r.total_deductions).max(Decimal::ZERO);
+        prop_assert_eq!(r.total, net + r.bonus);
+        // Every item with a base, outside the bonus section.
+        let items: Decimal = program.nodes.iter().zip(&r.nodes)
+            .filter(|(n, _)| n.kind == NodeKind::Item && n.has_base() && !n.bonus)
+            .map(|(_, s)| s.score)
+            .sum();
+        prop_assert_eq!(r.base, items);
         prop_assert!(r.total_deductions >= Decimal::ZERO);
         for (def, s) in program.nodes.iter().zip(&r.nodes) {
             if let Some(p) = def.points {

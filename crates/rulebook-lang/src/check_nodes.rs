@@ -77,6 +77,7 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
             self.lower_rules(i as u32);
         }
         self.points(0);
+        self.plan_settlements();
         for i in 0..self.nodes.len() {
             self.check_caps(i as u32);
         }
@@ -514,6 +515,12 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
                 block,
                 target,
                 times,
+                // Worked out once all points are known (`plan_settlements`).
+                settle: ir::Settlement {
+                    to: ir::SettleTo::Nowhere,
+                    at: node,
+                    caps: Vec::new(),
+                },
             },
             if kind == ir::RuleKind::Award {
                 max
@@ -999,14 +1006,34 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
             .is_some_and(|n| n.points.is_some())
     }
 
-    /// What a deduction landing on `target` from node `from` can take at most.
-    fn capacity(&self, from: u32, target: &ir::Target) -> Option<(Decimal, String)> {
-        match target {
-            ir::Target::Total => None,
-            ir::Target::Pool { members, .. } => {
+    /// Every rule's settlement, from the nodes' points and targets.
+    fn plan_settlements(&mut self) {
+        let plans: Vec<Vec<ir::Settlement>> = (0..self.nodes.len())
+            .map(|i| {
+                self.nodes.get(i).map_or_else(Vec::new, |n| {
+                    n.rules
+                        .iter()
+                        .map(|r| ir::settlement(&self.nodes, i as u32, r.kind, r.target.as_ref()))
+                        .collect()
+                })
+            })
+            .collect();
+        for (n, plans) in self.nodes.iter_mut().zip(plans) {
+            for (r, p) in n.rules.iter_mut().zip(plans) {
+                r.settle = p;
+            }
+        }
+    }
+
+    /// What a deduction settled by `plan` can take at most: the points of the
+    /// node or the pool it comes off (nothing bounds one sent to the total).
+    fn capacity(&self, plan: &ir::Settlement) -> Option<(Decimal, String)> {
+        let points = |m: u32| self.nodes.get(m as usize).and_then(|n| n.points);
+        match &plan.to {
+            ir::SettleTo::Pool { members, .. } => {
                 let mut sum = Decimal::ZERO;
                 for m in members {
-                    sum = sum.checked_add(self.nodes.get(*m as usize)?.points?)?;
+                    sum = sum.checked_add(points(*m)?)?;
                 }
                 let ids: Vec<&str> = members
                     .iter()
@@ -1014,20 +1041,11 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
                     .collect();
                 Some((sum, ids.join(", ")))
             }
-            ir::Target::Parent => {
-                let mut at = Some(from);
-                while let Some(a) = at {
-                    let n = self.nodes.get(a as usize)?;
-                    if let Some(p) = n.points {
-                        return Some((p, n.id.clone()));
-                    }
-                    if n.target != ir::Target::Parent && a != from {
-                        return self.capacity(a, &n.target);
-                    }
-                    at = n.parent;
-                }
-                None
+            ir::SettleTo::Node => {
+                let n = self.nodes.get(plan.at as usize)?;
+                Some((n.points?, n.id.clone()))
             }
+            _ => None,
         }
     }
 
@@ -1039,11 +1057,8 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
             return;
         };
         let mut diags = Vec::new();
-        let node_target = if node.points.is_some() {
-            ir::Target::Parent
-        } else {
-            node.target.clone()
-        };
+        // Where a deduction of this node's own settles (blocks, the node's cap).
+        let own_plan = ir::settlement(&self.nodes, i, ir::RuleKind::Deduct, None);
         if node.points.is_some() && node.target != ir::Target::Parent {
             if let Some(t) = &meta.ast.target {
                 diags.push(
@@ -1059,9 +1074,7 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
             let span = meta.rule_spans.get(r).copied().unwrap_or(*span);
             match rule.kind {
                 ir::RuleKind::Deduct => {
-                    let t = rule.target.clone().unwrap_or_else(|| node_target.clone());
-                    let from = i;
-                    if let Some((capacity, what)) = self.capacity(from, &t) {
+                    if let Some((capacity, what)) = self.capacity(&rule.settle) {
                         if *cap > capacity {
                             diags.push(cap_too_large(span, *cap, capacity, &what));
                         }
@@ -1086,7 +1099,7 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
             let limit = if node.bonus {
                 bonus_cap.clone()
             } else {
-                self.capacity(i, &node_target)
+                self.capacity(&own_plan)
             };
             if let Some((capacity, what)) = limit {
                 if *cap > capacity {
@@ -1105,7 +1118,7 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
             } else if node.points.is_some() {
                 node.points.map(|p| (p, node.id.clone()))
             } else {
-                self.capacity(i, &node.target)
+                self.capacity(&own_plan)
             };
             if let Some((capacity, what)) = limit {
                 if cap > capacity {

@@ -10,7 +10,7 @@ use crate::ast::{BinOp, CmpOp};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-pub const IR_VERSION: u32 = 1;
+pub const IR_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Program {
@@ -282,6 +282,10 @@ pub struct RuleDef {
     /// `times F [when C]`: a multiplier applied to the amount before its cap.
     #[serde(default)]
     pub times: Option<Times>,
+    /// Where the rule's amount ends up, worked out once by the checker
+    /// ([`settlement`]); the evaluator, the checker's cap checks and the
+    /// reports all read it.
+    pub settle: Settlement,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -326,6 +330,130 @@ pub struct AcrossDef {
     pub filter: Option<Expr>,
     /// The expression as written, for explanations.
     pub source: String,
+}
+
+/// Where a rule's amount settles, and the caps it meets on the way.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settlement {
+    pub to: SettleTo,
+    /// The node where it settles: the node that takes it (`Node`), where the
+    /// pool's parts meet (`Pool`), where it leaves the table for the total
+    /// (`Total`: the first node with a base on the way, or the root), the
+    /// rule's own node (`Award`, `Veto`), or the root (`Nowhere`).
+    pub at: u32,
+    /// The nodes without a base on the way whose `cap` bounds what passes
+    /// through them, from the rule's node upwards.
+    pub caps: Vec<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SettleTo {
+    /// Added to the score of its node (in the bonus section: to the bonus).
+    Award,
+    /// No amount.
+    Veto,
+    /// Taken off the score of `at`, a node with a base, within `at`'s `cap`;
+    /// what it cannot absorb is lost (扣完为止).
+    Node,
+    /// Taken off the pooled scores of `members` (children of `at`); with
+    /// `then_total` what they cannot absorb goes to the total, and these
+    /// deductions are applied after the pool's others.
+    Pool { members: Vec<u32>, then_total: bool },
+    /// Off the unit's total.
+    Total,
+    /// Reaches the top of a table without a base: taken nowhere.
+    Nowhere,
+}
+
+impl SettleTo {
+    pub fn is_total(&self) -> bool {
+        matches!(self, SettleTo::Total)
+    }
+}
+
+/// Work out where a rule of `kind` on node `from`, with its own `target`
+/// (`None` = the node's), settles. Needs every node's `points`, `bonus`,
+/// `cap`, `target` and `parent` set. The one statement of how deductions
+/// travel up the table: a node with a base keeps its own deductions and takes
+/// those its parts pass up to it; a node without one passes them to its
+/// target (its parent, a pool of parts, or the total), bounding them by its
+/// `cap` on the way; deductions for the total leave at the first node with a
+/// base, or at the root.
+pub fn settlement(
+    nodes: &[NodeDef],
+    from: u32,
+    kind: RuleKind,
+    target: Option<&Target>,
+) -> Settlement {
+    let done = |to: SettleTo, at: u32, caps: Vec<u32>| Settlement { to, at, caps };
+    match kind {
+        RuleKind::Award => return done(SettleTo::Award, from, Vec::new()),
+        RuleKind::Veto => return done(SettleTo::Veto, from, Vec::new()),
+        RuleKind::Deduct => {}
+    }
+    let Some(origin) = nodes.get(from as usize) else {
+        return done(SettleTo::Nowhere, from, Vec::new());
+    };
+    let mut target = match target {
+        Some(t) => t,
+        None if origin.has_base() => return done(SettleTo::Node, from, Vec::new()),
+        None => &origin.target,
+    };
+    let mut caps = Vec::new();
+    let mut at = from;
+    // Each step goes one node up; a tree has fewer levels than nodes.
+    for _ in 0..=nodes.len() {
+        let Some(n) = nodes.get(at as usize) else {
+            break;
+        };
+        if at != from && matches!(target, Target::Parent) {
+            if n.has_base() {
+                return done(SettleTo::Node, at, caps);
+            }
+            target = &n.target;
+        }
+        if let Target::Pool {
+            settle_at,
+            members,
+            then_total,
+        } = target
+        {
+            if *settle_at == at {
+                let to = SettleTo::Pool {
+                    members: members.clone(),
+                    then_total: *then_total,
+                };
+                return done(to, at, caps);
+            }
+        }
+        if n.caps_what_passes() {
+            caps.push(at);
+        }
+        if matches!(target, Target::Total) && (n.has_base() || n.parent.is_none()) {
+            return done(SettleTo::Total, at, caps);
+        }
+        match n.parent {
+            Some(p) => at = p,
+            None => break,
+        }
+    }
+    done(SettleTo::Nowhere, at, caps)
+}
+
+impl NodeDef {
+    /// Scored out of its own `points`.
+    pub fn has_base(&self) -> bool {
+        self.points.is_some()
+    }
+    /// Only deducts (不设基础分): no base, not in the bonus section. Its
+    /// score is minus what its deductions took.
+    pub fn deducts_only(&self) -> bool {
+        self.points.is_none() && !self.bonus
+    }
+    /// Its `cap` bounds the deductions passing through it.
+    pub fn caps_what_passes(&self) -> bool {
+        self.deducts_only() && self.cap.is_some()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -38,11 +38,8 @@ pub fn render(program: &Program, u: &UnitResult, batch_size: usize) -> String {
     let mut out = String::new();
     out.push_str(&format!("{} — {}\n", u.unit, program.title));
     out.push_str(&format!(
-        "总分 {} = 基础得分 {} + 加分 {}；从总分扣减 {}；等次 {}；排名 {}/{}\n",
-        fmt_dec(u.total),
-        fmt_dec(u.base),
-        fmt_dec(u.bonus),
-        fmt_dec(u.total_deductions),
+        "{}；等次 {}；排名 {}/{}\n",
+        crate::total_formula(u),
         u.grade,
         u.rank,
         batch_size

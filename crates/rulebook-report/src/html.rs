@@ -301,11 +301,8 @@ fn unit(
     );
     let _ = writeln!(
         out,
-        "<p class=\"totals\">总分 <b>{}</b> ＝ 基础得分 {} − 从总分扣减 {} ＋ 加分 {}；排名 {}/{}</p>",
-        fmt_dec(u.total),
-        fmt_dec(u.base),
-        fmt_dec(u.total_deductions),
-        fmt_dec(u.bonus),
+        "<p class=\"totals\">{}；排名 {}/{}</p>",
+        esc(&crate::total_formula(u)),
         u.rank,
         batch
     );

@@ -18,7 +18,26 @@ pub mod reason;
 pub mod table;
 pub mod xlsx;
 
+use rulebook_eval::eval::UnitResult;
 use rust_decimal::Decimal;
+
+/// How a unit's total is made, as every report prints it: 「总分 T ＝ 基础得分
+/// B − 从总分扣减 D ＋ 加分 X」, where the base B is the sum of the item
+/// scores; when the deductions off the total exceed the base, that part
+/// counts as 0, and the line says so, so the figures always add up.
+pub fn total_formula(u: &UnitResult) -> String {
+    let (t, b, d, x) = (
+        fmt_dec(u.total),
+        fmt_dec(u.base),
+        fmt_dec(u.total_deductions),
+        fmt_dec(u.bonus),
+    );
+    if u.base >= u.total_deductions {
+        format!("总分 {t} ＝ 基础得分 {b} − 从总分扣减 {d} ＋ 加分 {x}")
+    } else {
+        format!("总分 {t} ＝ 0（基础得分 {b} − 从总分扣减 {d}，不足 0 记 0）＋ 加分 {x}")
+    }
+}
 
 /// A decimal as people write it: no trailing zeros, no exponent.
 pub fn fmt_dec(d: Decimal) -> String {

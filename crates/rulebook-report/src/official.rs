@@ -211,7 +211,7 @@ fn item(program: &Program, i: u32, it: &NodeDef) -> Item {
         id: it.id.clone(),
         label,
         points: it.points,
-        to_total_only: it.points.is_none() && !it.bonus,
+        to_total_only: it.deducts_only(),
         lines,
     }
 }
@@ -261,7 +261,7 @@ pub fn citation(program: &Program, i: u32) -> String {
 pub fn item_score(program: &Program, u: &UnitResult, i: u32) -> Decimal {
     let s = u.nodes.get(i as usize).cloned().unwrap_or_default();
     match node(program, i) {
-        Some(n) if n.points.is_none() && !n.bonus => -s.to_total,
+        Some(n) if n.deducts_only() => -s.to_total,
         _ => s.score,
     }
 }

@@ -105,34 +105,16 @@ pub fn reason(program: &Program, e: &TraceEntry) -> String {
     }
 }
 
-/// Does this deduction leave the table for the unit's total (`to total`, on
-/// the rule or on a node without a base that holds it)?
+/// Does this deduction leave the table for the unit's total? Its rule's
+/// settlement plan says.
 fn goes_to_total(program: &Program, e: &TraceEntry) -> bool {
-    use rulebook_lang::ir::Target;
-    if !matches!(
+    matches!(
         e.detail,
         Detail::Condition { .. }
             | Detail::Amount { .. }
             | Detail::Each { .. }
             | Detail::Steps { .. }
-    ) {
-        return false;
-    }
-    if let Some(t) = rule_of(program, e).and_then(|r| r.target.as_ref()) {
-        return matches!(t, Target::Total);
-    }
-    let mut at = program.nodes.get(e.node as usize);
-    while let Some(n) = at {
-        if n.points.is_some() || n.bonus {
-            return false;
-        }
-        match n.target {
-            Target::Total => return true,
-            Target::Pool { .. } => return false,
-            Target::Parent => at = n.parent.and_then(|p| program.nodes.get(p as usize)),
-        }
-    }
-    false
+    ) && rule_of(program, e).is_some_and(|r| r.settle.to.is_total())
 }
 
 fn reason_core(program: &Program, e: &TraceEntry) -> String {

@@ -301,12 +301,9 @@ fn unit_sheet(
     )?;
     ws.set_row_height(0, 30)?;
     let mut line = format!(
-        "{}    总分 {} ＝ 基础得分 {} − 从总分扣减 {} ＋ 加分 {}；等次：{}；排名：{}/{}",
+        "{}    {}；等次：{}；排名：{}/{}",
         program.document,
-        fmt_dec(u.total),
-        fmt_dec(u.base),
-        fmt_dec(u.total_deductions),
-        fmt_dec(u.bonus),
+        crate::total_formula(u),
         u.grade,
         u.rank,
         batch
@@ -433,12 +430,7 @@ fn unit_sheet(
     ws.write_string_with_format(row, 6, &takers, &fmt.text)?;
     ws.set_row_height(row, row_height(&[(&takers, width(6))]).max(20))?;
     row += 1;
-    let formula = format!(
-        "总分 ＝ 基础得分 {} − 从总分扣减 {} ＋ 加分 {}",
-        fmt_dec(u.base),
-        fmt_dec(u.total_deductions),
-        fmt_dec(u.bonus)
-    );
+    let formula = crate::total_formula(u);
     ws.merge_range(row, 0, row, 4, &formula, &fmt.bold_text)?;
     let f = fmt.number(u.total, true);
     ws.write_number_with_format(row, 5, excel_number(u.total), &f)?;
