@@ -13,7 +13,7 @@
 //! error; no input makes it panic. Each reader only turns its text into a
 //! located datum tree; the checking itself is one shared pass (`check`).
 
-mod check;
+pub mod check;
 mod csv_files;
 mod json;
 mod number;

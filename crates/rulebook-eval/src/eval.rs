@@ -87,6 +87,8 @@ pub struct TraceEntry {
     /// `unless U` held: what the rule would have given or taken (the entry's
     /// own amount is then 0).
     pub waived: Option<Decimal>,
+    /// The amount before the rule's rounding, and the places it was rounded to.
+    pub rounded: Option<(Decimal, u32)>,
 }
 
 /// An aggregate over the batch (`max(E across units)`), with the unit that
@@ -125,6 +127,8 @@ pub struct UnitResult {
     pub trace: Vec<TraceEntry>,
     /// Rank by total among the batch (competition ranking), set by `evaluate_batch`.
     pub rank: u32,
+    /// base − deductions before the rulebook's floor raised it (`floor`), when it did.
+    pub floored: Option<Decimal>,
 }
 
 impl UnitResult {
@@ -461,10 +465,17 @@ pub fn evaluate_unit_in(
     }
     // base = Σ item scores; total = max(0, base − Σ to total) + bonus.
     let base = base_sum;
-    let total = base_sum
-        .saturating_sub(total_deductions)
-        .max(Decimal::ZERO)
-        .saturating_add(bonus);
+    let net = base_sum.saturating_sub(total_deductions);
+    // The rulebook's floor (0 unless it says otherwise) under base − deductions.
+    let floored = match program.floor {
+        Some(f) if net < f => Some(net),
+        _ => None,
+    };
+    let total = match (program.floor, floored) {
+        (Some(f), Some(_)) => f,
+        _ => net,
+    }
+    .saturating_add(bonus);
     let vetoed = !st.vetoes.is_empty();
     let mut grade = String::new();
     cx.builtins = Some((total, base, bonus, vetoed));
@@ -497,6 +508,7 @@ pub fn evaluate_unit_in(
         nodes: st.nodes,
         trace: st.trace,
         rank: 1,
+        floored,
     })
 }
 
@@ -586,6 +598,7 @@ fn eval_node<'p>(cx: &mut Cx<'p>, st: &mut State<'p>, i: u32) -> Result<Option<D
                         facts: facts(cx, rule),
                         scaled: None,
                         waived: None,
+                        rounded: None,
                     });
                 }
             }
@@ -595,7 +608,7 @@ fn eval_node<'p>(cx: &mut Cx<'p>, st: &mut State<'p>, i: u32) -> Result<Option<D
         // An exempted rule is still worked out when explaining, to show
         // what the exemption spared.
         let mut raw = if met || (waived && cx.tracing) {
-            rule_amount(cx, &rule.amount, &mut detail).map_err(err)?
+            rule_amount(cx, &rule.amount, rule.times.is_none(), &mut detail).map_err(err)?
         } else {
             Decimal::ZERO
         };
@@ -610,6 +623,14 @@ fn eval_node<'p>(cx: &mut Cx<'p>, st: &mut State<'p>, i: u32) -> Result<Option<D
                     scaled = Some((raw, f));
                     raw = mul(raw, f).map_err(err)?;
                 }
+            }
+        }
+        let mut rounded = None;
+        if let Some(p) = rule.round {
+            let r = raw.round_dp_with_strategy(p, RoundingStrategy::MidpointAwayFromZero);
+            if r != raw {
+                rounded = Some((raw, p));
+                raw = r;
             }
         }
         let mut amount = if raw.is_sign_negative() {
@@ -667,6 +688,7 @@ fn eval_node<'p>(cx: &mut Cx<'p>, st: &mut State<'p>, i: u32) -> Result<Option<D
                 facts: facts(cx, rule),
                 scaled,
                 waived: waived_amount,
+                rounded,
             });
             Some(st.trace.len() - 1)
         } else {
@@ -904,6 +926,7 @@ fn settle_leftover(
             facts: Vec::new(),
             scaled: None,
             waived: None,
+            rounded: None,
         });
     }
 }
@@ -1015,6 +1038,7 @@ pub fn describe(v: &Value) -> String {
 fn rule_amount(
     cx: &mut Cx<'_>,
     amount: &Amount,
+    round_inside: bool,
     detail: &mut Option<Detail>,
 ) -> Result<Decimal, String> {
     let tracing = cx.tracing;
@@ -1116,8 +1140,13 @@ fn rule_amount(
             let raw = if below {
                 Decimal::ZERO
             } else {
-                mul(m, r.clamp(Decimal::ZERO, Decimal::ONE))?
-                    .round_dp_with_strategy(*places, RoundingStrategy::MidpointAwayFromZero)
+                let x = mul(m, r.clamp(Decimal::ZERO, Decimal::ONE))?;
+                if round_inside {
+                    x.round_dp_with_strategy(*places, RoundingStrategy::MidpointAwayFromZero)
+                } else {
+                    // Rounded after the rule's multiplier, to the same places.
+                    x
+                }
             };
             note(&|| Detail::Proportion {
                 ratio: r,
@@ -1185,6 +1214,24 @@ impl<'p> Cx<'p> {
         }
     }
 
+    /// A parameter given by year, for the year the data's globals name
+    /// (`year from GLOBAL`); missing when the year has no value.
+    fn param_by_year(&self, i: u32) -> Value {
+        let Some(ir::YearSource::Global(g)) = self.program.year else {
+            return Value::Missing;
+        };
+        let year = match self.globals.get(g as usize) {
+            Some(Value::Num(y)) => y.to_i32(),
+            _ => None,
+        };
+        match (self.program.params.get(i as usize), year) {
+            (Some(def), Some(y)) => crate::data::check::by_year(&def.by_year, &self.unit.name, y)
+                .map(Value::Num)
+                .unwrap_or(Value::Missing),
+            _ => Value::Missing,
+        }
+    }
+
     /// A number, without building a `Value` on the common paths; `None`
     /// when the value is missing or not a number (same as `eval(e).as_num()`).
     #[inline]
@@ -1196,7 +1243,10 @@ impl<'p> Cx<'p> {
         Ok(match e {
             Expr::Num(v) => Some(*v),
             Expr::Input(i) => slot(self.unit.inputs.get(*i as usize)),
-            Expr::Param(i) => slot(self.unit.params.get(*i as usize)),
+            Expr::Param(i) => match slot(self.unit.params.get(*i as usize)) {
+                Some(v) => Some(v),
+                None => self.eval(e)?.as_num(),
+            },
             Expr::Global(i) => slot(self.globals.get(*i as usize)),
             Expr::Bin(op @ (BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div), a, b) => {
                 match (self.num(a)?, self.num(b)?) {
@@ -1255,12 +1305,10 @@ impl<'p> Cx<'p> {
                 .get(*i as usize)
                 .cloned()
                 .unwrap_or(Value::Missing),
-            Expr::Param(i) => self
-                .unit
-                .params
-                .get(*i as usize)
-                .cloned()
-                .unwrap_or(Value::Missing),
+            Expr::Param(i) => match self.unit.params.get(*i as usize) {
+                Some(Value::Missing) | None => self.param_by_year(*i),
+                Some(v) => v.clone(),
+            },
             Expr::Let(i) => {
                 if let Some(Some(v)) = self.lets.get(*i as usize) {
                     return Ok(v.clone());

@@ -59,8 +59,23 @@ pub struct File {
     pub tables: Vec<TableDecl>,
     pub grades: Vec<GradeDecl>,
     pub tests: Vec<TestDecl>,
+    /// `floor N` / `floor none`: the lowest the total may go (`None` inside:
+    /// no floor); absent means 0.
+    pub floor: Option<Spanned<Option<Decimal>>>,
+    /// `round N` / `round none` at the top: how every amount is rounded
+    /// unless its rule says otherwise.
+    pub round: Option<Spanned<Option<u32>>>,
+    /// `year 2024` or `year from GLOBAL`: the year parameters given by year use.
+    pub year: Option<Spanned<YearDecl>>,
     /// The top level is the body of the root node (the whole table).
     pub root: NodeBody,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum YearDecl {
+    Fixed(i32),
+    /// Read from a global the data gives.
+    From(Ident),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,6 +96,8 @@ pub struct InputDecl {
     pub label: Option<Spanned<String>>,
     /// For parameters: the value for each named unit.
     pub values: Vec<(Spanned<String>, Spanned<Decimal>)>,
+    /// For parameters given by year: (unit or every unit, year, value).
+    pub by_year: Vec<(Option<Spanned<String>>, Spanned<i32>, Spanned<Decimal>)>,
     pub span: Span,
 }
 
@@ -222,7 +239,8 @@ pub struct Rule {
     pub condition: Option<Expr>,
     pub unless: Option<Expr>,
     pub partial_steps: bool,
-    pub round: Option<Spanned<u32>>,
+    /// `round N` (`Some(N)`) or `round none` (`None` inside).
+    pub round: Option<Spanned<Option<u32>>>,
     /// `if C else AMOUNT`: the amount when the condition fails.
     pub otherwise: Option<Expr>,
     /// `times F [when C]`: a multiplier on the amount.

@@ -204,6 +204,7 @@ impl<'a> Checker<'a> {
             .chain(params.iter().map(|p| p.input.name.as_str()))
             .collect();
         let tests = crate::check_tests::tests(self, file, &ir_nodes, &fields);
+        let year = self.year(file, &params);
         self.unused(file);
 
         let lets = self.lets.iter().flatten().cloned().collect();
@@ -231,7 +232,68 @@ impl<'a> Checker<'a> {
             grades,
             tests,
             locals: self.max_locals,
+            floor: match &file.floor {
+                None => Some(Decimal::ZERO),
+                Some(f) => f.node,
+            },
+            year,
         }
+    }
+
+    /// The year parameters given by year are read for: `year 2024`, or
+    /// `year from GLOBAL` (a number the data gives).
+    fn year(&mut self, file: &ast::File, params: &[ir::ParamDef]) -> Option<ir::YearSource> {
+        let source = match &file.year {
+            None => None,
+            Some(y) => match &y.node {
+                ast::YearDecl::Fixed(n) => Some(ir::YearSource::Fixed(*n)),
+                ast::YearDecl::From(g) => match self.names.get(&g.node).copied() {
+                    Some((Slot::Global(i), _)) => {
+                        self.used.insert(Slot::Global(i));
+                        if !matches!(
+                            self.global_types.get(i as usize),
+                            Some(Type::Num(Unit::Plain | Unit::Count))
+                        ) {
+                            self.err(
+                                Diagnostic::error(
+                                    "rulebook::type_mismatch",
+                                    "the year must be a number",
+                                )
+                                .label(g.span, "not a number")
+                                .help("declare it as `global year: count \"考核年度\"`"),
+                            );
+                        }
+                        Some(ir::YearSource::Global(i))
+                    }
+                    _ => {
+                        self.err(
+                            Diagnostic::error("rulebook::unknown_name", format!("`{}` is not a global", g.node))
+                                .label(g.span, "the year is read from a global")
+                                .help("declare it with `global NAME: count \"考核年度\"` and give it under `globals` in the data"),
+                        );
+                        None
+                    }
+                },
+            },
+        };
+        if source.is_none() {
+            let by_year = file
+                .inputs
+                .iter()
+                .filter(|d| d.kind == ast::InputKind::Param)
+                .zip(params.iter())
+                .find(|(_, p)| !p.by_year.is_empty());
+            if let Some((decl, _)) = by_year {
+                if file.year.is_none() {
+                    self.err(
+                        Diagnostic::error("rulebook::missing_year", format!("`{}` is given by year, but the rulebook has no year", decl.name.node))
+                            .label(decl.name.span, "values by year")
+                            .help("say which year to score: `year 2024` at the top, or `year from GLOBAL` to read it from the data"),
+                    );
+                }
+            }
+        }
+        source
     }
 
     fn define(&mut self, name: &ast::Ident, slot: Slot, what: &str) {
@@ -318,14 +380,44 @@ impl<'a> Checker<'a> {
                         }
                     }
                     self.define(&d.name, Slot::Param(params.len() as u32), "parameter");
-                    self.param_types.push(ty);
+                    self.param_types.push(ty.clone());
                     self.param_bounds.push(bound);
+                    let mut seen_year: HashMap<(Option<&str>, i32), Span> = HashMap::new();
+                    for (unit, year, v) in &d.by_year {
+                        let key = (unit.as_ref().map(|u| u.node.as_str()), year.node);
+                        if let Some(first) = seen_year.insert(key, year.span) {
+                            self.err(
+                                Diagnostic::error(
+                                    "rulebook::duplicate_id",
+                                    format!("{} has two values", year.node),
+                                )
+                                .label(year.span, "second value")
+                                .label(first, "first value")
+                                .help("give each year one value"),
+                            );
+                        }
+                        if let Some(msg) = range_violation(&ty, &def.range, v.node) {
+                            self.err(
+                                Diagnostic::error(
+                                    "rulebook::out_of_range",
+                                    format!("the value for {} is out of range", year.node),
+                                )
+                                .label(v.span, msg)
+                                .help("check the value against the parameter's type and range"),
+                            );
+                        }
+                    }
                     params.push(ir::ParamDef {
                         input: def,
                         values: d
                             .values
                             .iter()
                             .map(|(u, v)| (u.node.clone(), v.node))
+                            .collect(),
+                        by_year: d
+                            .by_year
+                            .iter()
+                            .map(|(u, y, v)| (u.as_ref().map(|u| u.node.clone()), y.node, v.node))
                             .collect(),
                     });
                 }
@@ -2109,6 +2201,21 @@ pub fn const_num(e: &Expr) -> Option<Decimal> {
     }
 }
 
+/// Whether dividing by `d` always gives a terminating decimal: its digits,
+/// without the decimal point, are made of 2s and 5s only (0.5, 4, 100).
+fn terminating_divisor(d: Decimal) -> bool {
+    let mut m = d.normalize().mantissa().unsigned_abs();
+    if m == 0 {
+        return false;
+    }
+    for p in [2, 5] {
+        while m % p == 0 {
+            m /= p;
+        }
+    }
+    m == 1
+}
+
 /// Why a parameter value breaks its type's range, if it does.
 fn range_violation(ty: &Type, range: &[(CmpOp, Decimal)], v: Decimal) -> Option<String> {
     if let Type::Num(u) = ty {
@@ -2146,6 +2253,57 @@ impl Checker<'_> {
     pub(crate) fn lower_expr(&mut self, file: &ast::File, e: &ast::Expr) -> (Expr, Ty) {
         self.expr_in(file, e)
     }
+    /// Whether `e` may be a decimal that does not terminate (1/3): it
+    /// divides by something other than a constant of 2s and 5s, or takes a
+    /// mean, and nothing rounds it.
+    pub(crate) fn may_not_terminate(&self, e: &Expr) -> bool {
+        let mut stack = vec![e];
+        let mut seen_lets = BTreeSet::new();
+        while let Some(x) = stack.pop() {
+            match x {
+                Expr::Bin(BinOp::Div, a, b) => {
+                    match const_num(b) {
+                        Some(d) if terminating_divisor(d) => {}
+                        _ => return true,
+                    }
+                    stack.push(a);
+                }
+                Expr::Agg { agg: Agg::Mean, .. } => return true,
+                Expr::Across(i) => {
+                    if self
+                        .across
+                        .get(*i as usize)
+                        .is_some_and(|a| a.func == ir::AcrossFn::Mean)
+                    {
+                        return true;
+                    }
+                }
+                Expr::Call(Func::Round | Func::Floor | Func::Ceil, _) => {}
+                Expr::Let(i) => {
+                    if seen_lets.insert(*i) {
+                        if let Some(Some(l)) = self.lets.get(*i as usize) {
+                            stack.push(&l.expr);
+                        }
+                    }
+                }
+                Expr::Bin(_, a, b) => stack.extend([&**a, &**b]),
+                Expr::Neg(a) | Expr::Not(a) => stack.push(a),
+                Expr::If(c, a, b) => stack.extend([&**c, &**a, &**b]),
+                Expr::Call(_, args) | Expr::List(args) => stack.extend(args.iter()),
+                Expr::Agg { body, loops, .. } => {
+                    stack.push(body);
+                    stack.extend(loops.iter().map(|(_, l)| l));
+                }
+                Expr::Tiers(s, tiers) => {
+                    stack.push(s);
+                    stack.extend(tiers.iter().map(|t| &t.amount));
+                }
+                _ => {}
+            }
+        }
+        false
+    }
+
     /// What `e` can be where `cond` holds, from the declared ranges.
     pub(crate) fn bound_where(&self, e: &Expr, cond: Option<&Expr>) -> crate::bounds::Interval {
         let mut env = crate::bounds::Env::new(

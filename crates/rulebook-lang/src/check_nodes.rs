@@ -481,6 +481,35 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
                     .help("write `veto if condition`"),
             );
         }
+        // The rule's own rounding, else the rulebook's; a proportion with a
+        // multiplier is rounded after it, to its places.
+        let mut round = match (&r.round, &self.file.round) {
+            (Some(p), _) => p.node,
+            (None, Some(p)) => p.node,
+            (None, None) => None,
+        };
+        if let (Amount::Proportion { places, .. }, Some(_), None) = (&amount, &times, round) {
+            round = Some(*places);
+        }
+        if round.is_none() && kind != ir::RuleKind::Veto {
+            let inexact = match &amount {
+                Amount::Expr(e) => self.c.may_not_terminate(e),
+                Amount::Each { rate, count } => {
+                    self.c.may_not_terminate(rate) || self.c.may_not_terminate(count)
+                }
+                Amount::Steps { rate, .. } => self.c.may_not_terminate(rate),
+                Amount::Proportion { .. } | Amount::None => false,
+            } || times
+                .as_ref()
+                .is_some_and(|t| self.c.may_not_terminate(&t.factor));
+            if inexact {
+                self.c.diag(
+                    Diagnostic::warning("rulebook::unrounded", "this amount may not come out as an exact decimal")
+                        .label(amount_span_of(r), "a division here can give 1/3 = 0.333… (28 digits)")
+                        .help("say how it is rounded: `round 2` on the rule, or `round 2` at the top of the rulebook (`round none` to keep every digit)"),
+                );
+            }
+        }
         let cap_v = cap.as_ref().and_then(const_num);
         let max = match (max, cap_v) {
             (Some(m), Some(c)) => Some(m.min(c)),
@@ -515,6 +544,7 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
                 block,
                 target,
                 times,
+                round,
                 // Worked out once all points are known (`plan_settlements`).
                 settle: ir::Settlement {
                     to: ir::SettleTo::Nowhere,
@@ -559,12 +589,6 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
                     }
                 }
                 let max = (iv.hi, iv.why);
-                let x = match &r.round {
-                    Some(p) => {
-                        Expr::Call(ir::Func::Round, vec![x, Expr::Num(Decimal::from(p.node))])
-                    }
-                    None => x,
-                };
                 (Amount::Expr(x), max)
             }
             ast::Amount::Each { rate, count } => {
@@ -725,7 +749,13 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
                     let (fe, _) = self.c.lower_expr(self.file, f);
                     fe
                 });
-                let places = r.round.as_ref().map(|p| p.node).unwrap_or(2);
+                // 2 places unless the rule or the rulebook says otherwise;
+                // `round none` keeps every digit.
+                let places = match (&r.round, &self.file.round) {
+                    (Some(p), _) => p.node.unwrap_or(28),
+                    (None, Some(p)) => p.node.unwrap_or(28),
+                    (None, None) => 2,
+                };
                 let mb = self.c.bound_where(&me, condition);
                 let m = (mb.hi, mb.why);
                 (
@@ -1207,4 +1237,8 @@ fn when_applies(r: &ir::RuleDef) -> Option<Expr> {
             Box::new(not(u)),
         )),
     }
+}
+
+fn amount_span_of(r: &ast::Rule) -> Span {
+    r.amount.as_ref().map(amount_span).unwrap_or(r.span)
 }

@@ -40,6 +40,23 @@ pub struct Program {
     pub tests: Vec<TestDef>,
     /// How many comprehension variables are live at most (evaluator stack size).
     pub locals: u32,
+    /// The lowest the total goes (`floor`); `None`: no floor.
+    #[serde(default = "zero_floor")]
+    pub floor: Option<Decimal>,
+    /// The year parameters given by year are read for.
+    #[serde(default)]
+    pub year: Option<YearSource>,
+}
+
+fn zero_floor() -> Option<Decimal> {
+    Some(Decimal::ZERO)
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum YearSource {
+    Fixed(i32),
+    /// The value of this global.
+    Global(u32),
 }
 
 /// Units of measure carried by numbers.
@@ -176,6 +193,9 @@ pub struct ParamDef {
     pub input: InputDef,
     /// The document's value for each named unit.
     pub values: Vec<(String, Decimal)>,
+    /// Values by year: (the unit, or every unit; the year; the value).
+    #[serde(default)]
+    pub by_year: Vec<(Option<String>, i32, Decimal)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -282,6 +302,10 @@ pub struct RuleDef {
     /// `times F [when C]`: a multiplier applied to the amount before its cap.
     #[serde(default)]
     pub times: Option<Times>,
+    /// Decimal places the amount is rounded to (half away from zero), after
+    /// its multiplier and before its cap; `None`: exact.
+    #[serde(default)]
+    pub round: Option<u32>,
     /// Where the rule's amount ends up, worked out once by the checker
     /// ([`settlement`]); the evaluator, the checker's cap checks and the
     /// reports all read it.

@@ -290,6 +290,10 @@ fn rule_word(r: Rule) -> &'static str {
         | Rule::partial_mod
         | Rule::round_mod
         | Rule::times_mod => "`cap`, `if`, `unless`, `times`, `to total` or `off`",
+        Rule::floor_decl => "`floor`",
+        Rule::round_decl => "`round`",
+        Rule::year_decl | Rule::year_key => "a year such as `2024`",
+        Rule::none_kw => "`none`",
         Rule::else_amount => "`else`",
         Rule::cases_expr | Rule::case_arm => "a case such as `rate >= 90%: 10`",
         Rule::across_units => "`across units`",
@@ -554,10 +558,53 @@ impl Builder {
         Spanned::new(v, span_of(p))
     }
 
+    /// `none` or a number of decimal places (at most 10).
+    fn places(&mut self, n: &Pair<'_, Rule>) -> Option<u32> {
+        if n.as_rule() == Rule::none_kw {
+            return None;
+        }
+        let places = n.as_str().parse::<u32>().unwrap_or(u32::MAX);
+        if places > 10 {
+            self.errors.push(
+                Diagnostic::error("rulebook::bad_number", "too many decimal places")
+                    .label(span_of(n), "at most 10")
+                    .help("scores are kept to at most 10 decimal places"),
+            );
+        }
+        Some(places.min(10))
+    }
+
     fn file(&mut self, file: Pair<'_, Rule>) {
         let mut root = NodeBody::default();
         for p in file.into_inner() {
             match p.as_rule() {
+                Rule::floor_decl => {
+                    let span = span_of(&p);
+                    if let Some(v) = p.into_inner().next() {
+                        let floor = match v.as_rule() {
+                            Rule::none_kw => None,
+                            _ => Some(self.number(&v).node),
+                        };
+                        self.out.floor = Some(Spanned::new(floor, span));
+                    }
+                }
+                Rule::round_decl => {
+                    let span = span_of(&p);
+                    if let Some(v) = p.into_inner().next() {
+                        let places = self.places(&v);
+                        self.out.round = Some(Spanned::new(places, span));
+                    }
+                }
+                Rule::year_decl => {
+                    let span = span_of(&p);
+                    if let Some(v) = p.into_inner().next() {
+                        let year = match v.as_rule() {
+                            Rule::ident => crate::ast::YearDecl::From(ident(&v)),
+                            _ => crate::ast::YearDecl::Fixed(v.as_str().parse().unwrap_or(0)),
+                        };
+                        self.out.year = Some(Spanned::new(year, span));
+                    }
+                }
                 Rule::rulebook_decl => {
                     if let Some(s) = p.into_inner().next() {
                         self.out.title = Some(unquote(&s));
@@ -595,15 +642,31 @@ impl Builder {
         let ty = self.type_expr(ty);
         let mut label = None;
         let mut values = Vec::new();
+        let mut by_year = Vec::new();
         for q in it {
             match q.as_rule() {
                 Rule::label => label = q.into_inner().next().map(|s| unquote(&s)),
                 Rule::param_values => {
                     for v in q.into_inner() {
-                        let mut vi = v.into_inner();
-                        if let (Some(unit), Some(num)) = (vi.next(), vi.next()) {
-                            let n = self.number(&num);
-                            values.push((unquote(&unit), n));
+                        let mut unit = None;
+                        let mut year = None;
+                        let mut num = None;
+                        for x in v.into_inner() {
+                            match x.as_rule() {
+                                Rule::string => unit = Some(unquote(&x)),
+                                Rule::year_key => {
+                                    year = Some(Spanned::new(
+                                        x.as_str().parse::<i32>().unwrap_or(0),
+                                        span_of(&x),
+                                    ))
+                                }
+                                _ => num = Some(self.number(&x)),
+                            }
+                        }
+                        match (unit, year, num) {
+                            (Some(u), None, Some(n)) => values.push((u, n)),
+                            (u, Some(y), Some(n)) => by_year.push((u, y, n)),
+                            _ => {}
                         }
                     }
                 }
@@ -616,6 +679,7 @@ impl Builder {
             ty,
             label,
             values,
+            by_year,
             span,
         });
     }
@@ -938,18 +1002,7 @@ impl Builder {
                 Rule::partial_mod => r.partial_steps = true,
                 Rule::round_mod => {
                     if let Some(n) = q.into_inner().next() {
-                        let places = n.as_str().parse::<u32>().unwrap_or(u32::MAX);
-                        if places > 10 {
-                            self.errors.push(
-                                Diagnostic::error(
-                                    "rulebook::bad_number",
-                                    "too many decimal places",
-                                )
-                                .label(span_of(&n), "at most 10")
-                                .help("scores are kept to at most 10 decimal places"),
-                            );
-                        }
-                        r.round = Some(Spanned::new(places.min(10), qspan));
+                        r.round = Some(Spanned::new(self.places(&n), qspan));
                     }
                 }
                 Rule::to_total | Rule::off_target => r.target = Some(self.target(q)),

@@ -32,10 +32,13 @@ pub fn total_formula(u: &UnitResult) -> String {
         fmt_dec(u.total_deductions),
         fmt_dec(u.bonus),
     );
-    if u.base >= u.total_deductions {
-        format!("总分 {t} ＝ 基础得分 {b} − 从总分扣减 {d} ＋ 加分 {x}")
-    } else {
-        format!("总分 {t} ＝ 0（基础得分 {b} − 从总分扣减 {d}，不足 0 记 0）＋ 加分 {x}")
+    match u.floored {
+        None => format!("总分 {t} ＝ 基础得分 {b} − 从总分扣减 {d} ＋ 加分 {x}"),
+        Some(_) => {
+            // The rulebook's floor (0 unless it says `floor N`) raised base − deductions.
+            let f = fmt_dec(u.total - u.bonus);
+            format!("总分 {t} ＝ {f}（基础得分 {b} − 从总分扣减 {d}，不足 {f} 记 {f}）＋ 加分 {x}")
+        }
     }
 }
 

@@ -55,6 +55,21 @@ fn name_of(program: &Program, e: &Expr) -> Option<(String, Unit)> {
     Some((label, unit))
 }
 
+/// A figure for a sentence: long fractions (1/3 = 0.333…) shown to 4 places
+/// with ≈, so a reason stays readable; exact figures as they are.
+fn approx(d: rust_decimal::Decimal) -> String {
+    if d.normalize().scale() > 6 {
+        format!(
+            "≈{}",
+            fmt_dec(
+                d.round_dp_with_strategy(4, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+            )
+        )
+    } else {
+        fmt_dec(d)
+    }
+}
+
 fn with_unit(v: rust_decimal::Decimal, u: Unit) -> String {
     let s = fmt_dec(v);
     match u {
@@ -86,7 +101,12 @@ pub fn reason(program: &Program, e: &TraceEntry) -> String {
     let mut text = reason_core(program, e);
     if let Some((before, factor)) = e.scaled {
         let after = before.checked_mul(factor).unwrap_or(before);
-        text = format!("{text}，乘以系数 {} = {}", fmt_dec(factor), fmt_dec(after));
+        text = format!("{text}，乘以系数 {} = {}", fmt_dec(factor), approx(after));
+    }
+    if let Some((before, places)) = e.rounded {
+        let after = before
+            .round_dp_with_strategy(places, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+        text = format!("{text}，四舍五入保留{places}位小数 = {}", fmt_dec(after));
     }
     if let Some(would) = e.waived {
         let deduct =
@@ -143,7 +163,7 @@ fn reason_core(program: &Program, e: &TraceEntry) -> String {
                 (true, true) if deduct => "出现扣分情形".to_string(),
                 (true, true) => "符合要求".to_string(),
                 (true, false) => "本项分值".to_string(),
-                (false, _) => format!("计 {}", fmt_dec(*raw)),
+                (false, _) => format!("计 {}", approx(*raw)),
             };
             cap(format!("{what}{}", facts(e)))
         }
@@ -225,10 +245,16 @@ fn reason_core(program: &Program, e: &TraceEntry) -> String {
                     fmt_dec(floor.unwrap_or_default() * rust_decimal::Decimal::ONE_HUNDRED)
                 )
             } else {
+                // Rounded here unless a multiplier follows (then after it).
+                let note = if e.scaled.is_none() {
+                    "（保留两位小数）"
+                } else {
+                    ""
+                };
                 format!(
-                    "完成比例 {pct}% × {} = {}（保留两位小数）",
+                    "完成比例 {pct}% × {} = {}{note}",
                     fmt_dec(*max),
-                    fmt_dec(*raw)
+                    approx(*raw)
                 )
             }
         }

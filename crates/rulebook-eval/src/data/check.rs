@@ -199,14 +199,33 @@ impl<'p> Schema<'p> {
     /// The rulebook's value of parameter `i` for the unit `name`.
     fn param_default(&self, i: usize, name: Option<&str>) -> Option<Value> {
         let name = name?;
-        self.program
-            .params
-            .get(i)?
-            .values
-            .iter()
-            .find(|(u, _)| u == name)
-            .map(|(_, v)| Value::Num(*v))
+        let def = self.program.params.get(i)?;
+        if let Some((_, v)) = def.values.iter().find(|(u, _)| u == name) {
+            return Some(Value::Num(*v));
+        }
+        match self.program.year {
+            _ if def.by_year.is_empty() => None,
+            Some(rulebook_lang::ir::YearSource::Fixed(y)) => {
+                by_year(&def.by_year, name, y).map(Value::Num)
+            }
+            // The year comes with the globals: the evaluator looks it up.
+            Some(rulebook_lang::ir::YearSource::Global(_)) => Some(Value::Missing),
+            None => None,
+        }
     }
+}
+
+/// A parameter's value for `unit` in `year`: the unit's own, else every unit's.
+pub fn by_year(
+    values: &[(Option<String>, i32, rust_decimal::Decimal)],
+    unit: &str,
+    year: i32,
+) -> Option<rust_decimal::Decimal> {
+    values
+        .iter()
+        .find(|(u, y, _)| *y == year && u.as_deref() == Some(unit))
+        .or_else(|| values.iter().find(|(u, y, _)| *y == year && u.is_none()))
+        .map(|(_, _, v)| *v)
 }
 
 /// The closest name to `word` among `candidates`, if close enough to be a typo.

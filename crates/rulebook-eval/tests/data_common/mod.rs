@@ -112,10 +112,12 @@ pub fn program() -> Program {
             ParamDef {
                 input: input("good_days_target", "优良天数比率目标", Type::Num(Unit::Pct)),
                 values: vec![("甲县".into(), dec("96.5")), ("乙县".into(), dec("95"))],
+                by_year: Vec::new(),
             },
             ParamDef {
                 input: task,
                 values: vec![("甲县".into(), Decimal::from(16))],
+                by_year: Vec::new(),
             },
         ],
         lets: Vec::new(),
@@ -126,6 +128,8 @@ pub fn program() -> Program {
         grades: Vec::new(),
         tests: Vec::new(),
         locals: 0,
+        floor: Some(Decimal::ZERO),
+        year: None,
     }
 }
 
