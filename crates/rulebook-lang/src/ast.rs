@@ -96,9 +96,17 @@ pub struct InputDecl {
     pub label: Option<Spanned<String>>,
     /// For parameters: the value for each named unit.
     pub values: Vec<(Spanned<String>, Spanned<Decimal>)>,
-    /// For parameters given by year: (unit or every unit, year, value).
-    pub by_year: Vec<(Option<Spanned<String>>, Spanned<i32>, Spanned<Decimal>)>,
+    /// For parameters given by year: `2006: 345`, `"乙" 2006: 350`.
+    pub by_year: Vec<YearValue>,
     pub span: Span,
+}
+
+/// A parameter's value for a year, for one unit or (`unit: None`) every unit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct YearValue {
+    pub unit: Option<Spanned<String>>,
+    pub year: Spanned<i32>,
+    pub value: Spanned<Decimal>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -383,7 +383,12 @@ impl<'a> Checker<'a> {
                     self.param_types.push(ty.clone());
                     self.param_bounds.push(bound);
                     let mut seen_year: HashMap<(Option<&str>, i32), Span> = HashMap::new();
-                    for (unit, year, v) in &d.by_year {
+                    for ast::YearValue {
+                        unit,
+                        year,
+                        value: v,
+                    } in &d.by_year
+                    {
                         let key = (unit.as_ref().map(|u| u.node.as_str()), year.node);
                         if let Some(first) = seen_year.insert(key, year.span) {
                             self.err(
@@ -417,7 +422,13 @@ impl<'a> Checker<'a> {
                         by_year: d
                             .by_year
                             .iter()
-                            .map(|(u, y, v)| (u.as_ref().map(|u| u.node.clone()), y.node, v.node))
+                            .map(|y| {
+                                (
+                                    y.unit.as_ref().map(|u| u.node.clone()),
+                                    y.year.node,
+                                    y.value.node,
+                                )
+                            })
                             .collect(),
                     });
                 }
@@ -2209,7 +2220,7 @@ fn terminating_divisor(d: Decimal) -> bool {
         return false;
     }
     for p in [2, 5] {
-        while m % p == 0 {
+        while m.is_multiple_of(p) {
             m /= p;
         }
     }
@@ -2269,14 +2280,13 @@ impl Checker<'_> {
                     stack.push(a);
                 }
                 Expr::Agg { agg: Agg::Mean, .. } => return true,
-                Expr::Across(i) => {
+                Expr::Across(i)
                     if self
                         .across
                         .get(*i as usize)
-                        .is_some_and(|a| a.func == ir::AcrossFn::Mean)
-                    {
-                        return true;
-                    }
+                        .is_some_and(|a| a.func == ir::AcrossFn::Mean) =>
+                {
+                    return true;
                 }
                 Expr::Call(Func::Round | Func::Floor | Func::Ceil, _) => {}
                 Expr::Let(i) => {

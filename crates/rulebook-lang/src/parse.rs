@@ -665,7 +665,9 @@ impl Builder {
                         }
                         match (unit, year, num) {
                             (Some(u), None, Some(n)) => values.push((u, n)),
-                            (u, Some(y), Some(n)) => by_year.push((u, y, n)),
+                            (unit, Some(year), Some(value)) => {
+                                by_year.push(crate::ast::YearValue { unit, year, value })
+                            }
                             _ => {}
                         }
                     }
