@@ -2289,11 +2289,9 @@ impl Checker<'_> {
                     return true;
                 }
                 Expr::Call(Func::Round | Func::Floor | Func::Ceil, _) => {}
-                Expr::Let(i) => {
-                    if seen_lets.insert(*i) {
-                        if let Some(Some(l)) = self.lets.get(*i as usize) {
-                            stack.push(&l.expr);
-                        }
+                Expr::Let(i) if seen_lets.insert(*i) => {
+                    if let Some(Some(l)) = self.lets.get(*i as usize) {
+                        stack.push(&l.expr);
                     }
                 }
                 Expr::Bin(_, a, b) => stack.extend([&**a, &**b]),
