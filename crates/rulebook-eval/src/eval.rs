@@ -405,6 +405,7 @@ pub fn evaluate_unit_in(
         vetoes: Vec::new(),
         pending: Vec::with_capacity(16),
         parts: Vec::with_capacity(32),
+        inner_bonus: Decimal::ZERO,
     };
     eval_node(&mut cx, &mut st, 0).map_err(|(node, message)| EvalError {
         unit: unit.name.clone(),
@@ -461,6 +462,25 @@ pub fn evaluate_unit_in(
             bonus = bonus.saturating_add(score);
         } else if root_def.is_some_and(|r| r.points.is_none()) && def.points.is_some() {
             base_sum = base_sum.saturating_add(score);
+        }
+    }
+    // Bonus points inside items join the bonus, under the bonus section's
+    // cap (加分上限) when there is one.
+    if !st.inner_bonus.is_zero() {
+        bonus = bonus.saturating_add(st.inner_bonus);
+        for &c in root_def.map(|r| r.children.as_slice()).unwrap_or(&[]) {
+            let Some(def) = program.nodes.get(c as usize).filter(|d| d.bonus) else {
+                continue;
+            };
+            if let Some(cap) = def.cap.as_ref() {
+                if let Some(cap) = cx.num(cap).map_err(|m| EvalError {
+                    unit: unit.name.clone(),
+                    node: def.id.clone(),
+                    message: m,
+                })? {
+                    bonus = bonus.min(cap);
+                }
+            }
         }
     }
     // base = Σ item scores; total = max(0, base − Σ to total) + bonus.
@@ -521,6 +541,9 @@ struct State<'p> {
     pending: Vec<Ded<'p>>,
     /// Scores of the scored parts of the nodes being evaluated, likewise stacked.
     parts: Vec<(u32, Decimal)>,
+    /// Bonus points awarded inside scored items (加分 within an indicator),
+    /// after their own caps; they join the bonus, not the item's score.
+    inner_bonus: Decimal,
 }
 
 /// A deduction on its way to where its plan settles it.
@@ -716,6 +739,11 @@ fn eval_node<'p>(cx: &mut Cx<'p>, st: &mut State<'p>, i: u32) -> Result<Option<D
                 st.parts.push((c, s));
             }
         }
+    }
+    // A bonus part inside a scored item adds to the unit's bonus (the
+    // root's own bonus children are the bonus section, summed at the end).
+    if !node.bonus && node.parent.is_some() {
+        st.inner_bonus = st.inner_bonus.saturating_add(bonus_children);
     }
     // Pools settled here: deductions that may overflow go last.
     let mut k = mark;

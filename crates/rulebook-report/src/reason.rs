@@ -108,6 +108,9 @@ pub fn reason(program: &Program, e: &TraceEntry) -> String {
             .round_dp_with_strategy(places, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
         text = format!("{text}，四舍五入保留{places}位小数 = {}", fmt_dec(after));
     }
+    if e.amount > rust_decimal::Decimal::ZERO && inside_item_bonus(program, e.node) {
+        text = format!("{text}，计入加分");
+    }
     if let Some(would) = e.waived {
         let deduct =
             rule_of(program, e).is_some_and(|r| r.kind == rulebook_lang::ir::RuleKind::Deduct);
@@ -271,4 +274,16 @@ fn reason_core(program: &Program, e: &TraceEntry) -> String {
             format!("一票否决：{text}")
         }
     }
+}
+
+/// Is node `i` a bonus part written inside a scored item (its awards join
+/// the unit's bonus, not the item's score)?
+fn inside_item_bonus(program: &Program, i: u32) -> bool {
+    let Some(n) = program.nodes.get(i as usize) else {
+        return false;
+    };
+    n.bonus
+        && n.parent
+            .and_then(|p| program.nodes.get(p as usize))
+            .is_some_and(|p| !p.bonus && p.parent.is_some())
 }
