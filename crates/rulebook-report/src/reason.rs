@@ -282,8 +282,18 @@ fn inside_item_bonus(program: &Program, i: u32) -> bool {
     let Some(n) = program.nodes.get(i as usize) else {
         return false;
     };
-    n.bonus
-        && n.parent
-            .and_then(|p| program.nodes.get(p as usize))
-            .is_some_and(|p| !p.bonus && p.parent.is_some())
+    if !n.bonus {
+        return false;
+    }
+    let mut at = n.parent.and_then(|p| program.nodes.get(p as usize));
+    while let Some(a) = at {
+        if a.parent.is_none() {
+            return false;
+        }
+        if !a.bonus {
+            return true;
+        }
+        at = a.parent.and_then(|p| program.nodes.get(p as usize));
+    }
+    false
 }
