@@ -8,7 +8,7 @@
 //! value may be lives here.
 
 use super::number::{self, NumberError};
-use super::{DataError, UnitData};
+use super::{DataError, Location, TableName, UnitData};
 use crate::value::{parse_date, Value};
 use rulebook_lang::ast::CmpOp;
 use rulebook_lang::ir::{FieldDef, InputDef, Program, Type, Unit};
@@ -28,9 +28,13 @@ pub(crate) enum Loc {
     None,
     /// A byte offset into a JSON text.
     Offset(usize),
-    /// A CSV file (index into the file list), 1-based row and column;
-    /// row 0 = the file as a whole, column 0 = the row as a whole.
+    /// A table (index into the table list), 1-based row and cell (the
+    /// cell's index + 1 in its row); row 0 = the table as a whole, column 0
+    /// = the row as a whole.
     Cell { file: u32, row: u32, col: u32 },
+    /// A table's cell by its shown column (a sheet column that no cell of
+    /// the rows stands for, such as one without a header).
+    Shown { file: u32, row: u32, col: u32 },
 }
 
 /// A value as written, before it is checked.
@@ -51,6 +55,9 @@ pub(crate) enum Node<'a> {
     Num(&'a str),
     /// A number already read (a rulebook literal).
     Dec(Decimal),
+    /// The text of a number in a cell formatted as a percent: `0.88` shown
+    /// as 88%. It is 88 in a percent field and refused anywhere else.
+    Percent(&'a str),
     /// A string; numbers, dates and names may be written as strings.
     Str(Cow<'a, str>),
     /// A date literal (a rulebook literal).
@@ -238,8 +245,8 @@ pub(crate) enum Origin<'s> {
         text: &'s str,
         lines: OnceCell<Vec<usize>>,
     },
-    /// The names of the files, indexed by `Loc::Cell::file`.
-    Csv { files: Vec<String> },
+    /// CSV files or workbook sheets, indexed by `Loc::Cell::file`.
+    Tables { names: Vec<TableName>, sheets: bool },
     /// A rulebook test's literal: locations are paths only.
     Given,
 }
@@ -332,40 +339,62 @@ impl<'p, 's> Checker<'p, 's> {
         (!s.is_empty()).then_some(s)
     }
 
-    /// `data.json:41:17 (units[3].pm25)`, `units.csv:5:12`, `given.pm25`.
-    pub fn location(&self, at: Loc, field: Option<&str>) -> String {
+    /// `data.json:41:17 (units[3].pm25)`, `units.csv:5:12`, `units!B7`, `given.pm25`.
+    pub fn location(&self, at: Loc, field: Option<&str>) -> Location {
         let path = match (self.prefix.is_empty(), field) {
             (_, None) => self.prefix.clone(),
             (true, Some(f)) => f.to_owned(),
             (false, Some(f)) => format!("{}.{f}", self.prefix),
         };
         match &self.origin {
-            Origin::Json { file, text, lines } => {
-                let place = match at {
-                    Loc::Offset(o) => {
-                        let (l, c) = line_col(text, lines, o);
-                        format!("{file}:{l}:{c}")
-                    }
-                    _ => (*file).to_owned(),
-                };
-                if path.is_empty() {
-                    place
-                } else {
-                    format!("{place} ({path})")
-                }
-            }
-            Origin::Csv { files } => match at {
-                Loc::Cell { file, row, col } => {
-                    let name = files.get(file as usize).map_or("", String::as_str);
-                    match (row, col) {
-                        (0, _) => name.to_owned(),
-                        (r, 0) => format!("{name}:{r}"),
-                        (r, c) => format!("{name}:{r}:{c}"),
-                    }
-                }
-                _ => path,
+            Origin::Json { file, text, lines } => Location::Json {
+                file: (*file).to_owned(),
+                at: match at {
+                    Loc::Offset(o) => Some(line_col(text, lines, o)),
+                    _ => None,
+                },
+                path,
             },
-            Origin::Given => path,
+            Origin::Tables { names, .. } => match at {
+                Loc::Cell { file, row, col } | Loc::Shown { file, row, col } => {
+                    let shown = matches!(at, Loc::Shown { .. });
+                    match names.get(file as usize) {
+                        Some(TableName::Csv(name)) => Location::Csv {
+                            file: name.clone(),
+                            line: row,
+                            col,
+                        },
+                        Some(TableName::Sheet { sheet, cols }) => Location::Sheet {
+                            sheet: sheet.clone(),
+                            row,
+                            col: if shown || col == 0 {
+                                col
+                            } else {
+                                cols.get(col as usize - 1).copied().unwrap_or(col)
+                            },
+                        },
+                        None => Location::None,
+                    }
+                }
+                _ => Location::Path(path),
+            },
+            Origin::Given => Location::Path(path),
+        }
+    }
+
+    /// The place of a whole table that is missing: `units.csv` or sheet `units`.
+    pub fn missing_table(&self, stem: &str) -> Location {
+        match self.origin {
+            Origin::Tables { sheets: true, .. } => Location::Sheet {
+                sheet: stem.to_owned(),
+                row: 0,
+                col: 0,
+            },
+            _ => Location::Csv {
+                file: format!("{stem}.csv"),
+                line: 0,
+                col: 0,
+            },
         }
     }
 
@@ -380,10 +409,16 @@ impl<'p, 's> Checker<'p, 's> {
     ) {
         let field = self.field_path(extra);
         let location = self.location(at, field.as_deref());
-        let key = match at {
-            Loc::None => (0, 0, 0),
-            Loc::Offset(o) => (0, o as u64, 0),
-            Loc::Cell { file, row, col } => (file, u64::from(row), col),
+        let key = match (at, &location) {
+            (Loc::None, _) => (0, 0, 0),
+            (Loc::Offset(o), _) => (0, o as u64, 0),
+            (Loc::Cell { file, row, .. } | Loc::Shown { file, row, .. }, loc) => {
+                let col = match loc {
+                    Location::Sheet { col, .. } | Location::Csv { col, .. } => *col,
+                    _ => 0,
+                };
+                (file, u64::from(row), col)
+            }
         };
         self.errors.push((
             key,
@@ -398,7 +433,8 @@ impl<'p, 's> Checker<'p, 's> {
     }
 
     /// Report an error with a location of its own (a file that is missing).
-    pub fn report_file(&mut self, location: String, message: String, help: Option<String>) {
+    pub fn report_file(&mut self, stem: &str, message: String, help: Option<String>) {
+        let location = self.missing_table(stem);
         self.errors.push((
             (0, 0, 0),
             DataError {
@@ -434,13 +470,17 @@ impl<'p, 's> Checker<'p, 's> {
 
     /// How a datum is shown in a message.
     fn found(&self, d: &Datum<'_>) -> String {
-        let csv = matches!(self.origin, Origin::Csv { .. });
+        let csv = matches!(self.origin, Origin::Tables { .. });
         match &d.node {
             Node::Null if csv => "an empty cell".into(),
             Node::Null => "null".into(),
             Node::Reported => "nothing".into(),
             Node::Bool(b) => format!("`{b}`"),
             Node::Num(t) => format!("`{}`", shorten(t)),
+            Node::Percent(t) => match number::parse_exact(t) {
+                Ok(v) => format!("`{}%`", (v * Decimal::ONE_HUNDRED).normalize()),
+                Err(_) => format!("`{}`", shorten(t)),
+            },
             Node::Dec(x) => format!("`{x}`"),
             Node::Str(s) if s.is_empty() => "an empty string".into(),
             Node::Str(s) if csv => format!("`{}`", shorten(s)),
@@ -486,7 +526,7 @@ impl<'p, 's> Checker<'p, 's> {
                 Node::Bool(b) => Value::Bool(b),
                 _ => {
                     let help = match self.origin {
-                        Origin::Csv { .. } => "write `true` or `false` (or `是` / `否`)",
+                        Origin::Tables { .. } => "write `true` or `false` (or `是` / `否`)",
                         _ => "write `true` or `false`, without quotes",
                     };
                     self.mismatch(d, ty, range, Some(help.into()))
@@ -544,6 +584,29 @@ impl<'p, 's> Checker<'p, 's> {
         range: &[(CmpOp, Decimal)],
     ) -> Value {
         let (text, parsed) = match &d.node {
+            Node::Percent(t) if unit == Unit::Pct => {
+                // 0.88 formatted as 88% is 88 percent: exact, no float.
+                let v = number::parse_exact(t).and_then(|v| {
+                    v.checked_mul(Decimal::ONE_HUNDRED)
+                        .map(|x| x.normalize())
+                        .ok_or(NumberError::TooLarge)
+                });
+                let shown = match &v {
+                    Ok(v) => format!("{v}%"),
+                    Err(_) => (*t).to_owned(),
+                };
+                (Cow::Owned(shown), v)
+            }
+            Node::Percent(_) => {
+                let message = format!(
+                    "expected {}, found {}, a cell formatted as a percent",
+                    expected(ty, range),
+                    self.found(d)
+                );
+                let help = "this column is not a percentage: format the cell as a number (Format Cells → Number) and type the value";
+                self.report(d.at, None, message, Some(help.into()));
+                return Value::Missing;
+            }
             Node::Num(t) => (Cow::Borrowed(*t), number::parse_exact(t)),
             Node::Str(s) => (Cow::Borrowed(s.as_ref()), number::parse_exact(s)),
             Node::Dec(x) => (Cow::Owned(x.to_string()), Ok(x.normalize())),

@@ -241,7 +241,7 @@ fn describe(d: &Datum<'_>) -> String {
         Node::Null => "null".into(),
         Node::Reported => "nothing".into(),
         Node::Bool(b) => format!("`{b}`"),
-        Node::Num(t) => format!("`{t}`"),
+        Node::Num(t) | Node::Percent(t) => format!("`{t}`"),
         Node::Dec(x) => format!("`{x}`"),
         Node::Str(_) | Node::Date(_) => "a string".into(),
         Node::List(_) => "a list".into(),
