@@ -139,5 +139,17 @@ fn main() -> Result<(), XlsxError> {
     units.write_number(3, 1, 90)?;
     units.write_number(3, 2, 0)?;
     save(&mut book, "18-xlsx-duplicate-unit-cell");
+
+    // #5: `甲县` and `甲县 ` (a trailing space) were two units.
+    let mut book = Workbook::new();
+    let units = base(&mut book)?;
+    units.write_number(1, 1, 95)?;
+    units.write_number(2, 1, 80)?;
+    units.write_number(1, 2, 1)?;
+    units.write_number(2, 2, 0)?;
+    units.write_string(3, 0, "甲县 ")?;
+    units.write_number(3, 1, 90)?;
+    units.write_number(3, 2, 0)?;
+    save(&mut book, "05-xlsx-names-differ-in-spaces");
     Ok(())
 }

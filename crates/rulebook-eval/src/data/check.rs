@@ -211,8 +211,22 @@ impl<'p> Schema<'p> {
             .get(i)?
             .values
             .iter()
-            .find(|(u, _)| u == name)
+            .find(|(u, _)| unit_name(u) == name)
             .map(|(_, v)| Value::Num(*v))
+    }
+}
+
+/// A unit's name as it is compared and reported: without leading or
+/// trailing spaces (full-width ones too) and in Unicode NFC, so that `甲县`
+/// and `甲县 ` (or a decomposed and a composed spelling) are one unit, in
+/// every reader alike.
+pub(crate) fn unit_name(raw: &str) -> Cow<'_, str> {
+    use unicode_normalization::UnicodeNormalization;
+    let t = raw.trim();
+    if unicode_normalization::is_nfc(t) {
+        Cow::Borrowed(t)
+    } else {
+        Cow::Owned(t.nfc().collect())
     }
 }
 
@@ -807,7 +821,8 @@ impl<'p, 's> Checker<'p, 's> {
 
     /// Check one unit: its inputs and its parameters.
     pub fn unit<'d, 'a: 'd>(&mut self, schema: &Schema<'p>, u: UnitIn<'d, 'a>) -> UnitData {
-        let name = u.name;
+        let name = u.name.map(unit_name);
+        let name = name.as_deref();
         self.scope(name, u.prefix);
         let mut inputs = slots_from(u.base.map(|b| b.inputs.as_slice()), schema.inputs.len());
         self.fill(&schema.inputs, u.inputs, &mut inputs, false);

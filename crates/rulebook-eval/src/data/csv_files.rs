@@ -11,7 +11,9 @@
 //! `file:row:column`, 1-based, row 1 being the header. Out: a [`Batch`], or
 //! every error found.
 
-use super::check::{did_you_mean, Checker, Datum, Entry, Loc, Node, Origin, Schema, UnitIn};
+use super::check::{
+    did_you_mean, unit_name, Checker, Datum, Entry, Loc, Node, Origin, Schema, UnitIn,
+};
 use super::{Batch, CellProblem, DataError, Row, Table, TableName};
 use crate::value::Value;
 use rulebook_lang::ir::{FieldDef, InputDef, Program, Type};
@@ -805,8 +807,9 @@ fn read_record_file<'p, 't>(
     let mut rows: HashMap<String, Vec<&'t Row>> = HashMap::new();
     for rec in table.rows.iter().skip(1) {
         check_width(ck, w, file, rec, header.len());
-        let name = rec.get(unit_col).unwrap_or("");
-        if name.trim().is_empty() {
+        let name = unit_name(rec.get(unit_col).unwrap_or(""));
+        let name = name.as_ref();
+        if name.is_empty() {
             let at = Loc::Cell {
                 file,
                 row: rec.line,
@@ -886,13 +889,14 @@ fn read_params<'t>(
     let mut rows: HashMap<String, &'t Row> = HashMap::new();
     for rec in table.rows.iter().skip(1) {
         check_width(ck, w, file, rec, header.len());
-        let name = rec.get(unit_col).unwrap_or("");
+        let name = unit_name(rec.get(unit_col).unwrap_or(""));
+        let name = name.as_ref();
         let at = Loc::Cell {
             file,
             row: rec.line,
             col: col(unit_col),
         };
-        if name.trim().is_empty() {
+        if name.is_empty() {
             ck.scope(None, "");
             ck.report(
                 at,
@@ -1121,8 +1125,9 @@ fn read_units<'p, 't>(
         let row = rec.line;
         ck.scope(None, "");
         check_width(ck, w, file, rec, header.len());
-        let name_cell = rec.get(unit_col).unwrap_or("");
-        let name = if name_cell.trim().is_empty() {
+        let name_cell = unit_name(rec.get(unit_col).unwrap_or(""));
+        let name_cell = name_cell.as_ref();
+        let name = if name_cell.is_empty() {
             let at = Loc::Cell {
                 file,
                 row,
