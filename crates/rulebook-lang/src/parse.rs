@@ -13,7 +13,6 @@ use pest::iterators::{Pair, Pairs};
 use pest::pratt_parser::{Assoc, Op, PrattParser};
 use pest::Parser as _;
 use rust_decimal::Decimal;
-use std::str::FromStr;
 use std::sync::OnceLock;
 
 #[derive(pest_derive::Parser)]
