@@ -225,6 +225,42 @@ pub struct CellProblem {
     pub help: Option<String>,
 }
 
+/// A unit's name as every reader compares and reports it: trimmed, in
+/// Unicode NFC.
+pub fn unit_name(raw: &str) -> std::borrow::Cow<'_, str> {
+    check::unit_name(raw)
+}
+
+/// A data file that is not UTF-8 text (a GBK CSV file, UTF-16 JSON), told
+/// as a located error: the file, and the line of the first byte that is
+/// not UTF-8.
+pub fn not_utf8(file_name: &str, bytes: &[u8]) -> DataError {
+    let utf16 = bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]);
+    let bad = std::str::from_utf8(bytes)
+        .err()
+        .map_or(0, |e| e.valid_up_to());
+    let line = bytes
+        .get(..bad)
+        .map_or(1, |b| b.iter().filter(|&&c| c == b'\n').count() + 1);
+    let message = if utf16 {
+        "the file is UTF-16 text, not UTF-8".to_owned()
+    } else {
+        format!(
+            "the file is not UTF-8 text (line {line} has a byte that is not UTF-8; GBK, perhaps)"
+        )
+    };
+    DataError {
+        unit: None,
+        field: None,
+        location: Location::File(file_name.to_owned()),
+        message,
+        help: Some(
+            "save it as UTF-8: in Excel or WPS, Save As → CSV UTF-8; in a text editor, choose the encoding UTF-8"
+                .into(),
+        ),
+    }
+}
+
 /// Read a JSON data file. `file_name` is used in locations only.
 pub fn load_json(program: &Program, file_name: &str, text: &str) -> Result<Batch, Vec<DataError>> {
     json::load(program, file_name, text)

@@ -230,6 +230,15 @@ pub(crate) fn unit_name(raw: &str) -> Cow<'_, str> {
     }
 }
 
+/// "an input", "a parameter", "a global".
+fn article(what: &str) -> &'static str {
+    if what.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
+}
+
 /// The closest name to `word` among `candidates`, if close enough to be a typo.
 pub(crate) fn did_you_mean<'c>(
     word: &str,
@@ -761,6 +770,7 @@ impl<'p, 's> Checker<'p, 's> {
     pub fn fill<'d, 'a: 'd>(
         &mut self,
         decls: &Decls<'p>,
+        elsewhere: Option<&Decls<'p>>,
         entries: impl IntoIterator<Item = &'d Entry<'a>>,
         slots: &mut [Option<Value>],
         null_is_absent: bool,
@@ -771,6 +781,29 @@ impl<'p, 's> Checker<'p, 's> {
                 .by_id(&e.key)
                 .and_then(|i| decls.get(i).map(|d| (i, d)))
             else {
+                // A key in the wrong place (a parameter among the inputs)
+                // is told where it belongs.
+                if let Some(other) = elsewhere.filter(|o| o.by_id(&e.key).is_some()) {
+                    let message = format!(
+                        "`{}` is {} {}, not {} {}",
+                        e.key,
+                        article(other.what),
+                        other.what,
+                        article(decls.what),
+                        decls.what
+                    );
+                    let help = match other.what {
+                        "parameter" => format!(
+                            "give it under the unit's `params`: `\"params\": {{\"{}\": …}}`",
+                            e.key
+                        ),
+                        _ => {
+                            "give it beside the unit's other inputs, not under `params`".to_owned()
+                        }
+                    };
+                    self.report(e.at, Some(&e.key), message, Some(help));
+                    continue;
+                }
                 let help = decls.unknown_help(&e.key, false);
                 let message = format!("unknown {} `{}`", decls.what, e.key);
                 self.report(e.at, Some(&e.key), message, help);
@@ -825,7 +858,13 @@ impl<'p, 's> Checker<'p, 's> {
         let name = name.as_deref();
         self.scope(name, u.prefix);
         let mut inputs = slots_from(u.base.map(|b| b.inputs.as_slice()), schema.inputs.len());
-        self.fill(&schema.inputs, u.inputs, &mut inputs, false);
+        self.fill(
+            &schema.inputs,
+            Some(&schema.params),
+            u.inputs,
+            &mut inputs,
+            false,
+        );
         let inputs = self.finish_slots(&schema.inputs, u.at, inputs, |_| None);
 
         self.scope(name, u.params_prefix);
@@ -833,7 +872,13 @@ impl<'p, 's> Checker<'p, 's> {
         if let Some(d) = u.params {
             match &d.node {
                 Node::Null | Node::Reported => {}
-                Node::Object(entries) => self.fill(&schema.params, entries, &mut params, true),
+                Node::Object(entries) => self.fill(
+                    &schema.params,
+                    Some(&schema.inputs),
+                    entries,
+                    &mut params,
+                    true,
+                ),
                 _ => {
                     let message = format!(
                         "expected an object of parameter values for `params`, found {}",
@@ -872,7 +917,7 @@ impl<'p, 's> Checker<'p, 's> {
     ) -> Vec<Value> {
         self.scope(None, prefix);
         let mut slots = slots_from(base, schema.globals.len());
-        self.fill(&schema.globals, entries, &mut slots, false);
+        self.fill(&schema.globals, None, entries, &mut slots, false);
         self.finish_slots(&schema.globals, at, slots, |_| None)
     }
 }

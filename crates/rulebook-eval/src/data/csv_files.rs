@@ -1061,6 +1061,15 @@ fn read_units<'p, 't>(
             col: col(c),
         };
         let Some(i) = schema.inputs.by_id_or_label(h) else {
+            if schema.params.by_id_or_label(h).is_some() {
+                let message = format!("`{h}` is a parameter, not an input");
+                let help = format!(
+                    "give it in {}, with a `unit` column and a column `{h}`",
+                    w.named("params")
+                );
+                ck.report(at, None, message, Some(help));
+                continue;
+            }
             let help = schema.inputs.unknown_help(h, true);
             misspelt.extend(schema.inputs.suggest(h, true));
             ck.report(at, None, format!("unknown input `{h}`"), help);

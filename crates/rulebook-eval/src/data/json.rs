@@ -21,6 +21,8 @@ pub(crate) fn load(
     file_name: &str,
     text: &str,
 ) -> Result<Batch, Vec<DataError>> {
+    // A byte-order mark (Windows Notepad writes one) is not part of the data.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let schema = Schema::new(program);
     let mut ck = Checker::new(Origin::json(file_name, text));
     let mut parser = Parser::new(text);
