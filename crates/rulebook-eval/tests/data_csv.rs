@@ -65,7 +65,7 @@ fn without_optional_params_file() {
     assert_eq!(es.len(), 1);
     assert_eq!(es[0].message, "no value for parameter `task`");
     assert_eq!(es[0].unit.as_deref(), Some("乙县"));
-    assert_eq!(es[0].location, "units.csv:3");
+    assert_eq!(es[0].location.to_string(), "units.csv:3");
 }
 
 fn one(r: Result<Batch, Vec<DataError>>) -> DataError {
@@ -85,7 +85,7 @@ fn assert_error(
         (
             e.unit.as_deref(),
             e.field.as_deref(),
-            e.location.as_str(),
+            e.location.to_string().as_str(),
             e.message.as_str()
         ),
         (unit, field, location, message),
@@ -214,7 +214,7 @@ fn header_problems_are_reported_once() {
         "missing column for input `pm25` (PM2.5年均浓度)",
     );
     let e = one(load(&[("town_plants.csv", "load_rate", "负荷")]));
-    assert_eq!(e.location, "data/town_plants.csv:1:3");
+    assert_eq!(e.location.to_string(), "data/town_plants.csv:1:3");
     assert_eq!(e.message, "unknown column `负荷`");
     assert_eq!(e.help.as_deref(), Some("did you mean `负荷率`?"));
     let e = one(load(&[
@@ -226,7 +226,7 @@ fn header_problems_are_reported_once() {
         ),
         ("units.csv", "region,,\n", "region,,,乙县\n"),
     ]));
-    assert_eq!(e.location, "units.csv:1:13");
+    assert_eq!(e.location.to_string(), "units.csv:1:13");
     assert_eq!(e.message, "a second `unit` column");
     // A header other than `key,value` is the names-above-one-row layout,
     // which cannot have several rows (the fixture's GLOBALS has two).
@@ -235,7 +235,7 @@ fn header_problems_are_reported_once() {
         e.message,
         "`globals.csv` with the shared facts' names as its header needs exactly one row of values, not 2"
     );
-    assert_eq!(e.location, "globals.csv:1");
+    assert_eq!(e.location.to_string(), "globals.csv:1");
     // A record input as a column.
     let e = one(load(&[
         ("units.csv", ",road_dates\n", ",road_dates,cases\n"),
@@ -250,7 +250,7 @@ fn header_problems_are_reported_once() {
         e.message,
         "input `cases` is a list of records and cannot be a column"
     );
-    assert_eq!(e.location, "units.csv:1:13");
+    assert_eq!(e.location.to_string(), "units.csv:1:13");
 }
 
 #[test]
@@ -264,7 +264,7 @@ fn files_missing_or_unknown() {
         e.message,
         "missing file `town_plants.csv` for input `town_plants`"
     );
-    assert_eq!(e.location, "town_plants.csv");
+    assert_eq!(e.location.to_string(), "town_plants.csv");
     // A header alone: every unit has no records.
     let fs = files(&[("town_plants.csv", "\n甲县,TRUE,120.5,95\n", "\n")]);
     let b = load_csv(&program(), &fs).unwrap();
@@ -316,7 +316,7 @@ fn units_must_match_across_files() {
         .iter()
         .find(|e| e.message == "duplicate unit `甲县`")
         .unwrap();
-    assert_eq!(dup.location, "units.csv:3:1");
+    assert_eq!(dup.location.to_string(), "units.csv:3:1");
     assert!(
         dup.help.as_deref().unwrap().contains("units.csv:2:1"),
         "{dup}"
@@ -335,7 +335,7 @@ fn quoting_and_row_widths() {
         ("units.csv", "\"按期 \"\"完成\"\"\"", "\"a,b\nc\""),
         ("units.csv", "乙县,否,0", "乙县,否,-1"),
     ]));
-    assert_eq!(e.location, "units.csv:4:3");
+    assert_eq!(e.location.to_string(), "units.csv:4:3");
     let e = one(load(&[("units.csv", "region,,\n", "region,\n")]));
     assert_error(
         &e,

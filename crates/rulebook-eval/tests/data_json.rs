@@ -156,7 +156,7 @@ fn check_one(from: &str, to: &str, at: &str, unit: &str, field: &str, path: &str
     assert_eq!(e.unit.as_deref(), Some(unit), "{e}");
     assert_eq!(e.field.as_deref(), Some(field), "{e}");
     assert_eq!(
-        e.location,
+        e.location.to_string(),
         format!("data.json:{line}:{col} ({path})"),
         "{e}"
     );
@@ -176,7 +176,7 @@ fn missing_required_input() {
     let line = t[..brace].matches('\n').count() + 1;
     let col = t[..brace].rsplit('\n').next().unwrap().chars().count() + 1;
     assert_eq!(
-        e.location,
+        e.location.to_string(),
         format!("data.json:{line}:{col} (units[1].pm25)")
     );
     assert!(e.help.unwrap().contains("PM2.5年均浓度"));
@@ -384,7 +384,7 @@ fn undeclared_input_suggests_a_name() {
     assert_eq!(e.message, "unknown field `codin`");
     assert_eq!(e.help.as_deref(), Some("did you mean `cod_in`?"));
     assert_eq!(
-        e.location,
+        e.location.to_string(),
         format!(
             "data.json:{} (units[0].town_plants[0].codin)",
             pos(&t, "\"codin\"")
@@ -399,7 +399,7 @@ fn missing_record_field() {
     assert_eq!(e.field.as_deref(), Some("town_plants[0].cod_in"));
     assert_eq!(e.message, "missing field `cod_in`");
     assert_eq!(
-        e.location,
+        e.location.to_string(),
         format!(
             "data.json:{} (units[0].town_plants[0].cod_in)",
             pos(&t, "{\"li_river\"")
@@ -442,8 +442,13 @@ fn duplicate_unit_names_both_places() {
     assert_eq!(e.message, "duplicate unit `甲县`");
     let second = t.rfind("\"甲县\"").unwrap();
     let line = t[..second].matches('\n').count() + 1;
-    assert!(e.location.starts_with(&format!("data.json:{line}:")), "{e}");
-    assert!(e.location.ends_with("(units[1])"), "{e}");
+    assert!(
+        e.location
+            .to_string()
+            .starts_with(&format!("data.json:{line}:")),
+        "{e}"
+    );
+    assert!(e.location.to_string().ends_with("(units[1])"), "{e}");
     let help = e.help.unwrap();
     assert!(
         help.contains(&format!("data.json:{} (units[0])", pos(&t, "\"甲县\""))),
@@ -460,7 +465,9 @@ fn missing_parameter_value() {
     assert_eq!(e.field.as_deref(), Some("good_days_target"));
     assert_eq!(e.message, "no value for parameter `good_days_target`");
     assert!(
-        e.location.ends_with("(units[1].params.good_days_target)"),
+        e.location
+            .to_string()
+            .ends_with("(units[1].params.good_days_target)"),
         "{e}"
     );
     // Its own value (or null = the rulebook's) settles it.
@@ -506,7 +513,7 @@ fn missing_and_unknown_globals() {
     assert_eq!(e.field.as_deref(), Some("city_met"));
     assert_eq!(e.message, "missing global `city_met`");
     assert_eq!(
-        e.location,
+        e.location.to_string(),
         format!("data.json:{} (globals.city_met)", pos(&t, "{\"city_pm25\""))
     );
     let e = one(load(&edit(
@@ -522,7 +529,10 @@ fn missing_and_unknown_globals() {
     );
     let es = errors(load(&t));
     assert_eq!(es.len(), 2);
-    assert_eq!(es[0].location, "data.json:1:1 (globals.city_met)");
+    assert_eq!(
+        es[0].location.to_string(),
+        "data.json:1:1 (globals.city_met)"
+    );
 }
 
 #[test]
@@ -536,7 +546,7 @@ fn duplicate_keys() {
     let line = t[..second].matches('\n').count() + 1;
     let col = t[..second].rsplit('\n').next().unwrap().chars().count() + 1;
     assert_eq!(
-        e.location,
+        e.location.to_string(),
         format!("data.json:{line}:{col} (units[1].pm25)")
     );
     assert!(e
@@ -580,7 +590,7 @@ fn malformed_json_has_line_and_column() {
     let next = after + t[after..].find('"').unwrap();
     let line = t[..next].matches('\n').count() + 1;
     let col = t[..next].rsplit('\n').next().unwrap().chars().count() + 1;
-    assert_eq!(e.location, format!("data.json:{line}:{col}"));
+    assert_eq!(e.location.to_string(), format!("data.json:{line}:{col}"));
     assert_eq!(e.message, "expected `,` or `}` after a value, found `\"`");
     assert_eq!(e.help.as_deref(), Some("add a comma between the entries"));
     for (text, location, message) in [
@@ -660,7 +670,7 @@ fn malformed_json_has_line_and_column() {
         let es = errors(load(text));
         let e = es.last().unwrap();
         assert_eq!(
-            (e.location.as_str(), e.message.as_str()),
+            (e.location.to_string().as_str(), e.message.as_str()),
             (location, message),
             "{text:?}: {es:#?}"
         );

@@ -109,7 +109,7 @@ proptest! {
                 prop_assert!(!es.is_empty());
                 for e in &es {
                     prop_assert!(!e.message.is_empty());
-                    prop_assert!(e.location.starts_with("data.json"), "{}", e);
+                    prop_assert!(e.location.to_string().starts_with("data.json"), "{}", e);
                     prop_assert!(!e.to_string().contains('\n'), "{}", e);
                 }
             }

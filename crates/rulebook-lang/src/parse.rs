@@ -13,7 +13,6 @@ use pest::iterators::{Pair, Pairs};
 use pest::pratt_parser::{Assoc, Op, PrattParser};
 use pest::Parser as _;
 use rust_decimal::Decimal;
-use std::str::FromStr;
 use std::sync::OnceLock;
 
 #[derive(pest_derive::Parser)]
@@ -541,16 +540,20 @@ impl Builder {
             .chars()
             .map(|c| if c == '−' { '-' } else { c })
             .collect();
-        let v = match Decimal::from_str(&text) {
+        // Exactly as written or not at all: `from_str` would round
+        // 0.99999999999999999999999999999 to 1 without a word.
+        let v = match Decimal::from_str_exact(&text) {
             Ok(v) => v,
             Err(_) => {
                 self.errors.push(
                     Diagnostic::error(
                         "rulebook::bad_number",
-                        format!("`{}` is not a number this tool can hold", p.as_str()),
+                        format!("`{}` cannot be held exactly", p.as_str()),
                     )
-                    .label(span_of(p), "too large or too precise")
-                    .help("numbers may have at most 28 significant digits"),
+                    .label(span_of(p), "too large or too many digits")
+                    .help(
+                        "numbers may have at most 28 digits after the decimal point and 29 in all",
+                    ),
                 );
                 Decimal::ZERO
             }

@@ -95,18 +95,6 @@ fn significant_digits(text: &str) -> usize {
     digits.trim_matches('0').len().max(1)
 }
 
-/// Column letters for a 1-based column number (1 → A, 27 → AA).
-pub(crate) fn col_letters(col: u32) -> String {
-    let mut n = col;
-    let mut out = Vec::new();
-    while n > 0 {
-        let rem = (n - 1) % 26;
-        out.push(char::from(b'A' + rem as u8));
-        n = (n - 1) / 26;
-    }
-    out.iter().rev().collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,13 +117,5 @@ mod tests {
         let c = number_text(0.1 + 0.2);
         assert_eq!(c.text, "0.30000000000000004");
         assert!(c.problem.is_some());
-    }
-
-    #[test]
-    fn letters() {
-        assert_eq!(col_letters(1), "A");
-        assert_eq!(col_letters(26), "Z");
-        assert_eq!(col_letters(27), "AA");
-        assert_eq!(col_letters(703), "AAA");
     }
 }

@@ -2,8 +2,9 @@
 //!
 //! `layout` says which sheet and column holds each input; `template`
 //! writes a blank data file from it (xlsx, CSV files or JSON); `read`
-//! turns a filled-in workbook into a checked batch through the CSV reader,
-//! reporting every bad cell as `Sheet!B7`; `cells` is the one place where
+//! turns a filled-in workbook into tables of cells checked by the CSV reader,
+//! reporting every bad cell as `Sheet!B7` (`xlsx_info` adds the percent
+//! formats and uncalculated formulas calamine does not report); `cells` is the one place where
 //! a spreadsheet's numbers become text. Everything takes and returns
 //! bytes or text; the CLI does the file IO.
 
@@ -11,6 +12,7 @@ mod cells;
 pub mod layout;
 pub mod read;
 pub mod template;
+mod xlsx_info;
 
 pub use read::read_workbook;
 

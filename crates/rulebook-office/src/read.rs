@@ -1,38 +1,31 @@
 //! A filled-in workbook → a checked [`Batch`].
 //!
 //! In: the bytes of an xlsx (or xlsm, xlsb, xls, ods) workbook laid out as
-//! [`crate::layout`] says. Each sheet's cells become text ([`crate::cells`])
-//! and the sheets go, one CSV file each, through the CSV reader
-//! (`rulebook_eval::data::load_csv`), so a workbook is checked exactly like
-//! a folder of CSV files. Its locations (`units.csv:7:2`) are then put back
-//! as cells (`units!B7`) and its words about files as words about sheets.
+//! [`crate::layout`] says. Each sheet's filled cells are read one by one
+//! (never as a whole grid: two cells far apart cost two cells), become text
+//! ([`crate::cells`]) and form a [`Table`] whose rows keep their sheet rows
+//! and columns; the tables go through the same reader as a folder of CSV
+//! files (`rulebook_eval::data::load_tables`), so a workbook is checked
+//! exactly like one, and every error names its cell (`units!B7`).
 //! Out: the batch, or every error (nothing is returned from a workbook with
 //! any error). The 说明 sheet, columns headed 说明 and wholly empty rows are
-//! skipped.
+//! skipped. A number formatted as a percent is marked so (0.88 shown as
+//! 88% is 88 in a percent column); a formula never calculated is refused.
 
-use crate::cells::{cell_text, col_letters};
+use crate::cells::cell_text;
 use crate::layout::{self, NOTES_COLUMN, NOTES_SHEET};
-use calamine::{open_workbook_auto_from_rs, Data, Range, Reader};
-use rulebook_eval::data::{load_csv, Batch, DataError};
+use crate::xlsx_info::{self, SheetInfo};
+use calamine::{open_workbook_auto_from_rs, Data, Reader, Sheets};
+use rulebook_eval::data::{
+    load_sheets, Batch, CellProblem, DataError, Location, Row, Table, TableName,
+};
 use rulebook_lang::ir::Program;
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::io::Cursor;
 
-/// One sheet turned into CSV text, with the way back to its cells.
-struct SheetCsv {
-    /// The sheet's name in the workbook.
-    name: String,
-    /// The file name the CSV reader sees (`<stem>.csv`).
-    file: String,
-    text: String,
-    /// CSV line (1-based) → sheet row (1-based).
-    rows: HashMap<u32, u32>,
-    /// CSV column (1-based) → sheet column (1-based).
-    cols: Vec<u32>,
-}
-
-/// An error with where it sorts: sheet, row, column.
-type Located = ((usize, u32, u32), DataError);
+/// The most filled cells a sheet may have: far beyond any assessment
+/// table, and within what a small machine holds.
+const MAX_CELLS: usize = 2_000_000;
 
 /// Read a workbook. `file_name` is used in messages only.
 pub fn read_workbook(
@@ -44,57 +37,226 @@ pub fn read_workbook(
         vec![DataError {
             unit: None,
             field: None,
-            location: file_name.to_owned(),
+            location: Location::File(file_name.to_owned()),
             message: format!("cannot read the workbook: {e}"),
             help: Some("save it from Excel or WPS as an .xlsx workbook".into()),
         }]
     })?;
+    let info = match book {
+        Sheets::Xlsx(_) => xlsx_info::read(bytes),
+        _ => Default::default(),
+    };
     let stems = known_stems(program);
-    let mut own: Vec<Located> = Vec::new();
-    let mut sheets: Vec<SheetCsv> = Vec::new();
-    for (index, name) in book.sheet_names().into_iter().enumerate() {
+    let mut errors: Vec<DataError> = Vec::new();
+    let mut tables: Vec<Table> = Vec::new();
+    for name in book.sheet_names() {
         if name.trim() == NOTES_SHEET {
             continue;
         }
-        let range = match book.worksheet_range(&name) {
-            Ok(r) => r,
-            Err(e) => {
-                own.push((
-                    (index, 0, 0),
-                    error(name.clone(), format!("cannot read the sheet: {e}"), None),
-                ));
+        let cells = match sheet_cells(&mut book, &name) {
+            Ok(c) => c,
+            Err(message) => {
+                errors.push(DataError {
+                    unit: None,
+                    field: None,
+                    location: Location::Sheet {
+                        sheet: name.clone(),
+                        row: 0,
+                        col: 0,
+                    },
+                    message,
+                    help: None,
+                });
                 continue;
             }
         };
         let stem = stem_of(&name, &stems);
-        if range.is_empty() && !stems.iter().any(|(s, _)| s == &stem) {
+        let sheet_info = info.get(&name);
+        let uncalculated = sheet_info.is_some_and(|i| !i.uncalculated.is_empty());
+        if cells.is_empty() && !uncalculated && !stems.iter().any(|(s, _)| s == &stem) {
             // An empty sheet nobody asked for (a new workbook's `Sheet1`).
             continue;
         }
-        sheets.push(sheet_csv(index, &name, stem, &range, &mut own));
+        tables.push(table(&name, stem, cells, sheet_info));
     }
-    let files: Vec<(String, String)> = sheets
-        .iter()
-        .map(|s| (s.file.clone(), s.text.clone()))
-        .collect();
-    let result = load_csv(program, &files);
-    let mut errors = own;
-    match result {
-        Ok(batch) if errors.is_empty() => return Ok(batch),
-        Ok(_) => {}
-        Err(es) => errors.extend(es.into_iter().map(|e| relocate(e, &sheets))),
+    match load_sheets(program, tables) {
+        Ok(batch) if errors.is_empty() => Ok(batch),
+        Ok(_) => Err(errors),
+        Err(es) => {
+            errors.extend(es);
+            Err(errors)
+        }
     }
-    errors.sort_by_key(|(k, _)| *k);
-    Err(errors.into_iter().map(|(_, e)| e).collect())
 }
 
-fn error(location: String, message: String, help: Option<String>) -> DataError {
-    DataError {
-        unit: None,
-        field: None,
-        location,
-        message,
-        help,
+/// A sheet's filled cells by 0-based (row, column), in order.
+fn sheet_cells(
+    book: &mut Sheets<Cursor<&[u8]>>,
+    name: &str,
+) -> Result<BTreeMap<(u32, u32), Data>, String> {
+    let mut out = BTreeMap::new();
+    let too_many = || {
+        format!(
+            "the sheet has more than {MAX_CELLS} filled cells; an assessment table needs far fewer"
+        )
+    };
+    let unreadable = |e: &dyn std::fmt::Display| format!("cannot read the sheet: {e}");
+    let mut keep = |(r, c): (u32, u32), d: Data| -> Result<(), String> {
+        if matches!(d, Data::Empty) {
+            return Ok(());
+        }
+        if out.len() >= MAX_CELLS {
+            return Err(too_many());
+        }
+        out.insert((r, c), d);
+        Ok(())
+    };
+    match book {
+        Sheets::Xlsx(x) => {
+            let mut cells = x.worksheet_cells_reader(name).map_err(|e| unreadable(&e))?;
+            while let Some(c) = cells.next_cell().map_err(|e| unreadable(&e))? {
+                keep(c.get_position(), Data::from(c.get_value().clone()))?;
+            }
+        }
+        Sheets::Xlsb(x) => {
+            let mut cells = x.worksheet_cells_reader(name).map_err(|e| unreadable(&e))?;
+            while let Some(c) = cells.next_cell().map_err(|e| unreadable(&e))? {
+                keep(c.get_position(), Data::from(c.get_value().clone()))?;
+            }
+        }
+        // The older formats are read whole (their sheets are bounded:
+        // 65 536 rows by 256 columns for xls).
+        other => {
+            let range = other.worksheet_range(name).map_err(|e| unreadable(&e))?;
+            for (r, c, d) in range.used_cells() {
+                let (r, c) = (u32::try_from(r), u32::try_from(c));
+                if let (Ok(r), Ok(c)) = (r, c) {
+                    let (r0, c0) = range.start().unwrap_or((0, 0));
+                    keep((r0 + r, c0 + c), d.clone())?;
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A sheet's cells as a table: its first filled row is the header; columns
+/// without a header or headed 说明 are left out (a value under no header is
+/// a problem); every other row with anything in it is a row of the table.
+fn table(
+    name: &str,
+    stem: String,
+    cells: BTreeMap<(u32, u32), Data>,
+    info: Option<&SheetInfo>,
+) -> Table {
+    let mut problems: Vec<CellProblem> = Vec::new();
+    // Rows of (column, text, percent), by 0-based row.
+    let mut rows: BTreeMap<u32, Vec<(u32, String, bool)>> = BTreeMap::new();
+    for ((r, c), d) in &cells {
+        let t = cell_text(d);
+        if let Some((message, help)) = t.problem {
+            problems.push(CellProblem {
+                row: r + 1,
+                col: c + 1,
+                unit: None,
+                message,
+                help: Some(help),
+            });
+        }
+        if t.text.trim().is_empty() {
+            continue;
+        }
+        let number = matches!(d, Data::Float(_) | Data::Int(_));
+        let percent = number && info.is_some_and(|i| i.percent.contains(&(*r, *c)));
+        rows.entry(*r).or_default().push((*c, t.text, percent));
+    }
+    for &(r, c) in info.map_or(&[][..], |i| i.uncalculated.as_slice()) {
+        problems.push(CellProblem {
+            row: r + 1,
+            col: c + 1,
+            unit: None,
+            message: "this cell holds a formula that was never calculated, so it has no value".into(),
+            help: Some(
+                "open the workbook in Excel or WPS and save it, so that the formula's result is stored; or type the value"
+                    .into(),
+            ),
+        });
+    }
+    let mut rows = rows.into_iter();
+    let header = rows.next();
+    // The kept columns (0-based) and their headers.
+    let kept: Vec<(u32, &str)> = header.as_ref().map_or(Vec::new(), |(_, cells)| {
+        cells
+            .iter()
+            .filter(|(_, h, _)| h.trim() != NOTES_COLUMN)
+            .map(|(c, h, _)| (*c, h.as_str()))
+            .collect()
+    });
+    let unit_col = kept
+        .iter()
+        .position(|(_, h)| h.trim() == layout::UNIT_HEADER || h.trim() == "unit");
+    let mut table_rows: Vec<Row> = Vec::new();
+    if let Some((r, _)) = &header {
+        table_rows.push(Row {
+            line: r + 1,
+            cells: kept.iter().map(|(_, h)| (*h).to_owned()).collect(),
+            percent: Vec::new(),
+        });
+    }
+    let header_cols: Vec<u32> = header.as_ref().map_or(Vec::new(), |(_, cells)| {
+        cells.iter().map(|(c, _, _)| *c).collect()
+    });
+    for (r, cells) in rows {
+        let mut row = Row {
+            line: r + 1,
+            cells: vec![String::new(); kept.len()],
+            percent: Vec::new(),
+        };
+        for (c, text, percent) in cells {
+            match kept.iter().position(|(k, _)| *k == c) {
+                Some(i) => {
+                    if let Some(slot) = row.cells.get_mut(i) {
+                        *slot = text;
+                    }
+                    if percent {
+                        row.percent.push(i);
+                    }
+                }
+                None if header_cols.contains(&c) => {} // a 说明 column
+                None => problems.push(CellProblem {
+                    row: r + 1,
+                    col: c + 1,
+                    unit: None,
+                    message: format!("a value (`{}`) in a column with no header", text.trim()),
+                    help: Some(
+                        "give the column a header in the first row, or delete the value".into(),
+                    ),
+                }),
+            }
+        }
+        // A row with values only outside the table is not a row of it.
+        if row.cells.iter().any(|c| !c.trim().is_empty()) {
+            table_rows.push(row);
+        }
+    }
+    // Name the unit of each row a problem is on.
+    let header_row = table_rows.first().map_or(0, |r| r.line);
+    for p in problems.iter_mut().filter(|p| p.row > header_row) {
+        p.unit = table_rows
+            .iter()
+            .find(|r| r.line == p.row)
+            .and_then(|r| r.get(unit_col?))
+            .map(|u| u.trim().to_owned())
+            .filter(|u| !u.is_empty());
+    }
+    Table {
+        stem,
+        name: TableName::Sheet {
+            sheet: name.to_owned(),
+            cols: kept.iter().map(|(c, _)| c + 1).collect(),
+        },
+        rows: table_rows,
+        problems,
     }
 }
 
@@ -129,250 +291,23 @@ fn stem_of(sheet: &str, stems: &[(String, String)]) -> String {
         .map_or_else(|| name.to_owned(), |(_, stem)| stem.clone())
 }
 
-/// Render a sheet as CSV text, keeping where each line and column came from.
-fn sheet_csv(
-    index: usize,
-    name: &str,
-    stem: String,
-    range: &Range<Data>,
-    own: &mut Vec<Located>,
-) -> SheetCsv {
-    let (row0, col0) = range.start().unwrap_or((0, 0));
-    // Every cell as text, by absolute (0-based) row, with absolute columns.
-    let mut grid: Vec<(u32, Vec<String>)> = Vec::new();
-    for (r, cells) in range.rows().enumerate() {
-        let row = row0 + u32::try_from(r).unwrap_or(u32::MAX);
-        let mut texts: Vec<String> = vec![String::new(); col0 as usize];
-        for (c, cell) in cells.iter().enumerate() {
-            let col = col0 + u32::try_from(c).unwrap_or(u32::MAX);
-            let t = cell_text(cell);
-            if let Some((message, help)) = t.problem {
-                own.push((
-                    (index, row + 1, col + 1),
-                    error(cell_ref(name, row + 1, col + 1), message, Some(help)),
-                ));
-            }
-            texts.push(t.text);
-        }
-        if texts.iter().any(|t| !t.trim().is_empty()) {
-            grid.push((row + 1, texts));
-        }
-    }
-    // The header is the first row with anything in it; its empty and
-    // 说明 columns are dropped (a value under an empty header is an error).
-    let header = grid.first().map(|(_, h)| h.clone()).unwrap_or_default();
-    let keep: Vec<usize> = header
-        .iter()
-        .enumerate()
-        .filter(|(_, h)| !h.trim().is_empty() && h.trim() != NOTES_COLUMN)
-        .map(|(i, _)| i)
-        .collect();
-    for (row, cells) in grid.iter().skip(1) {
-        for (c, t) in cells.iter().enumerate() {
-            let unheaded = match header.get(c) {
-                Some(h) => h.trim().is_empty(),
-                None => true,
-            };
-            if unheaded && !t.trim().is_empty() {
-                let col = u32::try_from(c + 1).unwrap_or(u32::MAX);
-                own.push((
-                    (index, *row, col),
-                    error(
-                        cell_ref(name, *row, col),
-                        format!("a value (`{}`) in a column with no header", t.trim()),
-                        Some(
-                            "give the column a header in the first row, or delete the value".into(),
-                        ),
-                    ),
-                ));
-            }
-        }
-    }
-    // Name the unit of each row this sheet's own errors are on.
-    let unit_col = header
-        .iter()
-        .position(|h| h.trim() == layout::UNIT_HEADER || h.trim() == "unit");
-    let header_row = grid.first().map_or(0, |(r, _)| *r);
-    for ((i, row, _), e) in own.iter_mut() {
-        if *i != index || *row <= header_row || e.unit.is_some() {
-            continue;
-        }
-        e.unit = grid
-            .iter()
-            .find(|(r, _)| r == row)
-            .and_then(|(_, cells)| cells.get(unit_col?))
-            .map(|u| u.trim().to_owned())
-            .filter(|u| !u.is_empty());
-    }
-    let mut text = String::new();
-    let mut rows = HashMap::new();
-    let mut line: u32 = 1;
-    for (row, cells) in &grid {
-        rows.insert(line, *row);
-        let kept = keep
-            .iter()
-            .map(|&c| cells.get(c).map_or("", String::as_str));
-        let record = csv_record(kept);
-        line += u32::try_from(record.matches('\n').count()).unwrap_or(0);
-        text.push_str(&record);
-    }
-    SheetCsv {
-        name: name.to_owned(),
-        file: format!("{stem}.csv"),
-        text,
-        rows,
-        cols: keep
-            .iter()
-            .map(|&c| u32::try_from(c + 1).unwrap_or(u32::MAX))
-            .collect(),
-    }
-}
-
-/// One CSV line (ending in a newline), quoting as needed.
-fn csv_record<'a>(cells: impl Iterator<Item = &'a str>) -> String {
-    let mut out = String::new();
-    for (i, c) in cells.enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        if c.contains([',', '"', '\n', '\r']) {
-            out.push('"');
-            out.push_str(&c.replace('"', "\"\""));
-            out.push('"');
-        } else {
-            out.push_str(c);
-        }
-    }
-    out.push('\n');
-    out
-}
-
-/// `units!B7`.
-fn cell_ref(sheet: &str, row: u32, col: u32) -> String {
-    format!("{}!{}{row}", quote_sheet(sheet), col_letters(col))
-}
-
-/// A sheet name as Excel writes it in a reference (`'my sheet'!A1`).
-fn quote_sheet(sheet: &str) -> String {
-    let plain = sheet
-        .chars()
-        .all(|c| c.is_alphanumeric() || c == '_' || c == '.');
-    if plain {
-        sheet.to_owned()
-    } else {
-        format!("'{}'", sheet.replace('\'', "''"))
-    }
-}
-
-/// A CSV reader's error, told in sheets and cells.
-fn relocate(mut e: DataError, sheets: &[SheetCsv]) -> Located {
-    let mut key = (0, 0, 0);
-    if let Some((i, s)) = sheets
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| e.location.starts_with(&s.file))
-        .max_by_key(|(_, s)| s.file.len())
-    {
-        let rest = e.location.get(s.file.len()..).unwrap_or("");
-        let nums: Vec<u32> = rest
-            .split(':')
-            .skip(1)
-            .map_while(|n| n.parse().ok())
-            .collect();
-        let row = |line: u32| s.rows.get(&line).copied().unwrap_or(line);
-        let sheet_index = i;
-        let (location, r, c) = match nums.as_slice() {
-            [line, col, ..] => {
-                let sheet_col = s
-                    .cols
-                    .get((*col as usize).wrapping_sub(1))
-                    .copied()
-                    .unwrap_or(*col);
-                let r = row(*line);
-                (cell_ref(&s.name, r, sheet_col), r, sheet_col)
-            }
-            [line] => {
-                let r = row(*line);
-                (format!("{}!{r}:{r}", quote_sheet(&s.name)), r, 0)
-            }
-            _ => (quote_sheet(&s.name), 0, 0),
-        };
-        key = (sheet_index, r, c);
-        e.location = location;
-    } else if let Some(stem) = e.location.strip_suffix(".csv") {
-        // A sheet that is missing altogether.
-        e.location = quote_sheet(stem);
-    }
-    e.message = in_sheets(&e.message);
-    e.help = e.help.as_deref().map(in_sheets);
-    (key, e)
-}
-
-/// The CSV reader's words about files, as words about sheets:
-/// "missing file `units.csv`" → "missing sheet `units`".
-fn in_sheets(text: &str) -> String {
-    let mut out = String::new();
-    let mut rest = text;
-    while let Some(start) = rest.find('`') {
-        let Some(len) = rest.get(start + 1..).and_then(|r| r.find('`')) else {
-            break;
-        };
-        let inner = rest.get(start + 1..start + 1 + len).unwrap_or("");
-        let before = rest.get(..start).unwrap_or("");
-        match inner.strip_suffix(".csv") {
-            Some(stem) => {
-                let before = before
-                    .strip_suffix("file ")
-                    .or_else(|| before.strip_suffix("sheet "))
-                    .unwrap_or(before);
-                out.push_str(before);
-                out.push_str(&format!("sheet `{stem}`"));
-            }
-            None => {
-                out.push_str(before);
-                out.push('`');
-                out.push_str(inner);
-                out.push('`');
-            }
-        }
-        rest = rest.get(start + len + 2..).unwrap_or("");
-    }
-    out.push_str(rest);
-    out.replace("cannot be given in CSV", "cannot be given in a spreadsheet")
-        .replace("two files", "two sheets")
-        .replace("the file is empty", "the sheet is empty")
-        .replace(
-            "check for a missing or extra comma, or quote cells that contain commas",
-            "check the row's cells",
-        )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn words() {
-        assert_eq!(
-            in_sheets("missing file `units.csv`"),
-            "missing sheet `units`"
-        );
-        assert_eq!(
-            in_sheets("unit `x` is not in `units.csv`"),
-            "unit `x` is not in sheet `units`"
-        );
-        assert_eq!(
-            in_sheets("did you mean `incidents.csv`?"),
-            "did you mean sheet `incidents`?"
-        );
-        assert_eq!(in_sheets("unknown input `a.b`"), "unknown input `a.b`");
-        assert_eq!(in_sheets("odd ` tick"), "odd ` tick");
-    }
-
-    #[test]
     fn refs() {
-        assert_eq!(cell_ref("units", 7, 2), "units!B7");
-        assert_eq!(cell_ref("my sheet", 1, 1), "'my sheet'!A1");
-        assert_eq!(cell_ref("说明", 1, 1), "说明!A1");
+        let at = |sheet: &str, row, col| {
+            Location::Sheet {
+                sheet: sheet.into(),
+                row,
+                col,
+            }
+            .to_string()
+        };
+        assert_eq!(at("units", 7, 2), "units!B7");
+        assert_eq!(at("my sheet", 1, 1), "'my sheet'!A1");
+        assert_eq!(at("说明", 1, 1), "说明!A1");
+        assert_eq!(at("units", 7, 0), "units!7:7");
     }
 }

@@ -30,14 +30,14 @@ pub fn render(program: &Program, units: &[UnitResult]) -> Result<String, String>
     w.write_record(&header).map_err(|e| e.to_string())?;
     for u in units {
         let mut row = vec![
-            u.unit.clone(),
+            crate::safe::spreadsheet_cell(&u.unit).into_owned(),
             fmt_dec(u.total),
             fmt_dec(u.base),
             fmt_dec(u.bonus),
             fmt_dec(u.total_deductions),
-            u.grade.clone(),
+            crate::safe::spreadsheet_cell(&u.grade).into_owned(),
             u.rank.to_string(),
-            u.veto_ids(";"),
+            crate::safe::spreadsheet_cell(&u.veto_ids(";")).into_owned(),
         ];
         for (i, _) in &items {
             let s = u.nodes.get(*i).cloned().unwrap_or_default();

@@ -4,8 +4,9 @@
 //! can check against the document; `json`, `csv`, `table`, `markdown` and
 //! `explain` lay out whole batches; `official` builds the document's table
 //! that `xlsx` (the official table with scores) and `html` (a report with
-//! charts) lay out. Everything returns text or bytes; the
-//! CLI decides where it goes.
+//! charts) lay out; `safe` is the one place user text is made harmless for
+//! spreadsheets, Markdown and terminals. Everything returns text or bytes;
+//! the CLI decides where it goes.
 
 pub mod csv_out;
 pub mod diff;
@@ -15,6 +16,7 @@ pub mod json;
 pub mod markdown;
 pub mod official;
 pub mod reason;
+pub mod safe;
 pub mod table;
 pub mod xlsx;
 

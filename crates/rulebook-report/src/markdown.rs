@@ -6,7 +6,7 @@ use rulebook_eval::eval::UnitResult;
 use rulebook_lang::ir::{NodeKind, Program};
 
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    crate::safe::markdown_cell(s).into_owned()
 }
 
 pub fn render(program: &Program, units: &[UnitResult]) -> String {
@@ -22,7 +22,7 @@ pub fn render(program: &Program, units: &[UnitResult]) -> String {
             fmt_dec(u.bonus),
             fmt_dec(u.total),
             cell(&u.grade),
-            u.veto_ids(", "),
+            cell(&u.veto_ids(", ")),
             u.rank
         ));
     }

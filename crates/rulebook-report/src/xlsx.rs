@@ -152,29 +152,42 @@ fn build(program: &Program, units: &[UnitResult]) -> Result<Vec<u8>, XlsxError> 
     wb.save_to_buffer()
 }
 
-/// A sheet name per unit: Excel's rules (31 characters, no `[]:*?/\`),
-/// unique, and not the summary's.
+/// A sheet name per unit, for any name the data reader accepts: Excel's
+/// rules (at most 31 characters, none of `[]:*?/\\` or control characters,
+/// no `'` at either end), unique without regard to case, and neither the
+/// summary's name nor Excel's reserved `History`.
 fn sheet_names(units: &[UnitResult]) -> Vec<String> {
-    let mut taken: Vec<String> = vec![SUMMARY.to_lowercase()];
+    const MAX: usize = 31;
+    let mut taken: Vec<String> = vec![SUMMARY.to_lowercase(), "history".into()];
     let mut out = Vec::new();
+    let tidy = |s: &str| {
+        s.trim_matches(|c: char| c == '\'' || c.is_whitespace())
+            .to_owned()
+    };
     for u in units {
         let clean: String = u
             .unit
             .chars()
-            .map(|c| if "[]:*?/\\".contains(c) { '_' } else { c })
+            .map(|c| {
+                if "[]:*?/\\".contains(c) || c.is_control() {
+                    '_'
+                } else {
+                    c
+                }
+            })
             .collect();
-        let clean = clean.trim_matches('\'').trim().to_owned();
+        let clean = tidy(&clean);
         let base = if clean.is_empty() {
             "单位".to_owned()
         } else {
             clean
         };
-        let mut name: String = base.chars().take(31).collect();
+        let mut name = tidy(&base.chars().take(MAX).collect::<String>());
         let mut n = 2;
         while taken.contains(&name.to_lowercase()) {
             let suffix = format!("({n})");
-            let keep = 31 - suffix.chars().count();
-            name = base.chars().take(keep).collect::<String>() + &suffix;
+            let keep = MAX - suffix.chars().count();
+            name = tidy(&base.chars().take(keep).collect::<String>()) + &suffix;
             n += 1;
         }
         taken.push(name.to_lowercase());
@@ -255,7 +268,7 @@ fn summary_sheet(
         ws.write_url_with_format(
             r,
             0,
-            rust_xlsxwriter::Url::new(link).set_text(&u.unit),
+            rust_xlsxwriter::Url::new(link).set_text(crate::safe::spreadsheet_cell(&u.unit)),
             &fmt.link,
         )?;
         for (c, d) in [

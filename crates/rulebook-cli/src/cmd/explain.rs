@@ -10,8 +10,20 @@ pub fn run(rules: &Path, data: &Path, unit: &str) -> u8 {
         Ok(pb) => pb,
         Err(code) => return code,
     };
+    let unit = rulebook_eval::data::unit_name(unit);
+    let unit = unit.as_ref();
     if !batch.units.iter().any(|u| u.name == unit) {
-        let names: Vec<&str> = batch.units.iter().map(|u| u.name.as_str()).collect();
+        // Load refuses data without units, so there is at least one to name.
+        const SHOWN: usize = 20;
+        let mut names: Vec<String> = batch
+            .units
+            .iter()
+            .take(SHOWN)
+            .map(|u| format!("`{}`", u.name))
+            .collect();
+        if batch.units.len() > SHOWN {
+            names.push(format!("and {} more", batch.units.len() - SHOWN));
+        }
         return usage_error(&format!(
             "there is no unit `{unit}` in the data; the units are {}",
             names.join(", ")

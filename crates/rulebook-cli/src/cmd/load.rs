@@ -39,8 +39,15 @@ pub fn program(path: &Path) -> Result<Program, LoadError> {
 
 /// Read a data file: `.json`, or a folder of CSV files (or its `units.csv`).
 pub fn batch(program: &Program, path: &Path) -> Result<Batch, LoadError> {
-    let (result, _) = batch_quiet(program, path)?;
+    let (result, name) = batch_quiet(program, path)?;
     match result {
+        Ok(b) if b.units.is_empty() => {
+            eprintln!(
+                "error: {name}: there are no units in the data, so there is nothing to score"
+            );
+            eprintln!("  help: give one entry per unit (in JSON under `units`, in CSV one row of `units.csv` each)");
+            Err(LoadError::Findings)
+        }
         Ok(b) => Ok(b),
         Err(errors) => {
             for e in &errors {
@@ -56,6 +63,13 @@ pub fn batch(program: &Program, path: &Path) -> Result<Batch, LoadError> {
 }
 
 type Loaded = (Result<Batch, Vec<data::DataError>>, String);
+
+/// A data file's text, or its bytes if they are not UTF-8.
+fn read_text(path: &Path) -> Result<Result<String, Vec<u8>>, LoadError> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| LoadError::Usage(format!("cannot read `{}`: {e}", path.display())))?;
+    Ok(String::from_utf8(bytes).map_err(|e| e.into_bytes()))
+}
 
 pub fn batch_quiet(program: &Program, path: &Path) -> Result<Loaded, LoadError> {
     let name = path.display().to_string();
@@ -73,19 +87,21 @@ pub fn batch_quiet(program: &Program, path: &Path) -> Result<Loaded, LoadError> 
             .map_err(|e| LoadError::Usage(format!("cannot read `{}`: {e}", dir.display())))?;
         let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
         paths.sort();
+        let mut not_utf8 = Vec::new();
         for p in paths {
             if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
-                let text = std::fs::read(&p)
-                    .map_err(|e| LoadError::Usage(format!("cannot read `{}`: {e}", p.display())))?;
-                let text = String::from_utf8(text).map_err(|_| {
-                    LoadError::Usage(format!("`{}` is not UTF-8 text", p.display()))
-                })?;
                 let fname = p
                     .file_name()
                     .map(|f| f.to_string_lossy().to_string())
                     .unwrap_or_default();
-                files.push((fname, text));
+                match read_text(&p)? {
+                    Ok(text) => files.push((fname, text)),
+                    Err(bytes) => not_utf8.push(data::not_utf8(&fname, &bytes)),
+                }
             }
+        }
+        if !not_utf8.is_empty() {
+            return Ok((Err(not_utf8), name));
         }
         return Ok((data::load_csv(program, &files), name));
     }
@@ -93,8 +109,10 @@ pub fn batch_quiet(program: &Program, path: &Path) -> Result<Loaded, LoadError> 
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json"))
     {
-        let src = read_source(path).map_err(LoadError::Usage)?;
-        return Ok((data::load_json(program, &src.name, &src.text), name));
+        return Ok(match read_text(path)? {
+            Ok(text) => (data::load_json(program, &name, &text), name),
+            Err(bytes) => (Err(vec![data::not_utf8(&name, &bytes)]), name),
+        });
     }
     let is_workbook = path.extension().is_some_and(|e| {
         ["xlsx", "xlsm", "xlsb", "xls", "ods"]

@@ -171,7 +171,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
-/// Write a command's output to standard output. A failed write is an error
+/// Write a command's output to standard output. On a terminal, control
+/// characters from names and texts are shown escaped rather than obeyed
+/// (redirected output keeps every byte). A failed write is an error
 /// (exit 2, with the reason); a closed pipe (`rulebook … | head`) ends
 /// quietly: the reader has all it wanted.
 pub fn print_out(bytes: &[u8]) -> u8 {
@@ -181,6 +183,13 @@ pub fn print_out(bytes: &[u8]) -> u8 {
             "standard output is closed, so the output would be lost; give a file with -o, or redirect the output",
         );
     }
+    let shown;
+    let bytes: &[u8] = if std::io::stdout().is_terminal() {
+        shown = rulebook_report::safe::terminal(&String::from_utf8_lossy(bytes)).into_owned();
+        shown.as_bytes()
+    } else {
+        bytes
+    };
     let mut out = std::io::stdout().lock();
     match out.write_all(bytes).and_then(|()| out.flush()) {
         Ok(()) => OK,

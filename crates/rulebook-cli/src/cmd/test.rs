@@ -29,7 +29,7 @@ pub fn run(files: &[PathBuf]) -> u8 {
                 vec![DataError {
                     unit: None,
                     field: None,
-                    location: path.display().to_string(),
+                    location: rulebook_eval::data::Location::File(path.display().to_string()),
                     message,
                     help: None,
                 }]

@@ -8,7 +8,7 @@
 //! value may be lives here.
 
 use super::number::{self, NumberError};
-use super::{DataError, UnitData};
+use super::{DataError, Location, TableName, UnitData};
 use crate::value::{parse_date, Value};
 use rulebook_lang::ast::CmpOp;
 use rulebook_lang::ir::{FieldDef, InputDef, Program, Type, Unit};
@@ -28,9 +28,13 @@ pub(crate) enum Loc {
     None,
     /// A byte offset into a JSON text.
     Offset(usize),
-    /// A CSV file (index into the file list), 1-based row and column;
-    /// row 0 = the file as a whole, column 0 = the row as a whole.
+    /// A table (index into the table list), 1-based row and cell (the
+    /// cell's index + 1 in its row); row 0 = the table as a whole, column 0
+    /// = the row as a whole.
     Cell { file: u32, row: u32, col: u32 },
+    /// A table's cell by its shown column (a sheet column that no cell of
+    /// the rows stands for, such as one without a header).
+    Shown { file: u32, row: u32, col: u32 },
 }
 
 /// A value as written, before it is checked.
@@ -51,6 +55,9 @@ pub(crate) enum Node<'a> {
     Num(&'a str),
     /// A number already read (a rulebook literal).
     Dec(Decimal),
+    /// The text of a number in a cell formatted as a percent: `0.88` shown
+    /// as 88%. It is 88 in a percent field and refused anywhere else.
+    Percent(&'a str),
     /// A string; numbers, dates and names may be written as strings.
     Str(Cow<'a, str>),
     /// A date literal (a rulebook literal).
@@ -200,7 +207,7 @@ impl<'p> Schema<'p> {
     fn param_default(&self, i: usize, name: Option<&str>) -> Option<Value> {
         let name = name?;
         let def = self.program.params.get(i)?;
-        if let Some((_, v)) = def.values.iter().find(|(u, _)| u == name) {
+        if let Some((_, v)) = def.values.iter().find(|(u, _)| unit_name(u) == name) {
             return Some(Value::Num(*v));
         }
         match self.program.year {
@@ -223,9 +230,32 @@ pub fn by_year(
 ) -> Option<rust_decimal::Decimal> {
     values
         .iter()
-        .find(|(u, y, _)| *y == year && u.as_deref() == Some(unit))
+        .find(|(u, y, _)| *y == year && u.as_deref().map(unit_name).as_deref() == Some(unit))
         .or_else(|| values.iter().find(|(u, y, _)| *y == year && u.is_none()))
         .map(|(_, _, v)| *v)
+}
+
+/// A unit's name as it is compared and reported: without leading or
+/// trailing spaces (full-width ones too) and in Unicode NFC, so that `甲县`
+/// and `甲县 ` (or a decomposed and a composed spelling) are one unit, in
+/// every reader alike.
+pub(crate) fn unit_name(raw: &str) -> Cow<'_, str> {
+    use unicode_normalization::UnicodeNormalization;
+    let t = raw.trim();
+    if unicode_normalization::is_nfc(t) {
+        Cow::Borrowed(t)
+    } else {
+        Cow::Owned(t.nfc().collect())
+    }
+}
+
+/// "an input", "a parameter", "a global".
+fn article(what: &str) -> &'static str {
+    if what.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
 }
 
 /// The closest name to `word` among `candidates`, if close enough to be a typo.
@@ -257,8 +287,8 @@ pub(crate) enum Origin<'s> {
         text: &'s str,
         lines: OnceCell<Vec<usize>>,
     },
-    /// The names of the files, indexed by `Loc::Cell::file`.
-    Csv { files: Vec<String> },
+    /// CSV files or workbook sheets, indexed by `Loc::Cell::file`.
+    Tables { names: Vec<TableName>, sheets: bool },
     /// A rulebook test's literal: locations are paths only.
     Given,
 }
@@ -351,40 +381,62 @@ impl<'p, 's> Checker<'p, 's> {
         (!s.is_empty()).then_some(s)
     }
 
-    /// `data.json:41:17 (units[3].pm25)`, `units.csv:5:12`, `given.pm25`.
-    pub fn location(&self, at: Loc, field: Option<&str>) -> String {
+    /// `data.json:41:17 (units[3].pm25)`, `units.csv:5:12`, `units!B7`, `given.pm25`.
+    pub fn location(&self, at: Loc, field: Option<&str>) -> Location {
         let path = match (self.prefix.is_empty(), field) {
             (_, None) => self.prefix.clone(),
             (true, Some(f)) => f.to_owned(),
             (false, Some(f)) => format!("{}.{f}", self.prefix),
         };
         match &self.origin {
-            Origin::Json { file, text, lines } => {
-                let place = match at {
-                    Loc::Offset(o) => {
-                        let (l, c) = line_col(text, lines, o);
-                        format!("{file}:{l}:{c}")
-                    }
-                    _ => (*file).to_owned(),
-                };
-                if path.is_empty() {
-                    place
-                } else {
-                    format!("{place} ({path})")
-                }
-            }
-            Origin::Csv { files } => match at {
-                Loc::Cell { file, row, col } => {
-                    let name = files.get(file as usize).map_or("", String::as_str);
-                    match (row, col) {
-                        (0, _) => name.to_owned(),
-                        (r, 0) => format!("{name}:{r}"),
-                        (r, c) => format!("{name}:{r}:{c}"),
-                    }
-                }
-                _ => path,
+            Origin::Json { file, text, lines } => Location::Json {
+                file: (*file).to_owned(),
+                at: match at {
+                    Loc::Offset(o) => Some(line_col(text, lines, o)),
+                    _ => None,
+                },
+                path,
             },
-            Origin::Given => path,
+            Origin::Tables { names, .. } => match at {
+                Loc::Cell { file, row, col } | Loc::Shown { file, row, col } => {
+                    let shown = matches!(at, Loc::Shown { .. });
+                    match names.get(file as usize) {
+                        Some(TableName::Csv(name)) => Location::Csv {
+                            file: name.clone(),
+                            line: row,
+                            col,
+                        },
+                        Some(TableName::Sheet { sheet, cols }) => Location::Sheet {
+                            sheet: sheet.clone(),
+                            row,
+                            col: if shown || col == 0 {
+                                col
+                            } else {
+                                cols.get(col as usize - 1).copied().unwrap_or(col)
+                            },
+                        },
+                        None => Location::None,
+                    }
+                }
+                _ => Location::Path(path),
+            },
+            Origin::Given => Location::Path(path),
+        }
+    }
+
+    /// The place of a whole table that is missing: `units.csv` or sheet `units`.
+    pub fn missing_table(&self, stem: &str) -> Location {
+        match self.origin {
+            Origin::Tables { sheets: true, .. } => Location::Sheet {
+                sheet: stem.to_owned(),
+                row: 0,
+                col: 0,
+            },
+            _ => Location::Csv {
+                file: format!("{stem}.csv"),
+                line: 0,
+                col: 0,
+            },
         }
     }
 
@@ -399,10 +451,16 @@ impl<'p, 's> Checker<'p, 's> {
     ) {
         let field = self.field_path(extra);
         let location = self.location(at, field.as_deref());
-        let key = match at {
-            Loc::None => (0, 0, 0),
-            Loc::Offset(o) => (0, o as u64, 0),
-            Loc::Cell { file, row, col } => (file, u64::from(row), col),
+        let key = match (at, &location) {
+            (Loc::None, _) => (0, 0, 0),
+            (Loc::Offset(o), _) => (0, o as u64, 0),
+            (Loc::Cell { file, row, .. } | Loc::Shown { file, row, .. }, loc) => {
+                let col = match loc {
+                    Location::Sheet { col, .. } | Location::Csv { col, .. } => *col,
+                    _ => 0,
+                };
+                (file, u64::from(row), col)
+            }
         };
         self.errors.push((
             key,
@@ -417,7 +475,8 @@ impl<'p, 's> Checker<'p, 's> {
     }
 
     /// Report an error with a location of its own (a file that is missing).
-    pub fn report_file(&mut self, location: String, message: String, help: Option<String>) {
+    pub fn report_file(&mut self, stem: &str, message: String, help: Option<String>) {
+        let location = self.missing_table(stem);
         self.errors.push((
             (0, 0, 0),
             DataError {
@@ -453,13 +512,17 @@ impl<'p, 's> Checker<'p, 's> {
 
     /// How a datum is shown in a message.
     fn found(&self, d: &Datum<'_>) -> String {
-        let csv = matches!(self.origin, Origin::Csv { .. });
+        let csv = matches!(self.origin, Origin::Tables { .. });
         match &d.node {
             Node::Null if csv => "an empty cell".into(),
             Node::Null => "null".into(),
             Node::Reported => "nothing".into(),
             Node::Bool(b) => format!("`{b}`"),
             Node::Num(t) => format!("`{}`", shorten(t)),
+            Node::Percent(t) => match number::parse_exact(t) {
+                Ok(v) => format!("`{}%`", (v * Decimal::ONE_HUNDRED).normalize()),
+                Err(_) => format!("`{}`", shorten(t)),
+            },
             Node::Dec(x) => format!("`{x}`"),
             Node::Str(s) if s.is_empty() => "an empty string".into(),
             Node::Str(s) if csv => format!("`{}`", shorten(s)),
@@ -505,7 +568,7 @@ impl<'p, 's> Checker<'p, 's> {
                 Node::Bool(b) => Value::Bool(b),
                 _ => {
                     let help = match self.origin {
-                        Origin::Csv { .. } => "write `true` or `false` (or `是` / `否`)",
+                        Origin::Tables { .. } => "write `true` or `false` (or `是` / `否`)",
                         _ => "write `true` or `false`, without quotes",
                     };
                     self.mismatch(d, ty, range, Some(help.into()))
@@ -563,6 +626,29 @@ impl<'p, 's> Checker<'p, 's> {
         range: &[(CmpOp, Decimal)],
     ) -> Value {
         let (text, parsed) = match &d.node {
+            Node::Percent(t) if unit == Unit::Pct => {
+                // 0.88 formatted as 88% is 88 percent: exact, no float.
+                let v = number::parse_exact(t).and_then(|v| {
+                    v.checked_mul(Decimal::ONE_HUNDRED)
+                        .map(|x| x.normalize())
+                        .ok_or(NumberError::TooLarge)
+                });
+                let shown = match &v {
+                    Ok(v) => format!("{v}%"),
+                    Err(_) => (*t).to_owned(),
+                };
+                (Cow::Owned(shown), v)
+            }
+            Node::Percent(_) => {
+                let message = format!(
+                    "expected {}, found {}, a cell formatted as a percent",
+                    expected(ty, range),
+                    self.found(d)
+                );
+                let help = "this column is not a percentage: format the cell as a number (Format Cells → Number) and type the value";
+                self.report(d.at, None, message, Some(help.into()));
+                return Value::Missing;
+            }
             Node::Num(t) => (Cow::Borrowed(*t), number::parse_exact(t)),
             Node::Str(s) => (Cow::Borrowed(s.as_ref()), number::parse_exact(s)),
             Node::Dec(x) => (Cow::Owned(x.to_string()), Ok(x.normalize())),
@@ -703,6 +789,7 @@ impl<'p, 's> Checker<'p, 's> {
     pub fn fill<'d, 'a: 'd>(
         &mut self,
         decls: &Decls<'p>,
+        elsewhere: Option<&Decls<'p>>,
         entries: impl IntoIterator<Item = &'d Entry<'a>>,
         slots: &mut [Option<Value>],
         null_is_absent: bool,
@@ -713,6 +800,29 @@ impl<'p, 's> Checker<'p, 's> {
                 .by_id(&e.key)
                 .and_then(|i| decls.get(i).map(|d| (i, d)))
             else {
+                // A key in the wrong place (a parameter among the inputs)
+                // is told where it belongs.
+                if let Some(other) = elsewhere.filter(|o| o.by_id(&e.key).is_some()) {
+                    let message = format!(
+                        "`{}` is {} {}, not {} {}",
+                        e.key,
+                        article(other.what),
+                        other.what,
+                        article(decls.what),
+                        decls.what
+                    );
+                    let help = match other.what {
+                        "parameter" => format!(
+                            "give it under the unit's `params`: `\"params\": {{\"{}\": …}}`",
+                            e.key
+                        ),
+                        _ => {
+                            "give it beside the unit's other inputs, not under `params`".to_owned()
+                        }
+                    };
+                    self.report(e.at, Some(&e.key), message, Some(help));
+                    continue;
+                }
                 let help = decls.unknown_help(&e.key, false);
                 let message = format!("unknown {} `{}`", decls.what, e.key);
                 self.report(e.at, Some(&e.key), message, help);
@@ -763,10 +873,17 @@ impl<'p, 's> Checker<'p, 's> {
 
     /// Check one unit: its inputs and its parameters.
     pub fn unit<'d, 'a: 'd>(&mut self, schema: &Schema<'p>, u: UnitIn<'d, 'a>) -> UnitData {
-        let name = u.name;
+        let name = u.name.map(unit_name);
+        let name = name.as_deref();
         self.scope(name, u.prefix);
         let mut inputs = slots_from(u.base.map(|b| b.inputs.as_slice()), schema.inputs.len());
-        self.fill(&schema.inputs, u.inputs, &mut inputs, false);
+        self.fill(
+            &schema.inputs,
+            Some(&schema.params),
+            u.inputs,
+            &mut inputs,
+            false,
+        );
         let inputs = self.finish_slots(&schema.inputs, u.at, inputs, |_| None);
 
         self.scope(name, u.params_prefix);
@@ -774,7 +891,13 @@ impl<'p, 's> Checker<'p, 's> {
         if let Some(d) = u.params {
             match &d.node {
                 Node::Null | Node::Reported => {}
-                Node::Object(entries) => self.fill(&schema.params, entries, &mut params, true),
+                Node::Object(entries) => self.fill(
+                    &schema.params,
+                    Some(&schema.inputs),
+                    entries,
+                    &mut params,
+                    true,
+                ),
                 _ => {
                     let message = format!(
                         "expected an object of parameter values for `params`, found {}",
@@ -813,7 +936,7 @@ impl<'p, 's> Checker<'p, 's> {
     ) -> Vec<Value> {
         self.scope(None, prefix);
         let mut slots = slots_from(base, schema.globals.len());
-        self.fill(&schema.globals, entries, &mut slots, false);
+        self.fill(&schema.globals, None, entries, &mut slots, false);
         self.finish_slots(&schema.globals, at, slots, |_| None)
     }
 }

@@ -11,29 +11,99 @@
 //! `file:row:column`, 1-based, row 1 being the header. Out: a [`Batch`], or
 //! every error found.
 
-use super::check::{did_you_mean, Checker, Datum, Entry, Loc, Node, Origin, Schema, UnitIn};
-use super::{Batch, DataError};
+use super::check::{
+    did_you_mean, unit_name, Checker, Datum, Entry, Loc, Node, Origin, Schema, UnitIn,
+};
+use super::{Batch, CellProblem, DataError, Row, Table, TableName};
 use crate::value::Value;
-use csv::StringRecord;
 use rulebook_lang::ir::{FieldDef, InputDef, Program, Type};
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-pub(crate) fn load(program: &Program, files: &[(String, String)]) -> Result<Batch, Vec<DataError>> {
-    let schema = Schema::new(program);
-    let names = files.iter().map(|(n, _)| n.clone()).collect();
-    let mut ck = Checker::new(Origin::Csv { files: names });
-
-    // Files by name without `.csv`; other files are not ours.
-    let mut stems: HashMap<&str, u32> = HashMap::new();
-    for (i, (name, _)) in files.iter().enumerate() {
+/// Each `.csv` file's text split into records, with the problems that
+/// make its records unreliable (a quote that never closes, bad CSV).
+pub(crate) fn tables(files: &[(String, String)]) -> Vec<Table> {
+    let mut out = Vec::new();
+    for (name, text) in files {
         let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
         let Some(stem) = strip_csv(base) else {
             continue;
         };
+        let mut table = Table {
+            stem: stem.to_owned(),
+            name: TableName::Csv(name.clone()),
+            rows: Vec::new(),
+            problems: Vec::new(),
+        };
+        read_csv(text, &mut table);
+        out.push(table);
+    }
+    out
+}
+
+/// The words of messages about the tables: files or sheets.
+struct Words {
+    sheets: bool,
+}
+
+impl Words {
+    /// "file `units.csv`" or "sheet `units`".
+    fn table(&self, stem: &str) -> String {
+        if self.sheets {
+            format!("sheet `{stem}`")
+        } else {
+            format!("file `{stem}.csv`")
+        }
+    }
+    /// "`units.csv`" or "sheet `units`".
+    fn named(&self, stem: &str) -> String {
+        if self.sheets {
+            format!("sheet `{stem}`")
+        } else {
+            format!("`{stem}.csv`")
+        }
+    }
+    fn tables(&self) -> &'static str {
+        if self.sheets {
+            "sheets"
+        } else {
+            "files"
+        }
+    }
+    /// "cannot be given in CSV" / "... in a spreadsheet".
+    fn medium(&self) -> &'static str {
+        if self.sheets {
+            "a spreadsheet"
+        } else {
+            "CSV"
+        }
+    }
+}
+
+pub(crate) fn load(
+    program: &Program,
+    tables: Vec<Table>,
+    sheets: bool,
+) -> Result<Batch, Vec<DataError>> {
+    let schema = Schema::new(program);
+    let w = Words { sheets };
+    let names = tables.iter().map(|t| t.name.clone()).collect();
+    let mut ck = Checker::new(Origin::Tables { names, sheets });
+
+    // Tables by stem; each one's own problems first.
+    let mut stems: HashMap<&str, u32> = HashMap::new();
+    for (i, t) in tables.iter().enumerate() {
         let i = u32::try_from(i).unwrap_or(u32::MAX);
-        if let Some(&first) = stems.get(stem) {
-            let first = files.get(first as usize).map_or("", |(n, _)| n.as_str());
+        report_problems(&mut ck, i, t);
+        if let Some(&first) = stems.get(t.stem.as_str()) {
+            let first = ck.location(
+                Loc::Cell {
+                    file: first,
+                    row: 0,
+                    col: 0,
+                },
+                None,
+            );
             ck.report(
                 Loc::Cell {
                     file: i,
@@ -41,28 +111,34 @@ pub(crate) fn load(program: &Program, files: &[(String, String)]) -> Result<Batc
                     col: 0,
                 },
                 None,
-                format!("two files named `{base}`"),
-                Some(format!("the other is `{first}`")),
+                format!("two {} stand for `{}`", w.tables(), t.stem),
+                Some(format!("the other is `{first}`; keep one of them")),
             );
         } else {
-            stems.insert(stem, i);
+            stems.insert(t.stem.as_str(), i);
         }
     }
-    let text = |file: u32| files.get(file as usize).map_or("", |(_, t)| t.as_str());
+    let none = Table {
+        stem: String::new(),
+        name: TableName::Csv(String::new()),
+        rows: Vec::new(),
+        problems: Vec::new(),
+    };
+    let text = |file: u32| tables.get(file as usize).unwrap_or(&none);
     let mut used: Vec<u32> = Vec::new();
 
     // The plan: where each input comes from.
     let Some(&units_file) = stems.get("units") else {
         ck.report_file(
-            "units.csv".into(),
-            "missing file `units.csv`".into(),
+            "units",
+            format!("missing {}", w.table("units")),
             Some("it lists the units, one row each, with a column per input".into()),
         );
         return Err(ck.finish());
     };
     used.push(units_file);
     let mut plan: Vec<Source> = vec![Source::Absent; schema.inputs.len()];
-    let mut record_files: Vec<RecordFile<'_>> = Vec::new();
+    let mut record_files: Vec<RecordFile<'_, '_>> = Vec::new();
     for (i, def) in schema.inputs.defs.iter().enumerate() {
         let Some(fields) = record_fields(&def.ty) else {
             if !cell_ok(&def.ty) && !def.optional {
@@ -70,11 +146,12 @@ pub(crate) fn load(program: &Program, files: &[(String, String)]) -> Result<Batc
                     *p = Source::Reported;
                 }
                 ck.report_file(
-                    "units.csv".into(),
+                    "units",
                     format!(
-                        "input `{}` ({}) cannot be given in CSV",
+                        "input `{}` ({}) cannot be given in {}",
                         def.name,
-                        def.ty.describe()
+                        def.ty.describe(),
+                        w.medium()
                     ),
                     Some("give the data as JSON".into()),
                 );
@@ -90,13 +167,14 @@ pub(crate) fn load(program: &Program, files: &[(String, String)]) -> Result<Batc
             if def.optional {
                 continue;
             }
-            let wanted = format!("{}.csv", def.name);
             ck.report_file(
-                wanted.clone(),
-                format!("missing file `{wanted}` for input `{}`", def.name),
+                &def.name,
+                format!("missing {} for input `{}`", w.table(&def.name), def.name),
                 Some(format!(
-                    "give `{}` ({}) in `{wanted}`, with a `unit` column and one row per record; a header alone means no records",
-                    def.name, def.label
+                    "give `{}` ({}) in {}, with a `unit` column and one row per record; a header alone means no records",
+                    def.name,
+                    def.label,
+                    w.named(&def.name)
                 )),
             );
             if let Some(p) = plan.get_mut(i) {
@@ -112,14 +190,14 @@ pub(crate) fn load(program: &Program, files: &[(String, String)]) -> Result<Batc
                     col: 0,
                 },
                 None,
-                format!("input `{}` is given by two files", def.name),
-                Some("keep one of the files".into()),
+                format!("input `{}` is given by two {}", def.name, w.tables()),
+                Some(format!("keep one of the {}", w.tables())),
             );
             used.push(other);
         }
         used.push(file);
         let single = matches!(def.ty, Type::Record(_));
-        let rf = read_record_file(&mut ck, file, text(file), def, fields, single);
+        let rf = read_record_file(&mut ck, &w, file, text(file), def, fields, single);
         if let Some(p) = plan.get_mut(i) {
             *p = match rf {
                 Some(rf) => {
@@ -133,12 +211,12 @@ pub(crate) fn load(program: &Program, files: &[(String, String)]) -> Result<Batc
     let params_file = stems.get("params").copied();
     let mut params = params_file.and_then(|f| {
         used.push(f);
-        read_params(&mut ck, &schema, f, text(f))
+        read_params(&mut ck, &schema, &w, f, text(f))
     });
     let globals = match stems.get("globals").copied() {
         Some(f) => {
             used.push(f);
-            read_globals(&mut ck, &schema, f, text(f))
+            read_globals(&mut ck, &schema, &w, f, text(f))
         }
         None if schema.globals.len() > 0 => {
             let list: Vec<String> = schema
@@ -148,11 +226,12 @@ pub(crate) fn load(program: &Program, files: &[(String, String)]) -> Result<Batc
                 .map(|d| format!("`{}`", d.name))
                 .collect();
             ck.report_file(
-                "globals.csv".into(),
-                "missing file `globals.csv`".into(),
+                "globals",
+                format!("missing {}", w.table("globals")),
                 Some(format!(
-                    "give the shared facts {} in `globals.csv`, with the header `key,value`",
-                    list.join(", ")
+                    "give the shared facts {} in {}, with the header `key,value`",
+                    list.join(", "),
+                    w.named("globals")
                 )),
             );
             vec![Value::Missing; schema.globals.len()]
@@ -174,7 +253,7 @@ pub(crate) fn load(program: &Program, files: &[(String, String)]) -> Result<Batc
     extra.sort_by_key(|(_, f)| *f);
     for (stem, f) in extra {
         let help = did_you_mean(stem, expected.iter().map(String::as_str))
-            .map(|b| format!("did you mean `{b}.csv`?"))
+            .map(|b| format!("did you mean {}?", w.named(b)))
             .or_else(|| Some("the rulebook has no record input of that name".into()));
         ck.report(
             Loc::Cell {
@@ -183,7 +262,7 @@ pub(crate) fn load(program: &Program, files: &[(String, String)]) -> Result<Batc
                 col: 0,
             },
             None,
-            format!("unknown file `{stem}.csv`"),
+            format!("unknown {}", w.table(stem)),
             help,
         );
     }
@@ -191,6 +270,7 @@ pub(crate) fn load(program: &Program, files: &[(String, String)]) -> Result<Batc
     let units = read_units(
         &mut ck,
         &schema,
+        &w,
         units_file,
         text(units_file),
         &mut plan,
@@ -200,17 +280,17 @@ pub(crate) fn load(program: &Program, files: &[(String, String)]) -> Result<Batc
 
     // Rows naming units that units.csv does not list.
     for rf in &record_files {
-        let mut rest: Vec<(&String, &Vec<StringRecord>)> = rf.rows.iter().collect();
-        rest.sort_by_key(|(_, rows)| rows.first().map(line));
+        let mut rest: Vec<(&String, &Vec<&Row>)> = rf.rows.iter().collect();
+        rest.sort_by_key(|(_, rows)| rows.first().map(|r| r.line));
         for (name, rows) in rest {
             for rec in rows {
-                not_listed(&mut ck, rf.file, line(rec), rf.unit_col, name);
+                not_listed(&mut ck, &w, rf.file, rec.line, rf.unit_col, name);
             }
         }
     }
     if let Some(p) = &params {
         for (name, rec) in &p.rows {
-            not_listed(&mut ck, p.file, line(rec), p.unit_col, name);
+            not_listed(&mut ck, &w, p.file, rec.line, p.unit_col, name);
         }
     }
     if ck.has_errors() {
@@ -219,7 +299,14 @@ pub(crate) fn load(program: &Program, files: &[(String, String)]) -> Result<Batc
     Ok(Batch { globals, units })
 }
 
-fn not_listed(ck: &mut Checker<'_, '_>, file: u32, row: u32, unit_col: usize, name: &str) {
+fn not_listed(
+    ck: &mut Checker<'_, '_>,
+    w: &Words,
+    file: u32,
+    row: u32,
+    unit_col: usize,
+    name: &str,
+) {
     ck.scope(Some(name), "");
     ck.report(
         Loc::Cell {
@@ -228,8 +315,11 @@ fn not_listed(ck: &mut Checker<'_, '_>, file: u32, row: u32, unit_col: usize, na
             col: col(unit_col),
         },
         None,
-        format!("unit `{name}` is not in `units.csv`"),
-        Some("add a row for it to `units.csv`, or correct the name".into()),
+        format!("unit `{name}` is not in {}", w.named("units")),
+        Some(format!(
+            "add a row for it to {}, or correct the name",
+            w.named("units")
+        )),
     );
 }
 
@@ -246,22 +336,22 @@ enum Source {
     Records(usize),
 }
 
-struct RecordFile<'p> {
+struct RecordFile<'p, 't> {
     file: u32,
     unit_col: usize,
     /// Each field's column, `Err(true)` = missing and reported, `Err(false)` = optional and absent.
     cols: Vec<(&'p FieldDef, Result<usize, bool>)>,
     /// A single record per unit rather than a list.
     single: bool,
-    rows: HashMap<String, Vec<StringRecord>>,
+    rows: HashMap<String, Vec<&'t Row>>,
 }
 
-struct ParamsFile {
+struct ParamsFile<'t> {
     file: u32,
     unit_col: usize,
     /// (parameter slot, column).
     cols: Vec<(usize, usize)>,
-    rows: HashMap<String, StringRecord>,
+    rows: HashMap<String, &'t Row>,
 }
 
 fn strip_csv(name: &str) -> Option<&str> {
@@ -297,9 +387,15 @@ fn col(i: usize) -> u32 {
     u32::try_from(i + 1).unwrap_or(u32::MAX)
 }
 
-fn line(rec: &StringRecord) -> u32 {
-    rec.position()
-        .map_or(0, |p| u32::try_from(p.line()).unwrap_or(u32::MAX))
+/// Cell `c` of a row as a datum of the given type.
+fn row_cell<'r>(rec: &'r Row, c: usize, ty: &Type, optional: bool, at: Loc) -> Datum<'r> {
+    match rec.get(c) {
+        Some(t) if rec.percent.contains(&c) && !t.trim().is_empty() => {
+            Datum::new(Node::Percent(t.trim()), at)
+        }
+        Some(t) => cell(t, ty, optional, at),
+        None => Datum::new(Node::Reported, at),
+    }
 }
 
 /// One cell as a datum of the given type.
@@ -335,9 +431,9 @@ fn cell<'r>(text: &'r str, ty: &Type, optional: bool, at: Loc) -> Datum<'r> {
     Datum::new(node, at)
 }
 
-/// The records of one file's text (a leading byte-order mark removed),
-/// each with its true starting line (the `csv` crate miscounts lines after
-/// CRLF, so lines are counted here from the record's byte offset).
+/// Reads records, counting each one's true starting line (the `csv`
+/// crate miscounts lines after CRLF, so lines are counted here from the
+/// record's byte offset).
 struct Reader<'t> {
     rdr: csv::Reader<&'t [u8]>,
     text: &'t [u8],
@@ -347,22 +443,9 @@ struct Reader<'t> {
     line: u64,
 }
 
-fn reader(text: &str) -> Reader<'_> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    Reader {
-        rdr: csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(text.as_bytes()),
-        text: text.as_bytes(),
-        counted: 0,
-        line: 1,
-    }
-}
-
 impl Reader<'_> {
     /// The 1-based line of a byte offset at or after the last one asked.
-    fn line_of(&mut self, byte: usize) -> u64 {
+    fn line_of(&mut self, byte: usize) -> u32 {
         // After CRLF the crate's offset can point at the `\n`: skip to the record.
         let mut byte = byte;
         while matches!(self.text.get(byte), Some(b'\r' | b'\n')) {
@@ -378,38 +461,83 @@ impl Reader<'_> {
             .map_or(0, |s| s.iter().filter(|&&c| c == b'\n').count());
         self.line += newlines as u64;
         self.counted = byte;
-        self.line
+        u32::try_from(self.line).unwrap_or(u32::MAX)
     }
 }
 
-/// Read the next record; a CSV error is reported and ends the file.
-fn next(ck: &mut Checker<'_, '_>, file: u32, rdr: &mut Reader<'_>, rec: &mut StringRecord) -> bool {
-    match rdr.rdr.read_record(rec) {
-        Ok(true) => {
-            if let Some(mut p) = rec.position().cloned() {
-                let byte = usize::try_from(p.byte()).unwrap_or(usize::MAX);
-                p.set_line(rdr.line_of(byte));
-                rec.set_position(Some(p));
+/// A CSV text (a leading byte-order mark removed) into the table's rows; a
+/// quote that never closes or unreadable CSV is a problem of the table,
+/// and no rows are read past it.
+fn read_csv(text: &str, table: &mut Table) {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if let Some(q) = quote_problem(text.as_bytes()) {
+        let message = match q.closed_on {
+            None => "a quote (`\"`) opened in this cell is never closed".to_owned(),
+            Some(l) if l == q.line => "text follows the closing quote of this quoted cell".to_owned(),
+            Some(l) => format!(
+                "a quote (`\"`) opened in this cell closes only on line {l}, so the rows between would be read as one cell"
+            ),
+        };
+        table.problems.push(CellProblem {
+            row: q.line,
+            col: q.col,
+            unit: None,
+            message,
+            help: Some("close the quote at the end of the cell, or remove it; a quote inside a quoted cell is written twice (`\"\"`)".into()),
+        });
+        return;
+    }
+    let mut rdr = Reader {
+        rdr: csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(text.as_bytes()),
+        text: text.as_bytes(),
+        counted: 0,
+        line: 1,
+    };
+    let mut rec = csv::StringRecord::new();
+    loop {
+        match rdr.rdr.read_record(&mut rec) {
+            Ok(true) => {
+                let byte = rec.position().map_or(0, |p| p.byte());
+                let line = rdr.line_of(usize::try_from(byte).unwrap_or(usize::MAX));
+                table.rows.push(Row {
+                    line,
+                    cells: rec.iter().map(str::to_owned).collect(),
+                    percent: Vec::new(),
+                });
             }
-            true
-        }
-        Ok(false) => false,
-        Err(e) => {
-            let byte = e.position().map_or(0, |p| p.byte());
-            let row = rdr.line_of(usize::try_from(byte).unwrap_or(usize::MAX));
-            ck.scope(None, "");
-            ck.report(
-                Loc::Cell {
-                    file,
-                    row: u32::try_from(row).unwrap_or(u32::MAX),
+            Ok(false) => break,
+            Err(e) => {
+                let byte = e.position().map_or(0, |p| p.byte());
+                let row = rdr.line_of(usize::try_from(byte).unwrap_or(usize::MAX));
+                table.problems.push(CellProblem {
+                    row,
                     col: 0,
-                },
-                None,
-                format!("unreadable CSV: {e}"),
-                None,
-            );
-            false
+                    unit: None,
+                    message: format!("unreadable CSV: {e}"),
+                    help: None,
+                });
+                break;
+            }
         }
+    }
+}
+
+fn report_problems(ck: &mut Checker<'_, '_>, file: u32, t: &Table) {
+    for p in &t.problems {
+        ck.scope(p.unit.as_deref(), "");
+        ck.report(
+            Loc::Shown {
+                file,
+                row: p.row,
+                col: p.col,
+            },
+            None,
+            p.message.clone(),
+            p.help.clone(),
+        );
     }
 }
 
@@ -478,47 +606,29 @@ fn quote_problem(text: &[u8]) -> Option<QuoteProblem> {
     })
 }
 
-/// The header of a file, trimmed; `None` (reported) if the file is empty.
-fn header(ck: &mut Checker<'_, '_>, file: u32, rdr: &mut Reader<'_>) -> Option<(u32, Vec<String>)> {
-    if let Some(q) = quote_problem(rdr.text) {
-        ck.scope(None, "");
-        let message = match q.closed_on {
-            None => "a quote (`\"`) opened in this cell is never closed".to_owned(),
-            Some(l) if l == q.line => "text follows the closing quote of this quoted cell".to_owned(),
-            Some(l) => format!(
-                "a quote (`\"`) opened in this cell closes only on line {l}, so the rows between would be read as one cell"
-            ),
-        };
-        ck.report(
-            Loc::Cell {
-                file,
-                row: q.line,
-                col: q.col,
-            },
-            None,
-            message,
-            Some("close the quote at the end of the cell, or remove it; a quote inside a quoted cell is written twice (`\"\"`)".into()),
-        );
+/// The header of a table, trimmed; `None` if the table is empty (reported)
+/// or unreadable (reported with its problems).
+fn header(ck: &mut Checker<'_, '_>, w: &Words, file: u32, t: &Table) -> Option<(u32, Vec<String>)> {
+    let Some(first) = t.rows.first() else {
+        if t.problems.is_empty() {
+            ck.scope(None, "");
+            let what = if w.sheets { "sheet" } else { "file" };
+            ck.report(
+                Loc::Cell {
+                    file,
+                    row: 0,
+                    col: 0,
+                },
+                None,
+                format!("the {what} is empty"),
+                Some("the first row must be a header naming the columns".into()),
+            );
+        }
         return None;
-    }
-    let mut rec = StringRecord::new();
-    if !next(ck, file, rdr, &mut rec) {
-        ck.scope(None, "");
-        ck.report(
-            Loc::Cell {
-                file,
-                row: 0,
-                col: 0,
-            },
-            None,
-            "the file is empty",
-            Some("the first row must be a header naming the columns".into()),
-        );
-        return None;
-    }
+    };
     Some((
-        line(&rec).max(1),
-        rec.iter().map(|h| h.trim().to_owned()).collect(),
+        first.line.max(1),
+        first.cells.iter().map(|h| h.trim().to_owned()).collect(),
     ))
 }
 
@@ -565,12 +675,17 @@ fn unit_column(ck: &mut Checker<'_, '_>, file: u32, row: u32, header: &[String])
 
 /// A row whose length differs from the header's is reported (missing cells
 /// then count as reported).
-fn check_width(ck: &mut Checker<'_, '_>, file: u32, rec: &StringRecord, width: usize) {
+fn check_width(ck: &mut Checker<'_, '_>, w: &Words, file: u32, rec: &Row, width: usize) {
     if rec.len() != width {
+        let help = if w.sheets {
+            "check the row's cells"
+        } else {
+            "check for a missing or extra comma, or quote cells that contain commas"
+        };
         ck.report(
             Loc::Cell {
                 file,
-                row: line(rec),
+                row: rec.line,
                 col: 0,
             },
             None,
@@ -578,21 +693,21 @@ fn check_width(ck: &mut Checker<'_, '_>, file: u32, rec: &StringRecord, width: u
                 "this row has {} cells but the header has {width}",
                 rec.len()
             ),
-            Some("check for a missing or extra comma, or quote cells that contain commas".into()),
+            Some(help.into()),
         );
     }
 }
 
-fn read_record_file<'p>(
+fn read_record_file<'p, 't>(
     ck: &mut Checker<'_, '_>,
+    w: &Words,
     file: u32,
-    text: &str,
+    table: &'t Table,
     def: &'p InputDef,
     fields: &'p [FieldDef],
     single: bool,
-) -> Option<RecordFile<'p>> {
-    let mut rdr = reader(text);
-    let (hrow, header) = header(ck, file, &mut rdr)?;
+) -> Option<RecordFile<'p, 't>> {
+    let (hrow, header) = header(ck, w, file, table)?;
     let unit_col = unit_column(ck, file, hrow, &header)?;
     let mut cols: Vec<(&FieldDef, Result<usize, bool>)> =
         fields.iter().map(|f| (f, Err(false))).collect();
@@ -617,9 +732,10 @@ fn read_record_file<'p>(
             Some((f, slot)) => {
                 if !cell_ok(&f.ty) {
                     let message = format!(
-                        "field `{}` ({}) cannot be given in CSV",
+                        "field `{}` ({}) cannot be given in {}",
                         f.name,
-                        f.ty.describe()
+                        f.ty.describe(),
+                        w.medium()
                     );
                     ck.report(at, None, message, Some("give the data as JSON".into()));
                     *slot = Err(true);
@@ -661,9 +777,10 @@ fn read_record_file<'p>(
             *slot = Err(true);
         } else if matches!(slot, Err(false)) && !f.optional && !cell_ok(&f.ty) {
             let message = format!(
-                "field `{}` ({}) cannot be given in CSV",
+                "field `{}` ({}) cannot be given in {}",
                 f.name,
-                f.ty.describe()
+                f.ty.describe(),
+                w.medium()
             );
             let at = Loc::Cell {
                 file,
@@ -687,15 +804,15 @@ fn read_record_file<'p>(
             *slot = Err(true);
         }
     }
-    let mut rows: HashMap<String, Vec<StringRecord>> = HashMap::new();
-    let mut rec = StringRecord::new();
-    while next(ck, file, &mut rdr, &mut rec) {
-        check_width(ck, file, &rec, header.len());
-        let name = rec.get(unit_col).unwrap_or("");
-        if name.trim().is_empty() {
+    let mut rows: HashMap<String, Vec<&'t Row>> = HashMap::new();
+    for rec in table.rows.iter().skip(1) {
+        check_width(ck, w, file, rec, header.len());
+        let name = unit_name(rec.get(unit_col).unwrap_or(""));
+        let name = name.as_ref();
+        if name.is_empty() {
             let at = Loc::Cell {
                 file,
-                row: line(&rec),
+                row: rec.line,
                 col: col(unit_col),
             };
             ck.scope(None, "");
@@ -712,7 +829,7 @@ fn read_record_file<'p>(
             ck.scope(Some(name), "");
             let at = Loc::Cell {
                 file,
-                row: line(&rec),
+                row: rec.line,
                 col: 0,
             };
             let message = format!(
@@ -722,7 +839,7 @@ fn read_record_file<'p>(
             ck.report(at, Some(&def.name), message, None);
             continue;
         }
-        list.push(rec.clone());
+        list.push(rec);
     }
     Some(RecordFile {
         file,
@@ -733,14 +850,14 @@ fn read_record_file<'p>(
     })
 }
 
-fn read_params(
+fn read_params<'t>(
     ck: &mut Checker<'_, '_>,
     schema: &Schema<'_>,
+    w: &Words,
     file: u32,
-    text: &str,
-) -> Option<ParamsFile> {
-    let mut rdr = reader(text);
-    let (hrow, header) = header(ck, file, &mut rdr)?;
+    table: &'t Table,
+) -> Option<ParamsFile<'t>> {
+    let (hrow, header) = header(ck, w, file, table)?;
     let unit_col = unit_column(ck, file, hrow, &header)?;
     let mut cols: Vec<(usize, usize)> = Vec::new();
     ck.scope(None, "");
@@ -769,17 +886,17 @@ fn read_params(
             }
         }
     }
-    let mut rows: HashMap<String, StringRecord> = HashMap::new();
-    let mut rec = StringRecord::new();
-    while next(ck, file, &mut rdr, &mut rec) {
-        check_width(ck, file, &rec, header.len());
-        let name = rec.get(unit_col).unwrap_or("");
+    let mut rows: HashMap<String, &'t Row> = HashMap::new();
+    for rec in table.rows.iter().skip(1) {
+        check_width(ck, w, file, rec, header.len());
+        let name = unit_name(rec.get(unit_col).unwrap_or(""));
+        let name = name.as_ref();
         let at = Loc::Cell {
             file,
-            row: line(&rec),
+            row: rec.line,
             col: col(unit_col),
         };
-        if name.trim().is_empty() {
+        if name.is_empty() {
             ck.scope(None, "");
             ck.report(
                 at,
@@ -791,7 +908,7 @@ fn read_params(
             ck.scope(Some(name), "");
             ck.report(at, None, format!("a second row for unit `{name}`"), None);
         } else {
-            rows.insert(name.to_owned(), rec.clone());
+            rows.insert(name.to_owned(), rec);
         }
     }
     Some(ParamsFile {
@@ -805,31 +922,27 @@ fn read_params(
 fn read_globals<'p>(
     ck: &mut Checker<'p, '_>,
     schema: &Schema<'p>,
+    w: &Words,
     file: u32,
-    text: &str,
+    table: &Table,
 ) -> Vec<Value> {
     let missing = || vec![Value::Missing; schema.globals.len()];
-    let mut rdr = reader(text);
-    let Some((hrow, header)) = header(ck, file, &mut rdr) else {
+    let Some((hrow, header)) = header(ck, w, file, table) else {
         return missing();
     };
-    let mut records = Vec::new();
-    let mut rec = StringRecord::new();
-    while next(ck, file, &mut rdr, &mut rec) {
-        records.push(rec.clone());
-    }
+    let records: Vec<&Row> = table.rows.iter().skip(1).collect();
     ck.scope(None, "");
     // Two layouts: `key,value` rows, or a header row of names above one row
     // of values. Either way: (name, its place, the value's text, its place).
-    let mut pairs: Vec<(String, Loc, Option<String>, Loc)> = Vec::new();
+    let mut pairs: Vec<(String, Loc, (&Row, usize), Loc)> = Vec::new();
     if header == ["key", "value"] {
         for rec in &records {
-            check_width(ck, file, rec, 2);
-            let row = line(rec);
+            check_width(ck, w, file, rec, 2);
+            let row = rec.line;
             pairs.push((
                 rec.get(0).unwrap_or("").trim().to_owned(),
                 Loc::Cell { file, row, col: 1 },
-                rec.get(1).map(str::to_owned),
+                (*rec, 1),
                 Loc::Cell { file, row, col: 2 },
             ));
         }
@@ -843,7 +956,8 @@ fn read_globals<'p>(
                 },
                 None,
                 format!(
-                    "`globals.csv` with the shared facts' names as its header needs exactly one row of values, not {}",
+                    "{} with the shared facts' names as its header needs exactly one row of values, not {}",
+                    w.named("globals"),
                     records.len()
                 ),
                 Some("or write it as two columns with the header `key,value`".into()),
@@ -851,8 +965,8 @@ fn read_globals<'p>(
             return missing();
         }
         if let Some(rec) = records.first() {
-            check_width(ck, file, rec, header.len());
-            let row = line(rec);
+            check_width(ck, w, file, rec, header.len());
+            let row = rec.line;
             for (i, key) in header.iter().enumerate() {
                 let col = i as u32 + 1;
                 pairs.push((
@@ -862,7 +976,7 @@ fn read_globals<'p>(
                         row: hrow,
                         col,
                     },
-                    rec.get(i).map(str::to_owned),
+                    (*rec, i),
                     Loc::Cell { file, row, col },
                 ));
             }
@@ -882,9 +996,10 @@ fn read_globals<'p>(
         };
         let value = if !cell_ok(&def.ty) {
             let message = format!(
-                "global `{}` ({}) cannot be given in CSV",
+                "global `{}` ({}) cannot be given in {}",
                 def.name,
-                def.ty.describe()
+                def.ty.describe(),
+                w.medium()
             );
             ck.report(
                 key_at,
@@ -894,10 +1009,8 @@ fn read_globals<'p>(
             );
             Datum::new(Node::Reported, at)
         } else {
-            match text {
-                Some(t) => cell(t, &def.ty, def.optional, at),
-                None => Datum::new(Node::Reported, at),
-            }
+            let (rec, c) = *text;
+            row_cell(rec, c, &def.ty, def.optional, at)
         };
         entries.push(Entry {
             key: Cow::Borrowed(&def.name),
@@ -918,17 +1031,18 @@ fn read_globals<'p>(
     )
 }
 
-fn read_units<'p>(
+#[allow(clippy::too_many_arguments)]
+fn read_units<'p, 't>(
     ck: &mut Checker<'p, '_>,
     schema: &Schema<'p>,
+    w: &Words,
     file: u32,
-    text: &str,
+    table: &'t Table,
     plan: &mut [Source],
-    record_files: &mut [RecordFile<'p>],
-    mut params: Option<&mut ParamsFile>,
+    record_files: &mut [RecordFile<'p, 't>],
+    mut params: Option<&mut ParamsFile<'t>>,
 ) -> Vec<super::UnitData> {
-    let mut rdr = reader(text);
-    let Some((hrow, header)) = header(ck, file, &mut rdr) else {
+    let Some((hrow, header)) = header(ck, w, file, table) else {
         return Vec::new();
     };
     let Some(unit_col) = unit_column(ck, file, hrow, &header) else {
@@ -947,6 +1061,15 @@ fn read_units<'p>(
             col: col(c),
         };
         let Some(i) = schema.inputs.by_id_or_label(h) else {
+            if schema.params.by_id_or_label(h).is_some() {
+                let message = format!("`{h}` is a parameter, not an input");
+                let help = format!(
+                    "give it in {}, with a `unit` column and a column `{h}`",
+                    w.named("params")
+                );
+                ck.report(at, None, message, Some(help));
+                continue;
+            }
             let help = schema.inputs.unknown_help(h, true);
             misspelt.extend(schema.inputs.suggest(h, true));
             ck.report(at, None, format!("unknown input `{h}`"), help);
@@ -961,8 +1084,8 @@ fn read_units<'p>(
                 def.name
             );
             let help = format!(
-                "give it in its own file `{}.csv`, with a `unit` column",
-                def.name
+                "give it in its own {}, with a `unit` column",
+                w.table(&def.name)
             );
             ck.report(at, None, message, Some(help));
         } else if !cell_ok(&def.ty) {
@@ -1007,13 +1130,13 @@ fn read_units<'p>(
     }
 
     let mut units = Vec::new();
-    let mut rec = StringRecord::new();
-    while next(ck, file, &mut rdr, &mut rec) {
-        let row = line(&rec);
+    for rec in table.rows.iter().skip(1) {
+        let row = rec.line;
         ck.scope(None, "");
-        check_width(ck, file, &rec, header.len());
-        let name_cell = rec.get(unit_col).unwrap_or("");
-        let name = if name_cell.trim().is_empty() {
+        check_width(ck, w, file, rec, header.len());
+        let name_cell = unit_name(rec.get(unit_col).unwrap_or(""));
+        let name_cell = name_cell.as_ref();
+        let name = if name_cell.is_empty() {
             let at = Loc::Cell {
                 file,
                 row,
@@ -1038,7 +1161,7 @@ fn read_units<'p>(
             Some(name_cell)
         };
         // This unit's rows in the record files and params file.
-        let taken: Vec<Vec<StringRecord>> = record_files
+        let taken: Vec<Vec<&Row>> = record_files
             .iter_mut()
             .map(|rf| name.and_then(|n| rf.rows.remove(n)).unwrap_or_default())
             .collect();
@@ -1061,10 +1184,7 @@ fn read_units<'p>(
                         row,
                         col: col(c),
                     };
-                    let value = match rec.get(c) {
-                        Some(t) => cell(t, &def.ty, def.optional, at),
-                        None => Datum::new(Node::Reported, at),
-                    };
+                    let value = row_cell(rec, c, &def.ty, def.optional, at);
                     entries.push(Entry { key, at, value });
                 }
                 Source::Records(r) => {
@@ -1109,8 +1229,8 @@ fn read_units<'p>(
     units
 }
 
-fn record_row<'r, 'p: 'r>(rf: &RecordFile<'p>, rec: &'r StringRecord) -> Datum<'r> {
-    let row = line(rec);
+fn record_row<'r, 'p: 'r>(rf: &RecordFile<'p, '_>, rec: &'r Row) -> Datum<'r> {
+    let row = rec.line;
     let mut entries = Vec::with_capacity(rf.cols.len());
     for (f, c) in &rf.cols {
         let key: Cow<'r, str> = Cow::Borrowed(f.name.as_str());
@@ -1121,10 +1241,7 @@ fn record_row<'r, 'p: 'r>(rf: &RecordFile<'p>, rec: &'r StringRecord) -> Datum<'
                     row,
                     col: col(c),
                 };
-                let value = match rec.get(c) {
-                    Some(t) => cell(t, &f.ty, f.optional, at),
-                    None => Datum::new(Node::Reported, at),
-                };
+                let value = row_cell(rec, c, &f.ty, f.optional, at);
                 entries.push(Entry { key, at, value });
             }
             Err(true) => {
@@ -1155,10 +1272,10 @@ fn record_row<'r, 'p: 'r>(rf: &RecordFile<'p>, rec: &'r StringRecord) -> Datum<'
 fn params_row<'r, 'p: 'r>(
     schema: &Schema<'p>,
     file: u32,
-    rec: &'r StringRecord,
+    rec: &'r Row,
     cols: &[(usize, usize)],
 ) -> Datum<'r> {
-    let row = line(rec);
+    let row = rec.line;
     let mut entries = Vec::with_capacity(cols.len());
     for &(p, c) in cols {
         let (Some(def), Some(text)) = (schema.params.get(p), rec.get(c)) else {
@@ -1175,7 +1292,7 @@ fn params_row<'r, 'p: 'r>(
         entries.push(Entry {
             key: Cow::Borrowed(def.name.as_str()),
             at,
-            value: cell(text, &def.ty, def.optional, at),
+            value: row_cell(rec, c, &def.ty, def.optional, at),
         });
     }
     Datum::new(Node::Object(entries), Loc::Cell { file, row, col: 0 })

@@ -7,7 +7,9 @@
 //! read, so a large file is never held twice. Out: a [`Batch`], or every
 //! error found (a syntax error ends the reading, after the errors before it).
 
-use super::check::{Checker, Datum, Entry, Loc, Node, Origin, Schema, UnitIn, MAX_DEPTH};
+use super::check::{
+    unit_name, Checker, Datum, Entry, Loc, Node, Origin, Schema, UnitIn, MAX_DEPTH,
+};
 use super::number;
 use super::{Batch, DataError, UnitData};
 use crate::value::Value;
@@ -19,6 +21,8 @@ pub(crate) fn load(
     file_name: &str,
     text: &str,
 ) -> Result<Batch, Vec<DataError>> {
+    // A byte-order mark (Windows Notepad writes one) is not part of the data.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let schema = Schema::new(program);
     let mut ck = Checker::new(Origin::json(file_name, text));
     let mut parser = Parser::new(text);
@@ -194,14 +198,18 @@ fn read_unit<'p>(
             *slot = Some(e);
         }
     }
-    let name = match name_entry.map(|e| &e.value) {
+    let normalized = match name_entry.map(|e| &e.value) {
         Some(Datum {
-            node: Node::Str(s),
-            at,
-        }) if !s.trim().is_empty() => {
+            node: Node::Str(s), ..
+        }) => Some(unit_name(s)),
+        _ => None,
+    };
+    let name = match name_entry.map(|e| &e.value) {
+        Some(Datum { at, .. }) if normalized.as_ref().is_some_and(|n| !n.is_empty()) => {
+            let s = normalized.as_deref().unwrap_or_default();
             ck.scope(Some(s), prefix.clone());
             ck.claim_name(s, *at);
-            Some(s.as_ref())
+            Some(s)
         }
         Some(v) => {
             let message = format!(
@@ -241,7 +249,7 @@ fn describe(d: &Datum<'_>) -> String {
         Node::Null => "null".into(),
         Node::Reported => "nothing".into(),
         Node::Bool(b) => format!("`{b}`"),
-        Node::Num(t) => format!("`{t}`"),
+        Node::Num(t) | Node::Percent(t) => format!("`{t}`"),
         Node::Dec(x) => format!("`{x}`"),
         Node::Str(_) | Node::Date(_) => "a string".into(),
         Node::List(_) => "a list".into(),

@@ -1,0 +1,73 @@
+//! Unit names anyone can write (issue 10 #8, #11): every output stays a
+//! valid file and no name turns into a formula.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use calamine::{open_workbook_from_rs, Reader, Xlsx};
+use std::io::Cursor;
+
+const NAMES: [&str; 8] = [
+    "甲\u{7}县\u{1b}[2J",
+    "'乙县'",
+    "丙县 '",
+    "一个非常非常非常非常非常非常非常非常非常长的单位名称超过三十一个字符'",
+    "一个非常非常非常非常非常非常非常非常非常长的单位名称超过三十一个字符X",
+    "=HYPERLINK(\"http://x\",\"a\")",
+    "history",
+    "汇总",
+];
+
+fn hostile() -> (
+    rulebook_lang::ir::Program,
+    Vec<rulebook_eval::eval::UnitResult>,
+) {
+    let (program, units) = common::ziyuan();
+    let template = units[0].clone();
+    let units = NAMES
+        .iter()
+        .map(|n| {
+            let mut u = template.clone();
+            u.unit = (*n).to_owned();
+            u
+        })
+        .collect();
+    (program, units)
+}
+
+#[test]
+fn any_unit_name_gives_a_workbook_excel_opens() {
+    let (program, units) = hostile();
+    let bytes = rulebook_report::xlsx::render(&program, &units).unwrap();
+    let book: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).unwrap();
+    let names = book.sheet_names();
+    assert_eq!(names.len(), NAMES.len() + 1, "{names:?}");
+    let mut seen = std::collections::HashSet::new();
+    for n in &names {
+        assert!(!n.is_empty() && n.chars().count() <= 31, "{n:?}");
+        assert!(!n.starts_with('\'') && !n.ends_with('\''), "{n:?}");
+        assert!(
+            !n.chars().any(|c| c.is_control() || "[]:*?/\\".contains(c)),
+            "{n:?}"
+        );
+        assert!(seen.insert(n.to_lowercase()), "{n:?} twice");
+        assert_ne!(n.to_lowercase(), "history");
+    }
+}
+
+#[test]
+fn csv_names_are_not_formulas() {
+    let (program, units) = hostile();
+    let csv = rulebook_report::csv_out::render(&program, &units).unwrap();
+    let mut rdr = csv::Reader::from_reader(csv.as_bytes());
+    for rec in rdr.records() {
+        let rec = rec.unwrap();
+        let first = rec.get(0).unwrap().chars().next().unwrap();
+        assert!(!"=+-@\t\r".contains(first), "{rec:?}");
+    }
+}
