@@ -339,3 +339,50 @@ fn shipped_rulebooks_are_formatted() {
         "input a: count \"次数\"\nitem 1 \"x\" {\n  points 2\n  clause 1.1 \"y\" { deduct 0.5 each a }\n}\n"
     );
 }
+
+#[test]
+fn damaged_compiled_rulebook_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let ir = dir.path().join("z.json");
+    let o = rulebook(&[
+        "compile",
+        "rulebooks/ziyuan-2024.rules",
+        "-o",
+        ir.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let good = std::fs::read_to_string(&ir).unwrap();
+    let mut p: serde_json::Value = serde_json::from_str(&good).unwrap();
+    let data = "examples/ziyuan-2024/data.json";
+    let run = |text: &str, words: &str| {
+        let f = dir.path().join("edited.json");
+        std::fs::write(&f, text).unwrap();
+        let o = rulebook(&["eval", f.to_str().unwrap(), data]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{err}");
+        assert!(err.contains(words), "expected {words:?} in: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    };
+    // Truncated.
+    run(&good[..good.len() / 2], "is not a compiled rulebook");
+    // A node listing itself as its own child.
+    let mut own_child = p.clone();
+    own_child["nodes"][3]["children"]
+        .as_array_mut()
+        .unwrap()
+        .push(3.into());
+    run(
+        &own_child.to_string(),
+        "child #3 is numbered before its parent",
+    );
+    // An input slot out of range, in a rule's condition.
+    let cond = p["nodes"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .flat_map(|n| n["rules"].as_array_mut().unwrap().iter_mut())
+        .find(|r| !r["condition"].is_null())
+        .unwrap();
+    cond["condition"] = serde_json::json!({ "Input": 9999 });
+    run(&p.to_string(), "reads input #9999, which does not exist");
+}

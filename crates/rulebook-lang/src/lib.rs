@@ -15,6 +15,7 @@ pub mod format;
 pub mod ir;
 pub mod parse;
 mod todo;
+pub mod validate;
 
 pub use check::{check, Checked};
 pub use diag::{Diagnostic, Severity, Source};

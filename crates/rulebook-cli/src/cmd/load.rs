@@ -2,7 +2,7 @@
 
 use super::{print_diagnostics, read_source};
 use rulebook_eval::data::{self, Batch};
-use rulebook_lang::ir::{Program, IR_VERSION};
+use rulebook_lang::ir::Program;
 use std::path::Path;
 
 /// Why loading stopped: a usage error (exit 2) or findings already printed (exit 1).
@@ -14,18 +14,26 @@ pub enum LoadError {
 pub fn program(path: &Path) -> Result<Program, LoadError> {
     let source = read_source(path).map_err(LoadError::Usage)?;
     if path.extension().is_some_and(|e| e == "json") {
+        // A damaged file is a finding about the file (exit 1), like a
+        // rulebook with errors; serde_json bounds the nesting it reads.
         let p: Program = serde_json::from_str(&source.text).map_err(|e| {
-            LoadError::Usage(format!(
-                "`{}` is not a compiled rulebook: {e}",
+            eprintln!(
+                "error: `{}` is not a compiled rulebook (truncated or edited?): {e}\n  help: compile it again with `rulebook compile`",
                 path.display()
-            ))
+            );
+            LoadError::Findings
         })?;
-        if p.version != IR_VERSION {
-            return Err(LoadError::Usage(format!(
-                "`{}` was compiled by another version (IR {}, this tool reads {IR_VERSION}); compile it again",
+        let problems = rulebook_lang::validate::validate(&p);
+        if !problems.is_empty() {
+            for m in &problems {
+                eprintln!("error: `{}`, {m}", path.display());
+            }
+            eprintln!(
+                "`{}` is not a sound compiled rulebook ({} problem(s)): compile it again from its .rules file",
                 path.display(),
-                p.version
-            )));
+                problems.len()
+            );
+            return Err(LoadError::Findings);
         }
         return Ok(p);
     }
