@@ -72,6 +72,7 @@ impl Validator<'_> {
             ("lets", p.lets.len()),
             ("tables", p.tables.len()),
             ("ranks", p.ranks.len()),
+            ("across", p.across.len()),
             ("nodes", p.nodes.len()),
             ("grades", p.grades.len()),
             ("tests", p.tests.len()),
@@ -112,6 +113,13 @@ impl Validator<'_> {
         }
         for (i, e) in p.ranks.iter().enumerate() {
             self.expr(&format!("rank #{}", i + 1), e, all);
+        }
+        for (i, a) in p.across.iter().enumerate() {
+            let at = format!("batch aggregate #{}", i + 1);
+            self.expr(&at, &a.expr, all);
+            if let Some(f) = &a.filter {
+                self.expr(&at, f, all);
+            }
         }
         for g in &p.grades {
             if let Some(c) = &g.condition {
@@ -192,8 +200,17 @@ impl Validator<'_> {
                     self.err(&at, format!("cap block #{b} does not exist"));
                 }
             }
-            for e in [&rule.cap, &rule.condition].into_iter().flatten() {
+            for e in [&rule.cap, &rule.condition, &rule.unless]
+                .into_iter()
+                .flatten()
+            {
                 self.expr(&at, e, scope);
+            }
+            if let Some(t) = &rule.times {
+                self.expr(&at, &t.factor, scope);
+                if let Some(w) = &t.when {
+                    self.expr(&at, w, scope);
+                }
             }
             match &rule.amount {
                 Amount::None => {
@@ -292,6 +309,7 @@ impl Validator<'_> {
                 Expr::Global(i) => bad("global fact", *i, p.globals.len()),
                 Expr::Param(i) => bad("parameter", *i, p.params.len()),
                 Expr::Rank(i) => bad("rank", *i, p.ranks.len()),
+                Expr::Across(i) => bad("batch aggregate", *i, p.across.len()),
                 Expr::Local(i) => bad("variable", *i, p.locals as usize),
                 Expr::Let(i) if (*i as usize) < p.lets.len() && *i as usize >= scope.lets_below => {
                     Some(format!(
