@@ -194,7 +194,22 @@ fn nesting_check(src: &str) -> Option<Diagnostic> {
     let mut in_string = false;
     let mut in_comment = false;
     let mut prefix_run = 0usize;
+    // Inside a `"""` string, and how many quote characters to pass over.
+    let mut in_long = false;
+    let mut skip = 0usize;
     for (i, c) in src.char_indices() {
+        if skip > 0 {
+            skip -= 1;
+            continue;
+        }
+        let triple = c == '"' && src.get(i..).is_some_and(|r| r.starts_with("\"\"\""));
+        if in_long {
+            if triple {
+                in_long = false;
+                skip = 2;
+            }
+            continue;
+        }
         if in_comment {
             in_comment = c != '\n';
             continue;
@@ -204,6 +219,10 @@ fn nesting_check(src: &str) -> Option<Diagnostic> {
             continue;
         }
         match c {
+            '"' if triple => {
+                in_long = true;
+                skip = 2;
+            }
             '"' => in_string = true,
             '#' => in_comment = true,
             '(' | '[' | '{' => depth += 1,
@@ -493,11 +512,41 @@ fn comment_start(line: &str) -> Option<usize> {
 
 fn unquote(p: &Pair<'_, Rule>) -> Spanned<String> {
     let s = p.as_str();
+    if let Some(inner) = s
+        .strip_prefix("\"\"\"")
+        .and_then(|x| x.strip_suffix("\"\"\""))
+    {
+        return Spanned::new(join_lines(inner), span_of(p));
+    }
     let inner = s
         .strip_prefix('"')
         .and_then(|x| x.strip_suffix('"'))
         .unwrap_or(s);
     Spanned::new(inner.to_string(), span_of(p))
+}
+
+/// A `"""` string's text: the lines joined, each line break dropped with
+/// the spaces and tabs around it (Chinese text has no spaces between
+/// words, so a sentence wrapped across lines reads as one sentence).
+pub(crate) fn join_lines(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut lines = s.split('\n').peekable();
+    let mut first = true;
+    while let Some(line) = lines.next() {
+        let line = if first {
+            line
+        } else {
+            line.trim_start_matches([' ', '\t'])
+        };
+        let line = if lines.peek().is_some() {
+            line.trim_end_matches([' ', '\t', '\r'])
+        } else {
+            line
+        };
+        out.push_str(line);
+        first = false;
+    }
+    out
 }
 
 fn ident(p: &Pair<'_, Rule>) -> Ident {
