@@ -96,6 +96,22 @@ fn facts(e: &TraceEntry) -> String {
     format!("（{}）", parts.join("；"))
 }
 
+/// `text` followed by the facts it does not already name (a derived value
+/// or a condition's input beside a count, steps or a proportion).
+fn with_facts(e: &TraceEntry, text: String) -> String {
+    let rest: Vec<String> = e
+        .facts
+        .iter()
+        .filter(|(l, _)| !text.contains(l.as_str()))
+        .map(|(l, v)| format!("{l}：{v}"))
+        .collect();
+    if rest.is_empty() {
+        text
+    } else {
+        format!("{text}（{}）", rest.join("；"))
+    }
+}
+
 /// The reason for one trace entry, in words.
 pub fn reason(program: &Program, e: &TraceEntry) -> String {
     let mut text = reason_core(program, e);
@@ -173,11 +189,14 @@ fn reason_core(program: &Program, e: &TraceEntry) -> String {
                 _ => None,
             }
             .unwrap_or_else(|| "次数".to_string());
-            cap(format!(
-                "{label} {} 次 × {} = {}",
-                fmt_dec(*count),
-                fmt_dec(*rate),
-                fmt_dec(*raw)
+            cap(with_facts(
+                e,
+                format!(
+                    "{label} {} 次 × {} = {}",
+                    fmt_dec(*count),
+                    fmt_dec(*rate),
+                    fmt_dec(*raw)
+                ),
             ))
         }
         Detail::Steps {
@@ -209,10 +228,13 @@ fn reason_core(program: &Program, e: &TraceEntry) -> String {
             let gu = gap_unit(unit);
             let dir = if *above { "高于" } else { "低于" };
             if gap.is_zero() {
-                return format!(
-                    "{label} {}，{tlabel} {}：未{dir}目标",
-                    with_unit(*actual, unit),
-                    with_unit(*target, unit)
+                return with_facts(
+                    e,
+                    format!(
+                        "{label} {}，{tlabel} {}：未{dir}目标",
+                        with_unit(*actual, unit),
+                        with_unit(*target, unit)
+                    ),
                 );
             }
             let part = if *ceil {
@@ -220,15 +242,18 @@ fn reason_core(program: &Program, e: &TraceEntry) -> String {
             } else {
                 ""
             };
-            cap(format!(
-                "{label} {}，{tlabel} {}，{dir} {}：每 {} 计一步{part}，{} 步 × {} = {}",
-                with_unit(*actual, unit),
-                with_unit(*target, unit),
-                with_unit(*gap, gu),
-                with_unit(*step, gu),
-                fmt_dec(*steps),
-                fmt_dec(*rate),
-                fmt_dec(*raw)
+            cap(with_facts(
+                e,
+                format!(
+                    "{label} {}，{tlabel} {}，{dir} {}：每 {} 计一步{part}，{} 步 × {} = {}",
+                    with_unit(*actual, unit),
+                    with_unit(*target, unit),
+                    with_unit(*gap, gu),
+                    with_unit(*step, gu),
+                    fmt_dec(*steps),
+                    fmt_dec(*rate),
+                    fmt_dec(*raw)
+                ),
             ))
         }
         Detail::Proportion {
@@ -239,7 +264,7 @@ fn reason_core(program: &Program, e: &TraceEntry) -> String {
             below_floor,
         } => {
             let pct = fmt_dec((*ratio * rust_decimal::Decimal::ONE_HUNDRED).round_dp(2));
-            if *below_floor {
+            let text = if *below_floor {
                 format!(
                     "完成比例 {pct}% 低于 {}%，不得分",
                     fmt_dec(floor.unwrap_or_default() * rust_decimal::Decimal::ONE_HUNDRED)
@@ -256,7 +281,8 @@ fn reason_core(program: &Program, e: &TraceEntry) -> String {
                     fmt_dec(*max),
                     approx(*raw)
                 )
-            }
+            };
+            with_facts(e, text)
         }
         Detail::NotApplicable => "所需数据未填报，此项不计分".to_string(),
         Detail::ToTotal => "从总分中扣减".to_string(),
