@@ -10,6 +10,8 @@
 //! amounts saturate at rust_decimal's limit (about 7.9e28), far beyond any score. Ranks across the batch are
 //! computed before any unit is scored.
 
+mod cite;
+
 use crate::data::{Batch, UnitData};
 use crate::value::Value;
 use rayon::prelude::*;
@@ -66,6 +68,17 @@ pub enum Detail {
     /// The part of a deduction that found nothing left to take (扣完为止).
     Lost,
     Veto,
+    /// A value taken from a table row that cites this entry's node (a hit
+    /// policy across clauses): the row's keys and value, the group it was
+    /// taken for (`g.key`), whether it was the largest of its group, and
+    /// the node holding the rule.
+    Cited {
+        from: u32,
+        raw: Decimal,
+        row: Vec<String>,
+        group: Option<String>,
+        largest: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -411,6 +424,9 @@ pub fn evaluate_unit_in(
         node,
         message,
     })?;
+    if trace {
+        cite::split_cited(&mut cx, &mut st.trace);
+    }
     // Nodes are numbered parents first, so walking backwards sums each
     // subtree: what it sends to the total, and what no-base parts took.
     for i in (0..program.nodes.len()).rev() {

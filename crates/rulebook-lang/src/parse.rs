@@ -330,6 +330,7 @@ fn rule_word(r: Rule) -> &'static str {
         Rule::cap_stmt | Rule::cap_block => "`cap`",
         Rule::param_values | Rule::param_value => "a unit's value such as `\"资源县\": 96.5`",
         Rule::table_row => "a table row such as `\"national\", \"fail\": 1`",
+        Rule::table_cite => "`cite` and a clause number such as `18.1.1`",
         Rule::test_expect
         | Rule::test_expect_error
         | Rule::expect_unit
@@ -838,16 +839,24 @@ impl Builder {
                     let rspan = span_of(&q);
                     let mut keys = Vec::new();
                     let mut value = Spanned::new(Decimal::ZERO, rspan);
+                    let mut cite = None;
                     for r in q.into_inner() {
                         match r.as_rule() {
                             Rule::string => keys.push(unquote(&r)),
                             Rule::signed_number => value = self.number(&r),
+                            Rule::table_cite => {
+                                cite = r
+                                    .into_inner()
+                                    .next()
+                                    .map(|id| Spanned::new(id.as_str().to_string(), span_of(&id)))
+                            }
                             _ => {}
                         }
                     }
                     rows.push(TableRow {
                         keys,
                         value,
+                        cite,
                         span: rspan,
                     });
                 }

@@ -6,9 +6,15 @@ use rulebook_lang::ir::{Amount, Expr, Program, RuleDef, Type, Unit};
 
 /// The rule a trace entry comes from.
 pub fn rule_of<'p>(program: &'p Program, e: &TraceEntry) -> Option<&'p RuleDef> {
+    // A value from a cited table row sits under the clause it cites; its
+    // rule is in the node it came from.
+    let node = match e.detail {
+        Detail::Cited { from, .. } => from,
+        _ => e.node,
+    };
     program
         .nodes
-        .get(e.node as usize)?
+        .get(node as usize)?
         .rules
         .get(e.rule? as usize)
 }
@@ -150,6 +156,7 @@ fn goes_to_total(program: &Program, e: &TraceEntry) -> bool {
             | Detail::Amount { .. }
             | Detail::Each { .. }
             | Detail::Steps { .. }
+            | Detail::Cited { .. }
     ) && rule_of(program, e).is_some_and(|r| r.settle.to.is_total())
 }
 
@@ -283,6 +290,24 @@ fn reason_core(program: &Program, e: &TraceEntry) -> String {
                 )
             };
             with_facts(e, text)
+        }
+        Detail::Cited {
+            raw,
+            row,
+            group,
+            largest,
+            ..
+        } => {
+            let head = match group {
+                Some(g) => format!("{g}："),
+                None => String::new(),
+            };
+            let how = if *largest { "按最高分项" } else { "" };
+            cap(format!(
+                "{head}{how}（{}）计 {}",
+                row.join("，"),
+                fmt_dec(*raw)
+            ))
         }
         Detail::NotApplicable => "所需数据未填报，此项不计分".to_string(),
         Detail::ToTotal => "从总分中扣减".to_string(),
