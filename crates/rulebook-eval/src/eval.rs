@@ -10,6 +10,8 @@
 //! amounts saturate at rust_decimal's limit (about 7.9e28), far beyond any score. Ranks across the batch are
 //! computed before any unit is scored.
 
+mod cite;
+
 use crate::data::{Batch, UnitData};
 use crate::value::Value;
 use rayon::prelude::*;
@@ -66,6 +68,17 @@ pub enum Detail {
     /// The part of a deduction that found nothing left to take (扣完为止).
     Lost,
     Veto,
+    /// A value taken from a table row that cites this entry's node (a hit
+    /// policy across clauses): the row's keys and value, the group it was
+    /// taken for (`g.key`), whether it was the largest of its group, and
+    /// the node holding the rule.
+    Cited {
+        from: u32,
+        raw: Decimal,
+        row: Vec<String>,
+        group: Option<String>,
+        largest: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -412,6 +425,9 @@ pub fn evaluate_unit_in(
         node,
         message,
     })?;
+    if trace {
+        cite::split_cited(&mut cx, &mut st.trace);
+    }
     // Nodes are numbered parents first, so walking backwards sums each
     // subtree: what it sends to the total, and what no-base parts took.
     for i in (0..program.nodes.len()).rev() {
@@ -972,17 +988,32 @@ fn facts(cx: &Cx<'_>, rule: &ir::RuleDef) -> Vec<(String, String)> {
         stack.push(&t.factor);
     }
     stack.extend(rule.condition.as_ref());
-    if let Amount::Expr(e) = &rule.amount {
-        stack.push(e);
+    // The derived values the other kinds of amount read; a bare one is
+    // already named in the reason (`label N 次`, `label 92.5%，目标 …`).
+    fn not_bare(e: &Expr) -> Option<&Expr> {
+        (!matches!(e, Expr::Let(_))).then_some(e)
+    }
+    match &rule.amount {
+        Amount::Expr(e) => stack.push(e),
+        Amount::Each { count, .. } => stack.extend(not_bare(count)),
+        Amount::Steps { actual, target, .. } => {
+            stack.extend(not_bare(target));
+            stack.extend(not_bare(actual));
+        }
+        Amount::Proportion { ratio, floor, .. } => {
+            stack.extend(floor.as_ref());
+            stack.push(ratio);
+        }
+        Amount::None => {}
     }
     while let Some(e) = stack.pop() {
         match e {
-            Expr::Input(_) | Expr::Global(_) | Expr::Param(_) | Expr::Across(_)
+            Expr::Input(_) | Expr::Global(_) | Expr::Param(_) | Expr::Across(_) | Expr::Let(_)
                 if !reads.contains(&e) =>
             {
                 reads.push(e)
             }
-            Expr::Input(_) | Expr::Global(_) | Expr::Param(_) | Expr::Across(_) => {}
+            Expr::Input(_) | Expr::Global(_) | Expr::Param(_) | Expr::Across(_) | Expr::Let(_) => {}
             Expr::Not(x) | Expr::Neg(x) | Expr::IsMissing(x, _) => stack.push(x),
             Expr::Bin(_, a, b) => {
                 stack.push(b);
@@ -1007,6 +1038,7 @@ fn facts(cx: &Cx<'_>, rule: &ir::RuleDef) -> Vec<(String, String)> {
                     cx.unit.params.get(*i as usize)?,
                 ),
                 Expr::Across(i) => return across_fact(cx, *i),
+                Expr::Let(i) => return let_fact(cx, *i),
                 _ => return None,
             };
             let label = if def.label.is_empty() {
@@ -1017,6 +1049,34 @@ fn facts(cx: &Cx<'_>, rule: &ir::RuleDef) -> Vec<(String, String)> {
             Some((label, describe(v)))
         })
         .collect()
+}
+
+/// A derived value in words, with its unit: ("综合达标率", "92.5%"). A
+/// value not worked out while scoring (the rule did not need it) is left out.
+fn let_fact(cx: &Cx<'_>, i: u32) -> Option<(String, String)> {
+    let def = cx.program.lets.get(i as usize)?;
+    let v = cx.lets.get(i as usize)?.as_ref()?;
+    let label = if def.label.is_empty() {
+        def.name.clone()
+    } else {
+        def.label.clone()
+    };
+    let value = match (v, &def.ty) {
+        (Value::Num(d), ir::Type::Num(u)) => {
+            let (d, places, suffix) = match u {
+                ir::Unit::Pct => (*d, 2, "%".to_string()),
+                ir::Unit::Ratio => (d.saturating_mul(Decimal::ONE_HUNDRED), 2, "%".to_string()),
+                ir::Unit::Plain | ir::Unit::Count | ir::Unit::Points => (*d, 4, String::new()),
+                other => (*d, 4, format!(" {}", other.symbol())),
+            };
+            // A value such as 2/3 is shown to a few places, marked as rounded.
+            let shown = d.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero);
+            let mark = if shown == d { "" } else { "约" };
+            format!("{mark}{}{suffix}", describe(&Value::Num(shown)))
+        }
+        _ => describe(v),
+    };
+    Some((label, value))
 }
 
 /// An aggregate over the batch in words: "PM2.5浓度最高值", "95.2（甲县）".

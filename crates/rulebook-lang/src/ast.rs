@@ -152,6 +152,8 @@ pub struct TableDecl {
 pub struct TableRow {
     pub keys: Vec<Spanned<String>>,
     pub value: Spanned<Decimal>,
+    /// `cite 18.1.1`: the clause a value from this row is reported under.
+    pub cite: Option<Spanned<String>>,
     pub span: Span,
 }
 

@@ -173,6 +173,7 @@ impl<'a> Checker<'a> {
                         )
                     })
                     .collect(),
+                cites: Vec::new(),
             })
             .collect();
         self.table_defs = tables.clone();
@@ -180,6 +181,8 @@ impl<'a> Checker<'a> {
         let mut nodes = crate::check_nodes::NodeChecker::new(self, file);
         nodes.build(file);
         let (ir_nodes, used_by) = nodes.finish();
+        let mut tables = tables;
+        crate::check_tests::table_cites(self, file, &ir_nodes, &mut tables);
 
         let mut inputs = inputs;
         let mut globals = globals;

@@ -1,4 +1,4 @@
-//! Checking the `test` blocks: what each test gives (a data file, `given`,
+//! Checking the `test` blocks (and the clauses table rows cite): what each test gives (a data file, `given`,
 //! `globals`, a batch of `units`) and what it expects (scores, or
 //! `expect error FIELD`), lowered to [`ir::TestDef`]. Part of
 //! [`crate::check`].
@@ -263,4 +263,46 @@ fn expect_key(c: &mut Checker<'_>, x: &ast::Expect, nodes: &[ir::NodeDef]) -> ir
         );
     }
     key
+}
+
+/// `cite ID` on table rows: each names a node of the table, whose sentence
+/// a value taken from that row is reported under.
+pub(crate) fn table_cites(
+    c: &mut Checker<'_>,
+    file: &ast::File,
+    nodes: &[ir::NodeDef],
+    tables: &mut [ir::TableDef],
+) {
+    for (t, def) in file.tables.iter().zip(tables.iter_mut()) {
+        if t.rows.iter().all(|r| r.cite.is_none()) {
+            continue;
+        }
+        def.cites = t
+            .rows
+            .iter()
+            .map(|r| {
+                let cite = r.cite.as_ref()?;
+                let found = nodes.iter().position(|n| n.id == cite.node);
+                if found.is_none() {
+                    let mut d = Diagnostic::error(
+                        "rulebook::unknown_name",
+                        format!("there is no node `{}` to cite", cite.node),
+                    )
+                    .label(
+                        cite.span,
+                        "not a section, item, part or clause of this rulebook",
+                    );
+                    d = d.help(
+                        match did_you_mean(&cite.node, nodes.iter().map(|n| n.id.as_str())) {
+                            Some(s) => format!("did you mean `{s}`?"),
+                            None => "cite the clause whose sentence this row's value comes from"
+                                .to_string(),
+                        },
+                    );
+                    c.diag(d);
+                }
+                found.map(|i| i as u32)
+            })
+            .collect();
+    }
 }

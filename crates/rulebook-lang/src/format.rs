@@ -27,9 +27,14 @@ pub fn format(src: &str) -> String {
     let mut last_char: Option<char> = None;
     // The first line of the current statement: its original and new indent.
     let mut anchor: Option<(usize, usize)> = None;
+    // Inside a `"""` string that runs over several lines.
+    let mut in_long = false;
     for line in src.lines() {
         let line = line.trim_end();
         let body = line.trim_start();
+        // A line that starts inside a `"""` string continues its statement;
+        // the spaces around its line breaks are no part of the string.
+        let starts_in_long = in_long;
         if body.is_empty() {
             out.push('\n');
             continue;
@@ -45,13 +50,14 @@ pub fn format(src: &str) -> String {
         // it; a quoted table row after a number or a brace does not.
         let trailing_label = body.starts_with('"')
             && last_char.is_some_and(|c| c == ')' || c == ']' || c.is_alphabetic() || c == '_');
-        let continuation = !closes_first
-            && !body.starts_with('#')
-            && (open_end
-                || brackets > 0
-                || trailing_label
-                || CONTINUES.iter().any(|c| body.starts_with(c)));
-        let (opens, closes, b_open, b_close, last_code) = scan(body);
+        let continuation = starts_in_long
+            || !closes_first
+                && !body.starts_with('#')
+                && (open_end
+                    || brackets > 0
+                    || trailing_label
+                    || CONTINUES.iter().any(|c| body.starts_with(c)));
+        let (opens, closes, b_open, b_close, last_code) = scan(body, &mut in_long);
         // A line that starts by closing the last open bracket (`]` of a
         // list spread over lines) lines up with the statement it ends.
         let ends_brackets = body.starts_with([']', ')'])
@@ -92,13 +98,25 @@ pub fn format(src: &str) -> String {
 }
 
 /// Braces and brackets outside strings and comments, and the line's code
-/// (without its comment), if it has any.
-fn scan(body: &str) -> (usize, usize, usize, usize, Option<&str>) {
+/// (without its comment), if it has any. `in_long` says whether the line
+/// starts inside a `"""` string, and is left saying whether it ends in one.
+fn scan<'b>(body: &'b str, in_long: &mut bool) -> (usize, usize, usize, usize, Option<&'b str>) {
     let (mut opens, mut closes, mut b_open, mut b_close) = (0, 0, 0, 0);
     let mut in_string = false;
     let mut code_end = body.len();
+    let mut skip = 0usize;
     for (i, c) in body.char_indices() {
+        if skip > 0 {
+            skip -= 1;
+            continue;
+        }
+        let triple = c == '"' && body.get(i..).is_some_and(|r| r.starts_with("\"\"\""));
         match c {
+            '"' if triple && !in_string => {
+                *in_long = !*in_long;
+                skip = 2;
+            }
+            _ if *in_long => {}
             '"' => in_string = !in_string,
             _ if in_string => {}
             '#' => {

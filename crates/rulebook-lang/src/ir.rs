@@ -212,6 +212,10 @@ pub struct TableDef {
     pub label: String,
     pub arity: usize,
     pub rows: Vec<(Vec<String>, Decimal)>,
+    /// Per row, the node a value from it is reported under (`cite 18.1.1`);
+    /// empty when no row cites one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cites: Vec<Option<u32>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

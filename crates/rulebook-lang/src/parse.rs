@@ -193,7 +193,22 @@ fn nesting_check(src: &str) -> Option<Diagnostic> {
     let mut in_string = false;
     let mut in_comment = false;
     let mut prefix_run = 0usize;
+    // Inside a `"""` string, and how many quote characters to pass over.
+    let mut in_long = false;
+    let mut skip = 0usize;
     for (i, c) in src.char_indices() {
+        if skip > 0 {
+            skip -= 1;
+            continue;
+        }
+        let triple = c == '"' && src.get(i..).is_some_and(|r| r.starts_with("\"\"\""));
+        if in_long {
+            if triple {
+                in_long = false;
+                skip = 2;
+            }
+            continue;
+        }
         if in_comment {
             in_comment = c != '\n';
             continue;
@@ -203,6 +218,10 @@ fn nesting_check(src: &str) -> Option<Diagnostic> {
             continue;
         }
         match c {
+            '"' if triple => {
+                in_long = true;
+                skip = 2;
+            }
             '"' => in_string = true,
             '#' => in_comment = true,
             '(' | '[' | '{' => depth += 1,
@@ -310,6 +329,7 @@ fn rule_word(r: Rule) -> &'static str {
         Rule::cap_stmt | Rule::cap_block => "`cap`",
         Rule::param_values | Rule::param_value => "a unit's value such as `\"资源县\": 96.5`",
         Rule::table_row => "a table row such as `\"national\", \"fail\": 1`",
+        Rule::table_cite => "`cite` and a clause number such as `18.1.1`",
         Rule::test_expect
         | Rule::test_expect_error
         | Rule::expect_unit
@@ -492,11 +512,41 @@ fn comment_start(line: &str) -> Option<usize> {
 
 fn unquote(p: &Pair<'_, Rule>) -> Spanned<String> {
     let s = p.as_str();
+    if let Some(inner) = s
+        .strip_prefix("\"\"\"")
+        .and_then(|x| x.strip_suffix("\"\"\""))
+    {
+        return Spanned::new(join_lines(inner), span_of(p));
+    }
     let inner = s
         .strip_prefix('"')
         .and_then(|x| x.strip_suffix('"'))
         .unwrap_or(s);
     Spanned::new(inner.to_string(), span_of(p))
+}
+
+/// A `"""` string's text: the lines joined, each line break dropped with
+/// the spaces and tabs around it (Chinese text has no spaces between
+/// words, so a sentence wrapped across lines reads as one sentence).
+pub(crate) fn join_lines(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut lines = s.split('\n').peekable();
+    let mut first = true;
+    while let Some(line) = lines.next() {
+        let line = if first {
+            line
+        } else {
+            line.trim_start_matches([' ', '\t'])
+        };
+        let line = if lines.peek().is_some() {
+            line.trim_end_matches([' ', '\t', '\r'])
+        } else {
+            line
+        };
+        out.push_str(line);
+        first = false;
+    }
+    out
 }
 
 fn ident(p: &Pair<'_, Rule>) -> Ident {
@@ -792,16 +842,24 @@ impl Builder {
                     let rspan = span_of(&q);
                     let mut keys = Vec::new();
                     let mut value = Spanned::new(Decimal::ZERO, rspan);
+                    let mut cite = None;
                     for r in q.into_inner() {
                         match r.as_rule() {
                             Rule::string => keys.push(unquote(&r)),
                             Rule::signed_number => value = self.number(&r),
+                            Rule::table_cite => {
+                                cite = r
+                                    .into_inner()
+                                    .next()
+                                    .map(|id| Spanned::new(id.as_str().to_string(), span_of(&id)))
+                            }
                             _ => {}
                         }
                     }
                     rows.push(TableRow {
                         keys,
                         value,
+                        cite,
                         span: rspan,
                     });
                 }

@@ -6,9 +6,15 @@ use rulebook_lang::ir::{Amount, Expr, Program, RuleDef, Type, Unit};
 
 /// The rule a trace entry comes from.
 pub fn rule_of<'p>(program: &'p Program, e: &TraceEntry) -> Option<&'p RuleDef> {
+    // A value from a cited table row sits under the clause it cites; its
+    // rule is in the node it came from.
+    let node = match e.detail {
+        Detail::Cited { from, .. } => from,
+        _ => e.node,
+    };
     program
         .nodes
-        .get(e.node as usize)?
+        .get(node as usize)?
         .rules
         .get(e.rule? as usize)
 }
@@ -96,6 +102,22 @@ fn facts(e: &TraceEntry) -> String {
     format!("（{}）", parts.join("；"))
 }
 
+/// `text` followed by the facts it does not already name (a derived value
+/// or a condition's input beside a count, steps or a proportion).
+fn with_facts(e: &TraceEntry, text: String) -> String {
+    let rest: Vec<String> = e
+        .facts
+        .iter()
+        .filter(|(l, _)| !text.contains(l.as_str()))
+        .map(|(l, v)| format!("{l}：{v}"))
+        .collect();
+    if rest.is_empty() {
+        text
+    } else {
+        format!("{text}（{}）", rest.join("；"))
+    }
+}
+
 /// The reason for one trace entry, in words.
 pub fn reason(program: &Program, e: &TraceEntry) -> String {
     let mut text = reason_core(program, e);
@@ -137,6 +159,7 @@ fn goes_to_total(program: &Program, e: &TraceEntry) -> bool {
             | Detail::Amount { .. }
             | Detail::Each { .. }
             | Detail::Steps { .. }
+            | Detail::Cited { .. }
     ) && rule_of(program, e).is_some_and(|r| r.settle.to.is_total())
 }
 
@@ -176,11 +199,14 @@ fn reason_core(program: &Program, e: &TraceEntry) -> String {
                 _ => None,
             }
             .unwrap_or_else(|| "次数".to_string());
-            cap(format!(
-                "{label} {} 次 × {} = {}",
-                fmt_dec(*count),
-                fmt_dec(*rate),
-                fmt_dec(*raw)
+            cap(with_facts(
+                e,
+                format!(
+                    "{label} {} 次 × {} = {}",
+                    fmt_dec(*count),
+                    fmt_dec(*rate),
+                    fmt_dec(*raw)
+                ),
             ))
         }
         Detail::Steps {
@@ -212,10 +238,13 @@ fn reason_core(program: &Program, e: &TraceEntry) -> String {
             let gu = gap_unit(unit);
             let dir = if *above { "高于" } else { "低于" };
             if gap.is_zero() {
-                return format!(
-                    "{label} {}，{tlabel} {}：未{dir}目标",
-                    with_unit(*actual, unit),
-                    with_unit(*target, unit)
+                return with_facts(
+                    e,
+                    format!(
+                        "{label} {}，{tlabel} {}：未{dir}目标",
+                        with_unit(*actual, unit),
+                        with_unit(*target, unit)
+                    ),
                 );
             }
             let part = if *ceil {
@@ -223,15 +252,18 @@ fn reason_core(program: &Program, e: &TraceEntry) -> String {
             } else {
                 ""
             };
-            cap(format!(
-                "{label} {}，{tlabel} {}，{dir} {}：每 {} 计一步{part}，{} 步 × {} = {}",
-                with_unit(*actual, unit),
-                with_unit(*target, unit),
-                with_unit(*gap, gu),
-                with_unit(*step, gu),
-                fmt_dec(*steps),
-                fmt_dec(*rate),
-                fmt_dec(*raw)
+            cap(with_facts(
+                e,
+                format!(
+                    "{label} {}，{tlabel} {}，{dir} {}：每 {} 计一步{part}，{} 步 × {} = {}",
+                    with_unit(*actual, unit),
+                    with_unit(*target, unit),
+                    with_unit(*gap, gu),
+                    with_unit(*step, gu),
+                    fmt_dec(*steps),
+                    fmt_dec(*rate),
+                    fmt_dec(*raw)
+                ),
             ))
         }
         Detail::Proportion {
@@ -242,7 +274,7 @@ fn reason_core(program: &Program, e: &TraceEntry) -> String {
             below_floor,
         } => {
             let pct = fmt_dec((*ratio * rust_decimal::Decimal::ONE_HUNDRED).round_dp(2));
-            if *below_floor {
+            let text = if *below_floor {
                 format!(
                     "完成比例 {pct}% 低于 {}%，不得分",
                     fmt_dec(floor.unwrap_or_default() * rust_decimal::Decimal::ONE_HUNDRED)
@@ -259,7 +291,26 @@ fn reason_core(program: &Program, e: &TraceEntry) -> String {
                     fmt_dec(*max),
                     approx(*raw)
                 )
-            }
+            };
+            with_facts(e, text)
+        }
+        Detail::Cited {
+            raw,
+            row,
+            group,
+            largest,
+            ..
+        } => {
+            let head = match group {
+                Some(g) => format!("{g}："),
+                None => String::new(),
+            };
+            let how = if *largest { "按最高分项" } else { "" };
+            cap(format!(
+                "{head}{how}（{}）计 {}",
+                row.join("，"),
+                fmt_dec(*raw)
+            ))
         }
         Detail::NotApplicable => "所需数据未填报，此项不计分".to_string(),
         Detail::ToTotal => "从总分中扣减".to_string(),

@@ -1,0 +1,230 @@
+//! Citing the clause whose table row applied.
+//!
+//! A hit policy across clauses (同一事项同时出现多种情形的，按最高分项扣分) is one
+//! rule over a lookup table, `deduct sum(max(points[s] for …) for m in …
+//! grouped by id)`, so its trace entry belongs to the node holding the rule.
+//! When the table's rows `cite` clauses, the entry is split after scoring
+//! into one entry per value taken from a row, each under the clause that row
+//! cites, with the group (事项) it came from. Only the trace changes: the
+//! entries add up to the original one, and no score moves.
+
+use super::{describe, Cx, Detail, TraceEntry};
+use crate::value::Value;
+use rulebook_lang::ir::{Agg, Amount, Expr, Program};
+use rust_decimal::Decimal;
+
+/// One value taken from a cited table row.
+struct Part {
+    node: u32,
+    amount: Decimal,
+    row: Vec<String>,
+    group: Option<String>,
+    largest: bool,
+}
+
+/// Does the expression read a table some of whose rows cite a node?
+fn reads_cited_table(program: &Program, e: &Expr) -> bool {
+    let cited = |t: &u32| {
+        program
+            .tables
+            .get(*t as usize)
+            .is_some_and(|d| d.cites.iter().any(Option::is_some))
+    };
+    match e {
+        Expr::Table(t, _) => cited(t),
+        Expr::Agg { body, .. } => reads_cited_table(program, body),
+        _ => false,
+    }
+}
+
+/// Split every traced rule entry whose amount comes from cited table rows.
+pub(super) fn split_cited(cx: &mut Cx<'_>, trace: &mut Vec<TraceEntry>) {
+    let program = cx.program;
+    if program
+        .tables
+        .iter()
+        .all(|t| t.cites.iter().all(Option::is_none))
+    {
+        return;
+    }
+    let mut out = Vec::with_capacity(trace.len());
+    for e in trace.drain(..) {
+        match split_one(cx, program, &e) {
+            Some(parts) => out.extend(parts),
+            None => out.push(e),
+        }
+    }
+    *trace = out;
+}
+
+fn split_one(cx: &mut Cx<'_>, program: &Program, e: &TraceEntry) -> Option<Vec<TraceEntry>> {
+    let Detail::Amount { raw } = e.detail else {
+        return None;
+    };
+    if e.amount.is_zero() || e.scaled.is_some() || e.waived.is_some() {
+        return None;
+    }
+    let rule = program
+        .nodes
+        .get(e.node as usize)?
+        .rules
+        .get(e.rule? as usize)?;
+    let Amount::Expr(expr) = &rule.amount else {
+        return None;
+    };
+    if !reads_cited_table(program, expr) {
+        return None;
+    }
+    let parts = cx.cited(expr).ok()??;
+    let sum = parts
+        .iter()
+        .fold(Decimal::ZERO, |s, p| s.saturating_add(p.amount));
+    if parts.is_empty() || sum != raw {
+        return None;
+    }
+    // What caps left of the amount, handed out in order.
+    let negative = e.amount.is_sign_negative();
+    let mut left = e.amount.abs();
+    Some(
+        parts
+            .into_iter()
+            .map(|p| {
+                let take = p.amount.min(left).max(Decimal::ZERO);
+                left -= take;
+                TraceEntry {
+                    node: p.node,
+                    rule: e.rule,
+                    amount: if negative { -take } else { take },
+                    detail: Detail::Cited {
+                        from: e.node,
+                        raw: p.amount,
+                        row: p.row,
+                        group: p.group,
+                        largest: p.largest,
+                    },
+                    capped_at: if take < p.amount { e.capped_at } else { None },
+                    facts: Vec::new(),
+                    scaled: None,
+                    waived: None,
+                }
+            })
+            .collect(),
+    )
+}
+
+impl Cx<'_> {
+    /// The values `e` is made of, each from a cited table row: `None` when
+    /// some part of it comes from elsewhere.
+    fn cited(&mut self, e: &Expr) -> Result<Option<Vec<Part>>, String> {
+        match e {
+            Expr::Table(t, keys) => {
+                let mut row = Vec::with_capacity(keys.len());
+                for k in keys {
+                    match self.eval(k)? {
+                        Value::Text(s) => row.push(s.to_string()),
+                        _ => return Ok(None),
+                    }
+                }
+                let Some(table) = self.program.tables.get(*t as usize) else {
+                    return Ok(None);
+                };
+                let Some(at) = table.rows.iter().position(|(rk, _)| *rk == row) else {
+                    return Ok(None);
+                };
+                let (Some((_, amount)), Some(Some(node))) =
+                    (table.rows.get(at), table.cites.get(at))
+                else {
+                    return Ok(None);
+                };
+                Ok(Some(vec![Part {
+                    node: *node,
+                    amount: *amount,
+                    row,
+                    group: None,
+                    largest: false,
+                }]))
+            }
+            Expr::Agg {
+                agg: agg @ (Agg::Sum | Agg::Max),
+                body,
+                loops,
+                filter,
+            } => {
+                let mut items = Vec::new();
+                self.bindings(loops, filter.as_deref(), &mut |cx: &mut Self| {
+                    let v = cx.num(body)?;
+                    let parts = cx.cited(body)?;
+                    let group = loops
+                        .first()
+                        .and_then(|(slot, _)| cx.locals.get(*slot as usize))
+                        .and_then(|v| match v {
+                            Value::Group(g) => Some(describe(&g.0)),
+                            _ => None,
+                        });
+                    items.push((v, parts, group));
+                    Ok(())
+                })?;
+                if *agg == Agg::Max {
+                    // The first of the largest applies.
+                    let mut best: Option<(Decimal, Option<Vec<Part>>)> = None;
+                    for (v, parts, _) in items {
+                        let Some(v) = v else { continue };
+                        if best.as_ref().is_none_or(|(b, _)| v > *b) {
+                            best = Some((v, parts));
+                        }
+                    }
+                    return Ok(best.and_then(|(_, p)| p).map(|mut ps| {
+                        for p in &mut ps {
+                            p.largest = true;
+                        }
+                        ps
+                    }));
+                }
+                let mut all = Vec::new();
+                for (v, parts, group) in items {
+                    if v.is_none_or(|v| v.is_zero()) {
+                        continue;
+                    }
+                    let Some(parts) = parts else { return Ok(None) };
+                    for mut p in parts {
+                        if p.group.is_none() {
+                            p.group.clone_from(&group);
+                        }
+                        all.push(p);
+                    }
+                }
+                Ok(Some(all))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Run `f` once for every binding of the loops that passes the filter.
+    fn bindings(
+        &mut self,
+        loops: &[(u32, Expr)],
+        filter: Option<&Expr>,
+        f: &mut dyn FnMut(&mut Self) -> Result<(), String>,
+    ) -> Result<(), String> {
+        let Some(((slot, list), rest)) = loops.split_first() else {
+            if let Some(c) = filter {
+                if !self.truth(c)? {
+                    return Ok(());
+                }
+            }
+            return f(self);
+        };
+        let items: Vec<Value> = match self.eval(list)? {
+            Value::List(l) => l.to_vec(),
+            Value::Group(g) => g.1.clone(),
+            _ => return Ok(()),
+        };
+        for it in items {
+            if let Some(s) = self.locals.get_mut(*slot as usize) {
+                *s = it;
+            }
+            self.bindings(rest, filter, f)?;
+        }
+        Ok(())
+    }
+}
