@@ -106,6 +106,7 @@ fn split_one(cx: &mut Cx<'_>, program: &Program, e: &TraceEntry) -> Option<Vec<T
                     facts: Vec::new(),
                     scaled: None,
                     waived: None,
+                    rounded: None,
                 }
             })
             .collect(),
