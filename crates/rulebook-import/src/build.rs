@@ -262,7 +262,9 @@ impl ItemBuilder {
         let uniform = !parts.is_empty()
             && item_by.is_empty()
             && parts.len() > 1
-            && parts.iter().all(|p| Some(&p.by) == first.as_ref() && p.by.len() == 1)
+            && parts
+                .iter()
+                .all(|p| Some(&p.by) == first.as_ref() && p.by.len() == 1)
             && parts
                 .iter()
                 .all(|p| p.children.iter().all(|c| c.by.is_empty()));

@@ -83,7 +83,13 @@ fn scores(s: &str) -> bool {
 fn stem(id: &str) -> String {
     let s: String = id
         .chars()
-        .map(|c| if c == '.' { '_' } else { c.to_ascii_lowercase() })
+        .map(|c| {
+            if c == '.' {
+                '_'
+            } else {
+                c.to_ascii_lowercase()
+            }
+        })
         .collect();
     if s.starts_with(|c: char| c.is_ascii_digit()) {
         format!("c{s}")
@@ -196,12 +202,22 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
         ),
         re(
             &EACH,
-            &format!(r"每(?:[^，。；扣加]{{0,12}}?)(?:1|一)?(起|次|家（次）|家（项）|家次|家|个问题|个|处|件|台|例|项|套|条|篇|名|天|人)[^，。；扣加\d]{{0,6}}(扣|加){NUM}分"),
+            &format!(
+                r"每(?:[^，。；扣加]{{0,12}}?)(?:1|一)?(起|次|家（次）|家（项）|家次|家|个问题|个|处|件|台|例|项|套|条|篇|名|天|人)[^，。；扣加\d]{{0,6}}(扣|加){NUM}分"
+            ),
         ),
-        re(&AWARD, &format!(r"^(.*?)[，,]?得{NUM}分(?:[，,](?:否则|未完成|未达到|未达要求|未配合开展相应工作)(?:的)?(?:不得分)?)?$")),
+        re(
+            &AWARD,
+            &format!(
+                r"^(.*?)[，,]?得{NUM}分(?:[，,](?:否则|未完成|未达到|未达要求|未配合开展相应工作)(?:的)?(?:不得分)?)?$"
+            ),
+        ),
         re(&DEDUCT_IF, &format!(r"^(.*?)[，,]扣{NUM}分$")),
         re(&ADD_IF, &format!(r"^(.*?)[，,]?加{NUM}分$")),
-        re(&ONCE_NONE, r"^(.*?)(?:一次|一个单位一次)[^，。]*?(?:，)?(?:该项)?不得分$"),
+        re(
+            &ONCE_NONE,
+            r"^(.*?)(?:一次|一个单位一次)[^，。]*?(?:，)?(?:该项)?不得分$",
+        ),
     ) else {
         return false;
     };
@@ -226,7 +242,11 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
         let what = label_before(s, at);
         let actual = ctx.input("actual", ty, format!("{what}（实际）"));
         let target = ctx.input("target", ty, format!("{what}（目标）"));
-        let verb = if kind.as_str() == "扣" { "deduct" } else { "award" };
+        let verb = if kind.as_str() == "扣" {
+            "deduct"
+        } else {
+            "award"
+        };
         let partial = if s.contains("不足") || s.contains("不到") {
             " partial steps count"
         } else {
@@ -261,19 +281,30 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
             let what = label_before(&format!("{piece}，"), piece.len() + '，'.len_utf8());
             let unit = c.get(1).map(|u| u.as_str()).unwrap_or("次");
             let n = ctx.input("n", "count", format!("{what}（{unit}数）"));
-            let verb = if kind.as_str() == "扣" { "deduct" } else { "award" };
+            let verb = if kind.as_str() == "扣" {
+                "deduct"
+            } else {
+                "award"
+            };
             let word = if verb == "deduct" { "扣" } else { "加" };
-            let cap = if eaches.len() == 1 { cap_of(word) } else { None };
+            let cap = if eaches.len() == 1 {
+                cap_of(word)
+            } else {
+                None
+            };
             ctx.rules
                 .push(with_cap(format!("{verb} {} each {n}", rate.as_str()), cap));
             last = m.end();
         }
         let tail = s.get(last..).unwrap_or("");
-        let multi_cap = eaches.len() > 1 && (cap_in(s, "扣").is_some() || cap_in(s, "加").is_some());
+        let multi_cap =
+            eaches.len() > 1 && (cap_in(s, "扣").is_some() || cap_in(s, "加").is_some());
         if multi_cap {
             return false;
         }
-        return !tail.contains("扣") && !tail.contains("加") || cap_in(tail, "扣").is_some() || cap_in(tail, "加").is_some();
+        return !tail.contains("扣") && !tail.contains("加")
+            || cap_in(tail, "扣").is_some()
+            || cap_in(tail, "加").is_some();
     }
     // 得1分，否则不得分 / 得3分 (with deductions following)
     if let Some(c) = award.captures(s) {
@@ -426,7 +457,10 @@ pub fn recognise(n: &Node, parent: Option<&Node>, bonus: bool) -> Proposal {
     }
     match unread {
         Some(s) if scores(s) => Proposal {
-            todo: Some(format!("not read: 「{}」", s.chars().take(60).collect::<String>())),
+            todo: Some(format!(
+                "not read: 「{}」",
+                s.chars().take(60).collect::<String>()
+            )),
             ..Proposal::default()
         },
         _ if ctx.rules.is_empty() => Proposal::default(),

@@ -66,7 +66,10 @@ fn keys_in(src: &str, span: Span, name: &str) -> Vec<Span> {
             _ => {}
         }
         if depth == 1 && !in_str && text.get(i..).is_some_and(|t| t.starts_with(name)) {
-            let before_ok = text.get(..i).and_then(|b| b.chars().last()).is_none_or(|b| !ident(b));
+            let before_ok = text
+                .get(..i)
+                .and_then(|b| b.chars().last())
+                .is_none_or(|b| !ident(b));
             let after = text.get(i + name.len()..).unwrap_or("");
             let after_ok = !after.starts_with(ident) && after.trim_start().starts_with(':');
             if before_ok && after_ok {
@@ -77,11 +80,15 @@ fn keys_in(src: &str, span: Span, name: &str) -> Vec<Span> {
             // A quoted key `"name":`.
             let after = text.get(i + 1..).unwrap_or("");
             if after.starts_with(name)
-                && after
-                    .get(name.len()..)
-                    .is_some_and(|a| a.starts_with('"') && a.get(1..).is_some_and(|r| r.trim_start().starts_with(':')))
+                && after.get(name.len()..).is_some_and(|a| {
+                    a.starts_with('"')
+                        && a.get(1..).is_some_and(|r| r.trim_start().starts_with(':'))
+                })
             {
-                out.push(Span::new(span.start + i + 1, span.start + i + 1 + name.len()));
+                out.push(Span::new(
+                    span.start + i + 1,
+                    span.start + i + 1 + name.len(),
+                ));
             }
         }
         i += c.len_utf8();
@@ -233,9 +240,11 @@ pub fn name_at(src: &str, offset: usize) -> Option<String> {
     let mut names: Vec<String> = file.inputs.iter().map(|i| i.name.node.clone()).collect();
     names.extend(file.lets.iter().map(|l| l.name.node.clone()));
     names.extend(file.tables.iter().map(|t| t.name.node.clone()));
-    names
-        .into_iter()
-        .find(|n| references(&file, src, n).iter().any(|s| s.start <= offset && offset <= s.end))
+    names.into_iter().find(|n| {
+        references(&file, src, n)
+            .iter()
+            .any(|s| s.start <= offset && offset <= s.end)
+    })
 }
 
 /// The text with `old` renamed to `new`, and how many places changed.

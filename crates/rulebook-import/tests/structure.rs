@@ -1,6 +1,11 @@
 //! The draft's structure on the 2024 Ziyuan document against the
 //! hand-written rulebook: ids, sentences, points and responsible units.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use rulebook_lang::ast::{Node, NodeBody};
 use std::collections::BTreeMap;
@@ -26,7 +31,11 @@ fn shape(n: &Node, out: &mut BTreeMap<String, Shape>) {
         Shape {
             kind: n.kind.word(),
             title: n.title.as_ref().map(|t| t.node.clone()).unwrap_or_default(),
-            points: n.body.points.as_ref().map(|p| p.node.normalize().to_string()),
+            points: n
+                .body
+                .points
+                .as_ref()
+                .map(|p| p.node.normalize().to_string()),
             by: n.body.by.iter().map(|b| b.node.clone()).collect(),
         },
     );
@@ -53,7 +62,10 @@ fn structure_matches_the_hand_written_rulebook() {
     let hand = std::fs::read_to_string(root().join("rulebooks/ziyuan-2024.rules")).unwrap();
     let hand = rulebook_lang::parse::parse(&hand).unwrap();
     let drafted = rulebook_lang::parse::parse(&draft).unwrap_or_else(|e| {
-        panic!("draft does not parse: {:?}", e.first().map(|d| d.message.clone()))
+        panic!(
+            "draft does not parse: {:?}",
+            e.first().map(|d| d.message.clone())
+        )
     });
     let (mut want, mut got) = (BTreeMap::new(), BTreeMap::new());
     shapes(&hand.root, &mut want);
@@ -67,7 +79,11 @@ fn structure_matches_the_hand_written_rulebook() {
                 for (what, a, b) in [
                     ("kind", w.kind.to_string(), g.kind.to_string()),
                     ("title", w.title.clone(), g.title.clone()),
-                    ("points", format!("{:?}", w.points), format!("{:?}", g.points)),
+                    (
+                        "points",
+                        format!("{:?}", w.points),
+                        format!("{:?}", g.points),
+                    ),
                     ("by", format!("{:?}", w.by), format!("{:?}", g.by)),
                 ] {
                     if a != b {

@@ -37,9 +37,12 @@ fn parse(xml: &str) -> Result<(Vec<String>, Grid), String> {
     let mut in_text = false;
     let mut rows_seen = 0usize;
     loop {
-        let ev = reader
-            .read_event()
-            .map_err(|e| format!("word/document.xml at byte {}: {e}", reader.buffer_position()))?;
+        let ev = reader.read_event().map_err(|e| {
+            format!(
+                "word/document.xml at byte {}: {e}",
+                reader.buffer_position()
+            )
+        })?;
         match ev {
             Event::Start(e) => match e.local_name().as_ref() {
                 b"tbl" => depth_tbl += 1,
@@ -103,7 +106,10 @@ mod tests {
         assert_eq!(grid.len(), 2);
         assert_eq!(
             grid.get(1).map(|r| r.1.clone()),
-            Some(vec!["1．甲".to_string(), "（1）得1分\n（2）每次扣0.5分".to_string()])
+            Some(vec![
+                "1．甲".to_string(),
+                "（1）得1分\n（2）每次扣0.5分".to_string()
+            ])
         );
     }
 }

@@ -28,7 +28,10 @@ pub fn read(text: &str) -> Table {
     // Paragraphs outside any table, before it: title and document number.
     let mut preamble: Vec<String> = doc
         .select(&paras)
-        .filter(|p| !p.ancestors().any(|a| a.value().as_element().is_some_and(|e| e.name() == "table")))
+        .filter(|p| {
+            !p.ancestors()
+                .any(|a| a.value().as_element().is_some_and(|e| e.name() == "table"))
+        })
         .map(|p| p.text().collect::<String>().trim().to_string())
         .filter(|s| !s.is_empty())
         .collect();

@@ -11,7 +11,15 @@ use std::path::Path;
 
 /// Column names a header row may hold.
 const HEADERS: [&str; 9] = [
-    "一级指标", "二级指标", "分值", "考核单位", "评分单位", "计分标准", "自评分", "考核分", "得分",
+    "一级指标",
+    "二级指标",
+    "分值",
+    "考核单位",
+    "评分单位",
+    "计分标准",
+    "自评分",
+    "考核分",
+    "得分",
 ];
 
 /// Read a document: `.txt`, `.docx`, `.xlsx`, `.csv` or `.html`, by its extension.
