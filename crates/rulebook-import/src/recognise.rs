@@ -197,7 +197,7 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
         re(
             &STEP,
             &format!(
-                r"每(低|少|高|超|升)(?:于|过|出)?(?:目标|控制目标水平|控制目标)?{NUM}(个百分点|%|微克/立方米|mg/L|个)?(?:（[^）]*）)?(扣|加){NUM}分"
+                r"每(低|少|高|超|升)(?:于|过|出)?(?:目标|控制目标水平|控制目标)?(\d+(?:\.\d+)?|一)(个百分点|%|微克/立方米|mg/L|个)?(?:（[^）]*）)?(扣|加){NUM}分"
             ),
         ),
         re(
@@ -253,10 +253,10 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
             ""
         };
         let word = if verb == "deduct" { "扣" } else { "加" };
+        let step_size = if n.as_str() == "一" { "1" } else { n.as_str() };
         let rule = format!(
-            "{verb} {} per {} of {actual} {} {target}{partial}",
+            "{verb} {} per {step_size} of {actual} {} {target}{partial}",
             rate.as_str(),
-            n.as_str(),
             if below { "below" } else { "above" }
         );
         ctx.rules.push(with_cap(rule, cap_of(word)));
@@ -264,8 +264,39 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
         return !rest.contains("扣") || cap_in(&rest, "扣").is_some();
     }
     // 每发现1起扣0.2分, 扣完1分为止 / 每完成1家次加0.1分
-    let eaches: Vec<_> = each.captures_iter(s).collect();
+    let eaches: Vec<_> = each
+        .captures_iter(s)
+        .filter(|c| {
+            c.get(0)
+                .is_some_and(|m| !m.as_str().contains("最高") && !m.as_str().contains("最多"))
+        })
+        .collect();
     if !eaches.is_empty() {
+        let first = eaches
+            .first()
+            .and_then(|c| c.get(0))
+            .map(|m| m.start())
+            .unwrap_or(0);
+        let prefix = s.get(..first).unwrap_or("");
+        let prefix_start = prefix
+            .rfind(['；', '。'])
+            .map(|i| i + '；'.len_utf8())
+            .unwrap_or(0);
+        let head = prefix.get(prefix_start..).unwrap_or("");
+        static GOT: OnceLock<Option<Regex>> = OnceLock::new();
+        let got = re(&GOT, &format!(r"得{NUM}分"));
+        let got_n: Vec<_> = got
+            .map(|g| g.captures_iter(head).collect())
+            .unwrap_or_default();
+        let head_rest = got
+            .map(|g| g.replace_all(head, "").to_string())
+            .unwrap_or_default();
+        if got_n.len() > 1 || head_rest.contains('扣') || head_rest.contains('加') {
+            return false;
+        }
+        if let Some(p) = got_n.first().and_then(|c| c.get(1)) {
+            ctx.rules.push(format!("award {}", p.as_str()));
+        }
         let mut last = 0;
         for c in &eaches {
             let (Some(m), Some(kind), Some(rate)) = (c.get(0), c.get(2), c.get(3)) else {
@@ -358,6 +389,25 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
         ));
         return true;
     }
+    // 每项最高扣1分: a cap on each rule before it; 最高扣3分 alone: on the rule before.
+    if let Some(cap) = cap_in(s, "扣").or_else(|| cap_in(s, "加")) {
+        let rest = s
+            .replace("最高", "")
+            .replace("最多", "")
+            .replace("扣完", "");
+        if s.contains("每项") {
+            let mut any = false;
+            for r in ctx.rules.iter_mut().filter(|r| !r.contains(" cap ")) {
+                r.push_str(&format!(" cap {}", fmt_dec(cap)));
+                any = true;
+            }
+            return any;
+        }
+        if !rest.contains('每') && !rest.contains("得") {
+            return ctx.rules.last().is_some_and(|r| r.contains(" cap "))
+                || (ctx.bonus && s.starts_with("本项"));
+        }
+    }
     // …的，扣2分
     if let Some(c) = deduct_if.captures(s) {
         let (Some(cond), Some(p)) = (c.get(1), c.get(2)) else {
@@ -385,14 +435,6 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
         let flag = ctx.input("met", "bool", what);
         ctx.rules.push(format!("award {} if {flag}", p.as_str()));
         return true;
-    }
-    // A cap alone (最高扣3分) belongs to the rule before it.
-    if cap_in(s, "扣").is_some() || cap_in(s, "加").is_some() {
-        let rest = s
-            .replace("最高", "")
-            .replace("最多", "")
-            .replace("扣完", "");
-        return !rest.contains('每') && ctx.rules.last().is_some_and(|r| r.contains(" cap "));
     }
     false
 }
@@ -443,7 +485,8 @@ pub fn recognise(n: &Node, parent: Option<&Node>, bonus: bool) -> Proposal {
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .collect();
-    let has_deduction = text.contains('扣');
+    let has_deduction =
+        text.contains('每') && text.contains('扣') && text.matches("得").count() == 1;
     let mut unread: Option<&str> = None;
     for (i, s) in sentences.iter().enumerate() {
         let next = sentences.get(i + 1).copied();
@@ -453,7 +496,22 @@ pub fn recognise(n: &Node, parent: Option<&Node>, bonus: bool) -> Proposal {
         }
     }
     if text.contains("从总分中") && n.kind != Kind::Section {
-        ctx.statements.push("to total".into());
+        for r in ctx.rules.iter_mut().filter(|r| r.starts_with("deduct")) {
+            r.push_str(" to total");
+        }
+    }
+    // 以上每项最高扣2分 in the parent: a cap on each of the children's rules.
+    if let Some(cap) = parent
+        .and_then(|p| p.text.iter().find(|t| t.contains("以上每项")))
+        .and_then(|t| cap_in(t, "扣"))
+    {
+        for r in ctx
+            .rules
+            .iter_mut()
+            .filter(|r| r.starts_with("deduct") && !r.contains(" cap "))
+        {
+            r.push_str(&format!(" cap {}", fmt_dec(cap)));
+        }
     }
     match unread {
         Some(s) if scores(s) => Proposal {
