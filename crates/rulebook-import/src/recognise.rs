@@ -74,9 +74,9 @@ const NUM: &str = r"(\d+(?:\.\d+)?)";
 
 /// Words that make a sentence score something.
 fn scores(s: &str) -> bool {
-    ["扣", "得", "加", "不得分", "不合格"]
-        .iter()
-        .any(|w| s.contains(w))
+    static R: OnceLock<Option<Regex>> = OnceLock::new();
+    re(&R, r"[扣加得]\s*(?:\d|一)|不得分|不合格|扣完|扣分|加分|得分|扣除")
+        .is_some_and(|r| r.is_match(s))
 }
 
 /// The identifier stem of a node: `5.1.2` → `c5_1_2`, `B6.1` → `b6_1`.
@@ -291,7 +291,7 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
         let head_rest = got
             .map(|g| g.replace_all(head, "").to_string())
             .unwrap_or_default();
-        if got_n.len() > 1 || head_rest.contains('扣') || head_rest.contains('加') {
+        if got_n.len() > 1 || scores(&head_rest) {
             return false;
         }
         if let Some(p) = got_n.first().and_then(|c| c.get(1)) {

@@ -121,7 +121,7 @@ mod tests {
         assert_eq!(shape("每低0.1个百分点扣0.3分。"), "每低#个百分点扣#分。");
         assert_eq!(
             numbers("资源县96.5%。PM2.5"),
-            vec![(9, "96.5".to_string()), (20, "2.5".to_string())]
+            vec![(9, "96.5".to_string()), (19, "2.5".to_string())]
         );
     }
 }
