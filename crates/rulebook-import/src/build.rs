@@ -117,6 +117,8 @@ struct PendingBy {
     /// For units with no numbers: the part that was current at the start of
     /// the row (None: the item itself).
     row_part: Option<u32>,
+    /// The parts the row starts.
+    started: Vec<u32>,
     first_row: bool,
 }
 
@@ -140,6 +142,17 @@ impl ItemBuilder {
         let row_part = self.part_no;
         let first_row = self.rows == 0;
         self.rows += 1;
+        let before = self.node.children.len();
+        for para in paragraphs(&row.standard) {
+            self.add_paragraph(para);
+        }
+        let started: Vec<u32> = self
+            .node
+            .children
+            .iter()
+            .skip(before)
+            .filter_map(|c| c.id.rsplit(['.', 'B']).next().and_then(|n| n.parse().ok()))
+            .collect();
         let groups = by_groups(&row.by);
         for g in groups {
             let units = if g.targets.is_empty() {
@@ -151,11 +164,9 @@ impl ItemBuilder {
                 targets: g.targets,
                 units,
                 row_part,
+                started: started.clone(),
                 first_row,
             });
-        }
-        for para in paragraphs(&row.standard) {
-            self.add_paragraph(para);
         }
     }
 
@@ -236,7 +247,14 @@ impl ItemBuilder {
         let mut item_by: Vec<String> = Vec::new();
         for pb in pending {
             if pb.targets.is_empty() {
-                match (pb.first_row, pb.row_part) {
+                // A row that starts exactly one part: its units are that part's.
+                let one = match pb.started.as_slice() {
+                    _ if self.bonus => None,
+                    [n] => Some(*n),
+                    [] if !pb.first_row => pb.row_part,
+                    _ => None,
+                };
+                match (pb.first_row && pb.started.len() != 1, one) {
                     (false, Some(n)) => {
                         let known = item_by.iter().any(|u| pb.units.contains(u));
                         if !known {
@@ -319,14 +337,17 @@ fn node_cap(text: &str) -> Option<Decimal> {
         .or_else(|| first_number_after(text, "本项最多加", "分"))
 }
 
+/// `资政办发〔2024〕10号` in a line.
+fn document_number(line: &str) -> Option<String> {
+    static R: OnceLock<Option<Regex>> = OnceLock::new();
+    let m = re(&R, r"[^\s，。：:]*〔\d{4}〕\d+号")?.find(line)?;
+    Some(m.as_str().to_string())
+}
+
 /// Build the document's tree from its table.
 pub fn build(table: &Table) -> Document {
     let mut doc = Document {
-        number: table
-            .preamble
-            .iter()
-            .find(|l| l.contains('〔') && l.contains('号'))
-            .map(|l| l.trim().to_string()),
+        number: table.preamble.iter().find_map(|l| document_number(l)),
         title: table
             .preamble
             .iter()
@@ -387,6 +408,12 @@ pub fn build(table: &Table) -> Document {
             });
             // Each bonus row repeats the units; the rows' parts continue.
             b.rows = 0;
+            // A table that gives the bonus item's number and title in its
+            // own column (`（6）大气污染防治`) and only ①② in the standard.
+            let head = row.item.lines().next().unwrap_or("").trim();
+            if part_marker(head).is_some() && !row.standard.trim_start().starts_with(head) {
+                b.add_paragraph(head.to_string());
+            }
             b.add_row(row);
             continue;
         }

@@ -75,8 +75,11 @@ const NUM: &str = r"(\d+(?:\.\d+)?)";
 /// Words that make a sentence score something.
 fn scores(s: &str) -> bool {
     static R: OnceLock<Option<Regex>> = OnceLock::new();
-    re(&R, r"[扣加得]\s*(?:\d|一)|不得分|不合格|扣完|扣分|加分|得分|扣除")
-        .is_some_and(|r| r.is_match(s))
+    re(
+        &R,
+        r"[扣加得]\s*(?:\d|一)|不得分|不合格|扣完|扣分|加分|得分|扣除",
+    )
+    .is_some_and(|r| r.is_match(s))
 }
 
 /// The identifier stem of a node: `5.1.2` → `c5_1_2`, `B6.1` → `b6_1`.

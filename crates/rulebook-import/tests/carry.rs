@@ -1,7 +1,12 @@
 //! `--base`: this year's document against this year's rulebook reproduces
 //! it; a hand-written 2025-style variant gives exactly the expected updates
 //! and to-dos, and checks clean once they are done.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::path::{Path, PathBuf};
 
@@ -28,7 +33,11 @@ fn a_year_against_itself_reproduces_its_rulebook() {
     let base = base();
     let carried = rulebook_import::carry::carry_over(&doc, &base).unwrap();
     let s = &carried.summary;
-    assert!(s.numbers.is_empty() && s.new.is_empty() && s.removed.is_empty(), "{}", s.render());
+    assert!(
+        s.numbers.is_empty() && s.new.is_empty() && s.removed.is_empty(),
+        "{}",
+        s.render()
+    );
     assert!(s.reworded.is_empty() && s.todo.is_empty(), "{}", s.render());
     // Byte for byte, so `rulebook diff` has nothing to say either.
     assert_eq!(carried.text, base);
@@ -39,12 +48,14 @@ fn a_year_against_itself_reproduces_its_rulebook() {
 
 #[test]
 fn the_2025_variant_gives_the_expected_updates_and_todos() {
-    let doc =
-        rulebook_import::read_document(&root().join("tests/import/ziyuan-2025/source.txt")).unwrap();
+    let doc = rulebook_import::read_document(&root().join("tests/import/ziyuan-2025/source.txt"))
+        .unwrap();
     let carried = rulebook_import::carry::carry_over(&doc, &base()).unwrap();
     let s = &carried.summary;
     let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
-        v.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+        v.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
     };
     // What tests/import/ziyuan-2025/source.txt changes (see its README).
     assert_eq!(
@@ -71,7 +82,9 @@ fn the_2025_variant_gives_the_expected_updates_and_todos() {
     let t = &carried.text;
     // The numbers, in the sentences, the rules and the parameters.
     assert!(t.contains("param good_days_target: pct in 0..100 \"城市环境空气质量优良天数比率控制目标\" { \"资源县\": 97 }"));
-    assert!(t.contains("param pm25_target: ug \"细颗粒物（PM2.5）控制目标（微克/立方米）\" { \"资源县\": 25 }"));
+    assert!(t.contains(
+        "param pm25_target: ug \"细颗粒物（PM2.5）控制目标（微克/立方米）\" { \"资源县\": 25 }"
+    ));
     assert!(t.contains("{ \"资源县\": 20 }"));
     assert!(t.contains("deduct 0.1 each burn_reports cap 2\n"));
     assert!(t.contains("text \"城市环境空气质量优良天数比率控制目标：资源县97%。\""));
@@ -81,10 +94,16 @@ fn the_2025_variant_gives_the_expected_updates_and_todos() {
     assert!(t.contains("# deduct 0.5 each supervision_missed\n"));
     // The removed clause is gone; unchanged clauses keep their comments.
     assert!(!t.contains("part 1.4 "));
-    assert!(t.contains("# 21（2）: any veto makes the result 不合格, whatever the score (DATA.md)."));
+    assert!(
+        t.contains("# 21（2）: any veto makes the result 不合格, whatever the score (DATA.md).")
+    );
     // The one to-do is reported at its clause.
     let checked = rulebook_lang::check("draft.rules", t);
-    let errors: Vec<_> = checked.diagnostics.iter().filter(|d| d.is_error()).collect();
+    let errors: Vec<_> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .collect();
     assert_eq!(errors.len(), 1, "{errors:#?}");
     assert_eq!(errors[0].code, "rulebook::todo");
     // Done by hand: the to-do written, the inputs nothing reads removed.

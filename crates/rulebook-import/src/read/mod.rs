@@ -10,7 +10,7 @@ use crate::ImportError;
 use std::path::Path;
 
 /// Column names a header row may hold.
-const HEADERS: [&str; 9] = [
+const HEADERS: [&str; 11] = [
     "一级指标",
     "二级指标",
     "分值",
@@ -20,6 +20,8 @@ const HEADERS: [&str; 9] = [
     "自评分",
     "考核分",
     "得分",
+    "扣分说明",
+    "备注",
 ];
 
 /// Read a document: `.txt`, `.docx`, `.xlsx`, `.csv` or `.html`, by its extension.
@@ -174,6 +176,19 @@ pub(crate) fn rows_from_grid(grid: &[(String, Vec<String>)]) -> Table {
             continue;
         }
         if first == "加分合计" {
+            // Its standard is the bonus section's own sentence (加分上限…).
+            let standard = columns
+                .iter()
+                .zip(cells)
+                .find(|(n, _)| *n == "计分标准")
+                .map(|(_, c)| c.trim().to_string())
+                .unwrap_or_default();
+            table.rows.push(Row {
+                bonus: true,
+                place: place.clone(),
+                standard,
+                ..Row::default()
+            });
             continue;
         }
         if nonempty.len() == 1 && first.contains("加分") && !first.contains('（') {

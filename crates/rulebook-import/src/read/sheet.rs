@@ -31,7 +31,13 @@ pub fn read_xlsx(bytes: &[u8]) -> Result<Table, String> {
                 )
             })
             .collect();
-        let table = rows_from_grid(&grid);
+        let mut table = rows_from_grid(&grid);
+        // `rulebook eval --format xlsx` titles each unit's sheet `TITLE（UNIT）`.
+        for line in &mut table.preamble {
+            if let Some(t) = line.strip_suffix(&format!("（{name}）")) {
+                *line = t.to_string();
+            }
+        }
         if !table.rows.is_empty() {
             return Ok(table);
         }
