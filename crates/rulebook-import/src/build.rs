@@ -194,7 +194,6 @@ impl ItemBuilder {
         if let Some((k, rest)) = circled(&para) {
             if !rest.starts_with('项') {
                 let bonus = self.bonus;
-                let kind_under_item = if bonus { Kind::Part } else { Kind::Part };
                 match self.current_part() {
                     Some(p) => {
                         let kind = if bonus { Kind::Part } else { Kind::Clause };
@@ -203,7 +202,7 @@ impl ItemBuilder {
                         p.children.push(c);
                     }
                     None => {
-                        let c = Node::new(kind_under_item, format!("{item_id}.{k}"), para);
+                        let c = Node::new(Kind::Part, format!("{item_id}.{k}"), para);
                         self.node.children.push(c);
                     }
                 }

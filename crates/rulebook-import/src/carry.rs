@@ -516,8 +516,7 @@ impl<'a> Carry<'a> {
         }
         let _ = writeln!(
             text,
-            "# {}: {}",
-            "last year's rules, for the old sentence",
+            "# last year's rules, for the old sentence: {}",
             quote(&title_of(b))
         );
         for s in &rules {

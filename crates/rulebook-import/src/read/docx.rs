@@ -58,13 +58,11 @@ fn parse(xml: &str) -> Result<(Vec<String>, Grid), String> {
                 b"p" => para.clear(),
                 _ => {}
             },
-            Event::Text(t) => {
-                if in_text {
-                    let s = t
-                        .unescape()
-                        .map_err(|e| format!("word/document.xml: {e}"))?;
-                    para.push_str(&s);
-                }
+            Event::Text(t) if in_text => {
+                let s = t
+                    .unescape()
+                    .map_err(|e| format!("word/document.xml: {e}"))?;
+                para.push_str(&s);
             }
             Event::End(e) => match e.local_name().as_ref() {
                 b"t" => in_text = false,

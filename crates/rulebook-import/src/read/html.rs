@@ -46,10 +46,12 @@ fn cell_text(cell: ElementRef<'_>) -> String {
     for node in cell.descendants() {
         match node.value() {
             Node::Text(t) => out.push_str(t),
-            Node::Element(e) if matches!(e.name(), "br" | "p" | "div" | "li") => {
-                if !out.is_empty() && !out.ends_with('\n') {
-                    out.push('\n');
-                }
+            Node::Element(e)
+                if matches!(e.name(), "br" | "p" | "div" | "li")
+                    && !out.is_empty()
+                    && !out.ends_with('\n') =>
+            {
+                out.push('\n');
             }
             _ => {}
         }
