@@ -38,8 +38,23 @@ pub fn references(file: &File, src: &str, name: &str) -> Vec<Span> {
         for v in [&t.given, &t.globals].into_iter().flatten() {
             if let Value::Object(pairs) = &v.node {
                 if pairs.iter().any(|(k, _)| k == name) {
-                    out.extend(keys_in(src, v.span, name));
+                    out.extend(keys_in(src, v.span, name, 1));
                 }
+            }
+        }
+        // `units [ { unit: "甲", name: … }, … ]`
+        if let Some(v) = &t.units {
+            out.extend(keys_in(src, v.span, name, 2));
+        }
+        // `expect error name`
+        for e in &t.expect_errors {
+            if e.node == name {
+                let quoted = src.get(e.span.start..).is_some_and(|t| t.starts_with('"'));
+                let skip = usize::from(quoted);
+                out.push(Span::new(
+                    e.span.start + skip,
+                    e.span.start + skip + name.len(),
+                ));
             }
         }
     }
@@ -49,7 +64,7 @@ pub fn references(file: &File, src: &str, name: &str) -> Vec<Span> {
 }
 
 /// Where `name` stands as a key (`name:` or `"name":`) inside an object's text.
-fn keys_in(src: &str, span: Span, name: &str) -> Vec<Span> {
+fn keys_in(src: &str, span: Span, name: &str, level: usize) -> Vec<Span> {
     let Some(text) = src.get(span.start..span.end) else {
         return Vec::new();
     };
@@ -65,7 +80,7 @@ fn keys_in(src: &str, span: Span, name: &str) -> Vec<Span> {
             '}' | ']' if !in_str => depth = depth.saturating_sub(1),
             _ => {}
         }
-        if depth == 1 && !in_str && text.get(i..).is_some_and(|t| t.starts_with(name)) {
+        if depth == level && !in_str && text.get(i..).is_some_and(|t| t.starts_with(name)) {
             let before_ok = text
                 .get(..i)
                 .and_then(|b| b.chars().last())
@@ -76,7 +91,7 @@ fn keys_in(src: &str, span: Span, name: &str) -> Vec<Span> {
                 out.push(Span::new(span.start + i, span.start + i + name.len()));
             }
         }
-        if depth == 1 && in_str && c == '"' {
+        if depth == level && in_str && c == '"' {
             // A quoted key `"name":`.
             let after = text.get(i + 1..).unwrap_or("");
             if after.starts_with(name)
@@ -145,8 +160,17 @@ fn rule(r: &Rule, name: &str, out: &mut Vec<Span>) {
             }
         }
     }
-    for e in [&r.cap, &r.condition, &r.unless].into_iter().flatten() {
+    for e in [&r.cap, &r.condition, &r.unless, &r.otherwise]
+        .into_iter()
+        .flatten()
+    {
         expr(e, name, &mut scope, out);
+    }
+    if let Some(t) = &r.times {
+        expr(&t.factor, name, &mut scope, out);
+        if let Some(w) = &t.when {
+            expr(w, name, &mut scope, out);
+        }
     }
 }
 
@@ -208,6 +232,20 @@ fn expr(e: &Expr, name: &str, scope: &mut Vec<String>, out: &mut Vec<Span>) {
         ExprKind::Index(a, keys) => {
             expr(a, name, scope, out);
             keys.iter().for_each(|k| expr(k, name, scope, out));
+        }
+        ExprKind::Cases(cases) => {
+            for (cond, amount) in cases {
+                if let Some(c) = cond {
+                    expr(c, name, scope, out);
+                }
+                expr(amount, name, scope, out);
+            }
+        }
+        ExprKind::AcrossUnits { body, filter, .. } => {
+            expr(body, name, scope, out);
+            if let Some(f) = filter {
+                expr(f, name, scope, out);
+            }
         }
         ExprKind::Tiers(a, tiers) => {
             expr(a, name, scope, out);
