@@ -212,7 +212,7 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
         re(
             &AWARD,
             &format!(
-                r"^(.*?)[，,]?得{NUM}分(?:[，,](?:否则|未完成|未达到|未达要求|未配合开展相应工作)(?:的)?(?:不得分)?)?$"
+                r"^(.*?)[，,]?得{NUM}分(?:[，,](?:否则|未完成|未达到|未达要求|未配合开展相应工作)[^，,。；]{{0,16}}?不得分)?$"
             ),
         ),
         re(&DEDUCT_IF, &format!(r"^(.*?)[，,]扣{NUM}分$")),
@@ -321,8 +321,17 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
                 "award"
             };
             let word = if verb == "deduct" { "扣" } else { "加" };
+            // 扣完为止 with no number: at most what the node awards.
+            let all_of_it = s
+                .contains("扣完为止")
+                .then(|| {
+                    ctx.rules
+                        .iter()
+                        .find_map(|r| r.strip_prefix("award ").and_then(dec))
+                })
+                .flatten();
             let cap = if eaches.len() == 1 {
-                cap_of(word)
+                cap_of(word).or(all_of_it)
             } else {
                 None
             };
@@ -330,7 +339,8 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
                 .push(with_cap(format!("{verb} {} each {n}", rate.as_str()), cap));
             last = m.end();
         }
-        let tail = s.get(last..).unwrap_or("");
+        let tail = s.get(last..).unwrap_or("").replace("扣完为止", "");
+        let tail = tail.as_str();
         let multi_cap =
             eaches.len() > 1 && (cap_in(s, "扣").is_some() || cap_in(s, "加").is_some());
         if multi_cap {
@@ -359,6 +369,20 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
         let what = label_before(&format!("{cond}，"), cond.len() + '，'.len_utf8());
         let flag = ctx.input("met", "bool", what);
         ctx.rules.push(format!("award {} if {flag}", p.as_str()));
+        return true;
+    }
+    // 得1分。未达要求不得分: the award's own condition, said again.
+    static RESTATED: OnceLock<Option<Regex>> = OnceLock::new();
+    let restated = re(
+        &RESTATED,
+        r"^(?:否则|未完成|未达到|未达要求|超标一次|发现一个单位一次不达要求，该项)[^，。；]{0,8}不得分$",
+    );
+    if restated.is_some_and(|r| r.is_match(s))
+        && ctx
+            .rules
+            .last()
+            .is_some_and(|r| r.starts_with("award") && r.contains(" if "))
+    {
         return true;
     }
     // 超标一次不得分 / 发现一个单位一次不达要求，该项不得分
@@ -516,6 +540,15 @@ pub fn recognise(n: &Node, parent: Option<&Node>, bonus: bool) -> Proposal {
             r.push_str(&format!(" cap {}", fmt_dec(cap)));
         }
     }
+    if n.no_base && ctx.rules.iter().any(|r| r.starts_with("award")) {
+        return Proposal {
+            todo: Some(
+                "awards points on a node with no base (不设基础分): a bonus item, or a reading to decide"
+                    .into(),
+            ),
+            ..Proposal::default()
+        };
+    }
     match unread {
         Some(s) if scores(s) => Proposal {
             todo: Some(format!(
@@ -532,5 +565,52 @@ pub fn recognise(n: &Node, parent: Option<&Node>, bonus: bool) -> Proposal {
             todo: None,
             veto: ctx.veto,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(sentence: &str) -> Proposal {
+        let n = Node::new(Kind::Clause, "7.1.1", sentence);
+        recognise(&n, None, false)
+    }
+
+    #[test]
+    fn cookbook_phrasings() {
+        let p = read("①每月组织开展检查并按要求上报月调度表，得1分。每漏报迟报一次扣0.1分，扣完为止。");
+        assert_eq!(p.rules, vec!["award 1", "deduct 0.1 each c7_1_1_n cap 1"]);
+        let p = read("（3）无“两高”未批先建项目，得1分。各类检查发现存在“两高”未批先建项目的，每发现1起扣0.2分，扣完1分为止。");
+        assert_eq!(p.rules, vec!["award 1", "deduct 0.2 each c7_1_1_n cap 1"]);
+        assert_eq!(p.inputs[0].label, "各类检查发现存在“两高”未批先建项目（起数）");
+        let p = read("①完成年度环境空气质量优良天数比率控制目标，得3分。每低0.1个百分点扣0.3分。最高扣3分。");
+        assert_eq!(
+            p.rules,
+            vec!["award 3", "deduct 0.3 per 0.1 of c7_1_1_actual below c7_1_1_target cap 3"]
+        );
+        assert_eq!(p.inputs[0].ty, "pct");
+        let p = read("①开展非道路移动机械污染排放监督抽查联合执法，得0.8分，按完成比例得分。任务数：资源县16台。");
+        assert_eq!(p.rules, vec!["award 0.8 in proportion to c7_1_1_done / c7_1_1_task"]);
+        let p = read("（1）将市生态环保目标责任书考核工作纳入县（市、区）绩效考核体系，得1分，否则不得分。");
+        assert_eq!(p.rules, vec!["award 1 if c7_1_1_met"]);
+        assert_eq!(p.inputs[0].label, "将市生态环保目标责任书考核工作纳入县（市、区）绩效考核体系");
+        let p = read("⑤未按要求印发第二轮自治区生态环境保护督察反馈意见整改方案的，扣2分。");
+        assert_eq!(p.rules, vec!["deduct 2 if c7_1_1_hit"]);
+        // Not read: tiers are left to the author, with the sentence.
+        let p = read("①PM2.5小时均值浓度高于75微克/立方米的，扣1分，高于115微克/立方米的，扣2分。");
+        assert!(p.rules.is_empty() && p.todo.is_some_and(|t| t.contains("高于75")));
+    }
+
+    #[test]
+    fn vetoes_and_bonus() {
+        let parent = Node::new(Kind::Part, "21.2", "（2）具有以下情形之一的，考核结果为“不合格”：");
+        let n = Node::new(Kind::Clause, "21.2.4", "④在考核过程中弄虚作假，隐瞒事实真相的。");
+        let p = recognise(&n, Some(&parent), false);
+        assert!(p.veto);
+        assert_eq!(p.rules, vec!["veto if c21_2_4_hit"]);
+        let n = Node::new(Kind::Part, "B6.8", "⑧对加油站开展监督性检测，每完成1家次加0.1分，最多加1分。");
+        let p = recognise(&n, None, true);
+        assert_eq!(p.rules, vec!["award 0.1 each b6_8_n cap 1"]);
     }
 }
