@@ -242,8 +242,30 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
         let below = matches!(dir.as_str(), "低" | "少");
         let ty = quantity_type(unit);
         let at = c.get(0).map(|m| m.start()).unwrap_or(0);
+        // 得2分，每低1个百分点扣0.2分: the award in the same sentence.
+        static GOT_STEP: OnceLock<Option<Regex>> = OnceLock::new();
+        let head = s.get(..at).unwrap_or("");
+        let got: Vec<_> = re(&GOT_STEP, &format!(r"得{NUM}分"))
+            .map(|g| g.captures_iter(head).collect())
+            .unwrap_or_default();
+        match got.as_slice() {
+            [] => {}
+            [g] => {
+                if let Some(p) = g.get(1) {
+                    ctx.rules.push(format!("award {}", p.as_str()));
+                }
+            }
+            _ => return false,
+        }
         let what = label_before(s, at);
-        let actual = ctx.input("actual", ty, format!("{what}（实际）"));
+        // （无…任务的，此项不计分）: no figure, no deduction.
+        let optional = body(ctx.node).contains("不计分");
+        let actual_ty = if optional {
+            format!("optional {ty}")
+        } else {
+            ty.to_string()
+        };
+        let actual = ctx.input("actual", &actual_ty, format!("{what}（实际）"));
         let target = ctx.input("target", ty, format!("{what}（目标）"));
         let verb = if kind.as_str() == "扣" {
             "deduct"
@@ -262,7 +284,11 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
             rate.as_str(),
             if below { "below" } else { "above" }
         );
-        ctx.rules.push(with_cap(rule, cap_of(word)));
+        let mut rule = with_cap(rule, cap_of(word));
+        if optional {
+            rule.push_str(&format!(" unless {actual} is missing"));
+        }
+        ctx.rules.push(rule);
         let rest = s.replace(c.get(0).map(|m| m.as_str()).unwrap_or(""), "");
         return !rest.contains("扣") || cap_in(&rest, "扣").is_some();
     }
@@ -579,22 +605,39 @@ mod tests {
 
     #[test]
     fn cookbook_phrasings() {
-        let p = read("①每月组织开展检查并按要求上报月调度表，得1分。每漏报迟报一次扣0.1分，扣完为止。");
+        let p =
+            read("①每月组织开展检查并按要求上报月调度表，得1分。每漏报迟报一次扣0.1分，扣完为止。");
         assert_eq!(p.rules, vec!["award 1", "deduct 0.1 each c7_1_1_n cap 1"]);
         let p = read("（3）无“两高”未批先建项目，得1分。各类检查发现存在“两高”未批先建项目的，每发现1起扣0.2分，扣完1分为止。");
         assert_eq!(p.rules, vec!["award 1", "deduct 0.2 each c7_1_1_n cap 1"]);
-        assert_eq!(p.inputs[0].label, "各类检查发现存在“两高”未批先建项目（起数）");
-        let p = read("①完成年度环境空气质量优良天数比率控制目标，得3分。每低0.1个百分点扣0.3分。最高扣3分。");
+        assert_eq!(
+            p.inputs[0].label,
+            "各类检查发现存在“两高”未批先建项目（起数）"
+        );
+        let p = read(
+            "①完成年度环境空气质量优良天数比率控制目标，得3分。每低0.1个百分点扣0.3分。最高扣3分。",
+        );
         assert_eq!(
             p.rules,
-            vec!["award 3", "deduct 0.3 per 0.1 of c7_1_1_actual below c7_1_1_target cap 3"]
+            vec![
+                "award 3",
+                "deduct 0.3 per 0.1 of c7_1_1_actual below c7_1_1_target cap 3"
+            ]
         );
         assert_eq!(p.inputs[0].ty, "pct");
         let p = read("①开展非道路移动机械污染排放监督抽查联合执法，得0.8分，按完成比例得分。任务数：资源县16台。");
-        assert_eq!(p.rules, vec!["award 0.8 in proportion to c7_1_1_done / c7_1_1_task"]);
-        let p = read("（1）将市生态环保目标责任书考核工作纳入县（市、区）绩效考核体系，得1分，否则不得分。");
+        assert_eq!(
+            p.rules,
+            vec!["award 0.8 in proportion to c7_1_1_done / c7_1_1_task"]
+        );
+        let p = read(
+            "（1）将市生态环保目标责任书考核工作纳入县（市、区）绩效考核体系，得1分，否则不得分。",
+        );
         assert_eq!(p.rules, vec!["award 1 if c7_1_1_met"]);
-        assert_eq!(p.inputs[0].label, "将市生态环保目标责任书考核工作纳入县（市、区）绩效考核体系");
+        assert_eq!(
+            p.inputs[0].label,
+            "将市生态环保目标责任书考核工作纳入县（市、区）绩效考核体系"
+        );
         let p = read("⑤未按要求印发第二轮自治区生态环境保护督察反馈意见整改方案的，扣2分。");
         assert_eq!(p.rules, vec!["deduct 2 if c7_1_1_hit"]);
         // Not read: tiers are left to the author, with the sentence.
@@ -604,12 +647,24 @@ mod tests {
 
     #[test]
     fn vetoes_and_bonus() {
-        let parent = Node::new(Kind::Part, "21.2", "（2）具有以下情形之一的，考核结果为“不合格”：");
-        let n = Node::new(Kind::Clause, "21.2.4", "④在考核过程中弄虚作假，隐瞒事实真相的。");
+        let parent = Node::new(
+            Kind::Part,
+            "21.2",
+            "（2）具有以下情形之一的，考核结果为“不合格”：",
+        );
+        let n = Node::new(
+            Kind::Clause,
+            "21.2.4",
+            "④在考核过程中弄虚作假，隐瞒事实真相的。",
+        );
         let p = recognise(&n, Some(&parent), false);
         assert!(p.veto);
         assert_eq!(p.rules, vec!["veto if c21_2_4_hit"]);
-        let n = Node::new(Kind::Part, "B6.8", "⑧对加油站开展监督性检测，每完成1家次加0.1分，最多加1分。");
+        let n = Node::new(
+            Kind::Part,
+            "B6.8",
+            "⑧对加油站开展监督性检测，每完成1家次加0.1分，最多加1分。",
+        );
         let p = recognise(&n, None, true);
         assert_eq!(p.rules, vec!["award 0.1 each b6_8_n cap 1"]);
     }
