@@ -206,7 +206,7 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
         re(
             &EACH,
             &format!(
-                r"每(?:[^，。；扣加]{{0,12}}?)(?:1|一)?(起|次|家（次）|家（项）|家次|家|个问题|个|处|件|台|例|项|套|条|篇|名|天|人)[^，。；扣加\d]{{0,6}}(扣|加){NUM}分"
+                r"每(?:[^，。；扣加]{{0,12}}?)(?:1|一)?(起|次|家（次）|家（项）|家次|家|个问题|个|处|件|台|例|项|套|条|篇|名|天|人)([^，。；扣加\d]{{0,24}})(扣|加){NUM}分"
             ),
         ),
         re(
@@ -328,7 +328,7 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
         }
         let mut last = 0;
         for c in &eaches {
-            let (Some(m), Some(kind), Some(rate)) = (c.get(0), c.get(2), c.get(3)) else {
+            let (Some(m), Some(kind), Some(rate)) = (c.get(0), c.get(3), c.get(4)) else {
                 return false;
             };
             let seg_start = s
@@ -338,7 +338,14 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
                 .unwrap_or(0)
                 .max(last);
             let piece = s.get(seg_start..m.start()).unwrap_or("");
-            let what = label_before(&format!("{piece}，"), piece.len() + '，'.len_utf8());
+            let mut what = label_before(&format!("{piece}，"), piece.len() + '，'.len_utf8());
+            let after_unit = c
+                .get(2)
+                .map(|a| a.as_str().trim_end_matches(['的', '，']).trim())
+                .unwrap_or("");
+            if after_unit.chars().count() >= 4 {
+                what = after_unit.to_string();
+            }
             let unit = c.get(1).map(|u| u.as_str()).unwrap_or("次");
             let n = ctx.input("n", "count", format!("{what}（{unit}数）"));
             let verb = if kind.as_str() == "扣" {
@@ -382,7 +389,7 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
             return false;
         };
         let cond = cond.as_str();
-        if cond.contains('扣') || cond.contains('加') || cond.contains("得") {
+        if scores(cond) {
             return false;
         }
         if has_deduction || next.is_some_and(|n| n.contains("按完成比例得分")) {
@@ -467,7 +474,7 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
             return false;
         };
         let cond = cond.as_str();
-        if cond.contains('每') || cond.contains('扣') || cond.contains('得') {
+        if cond.contains('每') || scores(cond) {
             return false;
         }
         let what = label_before(&format!("{cond}，"), cond.len() + '，'.len_utf8());
@@ -481,7 +488,7 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
             return false;
         };
         let cond = cond.as_str();
-        if cond.contains('每') || cond.contains('加') || cond.contains('扣') || !ctx.bonus {
+        if cond.contains('每') || scores(cond) || !ctx.bonus {
             return false;
         }
         let what = label_before(&format!("{cond}，"), cond.len() + '，'.len_utf8());
@@ -565,6 +572,20 @@ pub fn recognise(n: &Node, parent: Option<&Node>, bonus: bool) -> Proposal {
         {
             r.push_str(&format!(" cap {}", fmt_dec(cap)));
         }
+    }
+    // 同一事项…按最高分项扣分: one deduction per matter across the clauses
+    // (a hit policy, pattern 10), not a deduction per clause.
+    let hit_policy = |t: &str| t.contains("按最高分项扣分");
+    if parent.is_some_and(|p| hit_policy(&p.title) || p.text.iter().any(|t| hit_policy(t)))
+        && !ctx.rules.is_empty()
+    {
+        return Proposal {
+            todo: Some(
+                "按最高分项扣分: one deduction per matter at its largest situation across these clauses (docs/language.md pattern 10)"
+                    .into(),
+            ),
+            ..Proposal::default()
+        };
     }
     if n.no_base && ctx.rules.iter().any(|r| r.starts_with("award")) {
         return Proposal {
