@@ -513,6 +513,40 @@ fn body(n: &Node) -> String {
     parts.join("。")
 }
 
+/// 「每次扣0.05分；…每次扣0.1分，最高扣1分」: one 最高扣 after several
+/// deductions caps them together (a `cap N { … }` block), not each.
+fn block_caps(text: &str, rules: &mut Vec<String>) {
+    if text.matches("最高扣").count() + text.matches("最多扣").count() != 1
+        || text.contains("每项最高")
+    {
+        return;
+    }
+    let Some(cap) = cap_in(text, "扣") else {
+        return;
+    };
+    let suffix = format!(" cap {}", fmt_dec(cap));
+    let capped: Vec<usize> = rules
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.starts_with("deduct") && r.ends_with(&suffix))
+        .map(|(i, _)| i)
+        .collect();
+    let deductions = rules.iter().filter(|r| r.starts_with("deduct")).count();
+    if capped.len() < 2 || capped.len() != deductions {
+        return;
+    }
+    let inner: Vec<String> = rules
+        .iter()
+        .filter(|r| r.starts_with("deduct"))
+        .map(|r| r.trim_end_matches(&suffix).to_string())
+        .collect();
+    rules.retain(|r| !r.starts_with("deduct"));
+    rules.insert(
+        0,
+        format!("cap {} {{\n{}\n}}", fmt_dec(cap), inner.join("\n")),
+    );
+}
+
 /// Recognise one node's sentences.
 pub fn recognise(n: &Node, parent: Option<&Node>, bonus: bool) -> Proposal {
     let mut ctx = Ctx {
@@ -596,6 +630,7 @@ pub fn recognise(n: &Node, parent: Option<&Node>, bonus: bool) -> Proposal {
             ..Proposal::default()
         };
     }
+    block_caps(&text, &mut ctx.rules);
     match unread {
         Some(s) if scores(s) => Proposal {
             todo: Some(format!(
