@@ -652,6 +652,7 @@ pub fn recognise(n: &Node, parent: Option<&Node>, bonus: bool) -> Proposal {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::indexing_slicing)]
     use super::*;
 
     fn read(sentence: &str) -> Proposal {
