@@ -8,20 +8,9 @@
     clippy::indexing_slicing
 )]
 
-use std::path::{Path, PathBuf};
+mod common;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn source_2024() -> PathBuf {
-    let shared = root().join("../shared/ziyuan-2024/source.txt");
-    if shared.exists() {
-        shared
-    } else {
-        root().join("tests/import/ziyuan-2024/source.txt")
-    }
-}
+use common::root;
 
 fn base() -> String {
     std::fs::read_to_string(root().join("rulebooks/ziyuan-2024.rules")).unwrap()
@@ -29,7 +18,7 @@ fn base() -> String {
 
 #[test]
 fn a_year_against_itself_reproduces_its_rulebook() {
-    let doc = rulebook_import::read_document(&source_2024()).unwrap();
+    let doc = rulebook_import::read_document(&common::source()).unwrap();
     let base = base();
     let carried = rulebook_import::carry::carry_over(&doc, &base).unwrap();
     let s = &carried.summary;

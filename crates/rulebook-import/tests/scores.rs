@@ -12,20 +12,9 @@
 
 use rulebook_lang::ast::{self, RuleOrBlock, Span};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+mod common;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn source() -> PathBuf {
-    let shared = root().join("../shared/ziyuan-2024/source.txt");
-    if shared.exists() {
-        shared
-    } else {
-        root().join("tests/import/ziyuan-2024/source.txt")
-    }
-}
+use common::root;
 
 fn find<'a>(body: &'a ast::NodeBody, id: &str) -> Option<&'a ast::Node> {
     for c in &body.children {
@@ -73,7 +62,7 @@ fn line_span(src: &str, s: Span) -> Span {
 
 #[test]
 fn proposed_rules_score_the_examples_like_the_hand_written_ones() {
-    let doc = rulebook_import::read_document(&source()).unwrap();
+    let doc = rulebook_import::read_document(&common::source()).unwrap();
     let proposals = rulebook_import::write::propose(&doc);
     let map_text =
         std::fs::read_to_string(root().join("tests/import/ziyuan-2024/names.map")).unwrap();

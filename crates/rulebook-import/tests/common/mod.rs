@@ -47,13 +47,9 @@ pub fn root() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
 }
 
+/// The 2024 Ziyuan document as published (a copy kept with the tests).
 pub fn source() -> std::path::PathBuf {
-    let shared = root().join("../shared/ziyuan-2024/source.txt");
-    if shared.exists() {
-        shared
-    } else {
-        root().join("tests/import/ziyuan-2024/source.txt")
-    }
+    root().join("tests/import/ziyuan-2024/source.txt")
 }
 
 /// Nodes of the hand-written rulebook matched by the draft (same id, kind,
