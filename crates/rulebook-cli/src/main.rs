@@ -66,6 +66,23 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Draft a rulebook from a published document (.txt, .docx, .xlsx, .csv, .html)
+    Import {
+        doc: PathBuf,
+        /// The draft (standard output without it)
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Last year's rulebook: keep its rules where the sentences are unchanged
+        #[arg(long)]
+        base: Option<PathBuf>,
+    },
+    /// Rename an input, parameter, let or table everywhere it is used
+    Rename {
+        old: String,
+        new: String,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
     /// Serve the language server protocol on stdin/stdout, for editors
     Lsp,
     /// Run the tests written inside rulebooks
@@ -109,6 +126,10 @@ fn run() -> ExitCode {
         Command::Test { files } => cmd::test::run(&files),
         Command::Diff { old, new } => cmd::diff::run(&old, &new),
         Command::Fmt { files, check } => cmd::fmt::run(&files, check),
+        Command::Import { doc, output, base } => {
+            cmd::import::run(&doc, output.as_deref(), base.as_deref())
+        }
+        Command::Rename { old, new, files } => cmd::rename::run(&old, &new, &files),
         Command::Lsp => match rulebook_lsp::run_stdio() {
             Ok(()) => cmd::OK,
             Err(e) => cmd::usage_error(&format!("the language server stopped: {e}")),

@@ -13,6 +13,8 @@ use tower_lsp::jsonrpc::Result;
 use tower_lsp::lsp_types::*;
 use tower_lsp::{Client, LanguageServer, LspService, Server};
 
+mod rename;
+
 struct Backend {
     client: Client,
     docs: Mutex<HashMap<Url, String>>,
@@ -158,6 +160,7 @@ impl LanguageServer for Backend {
                     TextDocumentSyncKind::FULL,
                 )),
                 hover_provider: Some(HoverProviderCapability::Simple(true)),
+                rename_provider: Some(OneOf::Left(true)),
                 ..ServerCapabilities::default()
             },
             server_info: Some(ServerInfo {
@@ -204,6 +207,13 @@ impl LanguageServer for Backend {
                 }),
                 range: None,
             }))
+    }
+
+    async fn rename(&self, p: RenameParams) -> Result<Option<WorkspaceEdit>> {
+        let uri = p.text_document_position.text_document.uri;
+        let pos = p.text_document_position.position;
+        let text = self.docs.lock().ok().and_then(|d| d.get(&uri).cloned());
+        rename::workspace_edit(uri, text, |t| offset(t, pos), &p.new_name)
     }
 }
 

@@ -6,7 +6,9 @@ pub mod diff;
 pub mod eval;
 pub mod explain;
 pub mod fmt;
+pub mod import;
 pub mod load;
+pub mod rename;
 pub mod template;
 pub mod test;
 

@@ -1,0 +1,728 @@
+//! Sentences → rules. The phrasings the language's cookbook covers
+//! (docs/language.md, Patterns) become rules reading declared inputs,
+//! labelled from the sentence; anything else becomes `todo "why"`.
+//!
+//! The reader is deliberately cautious: a node gets rules only when every
+//! sentence of it that scores (得/扣/加/不得分/不合格) was read; otherwise
+//! the whole node is left to the author with a `todo` naming the sentence.
+
+use crate::model::{Kind, Node};
+use crate::text::{dec, unmarked};
+use crate::write::{fmt_dec, quote};
+use regex::Regex;
+use rust_decimal::Decimal;
+use std::fmt::Write as _;
+use std::sync::OnceLock;
+
+/// A declared input (or parameter) the proposed rules read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputDecl {
+    pub name: String,
+    pub ty: String,
+    pub label: String,
+    /// For a parameter: the document's value for a named unit.
+    pub param: Option<(String, Decimal)>,
+}
+
+impl InputDecl {
+    pub fn declaration(&self) -> String {
+        match &self.param {
+            Some((unit, v)) => format!(
+                "param {}: {} {} {{ {}: {} }}",
+                self.name,
+                self.ty,
+                quote(&self.label),
+                quote(unit),
+                fmt_dec(*v)
+            ),
+            None => format!("input {}: {} {}", self.name, self.ty, quote(&self.label)),
+        }
+    }
+}
+
+/// What the draft holds for one node.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Proposal {
+    /// Node statements (`to total`, …), written before the rules.
+    pub statements: Vec<String>,
+    pub rules: Vec<String>,
+    pub inputs: Vec<InputDecl>,
+    pub todo: Option<String>,
+    pub veto: bool,
+}
+
+impl Proposal {
+    pub fn write_body(&self, out: &mut String) {
+        for r in &self.rules {
+            let _ = writeln!(out, "{r}");
+        }
+        if let Some(t) = &self.todo {
+            let _ = writeln!(out, "todo {}", quote(t));
+        }
+    }
+    /// Rules were proposed (and nothing left to do).
+    pub fn proposed(&self) -> bool {
+        self.todo.is_none() && !self.rules.is_empty()
+    }
+}
+
+fn re(cell: &'static OnceLock<Option<Regex>>, pat: &str) -> Option<&'static Regex> {
+    cell.get_or_init(|| Regex::new(pat).ok()).as_ref()
+}
+
+const NUM: &str = r"(\d+(?:\.\d+)?)";
+
+/// Words that make a sentence score something.
+fn scores(s: &str) -> bool {
+    static R: OnceLock<Option<Regex>> = OnceLock::new();
+    re(
+        &R,
+        r"[扣加得]\s*(?:\d|一)|不得分|不合格|扣完|扣分|加分|得分|扣除",
+    )
+    .is_some_and(|r| r.is_match(s))
+}
+
+/// The identifier stem of a node: `5.1.2` → `c5_1_2`, `B6.1` → `b6_1`.
+fn stem(id: &str) -> String {
+    let s: String = id
+        .chars()
+        .map(|c| {
+            if c == '.' {
+                '_'
+            } else {
+                c.to_ascii_lowercase()
+            }
+        })
+        .collect();
+    if s.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("c{s}")
+    } else {
+        s
+    }
+}
+
+/// The words before a match, within its comma-separated phrase: the fact
+/// the rule reads.
+fn label_before(sentence: &str, at: usize) -> String {
+    let before = sentence.get(..at).unwrap_or("");
+    let before = before.trim_end_matches(['，', ',', ' ']);
+    let seg = before
+        .rsplit(['，', ',', '。', '；'])
+        .next()
+        .unwrap_or(before)
+        .trim();
+    let seg = unmarked(seg);
+    let seg = seg.trim_end_matches('的').trim();
+    if seg.chars().count() < 4 {
+        // Too short to say what it is: take the phrase before as well.
+        let longer = before
+            .rsplitn(3, ['，', ','])
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect::<Vec<_>>()
+            .join("，");
+        return unmarked(longer.trim()).trim_end_matches('的').to_string();
+    }
+    seg.to_string()
+}
+
+struct Ctx<'a> {
+    node: &'a Node,
+    stem: String,
+    inputs: Vec<InputDecl>,
+    rules: Vec<String>,
+    statements: Vec<String>,
+    bonus: bool,
+    veto: bool,
+}
+
+impl Ctx<'_> {
+    fn input(&mut self, suffix: &str, ty: &str, label: String) -> String {
+        let mut name = format!("{}_{suffix}", self.stem);
+        let mut k = 2;
+        while self.inputs.iter().any(|i| i.name == name) {
+            name = format!("{}_{suffix}{k}", self.stem);
+            k += 1;
+        }
+        self.inputs.push(InputDecl {
+            name: name.clone(),
+            ty: ty.into(),
+            label,
+            param: None,
+        });
+        name
+    }
+}
+
+/// The cap a sentence (or the one after it) states for the rule it holds.
+fn cap_in(s: &str, word: &str) -> Option<Decimal> {
+    static R: OnceLock<Option<Regex>> = OnceLock::new();
+    static A: OnceLock<Option<Regex>> = OnceLock::new();
+    let r = if word == "扣" {
+        re(&R, &format!(r"(?:最高|最多)扣{NUM}分|扣完{NUM}分为止"))?
+    } else {
+        re(&A, &format!(r"(?:最高|最多)加{NUM}分"))?
+    };
+    let c = r.captures(s)?;
+    dec(c.get(1).or_else(|| c.get(2))?.as_str())
+}
+
+fn with_cap(rule: String, cap: Option<Decimal>) -> String {
+    match cap {
+        Some(c) => format!("{rule} cap {}", fmt_dec(c)),
+        None => rule,
+    }
+}
+
+/// The type of a quantity from the unit written after its step.
+fn quantity_type(unit: &str) -> &'static str {
+    if unit.contains("百分点") || unit.contains('%') {
+        "pct"
+    } else if unit.contains("微克") {
+        "ug"
+    } else if unit.contains("mg") || unit.contains("毫克") {
+        "mgl"
+    } else {
+        "number"
+    }
+}
+
+/// Read one sentence (up to 。 or ；). Returns whether it was understood.
+fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool) -> bool {
+    static STEP: OnceLock<Option<Regex>> = OnceLock::new();
+    static EACH: OnceLock<Option<Regex>> = OnceLock::new();
+    static AWARD: OnceLock<Option<Regex>> = OnceLock::new();
+    static DEDUCT_IF: OnceLock<Option<Regex>> = OnceLock::new();
+    static ADD_IF: OnceLock<Option<Regex>> = OnceLock::new();
+    static ONCE_NONE: OnceLock<Option<Regex>> = OnceLock::new();
+    let (Some(step), Some(each), Some(award), Some(deduct_if), Some(add_if), Some(once_none)) = (
+        re(
+            &STEP,
+            &format!(
+                r"每(低|少|高|超|升)(?:于|过|出)?(?:目标|控制目标水平|控制目标)?(\d+(?:\.\d+)?|一)(个百分点|%|微克/立方米|mg/L|个)?(?:（[^）]*）)?(扣|加){NUM}分"
+            ),
+        ),
+        re(
+            &EACH,
+            &format!(
+                r"每(?:[^，。；扣加]{{0,12}}?)(?:1|一)?(起|次|家（次）|家（项）|家次|家|个问题|个|处|件|台|例|项|套|条|篇|名|天|人)([^，。；扣加\d]{{0,24}})(扣|加){NUM}分"
+            ),
+        ),
+        re(
+            &AWARD,
+            &format!(
+                r"^(.*?)[，,]?得{NUM}分(?:[，,](?:否则|未完成|未达到|未达要求|未配合开展相应工作)[^，,。；]{{0,16}}?不得分)?$"
+            ),
+        ),
+        re(&DEDUCT_IF, &format!(r"^(.*?)[，,]扣{NUM}分$")),
+        re(&ADD_IF, &format!(r"^(.*?)[，,]?加{NUM}分$")),
+        re(
+            &ONCE_NONE,
+            r"^(.*?)(?:一次|一个单位一次)[^，。]*?(?:，)?(?:该项)?不得分$",
+        ),
+    ) else {
+        return false;
+    };
+    let s = s.trim().trim_end_matches(['。', '；', ';']);
+    if !scores(s) {
+        return true;
+    }
+    let cap_of = |w: &str| cap_in(s, w).or_else(|| next.and_then(|n| cap_in(n, w)));
+    // 每低0.1个百分点扣0.3分 / 每高于控制目标水平0.1个百分点加0.1分
+    if let Some(c) = step.captures(s) {
+        let (Some(dir), Some(n), Some(kind), Some(rate)) = (c.get(1), c.get(2), c.get(4), c.get(5))
+        else {
+            return false;
+        };
+        let unit = c.get(3).map(|m| m.as_str()).unwrap_or("");
+        if unit == "个" {
+            return false;
+        }
+        let below = matches!(dir.as_str(), "低" | "少");
+        let ty = quantity_type(unit);
+        let at = c.get(0).map(|m| m.start()).unwrap_or(0);
+        // 得2分，每低1个百分点扣0.2分: the award in the same sentence.
+        static GOT_STEP: OnceLock<Option<Regex>> = OnceLock::new();
+        let head = s.get(..at).unwrap_or("");
+        let got: Vec<_> = re(&GOT_STEP, &format!(r"得{NUM}分"))
+            .map(|g| g.captures_iter(head).collect())
+            .unwrap_or_default();
+        match got.as_slice() {
+            [] => {}
+            [g] => {
+                if let Some(p) = g.get(1) {
+                    ctx.rules.push(format!("award {}", p.as_str()));
+                }
+            }
+            _ => return false,
+        }
+        let what = label_before(s, at);
+        // （无…任务的，此项不计分）: no figure, no deduction.
+        let optional = body(ctx.node).contains("不计分");
+        let actual_ty = if optional {
+            format!("optional {ty}")
+        } else {
+            ty.to_string()
+        };
+        let actual = ctx.input("actual", &actual_ty, format!("{what}（实际）"));
+        let target = ctx.input("target", ty, format!("{what}（目标）"));
+        let verb = if kind.as_str() == "扣" {
+            "deduct"
+        } else {
+            "award"
+        };
+        let partial = if s.contains("不足") || s.contains("不到") {
+            " partial steps count"
+        } else {
+            ""
+        };
+        let word = if verb == "deduct" { "扣" } else { "加" };
+        let step_size = if n.as_str() == "一" { "1" } else { n.as_str() };
+        let rule = format!(
+            "{verb} {} per {step_size} of {actual} {} {target}{partial}",
+            rate.as_str(),
+            if below { "below" } else { "above" }
+        );
+        let mut rule = with_cap(rule, cap_of(word));
+        if optional {
+            rule.push_str(&format!(" unless {actual} is missing"));
+        }
+        ctx.rules.push(rule);
+        let rest = s.replace(c.get(0).map(|m| m.as_str()).unwrap_or(""), "");
+        return !rest.contains("扣") || cap_in(&rest, "扣").is_some();
+    }
+    // 每发现1起扣0.2分, 扣完1分为止 / 每完成1家次加0.1分
+    let eaches: Vec<_> = each
+        .captures_iter(s)
+        .filter(|c| {
+            c.get(0)
+                .is_some_and(|m| !m.as_str().contains("最高") && !m.as_str().contains("最多"))
+        })
+        .collect();
+    if !eaches.is_empty() {
+        let first = eaches
+            .first()
+            .and_then(|c| c.get(0))
+            .map(|m| m.start())
+            .unwrap_or(0);
+        let prefix = s.get(..first).unwrap_or("");
+        let prefix_start = prefix
+            .rfind(['；', '。'])
+            .map(|i| i + '；'.len_utf8())
+            .unwrap_or(0);
+        let head = prefix.get(prefix_start..).unwrap_or("");
+        static GOT: OnceLock<Option<Regex>> = OnceLock::new();
+        let got = re(&GOT, &format!(r"得{NUM}分"));
+        let got_n: Vec<_> = got
+            .map(|g| g.captures_iter(head).collect())
+            .unwrap_or_default();
+        let head_rest = got
+            .map(|g| g.replace_all(head, "").to_string())
+            .unwrap_or_default();
+        if got_n.len() > 1 || scores(&head_rest) {
+            return false;
+        }
+        if let Some(p) = got_n.first().and_then(|c| c.get(1)) {
+            ctx.rules.push(format!("award {}", p.as_str()));
+        }
+        let mut last = 0;
+        for c in &eaches {
+            let (Some(m), Some(kind), Some(rate)) = (c.get(0), c.get(3), c.get(4)) else {
+                return false;
+            };
+            let seg_start = s
+                .get(..m.start())
+                .and_then(|b| b.rfind(['；', '。']))
+                .map(|i| i + '；'.len_utf8())
+                .unwrap_or(0)
+                .max(last);
+            let piece = s.get(seg_start..m.start()).unwrap_or("");
+            let mut what = label_before(&format!("{piece}，"), piece.len() + '，'.len_utf8());
+            let after_unit = c
+                .get(2)
+                .map(|a| a.as_str().trim_end_matches(['的', '，']).trim())
+                .unwrap_or("");
+            if after_unit.chars().count() >= 4 {
+                what = after_unit.to_string();
+            }
+            let unit = c.get(1).map(|u| u.as_str()).unwrap_or("次");
+            let n = ctx.input("n", "count", format!("{what}（{unit}数）"));
+            let verb = if kind.as_str() == "扣" {
+                "deduct"
+            } else {
+                "award"
+            };
+            let word = if verb == "deduct" { "扣" } else { "加" };
+            // 扣完为止 with no number: at most what the node awards.
+            let all_of_it = s
+                .contains("扣完为止")
+                .then(|| {
+                    ctx.rules
+                        .iter()
+                        .find_map(|r| r.strip_prefix("award ").and_then(dec))
+                })
+                .flatten();
+            let cap = if eaches.len() == 1 {
+                cap_of(word).or(all_of_it)
+            } else {
+                None
+            };
+            ctx.rules
+                .push(with_cap(format!("{verb} {} each {n}", rate.as_str()), cap));
+            last = m.end();
+        }
+        let tail = s.get(last..).unwrap_or("").replace("扣完为止", "");
+        let tail = tail.as_str();
+        let multi_cap =
+            eaches.len() > 1 && (cap_in(s, "扣").is_some() || cap_in(s, "加").is_some());
+        if multi_cap {
+            return false;
+        }
+        return !tail.contains("扣") && !tail.contains("加")
+            || cap_in(tail, "扣").is_some()
+            || cap_in(tail, "加").is_some();
+    }
+    // 得1分，否则不得分 / 得3分 (with deductions following)
+    if let Some(c) = award.captures(s) {
+        let (Some(cond), Some(p)) = (c.get(1), c.get(2)) else {
+            return false;
+        };
+        let cond = cond.as_str();
+        if scores(cond) {
+            return false;
+        }
+        if has_deduction || next.is_some_and(|n| n.contains("按完成比例得分")) {
+            if next.is_some_and(|n| n.contains("按完成比例得分")) {
+                return true; // handled with the proportion below
+            }
+            ctx.rules.push(format!("award {}", p.as_str()));
+            return true;
+        }
+        let what = label_before(&format!("{cond}，"), cond.len() + '，'.len_utf8());
+        let flag = ctx.input("met", "bool", what);
+        ctx.rules.push(format!("award {} if {flag}", p.as_str()));
+        return true;
+    }
+    // 得1分。未达要求不得分: the award's own condition, said again.
+    static RESTATED: OnceLock<Option<Regex>> = OnceLock::new();
+    let restated = re(
+        &RESTATED,
+        r"^(?:否则|未完成|未达到|未达要求|超标一次|发现一个单位一次不达要求，该项)[^，。；]{0,8}不得分$",
+    );
+    if restated.is_some_and(|r| r.is_match(s))
+        && ctx
+            .rules
+            .last()
+            .is_some_and(|r| r.starts_with("award") && r.contains(" if "))
+    {
+        return true;
+    }
+    // 超标一次不得分 / 发现一个单位一次不达要求，该项不得分
+    if let Some(c) = once_none.captures(s) {
+        let Some(what) = c.get(1) else { return false };
+        if let Some(last) = ctx.rules.last().cloned() {
+            if let Some(p) = last.strip_prefix("award ").filter(|p| dec(p).is_some()) {
+                let n = ctx.input("n", "count", format!("{}（次数）", what.as_str()));
+                ctx.rules.pop();
+                ctx.rules.push(format!("award {p} if {n} = 0"));
+                return true;
+            }
+        }
+        return false;
+    }
+    if s.contains("按完成比例得分") {
+        static PTS: OnceLock<Option<Regex>> = OnceLock::new();
+        let Some(pts) = re(&PTS, &format!(r"得{NUM}分")) else {
+            return false;
+        };
+        let all = ctx.node.title.clone();
+        let Some(p) = pts.captures(&all).and_then(|c| c.get(1)) else {
+            return false;
+        };
+        let what = label_before(&all, all.find("，得").unwrap_or(0));
+        let done = ctx.input("done", "count", format!("{what}（完成数）"));
+        let task = ctx.input("task", "count > 0", format!("{what}（任务数）"));
+        ctx.rules.push(format!(
+            "award {} in proportion to {done} / {task}",
+            p.as_str()
+        ));
+        return true;
+    }
+    // 每项最高扣1分: a cap on each rule before it; 最高扣3分 alone: on the rule before.
+    if let Some(cap) = cap_in(s, "扣").or_else(|| cap_in(s, "加")) {
+        let rest = s
+            .replace("最高", "")
+            .replace("最多", "")
+            .replace("扣完", "");
+        if s.contains("每项") {
+            let mut any = false;
+            for r in ctx.rules.iter_mut().filter(|r| !r.contains(" cap ")) {
+                r.push_str(&format!(" cap {}", fmt_dec(cap)));
+                any = true;
+            }
+            return any;
+        }
+        if !rest.contains('每') && !rest.contains("得") {
+            return ctx.rules.last().is_some_and(|r| r.contains(" cap "))
+                || (ctx.bonus && s.starts_with("本项"));
+        }
+    }
+    // …的，扣2分
+    if let Some(c) = deduct_if.captures(s) {
+        let (Some(cond), Some(p)) = (c.get(1), c.get(2)) else {
+            return false;
+        };
+        let cond = cond.as_str();
+        if cond.contains('每') || scores(cond) {
+            return false;
+        }
+        let what = label_before(&format!("{cond}，"), cond.len() + '，'.len_utf8());
+        let flag = ctx.input("hit", "bool", what);
+        ctx.rules.push(format!("deduct {} if {flag}", p.as_str()));
+        return true;
+    }
+    // …的，加1分 (bonus)
+    if let Some(c) = add_if.captures(s) {
+        let (Some(cond), Some(p)) = (c.get(1), c.get(2)) else {
+            return false;
+        };
+        let cond = cond.as_str();
+        if cond.contains('每') || scores(cond) || !ctx.bonus {
+            return false;
+        }
+        let what = label_before(&format!("{cond}，"), cond.len() + '，'.len_utf8());
+        let flag = ctx.input("met", "bool", what);
+        ctx.rules.push(format!("award {} if {flag}", p.as_str()));
+        return true;
+    }
+    false
+}
+
+/// The sentences of a node that state how it scores.
+fn body(n: &Node) -> String {
+    let title = unmarked(&n.title);
+    let heading = !scores(title) || title.ends_with("分）");
+    let mut parts: Vec<&str> = Vec::new();
+    if !heading {
+        parts.push(title);
+    }
+    for t in &n.text {
+        parts.push(t);
+    }
+    parts.join("。")
+}
+
+/// 「每次扣0.05分；…每次扣0.1分，最高扣1分」: one 最高扣 after several
+/// deductions caps them together (a `cap N { … }` block), not each.
+fn block_caps(text: &str, rules: &mut Vec<String>) {
+    if text.matches("最高扣").count() + text.matches("最多扣").count() != 1
+        || text.contains("每项最高")
+    {
+        return;
+    }
+    let Some(cap) = cap_in(text, "扣") else {
+        return;
+    };
+    let suffix = format!(" cap {}", fmt_dec(cap));
+    let capped: Vec<usize> = rules
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.starts_with("deduct") && r.ends_with(&suffix))
+        .map(|(i, _)| i)
+        .collect();
+    let deductions = rules.iter().filter(|r| r.starts_with("deduct")).count();
+    if capped.len() < 2 || capped.len() != deductions {
+        return;
+    }
+    let inner: Vec<String> = rules
+        .iter()
+        .filter(|r| r.starts_with("deduct"))
+        .map(|r| r.trim_end_matches(&suffix).to_string())
+        .collect();
+    rules.retain(|r| !r.starts_with("deduct"));
+    rules.insert(
+        0,
+        format!("cap {} {{\n{}\n}}", fmt_dec(cap), inner.join("\n")),
+    );
+}
+
+/// Recognise one node's sentences.
+pub fn recognise(n: &Node, parent: Option<&Node>, bonus: bool) -> Proposal {
+    let mut ctx = Ctx {
+        node: n,
+        stem: stem(&n.id),
+        inputs: Vec::new(),
+        rules: Vec::new(),
+        statements: Vec::new(),
+        bonus,
+        veto: false,
+    };
+    let text = body(n);
+    // 考核结果为“不合格”: each situation is a veto.
+    let veto_parent = parent.is_some_and(|p| p.title.contains("不合格"));
+    if veto_parent && n.kind == Kind::Clause {
+        let what = unmarked(&n.title).trim_end_matches('。').to_string();
+        let flag = ctx.input("hit", "bool", what);
+        return Proposal {
+            rules: vec![format!("veto if {flag}")],
+            inputs: ctx.inputs,
+            veto: true,
+            ..Proposal::default()
+        };
+    }
+    if text.trim().is_empty() {
+        return Proposal::default();
+    }
+    let sentences: Vec<&str> = text
+        .split(['。', '；', ';'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    let has_deduction =
+        text.contains('每') && text.contains('扣') && text.matches("得").count() == 1;
+    let mut unread: Option<&str> = None;
+    for (i, s) in sentences.iter().enumerate() {
+        let next = sentences.get(i + 1).copied();
+        if !sentence(&mut ctx, s, next, has_deduction) {
+            unread = Some(s);
+            break;
+        }
+    }
+    if text.contains("从总分中") && n.kind != Kind::Section {
+        for r in ctx.rules.iter_mut().filter(|r| r.starts_with("deduct")) {
+            r.push_str(" to total");
+        }
+    }
+    // 以上每项最高扣2分 in the parent: a cap on each of the children's rules.
+    if let Some(cap) = parent
+        .and_then(|p| p.text.iter().find(|t| t.contains("以上每项")))
+        .and_then(|t| cap_in(t, "扣"))
+    {
+        for r in ctx
+            .rules
+            .iter_mut()
+            .filter(|r| r.starts_with("deduct") && !r.contains(" cap "))
+        {
+            r.push_str(&format!(" cap {}", fmt_dec(cap)));
+        }
+    }
+    // 同一事项…按最高分项扣分: one deduction per matter across the clauses
+    // (a hit policy, pattern 10), not a deduction per clause.
+    let hit_policy = |t: &str| t.contains("按最高分项扣分");
+    if parent.is_some_and(|p| hit_policy(&p.title) || p.text.iter().any(|t| hit_policy(t)))
+        && !ctx.rules.is_empty()
+    {
+        return Proposal {
+            todo: Some(
+                "按最高分项扣分: one deduction per matter at its largest situation across these clauses (docs/language.md pattern 10)"
+                    .into(),
+            ),
+            ..Proposal::default()
+        };
+    }
+    if n.no_base && ctx.rules.iter().any(|r| r.starts_with("award")) {
+        return Proposal {
+            todo: Some(
+                "awards points on a node with no base (不设基础分): a bonus item, or a reading to decide"
+                    .into(),
+            ),
+            ..Proposal::default()
+        };
+    }
+    block_caps(&text, &mut ctx.rules);
+    match unread {
+        Some(s) if scores(s) => Proposal {
+            todo: Some(format!(
+                "not read: 「{}」",
+                s.chars().take(60).collect::<String>()
+            )),
+            ..Proposal::default()
+        },
+        _ if ctx.rules.is_empty() => Proposal::default(),
+        _ => Proposal {
+            statements: ctx.statements,
+            rules: ctx.rules,
+            inputs: ctx.inputs,
+            todo: None,
+            veto: ctx.veto,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::indexing_slicing)]
+    use super::*;
+
+    fn read(sentence: &str) -> Proposal {
+        let n = Node::new(Kind::Clause, "7.1.1", sentence);
+        recognise(&n, None, false)
+    }
+
+    #[test]
+    fn cookbook_phrasings() {
+        let p =
+            read("①每月组织开展检查并按要求上报月调度表，得1分。每漏报迟报一次扣0.1分，扣完为止。");
+        assert_eq!(p.rules, vec!["award 1", "deduct 0.1 each c7_1_1_n cap 1"]);
+        let p = read("（3）无“两高”未批先建项目，得1分。各类检查发现存在“两高”未批先建项目的，每发现1起扣0.2分，扣完1分为止。");
+        assert_eq!(p.rules, vec!["award 1", "deduct 0.2 each c7_1_1_n cap 1"]);
+        assert_eq!(
+            p.inputs[0].label,
+            "各类检查发现存在“两高”未批先建项目（起数）"
+        );
+        let p = read(
+            "①完成年度环境空气质量优良天数比率控制目标，得3分。每低0.1个百分点扣0.3分。最高扣3分。",
+        );
+        assert_eq!(
+            p.rules,
+            vec![
+                "award 3",
+                "deduct 0.3 per 0.1 of c7_1_1_actual below c7_1_1_target cap 3"
+            ]
+        );
+        assert_eq!(p.inputs[0].ty, "pct");
+        let p = read("①开展非道路移动机械污染排放监督抽查联合执法，得0.8分，按完成比例得分。任务数：资源县16台。");
+        assert_eq!(
+            p.rules,
+            vec!["award 0.8 in proportion to c7_1_1_done / c7_1_1_task"]
+        );
+        let p = read(
+            "（1）将市生态环保目标责任书考核工作纳入县（市、区）绩效考核体系，得1分，否则不得分。",
+        );
+        assert_eq!(p.rules, vec!["award 1 if c7_1_1_met"]);
+        assert_eq!(
+            p.inputs[0].label,
+            "将市生态环保目标责任书考核工作纳入县（市、区）绩效考核体系"
+        );
+        let p = read("⑤未按要求印发第二轮自治区生态环境保护督察反馈意见整改方案的，扣2分。");
+        assert_eq!(p.rules, vec!["deduct 2 if c7_1_1_hit"]);
+        // Not read: tiers are left to the author, with the sentence.
+        let p = read("①PM2.5小时均值浓度高于75微克/立方米的，扣1分，高于115微克/立方米的，扣2分。");
+        assert!(p.rules.is_empty() && p.todo.is_some_and(|t| t.contains("高于75")));
+    }
+
+    #[test]
+    fn vetoes_and_bonus() {
+        let parent = Node::new(
+            Kind::Part,
+            "21.2",
+            "（2）具有以下情形之一的，考核结果为“不合格”：",
+        );
+        let n = Node::new(
+            Kind::Clause,
+            "21.2.4",
+            "④在考核过程中弄虚作假，隐瞒事实真相的。",
+        );
+        let p = recognise(&n, Some(&parent), false);
+        assert!(p.veto);
+        assert_eq!(p.rules, vec!["veto if c21_2_4_hit"]);
+        let n = Node::new(
+            Kind::Part,
+            "B6.8",
+            "⑧对加油站开展监督性检测，每完成1家次加0.1分，最多加1分。",
+        );
+        let p = recognise(&n, None, true);
+        assert_eq!(p.rules, vec!["award 0.1 each b6_8_n cap 1"]);
+    }
+}
