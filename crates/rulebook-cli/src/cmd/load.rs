@@ -59,57 +59,9 @@ type Loaded = (Result<Batch, Vec<data::DataError>>, String);
 
 pub fn batch_quiet(program: &Program, path: &Path) -> Result<Loaded, LoadError> {
     let name = path.display().to_string();
-    let is_csv_file = path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
-    if path.is_dir() || is_csv_file {
-        let dir = if path.is_dir() {
-            path
-        } else {
-            path.parent().unwrap_or(Path::new("."))
-        };
-        let mut files = Vec::new();
-        let entries = std::fs::read_dir(dir)
-            .map_err(|e| LoadError::Usage(format!("cannot read `{}`: {e}", dir.display())))?;
-        let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        paths.sort();
-        for p in paths {
-            if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
-                let text = std::fs::read(&p)
-                    .map_err(|e| LoadError::Usage(format!("cannot read `{}`: {e}", p.display())))?;
-                let text = String::from_utf8(text).map_err(|_| {
-                    LoadError::Usage(format!("`{}` is not UTF-8 text", p.display()))
-                })?;
-                let fname = p
-                    .file_name()
-                    .map(|f| f.to_string_lossy().to_string())
-                    .unwrap_or_default();
-                files.push((fname, text));
-            }
-        }
-        return Ok((data::load_csv(program, &files), name));
-    }
-    if path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
-    {
-        let src = read_source(path).map_err(LoadError::Usage)?;
-        return Ok((data::load_json(program, &src.name, &src.text), name));
-    }
-    let is_workbook = path.extension().is_some_and(|e| {
-        ["xlsx", "xlsm", "xlsb", "xls", "ods"]
-            .iter()
-            .any(|x| e.eq_ignore_ascii_case(x))
-    });
-    if is_workbook {
-        let bytes = std::fs::read(path)
-            .map_err(|e| LoadError::Usage(format!("cannot read `{}`: {e}", path.display())))?;
-        return Ok((rulebook_office::read_workbook(program, &name, &bytes), name));
-    }
-    Err(LoadError::Usage(format!(
-        "`{}`: give a .json data file, an .xlsx workbook or a folder of .csv files",
-        path.display()
-    )))
+    rulebook_office::data_file::read_path(program, path)
+        .map(|r| (r, name))
+        .map_err(LoadError::Usage)
 }
 
 /// A rulebook and a data file, as `eval` and `explain` need them; on failure,

@@ -7,6 +7,7 @@ pub mod eval;
 pub mod explain;
 pub mod fmt;
 pub mod load;
+pub mod serve;
 pub mod template;
 pub mod test;
 
