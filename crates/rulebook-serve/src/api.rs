@@ -517,7 +517,22 @@ pub async fn upload(
             ),
         )
     };
+    // The whole body first: a body over the limit (announced or streamed)
+    // is then always a 413, whatever its kind.
+    let (parts, body) = req.into_parts();
+    let body = match axum::body::to_bytes(body, state.max_upload).await {
+        Ok(b) => b,
+        Err(e) if over_limit(&e) => return Err(too_large(StatusCode::PAYLOAD_TOO_LARGE)),
+        Err(e) => {
+            return Err(error(
+                StatusCode::BAD_REQUEST,
+                &path,
+                format!("the upload did not arrive whole: {e}"),
+            ))
+        }
+    };
     if ctype.starts_with("multipart/form-data") {
+        let req = Request::from_parts(parts, Body::from(body));
         let mut form = Multipart::from_request(req, state)
             .await
             .map_err(|e| error(e.status(), &path, e.body_text()))?;
@@ -569,11 +584,19 @@ pub async fn upload(
         };
         format!("data.{ext}")
     });
-    match Bytes::from_request(req, state).await {
-        Ok(b) => Ok((file_name, b)),
-        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(too_large(e.status())),
-        Err(e) => Err(error(e.status(), &path, e.body_text())),
+    Ok((file_name, body))
+}
+
+/// Whether a body failed because it was over the size limit.
+fn over_limit(e: &axum::Error) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cause {
+        if c.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        cause = c.source();
     }
+    false
 }
 
 async fn eval(
