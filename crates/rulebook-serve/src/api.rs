@@ -11,6 +11,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use rulebook_eval::data::{Batch, DataError};
 use rulebook_eval::eval::UnitResult;
 use rulebook_lang::ir::{NodeKind, Program};
 use rulebook_report as report;
@@ -248,16 +249,17 @@ async fn test(
     let _permit = state.scoring.acquire().await;
     let run = blocking(move || {
         let program = scoring::check_text(&name, &text)?;
-        let mut loader = |rel: &str| -> Result<rulebook_eval::data::Batch, String> {
-            match rulebook_office::data_file::read_path(&program, &dir.join(rel)) {
-                Ok(Ok(b)) => Ok(b),
-                Ok(Err(errs)) => Err(errs
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("\n")),
-                Err(e) => Err(e),
-            }
+        let mut loader = |rel: &str| -> Result<Batch, Vec<DataError>> {
+            let path = dir.join(rel);
+            rulebook_office::data_file::read_path(&program, &path).unwrap_or_else(|message| {
+                Err(vec![DataError {
+                    unit: None,
+                    field: None,
+                    location: rel.to_owned(),
+                    message,
+                    help: None,
+                }])
+            })
         };
         let outcomes = rulebook_eval::tests_run::run_tests(&program, &mut loader);
         Ok::<_, Failure>(
@@ -269,16 +271,7 @@ async fn test(
                     line: o.line,
                     checks: o.checks,
                     error: o.error,
-                    mismatches: o
-                        .mismatches
-                        .iter()
-                        .map(|m| {
-                            format!(
-                                "line {}: {} expected {}, got {}",
-                                m.line, m.what, m.expected, m.actual
-                            )
-                        })
-                        .collect(),
+                    mismatches: o.mismatches.iter().map(ToString::to_string).collect(),
                 })
                 .collect::<Vec<_>>(),
         )

@@ -277,7 +277,9 @@ async fn eval_json_body() {
         .find(|u| u["unit"] == "典型县")
         .unwrap()
         .clone();
-    assert_eq!(typical["base"], "54.29");
+    // expected.md: Σ items 60.29, 6 to the total, bonus 5.55 → 59.84.
+    assert_eq!(typical["base"], "60.29");
+    assert_eq!(typical["total_deductions"], "6");
     assert_eq!(typical["bonus"], "5.55");
 }
 
@@ -475,7 +477,7 @@ async fn upload_results_unit_and_downloads() {
     assert!(page.contains("细颗粒物（PM2.5）年均浓度降低到26.5µg/m³可挽回2.4分"));
     // explain's reasons and sentences.
     assert!(page.contains("①完成年度环境空气质量优良天数比率控制目标"));
-    assert!(page.contains("59.84") && page.contains("54.29") && page.contains("5.55"));
+    assert!(page.contains("59.84") && page.contains("60.29") && page.contains("5.55"));
 
     let r = send(&app, get(&format!("{results}/units/nobody"))).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
