@@ -85,6 +85,24 @@ enum Command {
     },
     /// Serve the language server protocol on stdin/stdout, for editors
     Lsp,
+    /// Serve the rulebooks of a folder in a browser: scoring, reasons, editing
+    Serve {
+        /// The folder of .rules files
+        #[arg(default_value = "rulebooks")]
+        dir: PathBuf,
+        /// The address to listen on; any but 127.0.0.1 needs --token
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: std::net::SocketAddr,
+        /// Allow editing and saving the rulebooks
+        #[arg(long)]
+        edit: bool,
+        /// A password every visitor must give (bearer header or sign-in page)
+        #[arg(long)]
+        token: Option<String>,
+        /// The largest upload, e.g. 100MB
+        #[arg(long, default_value = "100MB", value_parser = rulebook_serve::parse_size)]
+        max_upload: usize,
+    },
     /// Run the tests written inside rulebooks
     Test {
         #[arg(required = true)]
@@ -134,6 +152,13 @@ fn run() -> ExitCode {
             Ok(()) => cmd::OK,
             Err(e) => cmd::usage_error(&format!("the language server stopped: {e}")),
         },
+        Command::Serve {
+            dir,
+            addr,
+            edit,
+            token,
+            max_upload,
+        } => cmd::serve::run(&dir, addr, edit, token, max_upload),
         Command::Template {
             rules,
             format,

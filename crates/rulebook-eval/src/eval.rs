@@ -256,6 +256,28 @@ pub fn evaluate_batch_map<R: Send>(
     }
 }
 
+/// Score only the unit at `index`, its ranks (`rank(...)`) taken across the
+/// whole batch as [`evaluate_batch`] takes them: a what-if after changing
+/// one unit's data, without scoring the others. The rank by total is left
+/// at 0.
+pub fn evaluate_one(
+    program: &Program,
+    batch: &Batch,
+    index: usize,
+    trace: bool,
+) -> Result<UnitResult, Vec<EvalError>> {
+    let ranks = compute_ranks(program, batch)?;
+    let Some(unit) = batch.units.get(index) else {
+        return Err(vec![EvalError {
+            unit: String::new(),
+            node: String::new(),
+            message: format!("there is no unit #{index} in the batch"),
+        }]);
+    };
+    let r = ranks.get(index).map(|v| v.as_slice()).unwrap_or(&[]);
+    evaluate_unit(program, &batch.globals, unit, r, trace).map_err(|e| vec![e])
+}
+
 /// Competition ranking, largest first: ties share the better rank (1, 1, 3).
 pub fn competition_ranks(values: &[Value]) -> Vec<u32> {
     let mut sorted: Vec<Decimal> = values.iter().filter_map(|v| v.as_num()).collect();

@@ -9,11 +9,13 @@
 //! bytes or text; the CLI does the file IO.
 
 mod cells;
+pub mod data_file;
 pub mod layout;
 pub mod read;
 pub mod template;
 mod xlsx_info;
 
+pub use data_file::read_data;
 pub use read::read_workbook;
 
 /// The creation date written into every workbook, so that the same input

@@ -72,70 +72,11 @@ pub fn batch(program: &Program, path: &Path) -> Result<Batch, LoadError> {
 
 type Loaded = (Result<Batch, Vec<data::DataError>>, String);
 
-/// A data file's text, or its bytes if they are not UTF-8.
-fn read_text(path: &Path) -> Result<Result<String, Vec<u8>>, LoadError> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| LoadError::Usage(format!("cannot read `{}`: {e}", path.display())))?;
-    Ok(String::from_utf8(bytes).map_err(|e| e.into_bytes()))
-}
-
 pub fn batch_quiet(program: &Program, path: &Path) -> Result<Loaded, LoadError> {
     let name = path.display().to_string();
-    let is_csv_file = path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
-    if path.is_dir() || is_csv_file {
-        let dir = if path.is_dir() {
-            path
-        } else {
-            path.parent().unwrap_or(Path::new("."))
-        };
-        let mut files = Vec::new();
-        let entries = std::fs::read_dir(dir)
-            .map_err(|e| LoadError::Usage(format!("cannot read `{}`: {e}", dir.display())))?;
-        let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        paths.sort();
-        let mut not_utf8 = Vec::new();
-        for p in paths {
-            if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
-                let fname = p
-                    .file_name()
-                    .map(|f| f.to_string_lossy().to_string())
-                    .unwrap_or_default();
-                match read_text(&p)? {
-                    Ok(text) => files.push((fname, text)),
-                    Err(bytes) => not_utf8.push(data::not_utf8(&fname, &bytes)),
-                }
-            }
-        }
-        if !not_utf8.is_empty() {
-            return Ok((Err(not_utf8), name));
-        }
-        return Ok((data::load_csv(program, &files), name));
-    }
-    if path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
-    {
-        return Ok(match read_text(path)? {
-            Ok(text) => (data::load_json(program, &name, &text), name),
-            Err(bytes) => (Err(vec![data::not_utf8(&name, &bytes)]), name),
-        });
-    }
-    let is_workbook = path.extension().is_some_and(|e| {
-        ["xlsx", "xlsm", "xlsb", "xls", "ods"]
-            .iter()
-            .any(|x| e.eq_ignore_ascii_case(x))
-    });
-    if is_workbook {
-        let bytes = std::fs::read(path)
-            .map_err(|e| LoadError::Usage(format!("cannot read `{}`: {e}", path.display())))?;
-        return Ok((rulebook_office::read_workbook(program, &name, &bytes), name));
-    }
-    Err(LoadError::Usage(format!(
-        "`{}`: give a .json data file, an .xlsx workbook or a folder of .csv files",
-        path.display()
-    )))
+    rulebook_office::data_file::read_path(program, path)
+        .map(|r| (r, name))
+        .map_err(LoadError::Usage)
 }
 
 /// A rulebook and a data file, as `eval` and `explain` need them; on failure,

@@ -9,6 +9,7 @@ pub mod fmt;
 pub mod import;
 pub mod load;
 pub mod rename;
+pub mod serve;
 pub mod template;
 pub mod test;
 
