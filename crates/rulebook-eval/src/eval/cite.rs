@@ -61,7 +61,7 @@ fn split_one(cx: &mut Cx<'_>, program: &Program, e: &TraceEntry) -> Option<Vec<T
     let Detail::Amount { raw } = e.detail else {
         return None;
     };
-    if e.amount.is_zero() || e.scaled.is_some() || e.waived.is_some() {
+    if e.amount.is_zero() || e.scaled.is_some() || e.waived.is_some() || e.rounded.is_some() {
         return None;
     }
     let rule = program
