@@ -30,6 +30,12 @@ const DATA: &str = r#"{"units": [
   {"unit": "乙", "found": 1, "certs": 2}
 ]}"#;
 
+/// 乙's count of certificates is negative.
+const BAD: &str = r#"{"units": [
+  {"unit": "甲", "found": 0, "certs": 3},
+  {"unit": "乙", "found": 1, "certs": -2}
+]}"#;
+
 fn run(tests: &str) -> Vec<TestOutcome> {
     let src = format!("{RULES}\n{tests}");
     let checked = rulebook_lang::check("t.rules", &src);
@@ -37,8 +43,11 @@ fn run(tests: &str) -> Vec<TestOutcome> {
         panic!("{:?}", checked.diagnostics);
     });
     let mut load = |path: &str| -> Result<Batch, Vec<DataError>> {
-        assert_eq!(path, "data.json");
-        load_json(&program, "data.json", DATA)
+        match path {
+            "data.json" => load_json(&program, path, DATA),
+            "bad.json" => load_json(&program, path, BAD),
+            _ => panic!("{path}"),
+        }
     };
     run_tests(&program, &mut load)
 }
@@ -124,4 +133,23 @@ fn a_given_param_changes_the_score() {
         r#"test "x" { data "data.json" unit "甲"  given { params: { target: 4 } }  expect total = 1.5 }"#,
     );
     assert!(out[0].passed(), "{}", failure(&out[0]));
+}
+
+#[test]
+fn a_refused_data_file_meets_expect_error_naming_its_field() {
+    let out = run(r#"
+test "a" { data "bad.json" unit "甲"  expect error certs }
+test "b" { data "bad.json" unit "甲"  expect error found }
+test "c" { data "bad.json" unit "甲"  expect total = 2 }
+"#);
+    assert!(out[0].passed(), "{}", failure(&out[0]));
+    assert!(!out[1].passed());
+    assert!(
+        failure(&out[1]).contains("got refused only for: bad.json"),
+        "{}",
+        failure(&out[1])
+    );
+    // Without `expect error`, refused data is an error of the test, located.
+    let e = out[2].error.clone().unwrap();
+    assert!(e.contains("bad.json") && e.contains("`certs`"), "{e}");
 }
