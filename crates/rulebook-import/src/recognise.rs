@@ -225,7 +225,7 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
         return false;
     };
     let s = s.trim().trim_end_matches(['。', '；', ';']);
-    if !scores(s) {
+    if !scores(s) || pool(s).is_some() {
         return true;
     }
     let cap_of = |w: &str| cap_in(s, w).or_else(|| next.and_then(|n| cap_in(n, w)));
@@ -511,6 +511,60 @@ fn body(n: &Node) -> String {
         parts.push(t);
     }
     parts.join("。")
+}
+
+/// 「第（5）—（11）项不设基础分，…从第（1）—（4）项得分中扣分」: the parts
+/// (first, last) with no base, and the parts whose pooled scores they
+/// come off (first, last or a list).
+fn pool(s: &str) -> Option<((u32, u32), Vec<u32>, bool)> {
+    static R: OnceLock<Option<Regex>> = OnceLock::new();
+    let r = re(
+        &R,
+        r"^第?（(\d+)）(?:[—－-]（(\d+)）)?项(?:不设基础分|未设分值)，.*?从第?((?:（\d+）[—－-]?)+)项?得分中扣分",
+    )?;
+    let c = r.captures(s)?;
+    let a: u32 = c.get(1)?.as_str().parse().ok()?;
+    let b: u32 = c.get(2).and_then(|m| m.as_str().parse().ok()).unwrap_or(a);
+    let list = c.get(3)?.as_str();
+    let nums: Vec<u32> = list
+        .split(['（', '）', '—', '－', '-'])
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    let range = list.contains('—') || list.contains('－') || list.contains('-');
+    Some(((a, b), nums, range))
+}
+
+/// The `no base` and `off …` statements a pool sentence gives node `n`.
+pub fn pool_statements(n: &Node, parent: Option<&Node>) -> Vec<String> {
+    if n.kind != Kind::Part {
+        return Vec::new();
+    }
+    let Some((item, own)) = n.id.rsplit_once('.') else {
+        return Vec::new();
+    };
+    let Ok(own) = own.parse::<u32>() else {
+        return Vec::new();
+    };
+    let texts = n
+        .text
+        .iter()
+        .chain(parent.map(|p| p.text.iter()).into_iter().flatten());
+    for t in texts {
+        let Some(((a, b), nums, range)) = pool(t) else {
+            continue;
+        };
+        if own < a || own > b || nums.is_empty() {
+            continue;
+        }
+        let ids: Vec<String> = nums.iter().map(|k| format!("{item}.{k}")).collect();
+        let off = if range && ids.len() == 2 {
+            ids.join("..")
+        } else {
+            ids.join(", ")
+        };
+        return vec!["no base".into(), format!("off {off}")];
+    }
+    Vec::new()
 }
 
 /// 「每次扣0.05分；…每次扣0.1分，最高扣1分」: one 最高扣 after several
