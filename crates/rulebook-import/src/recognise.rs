@@ -759,14 +759,22 @@ mod tests {
     #[test]
     fn pools_from_the_item_or_the_part() {
         let mut item = Node::new(Kind::Item, "5", "打好蓝天保卫战");
-        item.text.push("第（5）—（11）项不设基础分，未达要求的，从第（1）—（4）项得分中扣分。".into());
+        item.text
+            .push("第（5）—（11）项不设基础分，未达要求的，从第（1）—（4）项得分中扣分。".into());
         let part = Node::new(Kind::Part, "5.7", "（7）混凝土及预拌砂浆企业管理");
-        assert_eq!(pool_statements(&part, Some(&item)), vec!["no base", "off 5.1..5.4"]);
+        assert_eq!(
+            pool_statements(&part, Some(&item)),
+            vec!["no base", "off 5.1..5.4"]
+        );
         let first = Node::new(Kind::Part, "5.4", "（4）移动源污染防治（2分）");
         assert!(pool_statements(&first, Some(&item)).is_empty());
         let mut own = Node::new(Kind::Part, "12.3", "（3）自然生态环境监管");
-        own.text.push("第（3）项未设分值，未完成从（1）（2）得分中扣分。".into());
-        assert_eq!(pool_statements(&own, None), vec!["no base", "off 12.1, 12.2"]);
+        own.text
+            .push("第（3）项未设分值，未完成从（1）（2）得分中扣分。".into());
+        assert_eq!(
+            pool_statements(&own, None),
+            vec!["no base", "off 12.1, 12.2"]
+        );
     }
 
     #[test]
