@@ -77,7 +77,7 @@ fn scores(s: &str) -> bool {
     static R: OnceLock<Option<Regex>> = OnceLock::new();
     re(
         &R,
-        r"[扣加得]\s*(?:\d|一)|不得分|不合格|扣完|扣分|加分|得分|扣除",
+        r"[扣加得]\s*(?:\d|一)|[，,]\d+(?:\.\d+)?分|不得分|不合格|扣完|扣分|加分|得分|扣除",
     )
     .is_some_and(|r| r.is_match(s))
 }
@@ -172,6 +172,18 @@ fn with_cap(rule: String, cap: Option<Decimal>) -> String {
     match cap {
         Some(c) => format!("{rule} cap {}", fmt_dec(c)),
         None => rule,
+    }
+}
+
+/// The sentence without its caps (最高扣3分, 扣完1分为止, 本项最多加2分).
+fn without_caps(s: &str) -> String {
+    static R: OnceLock<Option<Regex>> = OnceLock::new();
+    match re(
+        &R,
+        &format!(r"(?:本项)?(?:最高|最多)(?:扣|加){NUM}分|扣完{NUM}分为止"),
+    ) {
+        Some(r) => r.replace_all(s, "").to_string(),
+        None => s.to_string(),
     }
 }
 
@@ -290,7 +302,15 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
         }
         ctx.rules.push(rule);
         let rest = s.replace(c.get(0).map(|m| m.as_str()).unwrap_or(""), "");
-        return !rest.contains("扣") || cap_in(&rest, "扣").is_some();
+        let rest = without_caps(&rest);
+        let rest = if got.len() == 1 {
+            re(&GOT_STEP, &format!(r"得{NUM}分"))
+                .map(|g| g.replace_all(&rest, "").to_string())
+                .unwrap_or(rest)
+        } else {
+            rest
+        };
+        return !scores(&rest);
     }
     // 每发现1起扣0.2分, 扣完1分为止 / 每完成1家次加0.1分
     let eaches: Vec<_> = each
@@ -379,10 +399,32 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
         if multi_cap {
             return false;
         }
-        return !tail.contains("扣") && !tail.contains("加")
-            || cap_in(tail, "扣").is_some()
-            || cap_in(tail, "加").is_some();
+        // Nothing that scores may be left over but the cap.
+        return !scores(&without_caps(tail));
     }
+    // 「…日常监管，3分」: the points without 得.
+    static BARE: OnceLock<Option<Regex>> = OnceLock::new();
+    let bare_owned;
+    let s = match re(&BARE, &format!(r"^(.+?)[，,]{NUM}分$")).and_then(|b| b.captures(s)) {
+        Some(c) if !scores(c.get(1).map(|m| m.as_str()).unwrap_or("得")) => {
+            // The clause's points, shared out by the sentences after it (得0.5分…).
+            let all = body(ctx.node);
+            let after = all
+                .find(s)
+                .and_then(|i| all.get(i + s.len()..))
+                .unwrap_or("");
+            if after.contains('得') {
+                return true;
+            }
+            bare_owned = format!(
+                "{}，得{}分",
+                c.get(1).map(|m| m.as_str()).unwrap_or(""),
+                c.get(2).map(|m| m.as_str()).unwrap_or("")
+            );
+            bare_owned.as_str()
+        }
+        _ => s,
+    };
     // 得1分，否则不得分 / 得3分 (with deductions following)
     if let Some(c) = award.captures(s) {
         let (Some(cond), Some(p)) = (c.get(1), c.get(2)) else {
@@ -634,7 +676,7 @@ pub fn recognise(n: &Node, parent: Option<&Node>, bonus: bool) -> Proposal {
         .filter(|s| !s.is_empty())
         .collect();
     let has_deduction =
-        text.contains('每') && text.contains('扣') && text.matches("得").count() == 1;
+        text.contains('每') && text.contains('扣') && text.matches("得").count() <= 1;
     let mut unread: Option<&str> = None;
     for (i, s) in sentences.iter().enumerate() {
         let next = sentences.get(i + 1).copied();
