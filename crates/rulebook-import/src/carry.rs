@@ -44,6 +44,8 @@ pub struct Summary {
     pub unused: Vec<String>,
     /// Ids that moved (old → new).
     pub renumbered: Vec<(String, String)>,
+    /// Responsible units (考核单位) that changed: id, old, new.
+    pub units: Vec<(String, String, String)>,
 }
 
 impl Summary {
@@ -69,6 +71,9 @@ impl Summary {
         }
         for id in &self.reworded {
             let _ = writeln!(s, "  reworded         {id}");
+        }
+        for (id, o, n) in &self.units {
+            let _ = writeln!(s, "  units changed    {id}: {o} → {n}");
         }
         for (o, n) in &self.renumbered {
             let _ = writeln!(s, "  renumbered       {o} → {n}");
@@ -488,6 +493,22 @@ impl<'a> Carry<'a> {
                 Some((_, list)) => list.extend::<Vec<_>>(pairs),
                 None => self.summary.numbers.push((d.id.clone(), pairs)),
             }
+        }
+        // 考核单位 changed (a unit renamed or reassigned).
+        let old_by: Vec<String> = b.body.by.iter().map(|x| x.node.clone()).collect();
+        if !d.by.is_empty() && !old_by.is_empty() && old_by != d.by {
+            let mut spans = b.body.by.iter().map(|x| x.span);
+            if let Some(first) = spans.next() {
+                let lines: Vec<String> = d.by.iter().map(|u| quote(u)).collect();
+                self.edit(first, lines.join("\nby "));
+                for rest in spans {
+                    let line = self.line_span(rest);
+                    self.edit(line, String::new());
+                }
+            }
+            self.summary
+                .units
+                .push((d.id.clone(), old_by.join("；"), d.by.join("；")));
         }
         // 分值 changed.
         if let (Some(bp), Some(dp)) = (&b.body.points, d.points) {

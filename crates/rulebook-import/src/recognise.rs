@@ -77,7 +77,7 @@ fn scores(s: &str) -> bool {
     static R: OnceLock<Option<Regex>> = OnceLock::new();
     re(
         &R,
-        r"[扣加得]\s*(?:\d|一)|不得分|不合格|扣完|扣分|加分|得分|扣除",
+        r"[扣加得]\s*(?:\d|一)|[，,]\d+(?:\.\d+)?分|不得分|不合格|扣完|扣分|加分|得分|扣除",
     )
     .is_some_and(|r| r.is_match(s))
 }
@@ -175,6 +175,18 @@ fn with_cap(rule: String, cap: Option<Decimal>) -> String {
     }
 }
 
+/// The sentence without its caps (最高扣3分, 扣完1分为止, 本项最多加2分).
+fn without_caps(s: &str) -> String {
+    static R: OnceLock<Option<Regex>> = OnceLock::new();
+    match re(
+        &R,
+        &format!(r"(?:本项)?(?:最高|最多)(?:扣|加){NUM}分|扣完{NUM}分为止"),
+    ) {
+        Some(r) => r.replace_all(s, "").to_string(),
+        None => s.to_string(),
+    }
+}
+
 /// The type of a quantity from the unit written after its step.
 fn quantity_type(unit: &str) -> &'static str {
     if unit.contains("百分点") || unit.contains('%') {
@@ -225,7 +237,7 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
         return false;
     };
     let s = s.trim().trim_end_matches(['。', '；', ';']);
-    if !scores(s) {
+    if !scores(s) || pool(s).is_some() {
         return true;
     }
     let cap_of = |w: &str| cap_in(s, w).or_else(|| next.and_then(|n| cap_in(n, w)));
@@ -290,7 +302,15 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
         }
         ctx.rules.push(rule);
         let rest = s.replace(c.get(0).map(|m| m.as_str()).unwrap_or(""), "");
-        return !rest.contains("扣") || cap_in(&rest, "扣").is_some();
+        let rest = without_caps(&rest);
+        let rest = if got.len() == 1 {
+            re(&GOT_STEP, &format!(r"得{NUM}分"))
+                .map(|g| g.replace_all(&rest, "").to_string())
+                .unwrap_or(rest)
+        } else {
+            rest
+        };
+        return !scores(&rest);
     }
     // 每发现1起扣0.2分, 扣完1分为止 / 每完成1家次加0.1分
     let eaches: Vec<_> = each
@@ -379,10 +399,32 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
         if multi_cap {
             return false;
         }
-        return !tail.contains("扣") && !tail.contains("加")
-            || cap_in(tail, "扣").is_some()
-            || cap_in(tail, "加").is_some();
+        // Nothing that scores may be left over but the cap.
+        return !scores(&without_caps(tail));
     }
+    // 「…日常监管，3分」: the points without 得.
+    static BARE: OnceLock<Option<Regex>> = OnceLock::new();
+    let bare_owned;
+    let s = match re(&BARE, &format!(r"^(.+?)[，,]{NUM}分$")).and_then(|b| b.captures(s)) {
+        Some(c) if !scores(c.get(1).map(|m| m.as_str()).unwrap_or("得")) => {
+            // The clause's points, shared out by the sentences after it (得0.5分…).
+            let all = body(ctx.node);
+            let after = all
+                .find(s)
+                .and_then(|i| all.get(i + s.len()..))
+                .unwrap_or("");
+            if after.contains('得') {
+                return true;
+            }
+            bare_owned = format!(
+                "{}，得{}分",
+                c.get(1).map(|m| m.as_str()).unwrap_or(""),
+                c.get(2).map(|m| m.as_str()).unwrap_or("")
+            );
+            bare_owned.as_str()
+        }
+        _ => s,
+    };
     // 得1分，否则不得分 / 得3分 (with deductions following)
     if let Some(c) = award.captures(s) {
         let (Some(cond), Some(p)) = (c.get(1), c.get(2)) else {
@@ -513,6 +555,60 @@ fn body(n: &Node) -> String {
     parts.join("。")
 }
 
+/// 「第（5）—（11）项不设基础分，…从第（1）—（4）项得分中扣分」: the parts
+/// (first, last) with no base, and the parts whose pooled scores they
+/// come off (first, last or a list).
+fn pool(s: &str) -> Option<((u32, u32), Vec<u32>, bool)> {
+    static R: OnceLock<Option<Regex>> = OnceLock::new();
+    let r = re(
+        &R,
+        r"^第?（(\d+)）(?:[—－-]（(\d+)）)?项(?:不设基础分|未设分值)，.*?从第?((?:（\d+）[—－-]?)+)项?得分中扣分",
+    )?;
+    let c = r.captures(s)?;
+    let a: u32 = c.get(1)?.as_str().parse().ok()?;
+    let b: u32 = c.get(2).and_then(|m| m.as_str().parse().ok()).unwrap_or(a);
+    let list = c.get(3)?.as_str();
+    let nums: Vec<u32> = list
+        .split(['（', '）', '—', '－', '-'])
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    let range = list.contains('—') || list.contains('－') || list.contains('-');
+    Some(((a, b), nums, range))
+}
+
+/// The `no base` and `off …` statements a pool sentence gives node `n`.
+pub fn pool_statements(n: &Node, parent: Option<&Node>) -> Vec<String> {
+    if n.kind != Kind::Part {
+        return Vec::new();
+    }
+    let Some((item, own)) = n.id.rsplit_once('.') else {
+        return Vec::new();
+    };
+    let Ok(own) = own.parse::<u32>() else {
+        return Vec::new();
+    };
+    let texts = n
+        .text
+        .iter()
+        .chain(parent.map(|p| p.text.iter()).into_iter().flatten());
+    for t in texts {
+        let Some(((a, b), nums, range)) = pool(t) else {
+            continue;
+        };
+        if own < a || own > b || nums.is_empty() {
+            continue;
+        }
+        let ids: Vec<String> = nums.iter().map(|k| format!("{item}.{k}")).collect();
+        let off = if range && ids.len() == 2 {
+            ids.join("..")
+        } else {
+            ids.join(", ")
+        };
+        return vec!["no base".into(), format!("off {off}")];
+    }
+    Vec::new()
+}
+
 /// 「每次扣0.05分；…每次扣0.1分，最高扣1分」: one 最高扣 after several
 /// deductions caps them together (a `cap N { … }` block), not each.
 fn block_caps(text: &str, rules: &mut Vec<String>) {
@@ -580,7 +676,7 @@ pub fn recognise(n: &Node, parent: Option<&Node>, bonus: bool) -> Proposal {
         .filter(|s| !s.is_empty())
         .collect();
     let has_deduction =
-        text.contains('每') && text.contains('扣') && text.matches("得").count() == 1;
+        text.contains('每') && text.contains('扣') && text.matches("得").count() <= 1;
     let mut unread: Option<&str> = None;
     for (i, s) in sentences.iter().enumerate() {
         let next = sentences.get(i + 1).copied();
@@ -700,6 +796,27 @@ mod tests {
         // Not read: tiers are left to the author, with the sentence.
         let p = read("①PM2.5小时均值浓度高于75微克/立方米的，扣1分，高于115微克/立方米的，扣2分。");
         assert!(p.rules.is_empty() && p.todo.is_some_and(|t| t.contains("高于75")));
+    }
+
+    #[test]
+    fn pools_from_the_item_or_the_part() {
+        let mut item = Node::new(Kind::Item, "5", "打好蓝天保卫战");
+        item.text
+            .push("第（5）—（11）项不设基础分，未达要求的，从第（1）—（4）项得分中扣分。".into());
+        let part = Node::new(Kind::Part, "5.7", "（7）混凝土及预拌砂浆企业管理");
+        assert_eq!(
+            pool_statements(&part, Some(&item)),
+            vec!["no base", "off 5.1..5.4"]
+        );
+        let first = Node::new(Kind::Part, "5.4", "（4）移动源污染防治（2分）");
+        assert!(pool_statements(&first, Some(&item)).is_empty());
+        let mut own = Node::new(Kind::Part, "12.3", "（3）自然生态环境监管");
+        own.text
+            .push("第（3）项未设分值，未完成从（1）（2）得分中扣分。".into());
+        assert_eq!(
+            pool_statements(&own, None),
+            vec!["no base", "off 12.1, 12.2"]
+        );
     }
 
     #[test]

@@ -52,6 +52,10 @@ fn propose_in(n: &Node, bonus: bool, parent: Option<&Node>, out: &mut Proposals)
 
 /// The text of one node (and its children), rules included.
 pub fn node_text(n: &Node, proposals: &Proposals, out: &mut String) {
+    node_text_in(n, None, proposals, out)
+}
+
+fn node_text_in(n: &Node, parent: Option<&Node>, proposals: &Proposals, out: &mut String) {
     let _ = writeln!(out, "{} {} {} {{", n.kind.word(), n.id, quote(&n.title));
     if n.bonus {
         out.push_str("bonus\n");
@@ -62,6 +66,12 @@ pub fn node_text(n: &Node, proposals: &Proposals, out: &mut String) {
     let proposal = proposals.get(&n.id);
     if n.no_base && n.kind != Kind::Section {
         out.push_str("no base\n");
+    }
+    // 不设基础分，从第（1）—（4）项得分中扣分: `no base` and `off …`.
+    for line in recognise::pool_statements(n, parent) {
+        if !(line == "no base" && n.no_base) {
+            let _ = writeln!(out, "{line}");
+        }
     }
     for line in proposal.map(|p| p.statements.as_slice()).unwrap_or(&[]) {
         let _ = writeln!(out, "{line}");
@@ -79,7 +89,7 @@ pub fn node_text(n: &Node, proposals: &Proposals, out: &mut String) {
         p.write_body(out);
     }
     for c in &n.children {
-        node_text(c, proposals, out);
+        node_text_in(c, Some(n), proposals, out);
     }
     out.push_str("}\n");
 }

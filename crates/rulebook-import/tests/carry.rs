@@ -62,6 +62,15 @@ fn the_2025_variant_gives_the_expected_updates_and_todos() {
     assert_eq!(s.reworded, vec!["1.3"]);
     assert_eq!(s.todo, vec!["5.11.3"]);
     assert_eq!(
+        s.units,
+        vec![(
+            "9".to_string(),
+            "县农业农村局".to_string(),
+            "县农业农村和水利局".to_string()
+        )]
+    );
+    assert!(s.renumbered.is_empty());
+    assert_eq!(
         s.unused,
         vec![
             "input `supervision_missed` is never used",
@@ -78,6 +87,7 @@ fn the_2025_variant_gives_the_expected_updates_and_todos() {
     assert!(t.contains("deduct 0.1 each burn_reports cap 2\n"));
     assert!(t.contains("text \"城市环境空气质量优良天数比率控制目标：资源县97%。\""));
     assert!(t.contains("document \"资政办发〔2025〕8号\""));
+    assert!(t.contains("    by \"县农业农村和水利局\"\n"));
     // The reworded clause: a rule for the new sentence, last year's kept as a comment.
     assert!(t.contains("deduct 0.5 each c1_3_n cap 2\n"));
     assert!(t.contains("# deduct 0.5 each supervision_missed\n"));
