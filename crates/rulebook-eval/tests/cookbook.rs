@@ -32,7 +32,7 @@ fn entries(md: &str) -> Vec<Entry> {
     let mut out: Vec<Entry> = Vec::new();
     let mut fence: Option<(String, String)> = None; // (kind, text)
     for (i, line) in md.lines().enumerate() {
-        if let Some((kind, text)) = fence.as_mut() {
+        if let Some((_, text)) = fence.as_mut() {
             if line.trim_start().starts_with("```") {
                 let (kind, text) = fence.take().unwrap();
                 if let Some(e) = out.last_mut() {
@@ -43,7 +43,6 @@ fn entries(md: &str) -> Vec<Entry> {
                     }
                 }
             } else {
-                let _ = kind;
                 text.push_str(line);
                 text.push('\n');
             }
@@ -159,7 +158,11 @@ fn every_cookbook_entry_checks_and_scores_as_written() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/cookbook.md");
     let md = std::fs::read_to_string(&path).unwrap();
     let all = entries(&md);
-    assert!(all.len() >= 40, "the cookbook has {} entries, wants at least 40", all.len());
+    assert!(
+        all.len() >= 40,
+        "the cookbook has {} entries, wants at least 40",
+        all.len()
+    );
     let mut failures = Vec::new();
     for e in &all {
         let at = format!("docs/cookbook.md:{} `### {}`", e.line, e.heading);
