@@ -133,7 +133,15 @@ fn problems(e: &Entry) -> Option<String> {
     if expects == 0 {
         return Some("has no `test` with an `expect` in its `rules-test` block".into());
     }
-    let mut no_files = |p: &str| Err(format!("a cookbook test reads no files (`{p}`)"));
+    let mut no_files = |p: &str| {
+        Err(vec![rulebook_eval::data::DataError {
+            unit: None,
+            field: None,
+            location: p.to_string(),
+            message: "a cookbook test reads no files".into(),
+            help: None,
+        }])
+    };
     let mut failed = Vec::new();
     for o in rulebook_eval::tests_run::run_tests(&program, &mut no_files) {
         if let Some(err) = &o.error {
