@@ -137,7 +137,7 @@ fn problems(e: &Entry) -> Option<String> {
         Err(vec![rulebook_eval::data::DataError {
             unit: None,
             field: None,
-            location: p.to_string(),
+            location: rulebook_eval::data::Location::File(p.to_string()),
             message: "a cookbook test reads no files".into(),
             help: None,
         }])
