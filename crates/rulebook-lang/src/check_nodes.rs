@@ -625,8 +625,27 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
                 let (re, rt) = self.c.lower_expr(self.file, rate);
                 self.c.expect_amount(&rt, rate.span);
                 let (se, st) = self.c.lower_expr(self.file, step);
-                let (ae, at) = self.c.lower_expr(self.file, actual);
-                let (te, tt) = self.c.lower_expr(self.file, target);
+                let (mut ae, mut at) = self.c.lower_expr(self.file, actual);
+                let (mut te, mut tt) = self.c.lower_expr(self.file, target);
+                // A ratio measured against a percent target: its percent, exactly.
+                let hundred = |e: Expr| {
+                    Expr::Bin(
+                        ast::BinOp::Mul,
+                        Box::new(e),
+                        Box::new(Expr::Num(Decimal::ONE_HUNDRED)),
+                    )
+                };
+                match (&at, &tt) {
+                    (Some(Type::Num(Unit::Ratio)), Some(Type::Num(Unit::Pct))) => {
+                        ae = hundred(ae);
+                        at = Some(Type::Num(Unit::Pct));
+                    }
+                    (Some(Type::Num(Unit::Pct)), Some(Type::Num(Unit::Ratio))) => {
+                        te = hundred(te);
+                        tt = Some(Type::Num(Unit::Pct));
+                    }
+                    _ => {}
+                }
                 // The gap's unit: pct − pct is percentage points.
                 let gap = match (at, tt) {
                     (Some(Type::Num(x)), Some(Type::Num(y))) => {

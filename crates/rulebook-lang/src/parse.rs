@@ -315,6 +315,7 @@ fn rule_word(r: Rule) -> &'static str {
         Rule::else_amount => "`else`",
         Rule::cases_expr | Rule::case_arm => "a case such as `rate >= 90%: 10`",
         Rule::across_units => "`across units`",
+        Rule::ascending_kw => "`ascending`",
         Rule::each_tail => "`each`",
         Rule::step_tail => "`per`",
         Rule::direction => "`below` or `above`",
@@ -1531,6 +1532,34 @@ fn primary(p: Pair<'_, Rule>, errors: &std::cell::RefCell<Vec<Diagnostic>>) -> E
                         fors,
                         filter,
                     }
+                }
+                // `rank(E ascending)`: smallest first, which is the rank of −E
+                // (ties shared alike).
+                _ if rest.iter().any(|r| r.as_rule() == Rule::ascending_kw) => {
+                    let args: Vec<Expr> = rest
+                        .into_iter()
+                        .filter(|r| r.as_rule() != Rule::ascending_kw)
+                        .map(|e| expr_of(e, errors))
+                        .map(|e| {
+                            let s = e.span;
+                            if func.node == "rank" {
+                                Spanned::new(ExprKind::Unary(UnaryOp::Neg, Box::new(e)), s)
+                            } else {
+                                e
+                            }
+                        })
+                        .collect();
+                    if func.node != "rank" {
+                        errors.borrow_mut().push(
+                            Diagnostic::error(
+                                "rulebook::misplaced_modifier",
+                                "only `rank` takes `ascending`",
+                            )
+                            .label(func.span, "not `rank`")
+                            .help("write `rank(pm25 ascending)` for places smallest first"),
+                        );
+                    }
+                    ExprKind::Call(func, args)
                 }
                 _ => ExprKind::Call(func, rest.into_iter().map(|e| expr_of(e, errors)).collect()),
             }
