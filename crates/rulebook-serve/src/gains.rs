@@ -188,6 +188,6 @@ pub fn gains(program: &Program, batch: &Batch, index: usize, result: &UnitResult
             });
         }
     }
-    out.sort_by(|a, b| b.points.cmp(&a.points));
+    out.sort_by_key(|g| std::cmp::Reverse(g.points));
     out
 }

@@ -471,7 +471,7 @@ async fn results(
         Err(r) => return r,
     };
     let mut ranked: Vec<&UnitResult> = s.units.iter().collect();
-    ranked.sort_by(|a, b| a.rank.cmp(&b.rank));
+    ranked.sort_by_key(|u| u.rank);
     let body = html! {
         h1 { "评分结果：" (s.program.title) }
         p.sub { "数据文件 " code { (s.file_name) } " · " (s.units.len()) " 个单位 · 规则集 "

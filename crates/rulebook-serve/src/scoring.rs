@@ -118,14 +118,18 @@ impl Failure {
     }
 
     pub fn json(&self) -> serde_json::Value {
-        let mut v = serde_json::json!({ "error": self.summary() });
-        match self {
-            Failure::Rulebook(d) => v["diagnostics"] = serde_json::json!(d),
-            Failure::Data(e) => v["data_errors"] = serde_json::json!(e),
-            Failure::Eval(e) => v["eval_errors"] = serde_json::json!(e),
-            _ => {}
+        let mut v = serde_json::Map::new();
+        v.insert("error".into(), self.summary().into());
+        let details = match self {
+            Failure::Rulebook(d) => Some(("diagnostics", serde_json::json!(d))),
+            Failure::Data(e) => Some(("data_errors", serde_json::json!(e))),
+            Failure::Eval(e) => Some(("eval_errors", serde_json::json!(e))),
+            _ => None,
+        };
+        if let Some((k, d)) = details {
+            v.insert(k.into(), d);
         }
-        v
+        serde_json::Value::Object(v)
     }
 }
 

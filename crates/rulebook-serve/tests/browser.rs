@@ -131,7 +131,10 @@ async fn wait_text(c: &Client, want: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn office_workflow_in_chromium() {
     if !Path::new(CHROMIUM).exists() || !Path::new(CHROMEDRIVER).exists() {
-        println!(
+        // Straight to stderr, past the test harness's capture, so the skip shows.
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
             "skipped: the browser test needs {CHROMIUM} and {CHROMEDRIVER} (apt-get install chromium chromium-driver; .ci/install-chromium does it)"
         );
         return;
