@@ -62,7 +62,7 @@ enum LetState {
 pub(crate) struct Checker<'a> {
     src: &'a str,
     /// Byte offsets where lines start, to find line numbers quickly.
-    line_starts: Vec<usize>,
+    line_starts: crate::diag::LineIndex,
     diags: Vec<Diagnostic>,
     names: HashMap<String, (Slot, Span)>,
     input_types: Vec<Type>,
@@ -103,9 +103,7 @@ impl<'a> Checker<'a> {
     fn new(src: &'a str) -> Self {
         Checker {
             src,
-            line_starts: std::iter::once(0)
-                .chain(src.match_indices('\n').map(|(i, _)| i + 1))
-                .collect(),
+            line_starts: crate::diag::LineIndex::new(src),
             diags: Vec::new(),
             names: HashMap::new(),
             input_types: Vec::new(),
@@ -135,7 +133,7 @@ impl<'a> Checker<'a> {
     }
 
     fn line_of(&self, offset: usize) -> usize {
-        self.line_starts.partition_point(|&s| s <= offset).max(1)
+        self.line_starts.line(offset)
     }
 
     fn snippet(&self, span: Span) -> String {

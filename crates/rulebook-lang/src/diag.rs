@@ -6,7 +6,7 @@
 
 use crate::ast::Span;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
@@ -88,11 +88,85 @@ pub fn did_you_mean<'a>(
     best.map(|(_, c)| c.to_string())
 }
 
+/// Where each line of a text starts: the one way a byte offset becomes a
+/// line and column (for the checker, the rendered diagnostics and the
+/// language server). Built once per text; each look-up is a binary search
+/// plus a walk along one line, so rendering many diagnostics stays linear.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LineIndex {
+    /// Byte offset of the start of each line; the first is 0.
+    starts: Vec<usize>,
+    len: usize,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> Self {
+        LineIndex {
+            starts: std::iter::once(0)
+                .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect(),
+            len: text.len(),
+        }
+    }
+    /// How many lines the text has (a final newline starts an empty last line).
+    pub fn lines(&self) -> usize {
+        self.starts.len()
+    }
+    /// The 0-based line holding a byte offset.
+    pub fn line0(&self, offset: usize) -> usize {
+        self.starts
+            .partition_point(|&s| s <= offset.min(self.len))
+            .saturating_sub(1)
+    }
+    /// The 1-based line holding a byte offset.
+    pub fn line(&self, offset: usize) -> usize {
+        self.line0(offset) + 1
+    }
+    /// Where 0-based line `line` starts (the text's end past the last line).
+    pub fn line_start(&self, line: usize) -> usize {
+        self.starts.get(line).copied().unwrap_or(self.len)
+    }
+    /// 1-based line and column (in characters) of a byte offset into `text`.
+    pub fn line_col(&self, text: &str, offset: usize) -> (usize, usize) {
+        let offset = offset.min(text.len());
+        let line = self.line0(offset);
+        let start = self.line_start(line).min(offset);
+        let col = text.get(start..offset).map_or(0, |s| s.chars().count());
+        (line + 1, col + 1)
+    }
+    /// 0-based line and column in UTF-16 units (what editors count).
+    pub fn utf16(&self, text: &str, offset: usize) -> (usize, usize) {
+        let offset = offset.min(text.len());
+        let line = self.line0(offset);
+        let start = self.line_start(line).min(offset);
+        let col = text
+            .get(start..offset)
+            .map_or(0, |s| s.chars().map(char::len_utf16).sum());
+        (line, col)
+    }
+    /// The byte offset of a 0-based line and UTF-16 column (clamped to the
+    /// line's end, and to the text's end past the last line).
+    pub fn offset_utf16(&self, text: &str, line: usize, col: usize) -> usize {
+        let Some(&start) = self.starts.get(line) else {
+            return text.len();
+        };
+        let mut units = 0;
+        for (i, c) in text.get(start..).unwrap_or("").char_indices() {
+            if units >= col || c == '\n' {
+                return start + i;
+            }
+            units += c.len_utf16();
+        }
+        text.len()
+    }
+}
+
 /// A source file's name and text, shared by the diagnostics rendered from it.
 #[derive(Debug, Clone)]
 pub struct Source {
     pub name: String,
     pub text: Arc<str>,
+    index: Arc<OnceLock<LineIndex>>,
 }
 
 impl Source {
@@ -100,16 +174,16 @@ impl Source {
         Source {
             name: name.into(),
             text: text.into(),
+            index: Arc::default(),
         }
+    }
+    /// The text's line index, built on first use and shared by clones.
+    pub fn index(&self) -> &LineIndex {
+        self.index.get_or_init(|| LineIndex::new(&self.text))
     }
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        let offset = offset.min(self.text.len());
-        let before = self.text.get(..offset).unwrap_or("");
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
-        let col = before.get(line_start..).unwrap_or("").chars().count() + 1;
-        (line, col)
+        self.index().line_col(&self.text, offset)
     }
 }
 
@@ -164,23 +238,32 @@ impl miette::SourceCode for Report {
         context_lines_before: usize,
         context_lines_after: usize,
     ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
-        let inner = self
-            .source
-            .text
-            .read_span(span, context_lines_before, context_lines_after)?;
+        // miette would scan the text from its start for every span: cut the
+        // lines it needs out first, found through the line index.
+        let text: &'a str = &self.source.text;
+        let index = self.source.index();
+        let start = span.offset().min(text.len());
+        let end = (start + span.len()).min(text.len());
+        let first_line = index.line0(start);
+        let last_line = index.line0(end.saturating_sub(1).max(start));
+        let from_line = first_line.saturating_sub(context_lines_before);
+        let to_line = (last_line + context_lines_after + 1).min(index.lines());
+        let from = index.line_start(from_line);
+        let to = index.line_start(to_line).max(end);
+        let window = text.get(from..to).unwrap_or("");
+        let local = miette::SourceSpan::new((start - from).into(), end - start);
+        let inner = window.read_span(&local, context_lines_before, context_lines_after)?;
         // miette counts columns in bytes; people (and editors) count characters.
-        let offset = span.offset().min(self.source.text.len());
-        let column = self.source.line_col(offset).1.saturating_sub(1);
         let column = if context_lines_before == 0 && context_lines_after == 0 {
-            column
+            index.line_col(text, start).1.saturating_sub(1)
         } else {
             inner.column()
         };
         Ok(Box::new(miette::MietteSpanContents::new_named(
             self.source.name.clone(),
             inner.data(),
-            *inner.span(),
-            inner.line(),
+            miette::SourceSpan::new((inner.span().offset() + from).into(), inner.span().len()),
+            inner.line() + from_line,
             column,
             inner.line_count(),
         )))

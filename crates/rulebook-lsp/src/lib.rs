@@ -3,72 +3,56 @@
 //! On every open and change it checks the rulebook and publishes the same
 //! diagnostics `rulebook check` prints (code, message, labels, help), and on
 //! hover over a name it shows what the rulebook declares it to be. It holds
-//! no state but the open documents' text; the checker does the work.
+//! no state but the open documents' text; the checker does the work. One
+//! synchronous loop reads `Content-Length`-framed messages; a message that
+//! cannot be read is answered with a JSON-RPC error and the loop goes on.
 
+use lsp_types::*;
 use rulebook_lang::ast::Span;
-use rulebook_lang::diag::{Diagnostic as Diag, Severity};
+use rulebook_lang::diag::{Diagnostic as Diag, LineIndex, Severity};
+use serde_json::{json, Value};
 use std::collections::HashMap;
-use std::sync::Mutex;
-use tower_lsp::jsonrpc::Result;
-use tower_lsp::lsp_types::*;
-use tower_lsp::{Client, LanguageServer, LspService, Server};
+use std::io::{BufRead, Write};
 
 mod rename;
 
-struct Backend {
-    client: Client,
-    docs: Mutex<HashMap<Url, String>>,
-}
-
 /// An LSP position (line, UTF-16 column) for a byte offset.
 pub fn position(text: &str, offset: usize) -> Position {
-    let offset = offset.min(text.len());
-    let before = text.get(..offset).unwrap_or("");
-    let line = before.matches('\n').count();
-    let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
-    let col: usize = before
-        .get(line_start..)
-        .unwrap_or("")
-        .chars()
-        .map(char::len_utf16)
-        .sum();
-    Position::new(line as u32, col as u32)
+    to_position(&LineIndex::new(text), text, offset)
+}
+
+fn to_position(index: &LineIndex, text: &str, offset: usize) -> Position {
+    let (line, col) = index.utf16(text, offset);
+    Position::new(
+        u32::try_from(line).unwrap_or(u32::MAX),
+        u32::try_from(col).unwrap_or(u32::MAX),
+    )
 }
 
 /// The byte offset of an LSP position.
 pub fn offset(text: &str, pos: Position) -> usize {
-    let mut line_start = 0;
-    for _ in 0..pos.line {
-        match text.get(line_start..).and_then(|r| r.find('\n')) {
-            Some(i) => line_start += i + 1,
-            None => return text.len(),
-        }
-    }
-    let mut units = 0u32;
-    for (i, c) in text.get(line_start..).unwrap_or("").char_indices() {
-        if units >= pos.character || c == '\n' {
-            return line_start + i;
-        }
-        units += c.len_utf16() as u32;
-    }
-    text.len()
+    LineIndex::new(text).offset_utf16(text, pos.line as usize, pos.character as usize)
 }
 
-fn range(text: &str, span: Span) -> Range {
-    Range::new(position(text, span.start), position(text, span.end))
+fn range(index: &LineIndex, text: &str, span: Span) -> Range {
+    Range::new(
+        to_position(index, text, span.start),
+        to_position(index, text, span.end),
+    )
 }
 
-/// The checker's diagnostics in LSP form.
+/// The checker's diagnostics in LSP form (one line index for all of them).
 pub fn diagnostics(uri: &Url, text: &str) -> Vec<Diagnostic> {
     let checked = rulebook_lang::check(uri.as_str(), text);
+    let index = LineIndex::new(text);
     checked
         .diagnostics
         .iter()
-        .map(|d| to_lsp(uri, text, d))
+        .map(|d| to_lsp(uri, &index, text, d))
         .collect()
 }
 
-fn to_lsp(uri: &Url, text: &str, d: &Diag) -> Diagnostic {
+fn to_lsp(uri: &Url, index: &LineIndex, text: &str, d: &Diag) -> Diagnostic {
     let primary = d.labels.first().map(|l| l.span).unwrap_or_default();
     let mut message = d.message.clone();
     if let Some(l) = d.labels.first() {
@@ -82,12 +66,12 @@ fn to_lsp(uri: &Url, text: &str, d: &Diag) -> Diagnostic {
         .iter()
         .skip(1)
         .map(|l| DiagnosticRelatedInformation {
-            location: Location::new(uri.clone(), range(text, l.span)),
+            location: Location::new(uri.clone(), range(index, text, l.span)),
             message: l.text.clone(),
         })
         .collect();
     Diagnostic {
-        range: range(text, primary),
+        range: range(index, text, primary),
         severity: Some(match d.severity {
             Severity::Error => DiagnosticSeverity::ERROR,
             Severity::Warning => DiagnosticSeverity::WARNING,
@@ -141,98 +125,257 @@ pub fn hover_text(text: &str, at: usize) -> Option<String> {
     None
 }
 
-impl Backend {
-    async fn refresh(&self, uri: Url, text: String) {
-        let diags = diagnostics(&uri, &text);
-        if let Ok(mut docs) = self.docs.lock() {
-            docs.insert(uri.clone(), text);
+/// JSON-RPC error codes.
+const PARSE_ERROR: i64 = -32700;
+const INVALID_REQUEST: i64 = -32600;
+const METHOD_NOT_FOUND: i64 = -32601;
+const INVALID_PARAMS: i64 = -32602;
+/// The largest message body read (a rulebook is far smaller).
+const MAX_BODY: usize = 64 << 20;
+
+/// One message as it came off the wire.
+enum Frame {
+    Body(Vec<u8>),
+    /// A header block that cannot be used (no or a bad `Content-Length`).
+    BadHeader(String),
+    Eof,
+}
+
+/// Read one `Content-Length`-framed message.
+fn read_frame(r: &mut impl BufRead) -> std::io::Result<Frame> {
+    let mut length: Option<Result<usize, String>> = None;
+    let mut any = false;
+    loop {
+        let mut line = Vec::new();
+        if r.read_until(b'\n', &mut line)? == 0 {
+            return Ok(if any {
+                Frame::BadHeader("the input ended inside a header".into())
+            } else {
+                Frame::Eof
+            });
         }
-        self.client.publish_diagnostics(uri, diags, None).await;
+        let line = String::from_utf8_lossy(&line);
+        let line = line.trim();
+        if line.is_empty() {
+            if !any {
+                continue;
+            }
+            break;
+        }
+        any = true;
+        if let Some((k, v)) = line.split_once(':') {
+            if k.trim().eq_ignore_ascii_case("content-length") {
+                length = Some(
+                    v.trim()
+                        .parse::<usize>()
+                        .map_err(|_| format!("bad Content-Length `{}`", v.trim())),
+                );
+            }
+        }
+    }
+    match length {
+        Some(Ok(n)) if n <= MAX_BODY => {
+            let mut body = vec![0; n];
+            r.read_exact(&mut body)?;
+            Ok(Frame::Body(body))
+        }
+        Some(Ok(n)) => Ok(Frame::BadHeader(format!(
+            "a message of {n} bytes is larger than the {MAX_BODY} bytes allowed"
+        ))),
+        Some(Err(e)) => Ok(Frame::BadHeader(e)),
+        None => Ok(Frame::BadHeader("no Content-Length header".into())),
     }
 }
 
-#[tower_lsp::async_trait]
-impl LanguageServer for Backend {
-    async fn initialize(&self, _: InitializeParams) -> Result<InitializeResult> {
-        Ok(InitializeResult {
-            capabilities: ServerCapabilities {
-                text_document_sync: Some(TextDocumentSyncCapability::Kind(
-                    TextDocumentSyncKind::FULL,
-                )),
-                hover_provider: Some(HoverProviderCapability::Simple(true)),
-                rename_provider: Some(OneOf::Left(true)),
-                ..ServerCapabilities::default()
-            },
-            server_info: Some(ServerInfo {
-                name: "rulebook".into(),
-                version: Some(env!("CARGO_PKG_VERSION").into()),
-            }),
-        })
-    }
+fn write_message(w: &mut impl Write, v: &Value) -> std::io::Result<()> {
+    let body = v.to_string();
+    write!(w, "Content-Length: {}\r\n\r\n{body}", body.len())?;
+    w.flush()
+}
 
-    async fn shutdown(&self) -> Result<()> {
-        Ok(())
-    }
+fn error(id: Value, code: i64, message: impl Into<String>) -> Value {
+    json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message.into()}})
+}
 
-    async fn did_open(&self, p: DidOpenTextDocumentParams) {
-        self.refresh(p.text_document.uri, p.text_document.text)
-            .await;
-    }
+/// The server's state: the open documents' text.
+#[derive(Default)]
+struct Server {
+    docs: HashMap<Url, String>,
+    shut_down: bool,
+}
 
-    async fn did_change(&self, p: DidChangeTextDocumentParams) {
-        if let Some(change) = p.content_changes.into_iter().last() {
-            self.refresh(p.text_document.uri, change.text).await;
-        }
-    }
+/// What handling one message asks for.
+enum Step {
+    Reply(Vec<Value>),
+    Exit,
+}
 
-    async fn did_close(&self, p: DidCloseTextDocumentParams) {
-        if let Ok(mut docs) = self.docs.lock() {
-            docs.remove(&p.text_document.uri);
-        }
-    }
-
-    async fn hover(&self, p: HoverParams) -> Result<Option<Hover>> {
-        let uri = p.text_document_position_params.text_document.uri;
-        let pos = p.text_document_position_params.position;
-        let text = match self.docs.lock() {
-            Ok(docs) => docs.get(&uri).cloned(),
-            Err(_) => None,
+impl Server {
+    fn handle(&mut self, body: &[u8]) -> Step {
+        let Ok(text) = std::str::from_utf8(body) else {
+            return Step::Reply(vec![error(
+                Value::Null,
+                PARSE_ERROR,
+                "the message is not UTF-8",
+            )]);
         };
-        Ok(text
-            .and_then(|t| hover_text(&t, offset(&t, pos)))
-            .map(|s| Hover {
-                contents: HoverContents::Markup(MarkupContent {
-                    kind: MarkupKind::Markdown,
-                    value: s,
-                }),
-                range: None,
-            }))
+        let msg: Value = match serde_json::from_str(text) {
+            Ok(v) => v,
+            Err(e) => {
+                return Step::Reply(vec![error(
+                    Value::Null,
+                    PARSE_ERROR,
+                    format!("the message is not JSON: {e}"),
+                )])
+            }
+        };
+        let Some(obj) = msg.as_object() else {
+            return Step::Reply(vec![error(
+                Value::Null,
+                INVALID_REQUEST,
+                "a message must be a JSON object",
+            )]);
+        };
+        let id = obj.get("id").cloned();
+        let Some(method) = obj.get("method").and_then(Value::as_str) else {
+            // A response to a request we never send, or nonsense.
+            return match id {
+                Some(id) if !obj.contains_key("result") && !obj.contains_key("error") => {
+                    Step::Reply(vec![error(
+                        id,
+                        INVALID_REQUEST,
+                        "a request needs a `method`",
+                    )])
+                }
+                _ => Step::Reply(Vec::new()),
+            };
+        };
+        let params = obj.get("params").cloned().unwrap_or(Value::Null);
+        match id {
+            Some(id) => Step::Reply(vec![self.request(id, method, params)]),
+            None => self.notification(method, params),
+        }
     }
 
-    async fn rename(&self, p: RenameParams) -> Result<Option<WorkspaceEdit>> {
-        let uri = p.text_document_position.text_document.uri;
-        let pos = p.text_document_position.position;
-        let text = self.docs.lock().ok().and_then(|d| d.get(&uri).cloned());
-        rename::workspace_edit(uri, text, |t| offset(t, pos), &p.new_name)
+    fn request(&mut self, id: Value, method: &str, params: Value) -> Value {
+        let ok = |result: Value| json!({"jsonrpc": "2.0", "id": id, "result": result});
+        match method {
+            "initialize" => ok(json!({
+                "capabilities": ServerCapabilities {
+                    text_document_sync: Some(TextDocumentSyncCapability::Kind(
+                        TextDocumentSyncKind::FULL,
+                    )),
+                    hover_provider: Some(HoverProviderCapability::Simple(true)),
+                    rename_provider: Some(OneOf::Left(true)),
+                    ..ServerCapabilities::default()
+                },
+                "serverInfo": {"name": "rulebook", "version": env!("CARGO_PKG_VERSION")},
+            })),
+            "shutdown" => {
+                self.shut_down = true;
+                ok(Value::Null)
+            }
+            "textDocument/hover" => match serde_json::from_value::<HoverParams>(params) {
+                Ok(p) => {
+                    let at = p.text_document_position_params;
+                    let hover = self.docs.get(&at.text_document.uri).and_then(|t| {
+                        hover_text(t, offset(t, at.position)).map(|s| Hover {
+                            contents: HoverContents::Markup(MarkupContent {
+                                kind: MarkupKind::Markdown,
+                                value: s,
+                            }),
+                            range: None,
+                        })
+                    });
+                    ok(serde_json::to_value(hover).unwrap_or(Value::Null))
+                }
+                Err(e) => error(id, INVALID_PARAMS, format!("bad hover parameters: {e}")),
+            },
+            "textDocument/rename" => match serde_json::from_value::<RenameParams>(params) {
+                Ok(p) => {
+                    let at = p.text_document_position;
+                    let text = self.docs.get(&at.text_document.uri).cloned();
+                    let pos = at.position;
+                    match rename::workspace_edit(
+                        at.text_document.uri,
+                        text,
+                        |t| offset(t, pos),
+                        &p.new_name,
+                    ) {
+                        Ok(edit) => ok(serde_json::to_value(edit).unwrap_or(Value::Null)),
+                        Err(msg) => error(id, INVALID_PARAMS, msg),
+                    }
+                }
+                Err(e) => error(id, INVALID_PARAMS, format!("bad rename parameters: {e}")),
+            },
+            _ => error(id, METHOD_NOT_FOUND, format!("unknown method `{method}`")),
+        }
+    }
+
+    fn notification(&mut self, method: &str, params: Value) -> Step {
+        let (uri, text) = match method {
+            "exit" => return Step::Exit,
+            "textDocument/didOpen" => {
+                match serde_json::from_value::<DidOpenTextDocumentParams>(params) {
+                    Ok(p) => (p.text_document.uri, p.text_document.text),
+                    Err(_) => return Step::Reply(Vec::new()),
+                }
+            }
+            "textDocument/didChange" => {
+                match serde_json::from_value::<DidChangeTextDocumentParams>(params) {
+                    Ok(p) => match p.content_changes.into_iter().last() {
+                        Some(c) => (p.text_document.uri, c.text),
+                        None => return Step::Reply(Vec::new()),
+                    },
+                    Err(_) => return Step::Reply(Vec::new()),
+                }
+            }
+            "textDocument/didClose" => {
+                if let Ok(p) = serde_json::from_value::<DidCloseTextDocumentParams>(params) {
+                    self.docs.remove(&p.text_document.uri);
+                }
+                return Step::Reply(Vec::new());
+            }
+            // `initialized`, `$/cancelRequest`, settings: nothing to do.
+            _ => return Step::Reply(Vec::new()),
+        };
+        let diags = diagnostics(&uri, &text);
+        self.docs.insert(uri.clone(), text);
+        let publish = PublishDiagnosticsParams::new(uri, diags, None);
+        Step::Reply(vec![json!({
+            "jsonrpc": "2.0",
+            "method": "textDocument/publishDiagnostics",
+            "params": publish,
+        })])
+    }
+}
+
+/// Serve the protocol over any reader and writer until `exit` or the end of
+/// the input. A message that cannot be read (not JSON, not UTF-8, not an
+/// object, a bad `Content-Length`) is answered with a JSON-RPC error and
+/// the server goes on. Returns whether `shutdown` came before the end.
+pub fn serve(input: &mut impl BufRead, output: &mut impl Write) -> std::io::Result<bool> {
+    let mut server = Server::default();
+    loop {
+        let replies = match read_frame(input)? {
+            Frame::Eof => return Ok(server.shut_down),
+            Frame::BadHeader(why) => vec![error(Value::Null, PARSE_ERROR, why)],
+            Frame::Body(body) => match server.handle(&body) {
+                Step::Exit => return Ok(server.shut_down),
+                Step::Reply(r) => r,
+            },
+        };
+        for r in &replies {
+            write_message(output, r)?;
+        }
     }
 }
 
 /// Serve the language server protocol on stdin/stdout until the client exits.
 pub fn run_stdio() -> std::io::Result<()> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    rt.block_on(async {
-        let (service, socket) = LspService::new(|client| Backend {
-            client,
-            docs: Mutex::new(HashMap::new()),
-        });
-        Server::new(tokio::io::stdin(), tokio::io::stdout(), socket)
-            .serve(service)
-            .await;
-    });
-    Ok(())
+    let stdin = std::io::stdin();
+    let stdout = std::io::stdout();
+    serve(&mut stdin.lock(), &mut stdout.lock()).map(|_| ())
 }
 
 #[cfg(test)]

@@ -3,10 +3,10 @@
 //! is used, and nowhere else.
 
 use crate::range;
+use lsp_types::{TextEdit, Url, WorkspaceEdit};
 use rulebook_lang::ast::Span;
+use rulebook_lang::diag::LineIndex;
 use std::collections::HashMap;
-use tower_lsp::jsonrpc::{Error, Result};
-use tower_lsp::lsp_types::{TextEdit, Url, WorkspaceEdit};
 
 /// The edits that rename the name at `at` to `new`.
 pub fn edits(text: &str, at: usize, new: &str) -> std::result::Result<Vec<TextEdit>, String> {
@@ -17,22 +17,23 @@ pub fn edits(text: &str, at: usize, new: &str) -> std::result::Result<Vec<TextEd
     let file = rulebook_lang::parse::parse(text)
         .map_err(|_| "the rulebook has syntax errors; fix them first".to_string())?;
     let spans: Vec<Span> = rulebook_import::rename::references(&file, text, &old);
+    let index = LineIndex::new(text);
     Ok(spans
         .into_iter()
         .map(|s| TextEdit {
-            range: range(text, s),
+            range: range(&index, text, s),
             new_text: new.to_string(),
         })
         .collect())
 }
 
-/// The LSP answer to a rename request.
+/// The LSP answer to a rename request (an error message for the client).
 pub fn workspace_edit(
     uri: Url,
     text: Option<String>,
     at: impl Fn(&str) -> usize,
     new: &str,
-) -> Result<Option<WorkspaceEdit>> {
+) -> Result<Option<WorkspaceEdit>, String> {
     let Some(text) = text else {
         return Ok(None);
     };
@@ -41,7 +42,7 @@ pub fn workspace_edit(
             changes: Some(HashMap::from([(uri, e)])),
             ..WorkspaceEdit::default()
         })),
-        Err(msg) => Err(Error::invalid_params(msg)),
+        Err(msg) => Err(msg),
     }
 }
 
