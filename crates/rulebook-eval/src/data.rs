@@ -261,6 +261,12 @@ pub fn not_utf8(file_name: &str, bytes: &[u8]) -> DataError {
     }
 }
 
+/// Whether `text` is one JSON value as the data reader parses it (the byte
+/// offset and message of the first syntax error otherwise).
+pub fn json_syntax(text: &str) -> Result<(), (usize, String)> {
+    json::syntax(text)
+}
+
 /// Read a JSON data file. `file_name` is used in locations only.
 pub fn load_json(program: &Program, file_name: &str, text: &str) -> Result<Batch, Vec<DataError>> {
     json::load(program, file_name, text)

@@ -265,6 +265,22 @@ pub(crate) struct SyntaxError {
     pub help: Option<String>,
 }
 
+/// Whether `text` is one JSON value (whitespace around it allowed), as the
+/// data reader sees it: the byte offset and message of the first syntax
+/// error otherwise. For comparing the reader with other JSON parsers.
+pub(crate) fn syntax(text: &str) -> Result<(), (usize, String)> {
+    let mut p = Parser::new(text);
+    p.value(0).map_err(|e| (e.at, e.message))?;
+    p.skip_ws();
+    if p.peek().is_some() {
+        return Err((
+            p.pos,
+            format!("unexpected {} after the end of the data", p.found()),
+        ));
+    }
+    Ok(())
+}
+
 /// A JSON reader that keeps offsets and number texts.
 pub(crate) struct Parser<'a> {
     text: &'a str,
