@@ -37,6 +37,12 @@ enum Command {
         data: PathBuf,
         #[arg(short, long, value_enum, default_value = "table")]
         format: cmd::eval::Format,
+        /// What each unit carries in json, jsonl and csv (default: full for JSON, items for CSV)
+        #[arg(long, value_enum)]
+        detail: Option<cmd::eval::DetailArg>,
+        /// In --format xlsx, a unit that gets a sheet of its own (repeatable)
+        #[arg(long)]
+        unit: Vec<String>,
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
@@ -138,8 +144,19 @@ fn run() -> ExitCode {
             rules,
             data,
             format,
+            detail,
+            unit,
             output,
-        } => cmd::eval::run(&rules, &data, format, output.as_deref()),
+        } => cmd::eval::run(
+            &rules,
+            &data,
+            &cmd::eval::Args {
+                format,
+                detail,
+                units: &unit,
+                output: output.as_deref(),
+            },
+        ),
         Command::Explain { rules, data, unit } => cmd::explain::run(&rules, &data, &unit),
         Command::Test { files } => cmd::test::run(&files),
         Command::Diff { old, new } => cmd::diff::run(&old, &new),

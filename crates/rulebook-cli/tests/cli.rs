@@ -186,11 +186,17 @@ fn eval_json_has_the_documented_shape() {
         .iter()
         .find(|i| i["id"] == "5")
         .unwrap();
-    for key in [
-        "id", "title", "points", "score", "to_total", "parts", "trace",
-    ] {
+    for key in ["id", "score", "to_total", "parts", "trace"] {
         assert!(item5.get(key).is_some(), "item missing `{key}`");
     }
+    // The document's text is written once, under `rulebook`, not per unit.
+    assert!(item5.get("title").is_none());
+    let nodes = v["rulebook"]["nodes"].as_array().unwrap();
+    let node5 = nodes.iter().find(|n| n["id"] == "5").unwrap();
+    for key in ["id", "kind", "title", "text", "by", "points", "parent"] {
+        assert!(node5.get(key).is_some(), "rulebook node missing `{key}`");
+    }
+    assert_eq!(node5["kind"], "item");
     assert_eq!(item5["parts"][0]["id"], "5.1");
     assert_eq!(item5["parts"][0]["parts"][1]["id"], "5.1.2");
     let veto_unit = units.iter().find(|u| u["unit"] == "否决县").unwrap();
@@ -199,7 +205,7 @@ fn eval_json_has_the_documented_shape() {
         .as_array()
         .unwrap()
         .iter()
-        .any(|v| v["id"] == "21.2.1"));
+        .any(|v| v == "21.2.1"));
 }
 
 #[test]
@@ -385,4 +391,97 @@ fn damaged_compiled_rulebook_is_refused() {
         .unwrap();
     cond["condition"] = serde_json::json!({ "Input": 9999 });
     run(&p.to_string(), "reads input #9999, which does not exist");
+}
+
+#[test]
+fn jsonl_and_details_carry_the_same_figures() {
+    let data = [
+        "rulebooks/ziyuan-2024.rules",
+        "examples/ziyuan-2024/data.json",
+    ];
+    let run = |extra: &[&str]| {
+        let args: Vec<&str> = ["eval"].iter().chain(&data).chain(extra).copied().collect();
+        let o = rulebook(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        stdout(&o)
+    };
+    let full: serde_json::Value = serde_json::from_str(&run(&["--format", "json"])).unwrap();
+    let lines = run(&["--format", "jsonl", "--detail", "summary"]);
+    let mut lines = lines.lines();
+    let head: serde_json::Value = serde_json::from_str(lines.next().unwrap()).unwrap();
+    assert_eq!(head["rulebook"], full["rulebook"]);
+    let units: Vec<serde_json::Value> = lines.map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(units.len(), 8);
+    for (a, b) in units.iter().zip(full["units"].as_array().unwrap()) {
+        for key in [
+            "unit",
+            "total",
+            "base",
+            "bonus",
+            "total_deductions",
+            "grade",
+            "rank",
+            "vetoes",
+        ] {
+            assert_eq!(a[key], b[key], "{key}");
+        }
+        assert!(a.get("items").is_none(), "a summary has no items");
+    }
+    let items: serde_json::Value =
+        serde_json::from_str(&run(&["--format", "json", "--detail", "items"])).unwrap();
+    let item = &items["units"][1]["items"][0];
+    assert!(item.get("score").is_some() && item.get("trace").is_none());
+    let csv = run(&["--format", "csv", "--detail", "summary"]);
+    assert_eq!(
+        csv.lines().next().unwrap(),
+        "unit,total,base,bonus,total_deductions,grade,rank,vetoes"
+    );
+    assert_eq!(
+        csv.lines().nth(2).unwrap(),
+        "典型县,59.84,60.29,5.55,6,合格,7,"
+    );
+    let o = rulebook(&[
+        "eval", data[0], data[1], "--format", "csv", "--detail", "full",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn large_workbook_has_summary_and_items_sheets() {
+    use calamine::{open_workbook, Reader, Xlsx};
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("big.xlsx");
+    let o = rulebook(&[
+        "eval",
+        "rulebooks/ziyuan-2024.rules",
+        "examples/ziyuan-2024/data.json",
+        "--format",
+        "xlsx",
+        "--unit",
+        "典型县",
+        "-o",
+        f.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut book: Xlsx<_> = open_workbook(&f).unwrap();
+    assert_eq!(book.sheet_names(), ["汇总", "得分明细", "典型县"]);
+    let summary = book.worksheet_range("汇总").unwrap();
+    let row = summary
+        .rows()
+        .find(|r| r[0] == "典型县")
+        .unwrap();
+    assert_eq!(row[4].to_string(), "59.84");
+    let items = book.worksheet_range("得分明细").unwrap();
+    // As many items per unit as the CSV has item columns (two per item).
+    let csv = rulebook(&[
+        "eval",
+        "rulebooks/ziyuan-2024.rules",
+        "examples/ziyuan-2024/data.json",
+        "--format",
+        "csv",
+    ]);
+    let header = stdout(&csv).lines().next().unwrap().to_string();
+    let items_per_unit = header.matches(",item_").count() / 2;
+    assert!(items_per_unit >= 19);
+    assert_eq!(items.rows().count(), 1 + 8 * items_per_unit);
 }

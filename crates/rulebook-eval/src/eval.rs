@@ -278,6 +278,118 @@ pub fn evaluate_one(
     evaluate_unit(program, &batch.globals, unit, r, trace).map_err(|e| vec![e])
 }
 
+/// Why a streamed batch stopped.
+#[derive(Debug)]
+pub enum StreamError<E> {
+    /// Units could not be scored (every such unit, found in the first pass;
+    /// nothing was handed on).
+    Eval(Vec<EvalError>),
+    /// The sink failed.
+    Sink(E),
+}
+
+/// How many units are scored together (on all cores) before they are
+/// handed on in order: memory holds this many results at most.
+const CHUNK: usize = 512;
+
+/// A batch ranked by a first pass, ready to be scored unit by unit
+/// ([`Ranked::stream`]): the `rank(...)` values, the batch aggregates and
+/// each unit's rank by total — a few numbers per unit.
+pub struct Ranked<'b> {
+    program: &'b Program,
+    batch: &'b Batch,
+    ranks: Vec<Vec<Decimal>>,
+    across: Vec<AcrossValue>,
+    by_total: Vec<u32>,
+    parallel: bool,
+}
+
+/// The first pass of a constant-memory run: score every unit keeping only
+/// its total, and rank the batch. Every unit that cannot be scored is
+/// reported here, before anything is written.
+pub fn rank_batch<'b>(
+    program: &'b Program,
+    batch: &'b Batch,
+    parallel: bool,
+) -> Result<Ranked<'b>, Vec<EvalError>> {
+    let ranks = compute_ranks(program, batch)?;
+    let across = compute_across(program, batch)?;
+    let parallel = parallel && batch.units.len() > 64;
+    let total = |(i, u): (usize, &UnitData)| {
+        let r = ranks.get(i).map(|v| v.as_slice()).unwrap_or(&[]);
+        evaluate_unit_in(program, &batch.globals, u, r, &across, false).map(|r| Value::Num(r.total))
+    };
+    let totals: Vec<Result<Value, EvalError>> = if parallel {
+        batch.units.par_iter().enumerate().map(total).collect()
+    } else {
+        batch.units.iter().enumerate().map(total).collect()
+    };
+    let mut errors = Vec::new();
+    let totals: Vec<Value> = totals
+        .into_iter()
+        .map(|t| {
+            t.unwrap_or_else(|e| {
+                errors.push(e);
+                Value::Missing
+            })
+        })
+        .collect();
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let by_total = competition_ranks(&totals);
+    Ok(Ranked {
+        program,
+        batch,
+        ranks,
+        across,
+        by_total,
+        parallel,
+    })
+}
+
+impl Ranked<'_> {
+    /// The second pass: score the units again, a chunk at a time (on all
+    /// cores when the first pass was), and hand each result, rank set, to
+    /// `sink` in the batch's order. `tick` is called once per unit.
+    pub fn stream<E>(
+        &self,
+        trace: bool,
+        tick: &(dyn Fn() + Sync),
+        sink: &mut dyn FnMut(UnitResult) -> Result<(), E>,
+    ) -> Result<(), StreamError<E>> {
+        let units = &self.batch.units;
+        let mut start = 0;
+        while start < units.len() {
+            let end = (start + CHUNK).min(units.len());
+            let chunk = units.get(start..end).unwrap_or(&[]);
+            let full = |(k, u): (usize, &UnitData)| {
+                let r = self
+                    .ranks
+                    .get(start + k)
+                    .map(|v| v.as_slice())
+                    .unwrap_or(&[]);
+                let result =
+                    evaluate_unit_in(self.program, &self.batch.globals, u, r, &self.across, trace);
+                tick();
+                result
+            };
+            let results: Vec<Result<UnitResult, EvalError>> = if self.parallel {
+                chunk.par_iter().enumerate().map(full).collect()
+            } else {
+                chunk.iter().enumerate().map(full).collect()
+            };
+            for (k, r) in results.into_iter().enumerate() {
+                let mut u = r.map_err(|e| StreamError::Eval(vec![e]))?;
+                u.rank = self.by_total.get(start + k).copied().unwrap_or(1);
+                sink(u).map_err(StreamError::Sink)?;
+            }
+            start = end;
+        }
+        Ok(())
+    }
+}
+
 /// Competition ranking, largest first: ties share the better rank (1, 1, 3).
 pub fn competition_ranks(values: &[Value]) -> Vec<u32> {
     let mut sorted: Vec<Decimal> = values.iter().filter_map(|v| v.as_num()).collect();

@@ -1,35 +1,70 @@
-//! `--format csv`: one row per unit with totals and one column per item.
+//! `--format csv`: one row per unit with totals and (unless `--detail
+//! summary`) two columns per item, written one unit at a time.
 
 use crate::fmt_dec;
+use crate::json::Detail;
 use rulebook_eval::eval::UnitResult;
 use rulebook_lang::ir::{NodeKind, Program};
+use std::io::{self, Write};
 
-pub fn render(program: &Program, units: &[UnitResult]) -> Result<String, String> {
-    let items: Vec<(usize, &str)> = program
-        .nodes
-        .iter()
-        .enumerate()
-        .filter(|(_, n)| n.kind == NodeKind::Item)
-        .map(|(i, n)| (i, n.id.as_str()))
-        .collect();
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let mut header = vec![
-        "unit".to_string(),
-        "total".to_string(),
-        "base".to_string(),
-        "bonus".to_string(),
-        "total_deductions".to_string(),
-        "grade".to_string(),
-        "rank".to_string(),
-        "vetoes".to_string(),
-    ];
-    for (_, id) in &items {
-        header.push(format!("item_{id}"));
-        header.push(format!("item_{id}_to_total"));
+/// A CSV error as the I/O error it is (a closed pipe stays one).
+fn io_err(e: csv::Error) -> io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        other => io::Error::other(format!("{other:?}")),
     }
-    w.write_record(&header).map_err(|e| e.to_string())?;
-    for u in units {
-        let mut row = vec![
+}
+
+/// Writes rows as units come: `begin`, `unit` for each, `finish`.
+pub struct CsvWriter<W: Write> {
+    w: csv::Writer<W>,
+    /// The items' node indices (none for a summary).
+    items: Vec<usize>,
+    row: Vec<String>,
+}
+
+impl<W: Write> CsvWriter<W> {
+    pub fn begin(program: &Program, out: W, detail: Detail) -> io::Result<Self> {
+        let items: Vec<usize> = if detail == Detail::Summary {
+            Vec::new()
+        } else {
+            program
+                .nodes
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| n.kind == NodeKind::Item)
+                .map(|(i, _)| i)
+                .collect()
+        };
+        let mut w = csv::Writer::from_writer(out);
+        let mut header: Vec<String> = [
+            "unit",
+            "total",
+            "base",
+            "bonus",
+            "total_deductions",
+            "grade",
+            "rank",
+            "vetoes",
+        ]
+        .map(String::from)
+        .to_vec();
+        for &i in &items {
+            let id = program.nodes.get(i).map_or("", |n| n.id.as_str());
+            header.push(format!("item_{id}"));
+            header.push(format!("item_{id}_to_total"));
+        }
+        w.write_record(&header).map_err(io_err)?;
+        Ok(CsvWriter {
+            w,
+            items,
+            row: Vec::new(),
+        })
+    }
+
+    pub fn unit(&mut self, u: &UnitResult) -> io::Result<()> {
+        self.row.clear();
+        self.row.extend([
             crate::safe::spreadsheet_cell(&u.unit).into_owned(),
             fmt_dec(u.total),
             fmt_dec(u.base),
@@ -38,14 +73,29 @@ pub fn render(program: &Program, units: &[UnitResult]) -> Result<String, String>
             crate::safe::spreadsheet_cell(&u.grade).into_owned(),
             u.rank.to_string(),
             crate::safe::spreadsheet_cell(&u.veto_ids(";")).into_owned(),
-        ];
-        for (i, _) in &items {
-            let s = u.nodes.get(*i).cloned().unwrap_or_default();
-            row.push(fmt_dec(s.score));
-            row.push(fmt_dec(s.to_total));
+        ]);
+        for &i in &self.items {
+            let s = u.nodes.get(i).cloned().unwrap_or_default();
+            self.row.push(fmt_dec(s.score));
+            self.row.push(fmt_dec(s.to_total));
         }
-        w.write_record(&row).map_err(|e| e.to_string())?;
+        self.w.write_record(&self.row).map_err(io_err)
     }
-    let bytes = w.into_inner().map_err(|e| e.to_string())?;
+
+    pub fn finish(self) -> io::Result<W> {
+        self.w.into_inner().map_err(|e| e.into_error())
+    }
+}
+
+/// A whole batch (for tests and small batches).
+pub fn render(program: &Program, units: &[UnitResult]) -> Result<String, String> {
+    let run = || -> io::Result<Vec<u8>> {
+        let mut w = CsvWriter::begin(program, Vec::new(), Detail::Items)?;
+        for u in units {
+            w.unit(u)?;
+        }
+        w.finish()
+    };
+    let bytes = run().map_err(|e| e.to_string())?;
     String::from_utf8(bytes).map_err(|e| e.to_string())
 }

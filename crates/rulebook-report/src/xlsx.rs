@@ -456,3 +456,186 @@ fn unit_sheet(
     page_setup(ws, 2)?;
     Ok(())
 }
+
+/// The most units that get a sheet each by default; a larger batch gets the
+/// summary and the long items sheet, and sheets only for the units named.
+pub const SHEETS_LIMIT: usize = 200;
+const ITEMS: &str = "得分明细";
+/// Excel's last row (1 048 576 rows); an items sheet that fills up goes on
+/// in 得分明细 2, 3, ….
+const MAX_ROWS: u32 = 1_048_576;
+
+/// A workbook for a batch of any size, written as units are scored in
+/// rust_xlsxwriter's constant-memory mode: the 汇总 sheet (a row per unit),
+/// the 得分明细 sheet (a row per unit and item: 单位, 指标, 名称, 分值, 得分,
+/// 从总分扣减), and the official table for each unit `keep` names.
+pub struct LargeWriter<'p> {
+    program: &'p Program,
+    wb: Workbook,
+    fmt: Formats,
+    items: Vec<u32>,
+    summary_row: u32,
+    items_sheet: usize,
+    items_row: u32,
+    kept: Vec<UnitResult>,
+    keep: Vec<String>,
+    batch: usize,
+}
+
+impl<'p> LargeWriter<'p> {
+    pub fn begin(program: &'p Program, batch: usize, keep: &[String]) -> Result<Self, String> {
+        let run = || -> Result<LargeWriter<'p>, XlsxError> {
+            let mut wb = Workbook::new();
+            wb.set_properties(
+                &DocProperties::new()
+                    .set_title(format!("{} 考核结果", program.title))
+                    .set_creation_datetime(&ExcelDateTime::from_ymd(2024, 1, 1)?),
+            );
+            let fmt = Formats::new();
+            let ws = wb.add_worksheet_with_constant_memory();
+            ws.set_name(SUMMARY)?;
+            let heads = [
+                ("单位", 16),
+                ("基础得分", 10),
+                ("从总分扣减", 11),
+                ("加分", 8),
+                ("总分", 9),
+                ("等次", 9),
+                ("一票否决", 40),
+                ("排名", 7),
+            ];
+            for (c, (_, w)) in (0u16..).zip(heads) {
+                ws.set_column_width(c, w)?;
+            }
+            ws.write_string_with_format(
+                0,
+                0,
+                format!("{} 考核结果汇总", program.title),
+                &fmt.title,
+            )?;
+            ws.write_string_with_format(1, 0, &program.document, &fmt.subtitle)?;
+            for (c, (h, _)) in (0u16..).zip(heads) {
+                ws.write_string_with_format(2, c, h, &fmt.head)?;
+            }
+            let items = program
+                .nodes
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| n.kind == rulebook_lang::ir::NodeKind::Item)
+                .map(|(i, _)| i as u32)
+                .collect();
+            let mut w = LargeWriter {
+                program,
+                wb,
+                fmt,
+                items,
+                summary_row: 3,
+                items_sheet: 0,
+                items_row: 0,
+                kept: Vec::new(),
+                keep: keep.to_vec(),
+                batch,
+            };
+            w.new_items_sheet()?;
+            Ok(w)
+        };
+        run().map_err(|e| format!("cannot write the workbook: {e}"))
+    }
+
+    fn new_items_sheet(&mut self) -> Result<(), XlsxError> {
+        self.items_sheet = self.wb.worksheets().len();
+        let n = self.items_sheet;
+        let ws = self.wb.add_worksheet_with_constant_memory();
+        ws.set_name(if n == 1 {
+            ITEMS.to_string()
+        } else {
+            format!("{ITEMS} {n}")
+        })?;
+        for (c, (h, w)) in (0u16..).zip([
+            ("单位", 16),
+            ("指标", 8),
+            ("名称", 40),
+            ("分值", 8),
+            ("得分", 8),
+            ("从总分扣减", 11),
+        ]) {
+            ws.set_column_width(c, w)?;
+            ws.write_string_with_format(0, c, h, &self.fmt.head)?;
+        }
+        self.items_row = 1;
+        Ok(())
+    }
+
+    pub fn unit(&mut self, u: &UnitResult) -> Result<(), String> {
+        self.unit_rows(u)
+            .map_err(|e| format!("cannot write the workbook: {e}"))?;
+        if self.keep.contains(&u.unit) {
+            self.kept.push(u.clone());
+        }
+        Ok(())
+    }
+
+    fn unit_rows(&mut self, u: &UnitResult) -> Result<(), XlsxError> {
+        let r = self.summary_row;
+        let fmt = &mut self.fmt;
+        let ws = self.wb.worksheet_from_index(0)?;
+        ws.write_string_with_format(r, 0, &u.unit, &fmt.text)?;
+        for (c, d) in [
+            (1u16, u.base),
+            (2, u.total_deductions),
+            (3, u.bonus),
+            (4, u.total),
+        ] {
+            let f = fmt.number(d, c == 4);
+            ws.write_number_with_format(r, c, excel_number(d), &f)?;
+        }
+        ws.write_string_with_format(r, 5, &u.grade, &fmt.center)?;
+        ws.write_string_with_format(r, 6, u.veto_ids("、"), &fmt.text)?;
+        ws.write_number_with_format(r, 7, u.rank, &fmt.number(Decimal::ONE, false))?;
+        self.summary_row += 1;
+        for k in 0..self.items.len() {
+            if self.items_row >= MAX_ROWS {
+                self.new_items_sheet()?;
+            }
+            let Some(&i) = self.items.get(k) else {
+                continue;
+            };
+            let Some(n) = self.program.nodes.get(i as usize) else {
+                continue;
+            };
+            let s = u.nodes.get(i as usize).cloned().unwrap_or_default();
+            let r = self.items_row;
+            let fmt = &mut self.fmt;
+            let ws = self.wb.worksheet_from_index(self.items_sheet)?;
+            ws.write_string_with_format(r, 0, &u.unit, &fmt.text)?;
+            ws.write_string_with_format(r, 1, &n.id, &fmt.center)?;
+            ws.write_string_with_format(r, 2, &n.title, &fmt.text)?;
+            if let Some(p) = n.points {
+                let f = fmt.number(p, false);
+                ws.write_number_with_format(r, 3, excel_number(p), &f)?;
+            }
+            let score = official::item_score(self.program, u, i);
+            let f = fmt.number(score, false);
+            ws.write_number_with_format(r, 4, excel_number(score), &f)?;
+            let f = fmt.number(s.to_total, false);
+            ws.write_number_with_format(r, 5, excel_number(s.to_total), &f)?;
+            self.items_row += 1;
+        }
+        Ok(())
+    }
+
+    /// The workbook's bytes, with a sheet for each unit named in `keep`.
+    pub fn finish(mut self) -> Result<Vec<u8>, String> {
+        let run = |w: &mut Self| -> Result<Vec<u8>, XlsxError> {
+            let sections = official::sections(w.program);
+            let names = sheet_names(&w.kept);
+            for (u, name) in w.kept.iter().zip(&names) {
+                let ws = w.wb.add_worksheet();
+                ws.set_name(name)?;
+                unit_sheet(ws, w.program, &sections, u, w.batch, &mut w.fmt)?;
+            }
+            w.wb.save_to_buffer()
+        };
+        run(&mut self).map_err(|e| format!("cannot write the workbook: {e}"))
+    }
+}

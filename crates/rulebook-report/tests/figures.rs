@@ -142,7 +142,8 @@ fn check_every_format(program: &Program, units: &[UnitResult]) {
         assert_eq!(Figures::from_cells(&cells), Figures::of(u), "table: {line}");
     }
     // JSON.
-    let j: serde_json::Value = serde_json::from_str(&json::render(program, units)).unwrap();
+    let j: serde_json::Value =
+        serde_json::from_str(&json::render(program, units, json::Detail::Full)).unwrap();
     let ju = j["units"].as_array().unwrap();
     for (u, o) in units.iter().zip(ju) {
         let cells: Vec<&str> = ["base", "total_deductions", "bonus", "total"]

@@ -1,11 +1,21 @@
-//! `rulebook eval RULES DATA [--format table|json|csv|md|xlsx|html] [-o FILE]`.
+//! `rulebook eval RULES DATA [--format …] [--detail …] [--unit NAME] [-o FILE]`.
+//!
+//! JSON, JSON Lines, CSV and large XLSX workbooks are written as units are
+//! scored, in constant memory: a first pass ranks the batch by total (one
+//! number per unit), a second scores each unit again and writes it. The
+//! table keeps only each unit's figures; Markdown, HTML and small XLSX
+//! workbooks lay out the whole batch at once.
 
 use super::load;
 use super::{usage_error, write_atomic, FINDINGS, OK};
+use rulebook_eval::data::Batch;
 use rulebook_eval::eval::{
-    evaluate_batch_map, evaluate_batch_with_progress, rank_by_total, Options, UnitResult,
+    evaluate_batch_map, evaluate_batch_with_progress, rank_batch, rank_by_total, Options,
+    StreamError, UnitResult,
 };
+use rulebook_lang::ir::Program;
 use rulebook_report as report;
+use rulebook_report::json::Detail;
 use std::io::IsTerminal;
 use std::path::Path;
 
@@ -13,6 +23,8 @@ use std::path::Path;
 pub enum Format {
     Table,
     Json,
+    /// One JSON object per line: the rulebook's text first, then each unit
+    Jsonl,
     Csv,
     Md,
     /// The official table with scores, a sheet per unit (needs -o)
@@ -21,33 +33,201 @@ pub enum Format {
     Html,
 }
 
-pub fn run(rules: &Path, data: &Path, format: Format, output: Option<&Path>) -> u8 {
+/// What each unit carries in JSON, JSON Lines and CSV.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum DetailArg {
+    /// Figures, grade, rank, vetoes
+    Summary,
+    /// And every item's score (and, in JSON, its parts')
+    Items,
+    /// And every reason, in words (JSON only)
+    Full,
+}
+
+pub struct Args<'a> {
+    pub format: Format,
+    pub detail: Option<DetailArg>,
+    /// Units to give a sheet of their own in a large workbook.
+    pub units: &'a [String],
+    pub output: Option<&'a Path>,
+}
+
+pub fn run(rules: &Path, data: &Path, args: &Args<'_>) -> u8 {
+    let (format, output) = (args.format, args.output);
     if let Some(Err(e)) = output.map(|o| super::refuse_input_as_output(o, &[rules, data])) {
         return usage_error(&e);
     }
     if format == Format::Xlsx && output.is_none() {
         return usage_error("give the workbook's file name with -o, e.g. -o scores.xlsx");
     }
+    if !args.units.is_empty() && format != Format::Xlsx {
+        return usage_error(
+            "--unit chooses the units that get a sheet of their own in --format xlsx; for one unit's scores in words use `rulebook explain`",
+        );
+    }
+    let detail = match (args.detail, format) {
+        (Some(DetailArg::Summary), _) => Detail::Summary,
+        (Some(DetailArg::Items), _) => Detail::Items,
+        (Some(DetailArg::Full), Format::Json | Format::Jsonl)
+        | (None, Format::Json | Format::Jsonl) => Detail::Full,
+        (Some(DetailArg::Full), Format::Csv) => return usage_error(
+            "CSV has no room for reasons: use --detail items, or --format json for --detail full",
+        ),
+        (None, _) => Detail::Items,
+        (Some(DetailArg::Full), _) => Detail::Full,
+    };
+    if args.detail.is_some() && !matches!(format, Format::Json | Format::Jsonl | Format::Csv) {
+        return usage_error("--detail applies to --format json, jsonl and csv");
+    }
     let (program, batch) = match load::program_and_batch(rules, data) {
         Ok(pb) => pb,
         Err(code) => return code,
     };
-    // A progress bar on stderr when a large batch runs on a terminal.
-    let bar = (batch.units.len() >= 2000 && std::io::stderr().is_terminal()).then(|| {
+    let bar = progress(&batch);
+    let tick = || {
+        if let Some(b) = &bar {
+            b.inc(1);
+        }
+    };
+    let large_xlsx = format == Format::Xlsx
+        && (batch.units.len() > report::xlsx::SHEETS_LIMIT || !args.units.is_empty());
+    let code = match format {
+        Format::Json | Format::Jsonl | Format::Csv => {
+            stream_text(&program, &batch, format, detail, output, &tick)
+        }
+        Format::Xlsx if large_xlsx => {
+            if args.units.is_empty() {
+                eprintln!(
+                    "note: {} units: the workbook has the 汇总 sheet and the 得分明细 sheet (a row per unit and item); \
+                     a sheet per unit is written for batches of at most {} units, or for the units named with --unit NAME",
+                    batch.units.len(),
+                    report::xlsx::SHEETS_LIMIT
+                );
+            }
+            stream_xlsx(&program, &batch, args.units, output, &tick)
+        }
+        _ => whole(&program, &batch, format, output, &tick),
+    };
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    code
+}
+
+/// A progress bar on stderr when a large batch runs on a terminal.
+fn progress(batch: &Batch) -> Option<indicatif::ProgressBar> {
+    (batch.units.len() >= 2000 && std::io::stderr().is_terminal()).then(|| {
         let bar = indicatif::ProgressBar::new(batch.units.len() as u64);
         bar.set_style(
             indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} units  {per_sec}  {eta}")
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         bar
-    });
-    let tick = || {
-        if let Some(b) = &bar {
-            b.inc(1);
+    })
+}
+
+fn eval_failed(errors: &[rulebook_eval::eval::EvalError]) -> u8 {
+    for e in errors {
+        eprintln!("error: {e}");
+    }
+    FINDINGS
+}
+
+/// JSON, JSON Lines or CSV, each unit written as it is scored.
+fn stream_text(
+    program: &Program,
+    batch: &Batch,
+    format: Format,
+    detail: Detail,
+    output: Option<&Path>,
+    tick: &(dyn Fn() + Sync),
+) -> u8 {
+    // Every unit that cannot be scored is found before anything is written.
+    let ranked = match rank_batch(program, batch, true) {
+        Ok(r) => r,
+        Err(errors) => return eval_failed(&errors),
+    };
+    let trace = detail == Detail::Full;
+    let mut failed: Option<Vec<rulebook_eval::eval::EvalError>> = None;
+    let mut fill = |w: &mut dyn std::io::Write| -> std::io::Result<()> {
+        let r = if format == Format::Csv {
+            let mut cw = report::csv_out::CsvWriter::begin(program, w, detail)?;
+            ranked
+                .stream(trace, tick, &mut |u| cw.unit(&u))
+                .and_then(|()| cw.finish().map(|_| ()).map_err(StreamError::Sink))
+        } else {
+            let lines = format == Format::Jsonl;
+            let mut jw = report::json::JsonWriter::begin(program, w, lines, detail)?;
+            ranked
+                .stream(trace, tick, &mut |u| jw.unit(&u))
+                .and_then(|()| jw.finish().map(|_| ()).map_err(StreamError::Sink))
+        };
+        match r {
+            Ok(()) => Ok(()),
+            Err(StreamError::Sink(e)) => Err(e),
+            Err(StreamError::Eval(errors)) => {
+                failed = Some(errors);
+                Err(std::io::Error::other("units could not be scored"))
+            }
         }
     };
+    let code = match output {
+        Some(o) => match super::write_atomic_with(o, &mut |w| fill(w).map_err(|e| e.to_string())) {
+            Ok(()) => OK,
+            Err(_) if failed.is_some() => FINDINGS,
+            Err(e) => usage_error(&e),
+        },
+        None => super::print_out_with(&mut fill),
+    };
+    match failed {
+        Some(errors) => eval_failed(&errors),
+        None => code,
+    }
+}
+
+/// A workbook for a large batch: summary and items sheets in constant memory.
+fn stream_xlsx(
+    program: &Program,
+    batch: &Batch,
+    keep: &[String],
+    output: Option<&Path>,
+    tick: &(dyn Fn() + Sync),
+) -> u8 {
+    if let Some(missing) = keep
+        .iter()
+        .find(|k| !batch.units.iter().any(|u| &u.name == *k))
+    {
+        return usage_error(&format!("there is no unit `{missing}` in the data"));
+    }
+    let mut w = match report::xlsx::LargeWriter::begin(program, batch.units.len(), keep) {
+        Ok(w) => w,
+        Err(e) => return usage_error(&e),
+    };
+    let ranked = match rank_batch(program, batch, true) {
+        Ok(r) => r,
+        Err(errors) => return eval_failed(&errors),
+    };
+    match ranked.stream(!keep.is_empty(), tick, &mut |u| w.unit(&u)) {
+        Ok(()) => {}
+        Err(StreamError::Eval(errors)) => return eval_failed(&errors),
+        Err(StreamError::Sink(e)) => return usage_error(&e),
+    }
+    match w.finish() {
+        Ok(bytes) => write_to(output, &bytes),
+        Err(e) => usage_error(&e),
+    }
+}
+
+/// Formats laid out over the whole batch at once.
+fn whole(
+    program: &Program,
+    batch: &Batch,
+    format: Format,
+    output: Option<&Path>,
+    tick: &(dyn Fn() + Sync),
+) -> u8 {
     let opts = Options {
-        trace: format != Format::Table && format != Format::Csv,
+        trace: format != Format::Table,
         parallel: true,
     };
     let scored = if format == Format::Table {
@@ -58,38 +238,25 @@ pub fn run(rules: &Path, data: &Path, format: Format, output: Option<&Path>) -> 
             u.trace = Vec::new();
             u
         };
-        evaluate_batch_map(&program, &batch, opts, &tick, &light).map(|mut units| {
+        evaluate_batch_map(program, batch, opts, tick, &light).map(|mut units| {
             rank_by_total(&mut units);
             units
         })
     } else {
-        evaluate_batch_with_progress(&program, &batch, opts, &tick)
+        evaluate_batch_with_progress(program, batch, opts, tick)
     };
-    if let Some(b) = &bar {
-        b.finish_and_clear();
-    }
     let units = match scored {
         Ok(u) => u,
-        Err(errors) => {
-            for e in &errors {
-                eprintln!("error: {e}");
-            }
-            return FINDINGS;
-        }
+        Err(errors) => return eval_failed(&errors),
     };
     let text = match format {
-        Format::Xlsx => match report::xlsx::render(&program, &units) {
+        Format::Xlsx => match report::xlsx::render(program, &units) {
             Ok(bytes) => return write_to(output, &bytes),
             Err(e) => return usage_error(&e),
         },
-        Format::Html => report::html::render(&program, &units),
-        Format::Table => report::table::render(&units),
-        Format::Json => report::json::render(&program, &units),
-        Format::Md => report::markdown::render(&program, &units),
-        Format::Csv => match report::csv_out::render(&program, &units) {
-            Ok(s) => s,
-            Err(e) => return usage_error(&e),
-        },
+        Format::Html => report::html::render(program, &units),
+        Format::Md => report::markdown::render(program, &units),
+        _ => report::table::render(&units),
     };
     write_to(output, text.as_bytes())
 }

@@ -130,6 +130,15 @@ fn same_file(a: &Path, b: &Path) -> bool {
 /// gets 0644); the bytes in a temporary file beside the target, flushed to
 /// disk, then renamed over it, so a failed write never leaves half a file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    write_atomic_with(path, &mut |w| w.write_all(bytes).map_err(|e| e.to_string()))
+}
+
+/// [`write_atomic`], the bytes written by `fill` as they come (through a
+/// buffer), so a large output never sits whole in memory.
+pub fn write_atomic_with(
+    path: &Path,
+    fill: &mut dyn FnMut(&mut dyn std::io::Write) -> Result<(), String>,
+) -> Result<(), String> {
     use std::io::Write;
     let target = resolve(path);
     let existing = match std::fs::metadata(&target) {
@@ -154,7 +163,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
     let fail = |e: std::io::Error| format!("cannot write `{}`: {e}", path.display());
     let mut tmp = tempfile::NamedTempFile::new_in(dir)
         .map_err(|e| format!("cannot write in `{}`: {e}", dir.display()))?;
-    tmp.write_all(bytes).map_err(fail)?;
+    {
+        let mut w = std::io::BufWriter::with_capacity(1 << 16, tmp.as_file_mut());
+        fill(&mut w).map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+        w.flush().map_err(fail)?;
+    }
     // A temporary file is private (0600): keep the replaced file's mode,
     // and make a new report readable as reports are meant to be.
     #[cfg(unix)]
@@ -180,21 +193,33 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
 /// (exit 2, with the reason); a closed pipe (`rulebook … | head`) ends
 /// quietly: the reader has all it wanted.
 pub fn print_out(bytes: &[u8]) -> u8 {
+    print_out_with(&mut |w| w.write_all(bytes))
+}
+
+/// [`print_out`], the bytes written by `fill` as they come (buffered).
+pub fn print_out_with(fill: &mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>) -> u8 {
     use std::io::Write;
     if stdout_closed() {
         return usage_error(
             "standard output is closed, so the output would be lost; give a file with -o, or redirect the output",
         );
     }
-    let shown;
-    let bytes: &[u8] = if std::io::stdout().is_terminal() {
-        shown = rulebook_report::safe::terminal(&String::from_utf8_lossy(bytes)).into_owned();
-        shown.as_bytes()
-    } else {
-        bytes
-    };
-    let mut out = std::io::stdout().lock();
-    match out.write_all(bytes).and_then(|()| out.flush()) {
+    if std::io::stdout().is_terminal() {
+        // What a person reads on a terminal is small; made safe whole.
+        let mut all = Vec::new();
+        if let Err(e) = fill(&mut all) {
+            return usage_error(&format!("cannot write the output: {e}"));
+        }
+        let shown = rulebook_report::safe::terminal(&String::from_utf8_lossy(&all)).into_owned();
+        let mut out = std::io::stdout().lock();
+        return match out.write_all(shown.as_bytes()).and_then(|()| out.flush()) {
+            Ok(()) => OK,
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => OK,
+            Err(e) => usage_error(&format!("cannot write the output: {e}")),
+        };
+    }
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    match fill(&mut out).and_then(|()| out.flush()) {
         Ok(()) => OK,
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => OK,
         Err(e) => usage_error(&format!("cannot write the output: {e}")),
