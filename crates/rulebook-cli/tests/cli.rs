@@ -466,10 +466,7 @@ fn large_workbook_has_summary_and_items_sheets() {
     let mut book: Xlsx<_> = open_workbook(&f).unwrap();
     assert_eq!(book.sheet_names(), ["汇总", "得分明细", "典型县"]);
     let summary = book.worksheet_range("汇总").unwrap();
-    let row = summary
-        .rows()
-        .find(|r| r[0] == "典型县")
-        .unwrap();
+    let row = summary.rows().find(|r| r[0] == "典型县").unwrap();
     assert_eq!(row[4].to_string(), "59.84");
     let items = book.worksheet_range("得分明细").unwrap();
     // As many items per unit as the CSV has item columns (two per item).

@@ -92,6 +92,17 @@ impl Validator<'_> {
                 format!("{} variables, more than the {MAX_LOCALS} allowed", p.locals),
             );
         }
+        if let Some(crate::ir::YearSource::Global(g)) = p.year {
+            if g as usize >= p.globals.len() {
+                self.err(
+                    "year",
+                    format!(
+                        "reads global fact #{g}, which does not exist ({} defined)",
+                        p.globals.len()
+                    ),
+                );
+            }
+        }
         for (i, t) in p.tables.iter().enumerate() {
             if t.rows.iter().any(|(k, _)| k.len() != t.arity) {
                 self.err(
