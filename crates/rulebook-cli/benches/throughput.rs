@@ -5,6 +5,10 @@
 //! The units are the eight example units of `examples/ziyuan-2024/data.json`,
 //! renamed and with their air-quality figures varied so that no two units
 //! score alike; ranks are computed across the whole batch.
+//!
+//! `cargo bench -p rulebook-cli --bench throughput -- --write N FILE` writes
+//! a data file of N such units instead (for whole-process measurements of
+//! `rulebook eval` under `/usr/bin/time -v`).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -13,7 +17,7 @@
 )]
 
 use rulebook_eval::data::{load_json, Batch};
-use rulebook_eval::eval::{evaluate_batch, evaluate_batch_map, Options};
+use rulebook_eval::eval::{evaluate_batch, evaluate_batch_map, rank_batch, Options};
 use rulebook_eval::Value;
 use rulebook_lang::ir::{Type, Unit};
 use rust_decimal::Decimal;
@@ -41,8 +45,16 @@ fn main() {
     // Data loading: a JSON file of LOAD_UNITS units.
     let json: serde_json::Value = serde_json::from_str(&data).unwrap();
     let examples = json["units"].as_array().unwrap().clone();
-    let mut units = Vec::with_capacity(LOAD_UNITS);
-    for i in 0..LOAD_UNITS {
+    let args: Vec<String> = std::env::args().collect();
+    let (count, write_to) = match args.iter().position(|a| a == "--write") {
+        Some(k) => (
+            args[k + 1].parse::<usize>().unwrap(),
+            Some(args[k + 2].clone()),
+        ),
+        None => (LOAD_UNITS, None),
+    };
+    let mut units = Vec::with_capacity(count);
+    for i in 0..count {
         let mut u = examples[i % examples.len()].clone();
         u["unit"] = serde_json::Value::String(format!("单位{i:06}"));
         if u.get("params").is_none() || u["params"].is_null() {
@@ -55,10 +67,56 @@ fn main() {
         }
         units.push(u);
     }
+    if let Some(path) = write_to {
+        // Air quality varied per unit, as in the scored batch below.
+        let ug: Vec<&str> = program
+            .inputs
+            .iter()
+            .filter(|d| d.ty == Type::Num(Unit::Ug))
+            .map(|d| d.name.as_str())
+            .collect();
+        for (i, u) in units.iter_mut().enumerate() {
+            for name in &ug {
+                let v = &mut u[*name];
+                if let Some(n) = v
+                    .as_number()
+                    .and_then(|n| n.to_string().parse::<Decimal>().ok())
+                {
+                    let varied = n + Decimal::new((i % 97) as i64, 1);
+                    *v = serde_json::from_str(&varied.to_string()).unwrap();
+                }
+            }
+        }
+        let doc = serde_json::json!({ "globals": json["globals"], "units": units });
+        std::fs::write(&path, serde_json::to_string(&doc).unwrap()).unwrap();
+        println!("wrote {count} units to {path}");
+        return;
+    }
     let big = serde_json::json!({ "globals": json["globals"], "units": units }).to_string();
     let t = Instant::now();
     let loaded = load_json(&program, "bench.json", &big).unwrap_or_else(|e| panic!("{}", e[0]));
     let load_s = t.elapsed().as_secs_f64();
+    // The floor to compare with: serde_json's typed deserialisation of the
+    // same text (names and values kept as JSON values, exact numbers).
+    #[derive(serde::Deserialize)]
+    struct TypedUnit {
+        #[allow(dead_code)]
+        unit: String,
+        #[allow(dead_code)]
+        #[serde(flatten)]
+        facts: std::collections::BTreeMap<String, serde_json::Value>,
+    }
+    #[derive(serde::Deserialize)]
+    struct TypedDoc {
+        #[allow(dead_code)]
+        globals: serde_json::Value,
+        units: Vec<TypedUnit>,
+    }
+    let t = Instant::now();
+    let typed: TypedDoc = serde_json::from_str(&big).unwrap();
+    let typed_s = t.elapsed().as_secs_f64();
+    assert_eq!(typed.units.len(), LOAD_UNITS);
+    drop(typed);
 
     // The batch to score: UNITS units, air quality varied per unit.
     let mut batch = Batch {
@@ -129,9 +187,18 @@ fn main() {
         std::hint::black_box(&r);
         t.elapsed().as_secs_f64()
     };
+    // The first pass of a constant-memory run (`eval --format csv|json|jsonl`):
+    // each unit scored for its total only, then ranked.
+    let ranking = || {
+        let t = Instant::now();
+        let r = rank_batch(&program, &batch, true).unwrap();
+        std::hint::black_box(&r);
+        t.elapsed().as_secs_f64()
+    };
     let _warm = time(true);
     let one = time(false);
     let all = time(true);
+    let rank_pass = ranking();
     let all_full = full(false);
     let all_traced = full(true);
     let cores = std::thread::available_parallelism()
@@ -150,6 +217,10 @@ fn main() {
         LOAD_UNITS as f64 / load_s
     );
     println!(
+        "serde_json typed deserialisation:   {:.0} units/s",
+        LOAD_UNITS as f64 / typed_s
+    );
+    println!(
         "evaluate {UNITS} units, 1 thread:    {:.0} units/s ({:.2} s)",
         UNITS as f64 / one,
         one
@@ -166,5 +237,9 @@ fn main() {
     println!(
         "  … and every trace entry:          {:.0} units/s",
         UNITS as f64 / all_traced
+    );
+    println!(
+        "ranking pass (totals only), {cores} cores: {:.0} units/s",
+        UNITS as f64 / rank_pass
     );
 }

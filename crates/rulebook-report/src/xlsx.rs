@@ -23,6 +23,17 @@ use std::collections::HashMap;
 use unicode_width::UnicodeWidthStr;
 
 const SUMMARY: &str = "汇总";
+/// The summary sheet's columns and their widths.
+const SUMMARY_HEADS: [(&str, u16); 8] = [
+    ("单位", 16),
+    ("基础得分", 10),
+    ("从总分扣减", 11),
+    ("加分", 8),
+    ("总分", 9),
+    ("等次", 9),
+    ("一票否决", 40),
+    ("排名", 7),
+];
 const FONT: &str = "宋体";
 /// A4 in Excel's paper codes.
 const A4: u8 = 9;
@@ -239,16 +250,7 @@ fn summary_sheet(
     fmt: &mut Formats,
 ) -> Result<(), XlsxError> {
     ws.set_name(SUMMARY)?;
-    let heads = [
-        ("单位", 16),
-        ("基础得分", 10),
-        ("从总分扣减", 11),
-        ("加分", 8),
-        ("总分", 9),
-        ("等次", 9),
-        ("一票否决", 40),
-        ("排名", 7),
-    ];
+    let heads = SUMMARY_HEADS;
     ws.merge_range(
         0,
         0,
@@ -494,16 +496,7 @@ impl<'p> LargeWriter<'p> {
             let fmt = Formats::new();
             let ws = wb.add_worksheet_with_constant_memory();
             ws.set_name(SUMMARY)?;
-            let heads = [
-                ("单位", 16),
-                ("基础得分", 10),
-                ("从总分扣减", 11),
-                ("加分", 8),
-                ("总分", 9),
-                ("等次", 9),
-                ("一票否决", 40),
-                ("排名", 7),
-            ];
+            let heads = SUMMARY_HEADS;
             for (c, (_, w)) in (0u16..).zip(heads) {
                 ws.set_column_width(c, w)?;
             }
