@@ -406,13 +406,17 @@ pub fn rendered(
         OutFormat::Json => (
             "application/json",
             "json",
-            report::json::render(program, units).into_bytes(),
+            report::json::render(program, units, report::json::Detail::Full).into_bytes(),
         ),
         OutFormat::Jsonl => {
             let mut s = String::new();
             for u in units {
-                let line = serde_json::to_string(&report::json::unit_out(program, u))
-                    .unwrap_or_else(|e| serde_json::json!({ "error": e.to_string() }).to_string());
+                let line = serde_json::to_string(&report::json::unit_out(
+                    program,
+                    u,
+                    report::json::Detail::Full,
+                ))
+                .unwrap_or_else(|e| serde_json::json!({ "error": e.to_string() }).to_string());
                 s.push_str(&line);
                 s.push('\n');
             }
