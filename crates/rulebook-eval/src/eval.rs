@@ -102,6 +102,9 @@ pub struct TraceEntry {
     pub waived: Option<Decimal>,
     /// The amount before the rule's rounding, and the places it was rounded to.
     pub rounded: Option<(Decimal, u32)>,
+    /// An amount over a list with `where`: how many records the condition
+    /// left out, of how many.
+    pub excluded: Option<(u32, u32)>,
 }
 
 /// An aggregate over the batch (`max(E across units)`), with the unit that
@@ -772,6 +775,7 @@ fn eval_node<'p>(cx: &mut Cx<'p>, st: &mut State<'p>, i: u32) -> Result<Option<D
                         scaled: None,
                         waived: None,
                         rounded: None,
+                        excluded: None,
                     });
                 }
             }
@@ -841,11 +845,21 @@ fn eval_node<'p>(cx: &mut Cx<'p>, st: &mut State<'p>, i: u32) -> Result<Option<D
                 *used = used.saturating_add(amount);
             }
         }
+        // Records a `where` left out, so a deduction that came to nothing
+        // (or less) because of its filter says so.
+        let excluded = if cx.tracing && met {
+            filtered_out(cx, &rule.amount)
+                .map_err(err)?
+                .filter(|(out, _)| *out > 0)
+        } else {
+            None
+        };
         let entry = if cx.tracing
             && (waived_amount.is_some()
                 || (!waived
                     && (rule.kind == RuleKind::Award
                         || !raw.is_zero()
+                        || excluded.is_some()
                         || matches!(detail, Some(Detail::NotApplicable)))))
         {
             st.trace.push(TraceEntry {
@@ -862,6 +876,7 @@ fn eval_node<'p>(cx: &mut Cx<'p>, st: &mut State<'p>, i: u32) -> Result<Option<D
                 scaled,
                 waived: waived_amount,
                 rounded,
+                excluded,
             });
             Some(st.trace.len() - 1)
         } else {
@@ -1105,6 +1120,7 @@ fn settle_leftover(
             scaled: None,
             waived: None,
             rounded: None,
+            excluded: None,
         });
     }
 }
@@ -1211,6 +1227,42 @@ fn let_fact(cx: &Cx<'_>, i: u32) -> Option<(String, String)> {
         _ => describe(v),
     };
     Some((label, value))
+}
+
+/// For an amount that goes over one list with `where` (`sum(… for f in L
+/// where C)`, `RATE each count(x in L where C)`): how many of L's records
+/// the condition left out, and how many there were.
+fn filtered_out(cx: &mut Cx<'_>, amount: &Amount) -> Result<Option<(u32, u32)>, String> {
+    let e = match amount {
+        Amount::Expr(e) => e,
+        Amount::Each { count, .. } => count,
+        _ => return Ok(None),
+    };
+    let Expr::Agg {
+        loops,
+        filter: Some(f),
+        ..
+    } = e
+    else {
+        return Ok(None);
+    };
+    let [(slot, list)] = loops.as_slice() else {
+        return Ok(None);
+    };
+    let items = match cx.eval(list)? {
+        Value::List(l) => l,
+        _ => return Ok(None),
+    };
+    let mut out = 0u32;
+    for it in items.iter() {
+        if let Some(s) = cx.locals.get_mut(*slot as usize) {
+            *s = it.clone();
+        }
+        if !cx.truth(f)? {
+            out += 1;
+        }
+    }
+    Ok(Some((out, items.len() as u32)))
 }
 
 /// An aggregate over the batch in words: "PM2.5浓度最高值", "95.2（甲县）".

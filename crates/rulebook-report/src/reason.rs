@@ -130,6 +130,15 @@ pub fn reason(program: &Program, e: &TraceEntry) -> String {
             .round_dp_with_strategy(places, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
         text = format!("{text}，四舍五入保留{places}位小数 = {}", fmt_dec(after));
     }
+    // Records a `where` left out are named, so nothing vanishes unsaid.
+    if let Some((out, of)) = e.excluded {
+        text = match (e.amount.is_zero(), out == of) {
+            (true, true) if of == 1 => "1 条记录不符合计分条件，计 0".to_string(),
+            (true, true) => format!("{of} 条记录均不符合计分条件，计 0"),
+            (true, false) => format!("{of} 条记录中 {out} 条不符合计分条件，其余计 0"),
+            (false, _) => format!("{text}；另有 {out} 条记录（共 {of} 条）不符合计分条件，不计"),
+        };
+    }
     if e.amount > rust_decimal::Decimal::ZERO && inside_item_bonus(program, e.node) {
         text = format!("{text}，计入加分");
     }

@@ -107,6 +107,7 @@ fn split_one(cx: &mut Cx<'_>, program: &Program, e: &TraceEntry) -> Option<Vec<T
                     scaled: None,
                     waived: None,
                     rounded: None,
+                    excluded: None,
                 }
             })
             .collect(),
