@@ -278,6 +278,10 @@ fn explains(program: &Program, e: &TraceEntry, bonus: bool) -> bool {
     if bonus {
         return e.amount > Decimal::ZERO || e.capped_at.is_some();
     }
+    // An exemption says what it spared (免扣：本应扣 X 分).
+    if e.waived.is_some() {
+        return true;
+    }
     let award = rule_of(program, e).is_some_and(|r| r.kind == RuleKind::Award);
     match &e.detail {
         Detail::Lost
