@@ -7,24 +7,13 @@
     clippy::indexing_slicing
 )]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+
+use common::*;
+use std::path::Path;
 
 const RULES: &str = "rulebooks/ziyuan-2024.rules";
 const DATA: &str = "examples/ziyuan-2024/data.json";
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn rulebook(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rulebook"))
-        .args(args)
-        .current_dir(root())
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
-}
 
 fn path(p: &Path) -> &str {
     p.to_str().unwrap()
