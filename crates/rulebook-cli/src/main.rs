@@ -23,6 +23,10 @@ enum Command {
     Check {
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Also read and check a data file (.json, .xlsx, or a folder of .csv
+        /// files) against the rulebook, without scoring it
+        #[arg(long)]
+        data: Option<PathBuf>,
     },
     /// Check a rulebook and write its compiled form (JSON)
     Compile {
@@ -138,7 +142,7 @@ fn run() -> ExitCode {
         }
     };
     let code = match cli.command {
-        Command::Check { files } => cmd::check::run(&files),
+        Command::Check { files, data } => cmd::check::run(&files, data.as_deref()),
         Command::Compile { file, output } => cmd::compile::run(&file, output.as_deref()),
         Command::Eval {
             rules,

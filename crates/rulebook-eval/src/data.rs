@@ -16,6 +16,7 @@
 pub mod check;
 mod csv_files;
 mod json;
+mod json_stream;
 mod number;
 
 use crate::value::Value;
@@ -270,6 +271,17 @@ pub fn json_syntax(text: &str) -> Result<(), (usize, String)> {
 /// Read a JSON data file. `file_name` is used in locations only.
 pub fn load_json(program: &Program, file_name: &str, text: &str) -> Result<Batch, Vec<DataError>> {
     json::load(program, file_name, text)
+}
+
+/// Read a JSON data file from disk without holding its text whole (see
+/// `json_stream`); errors are reported exactly as [`load_json`] reports them.
+/// `Err` is a file that cannot be read at all.
+pub fn load_json_path(
+    program: &Program,
+    file_name: &str,
+    path: &std::path::Path,
+) -> std::io::Result<Result<Batch, Vec<DataError>>> {
+    json_stream::load_path(program, file_name, path)
 }
 
 /// Read a folder of CSV files: `files` pairs each file's name (e.g.

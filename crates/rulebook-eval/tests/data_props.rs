@@ -10,7 +10,9 @@ mod data_common;
 
 use data_common::*;
 use proptest::prelude::*;
-use rulebook_eval::data::{globals_from_value, load_csv, load_json, unit_from_value};
+use rulebook_eval::data::{
+    globals_from_value, load_csv, load_json, load_json_path, unit_from_value,
+};
 use rulebook_eval::Value;
 use rulebook_lang::ast::Value as Lit;
 use rust_decimal::Decimal;
@@ -103,7 +105,14 @@ proptest! {
     #[test]
     fn mutated_json_never_panics(edits in prop::collection::vec((any::<usize>(), any::<u8>(), json_byte()), 1..6)) {
         let text = mutate(GOOD, &edits);
-        match load_json(&program(), "data.json", &text) {
+        let in_memory = load_json(&program(), "data.json", &text);
+        // Read from disk in pieces, the same file gives the same batch or
+        // the same errors, located the same way.
+        let path = std::env::temp_dir().join(format!("rulebook-props-{}.json", std::process::id()));
+        std::fs::write(&path, &text).unwrap();
+        let from_disk = load_json_path(&program(), "data.json", &path).unwrap();
+        prop_assert_eq!(&from_disk, &in_memory);
+        match in_memory {
             Ok(b) => prop_assert_eq!(b.units.len() <= 2, true),
             Err(es) => {
                 prop_assert!(!es.is_empty());

@@ -1,9 +1,14 @@
-//! `rulebook check FILE...`: every problem in every file, in one run.
+//! `rulebook check FILE... [--data DATA]`: every problem in every file, in
+//! one run; with `--data`, a data file read and checked against the one
+//! rulebook given, as `eval` would read it, without scoring.
 
-use super::{print_diagnostics, read_source, usage_error, FINDINGS, OK};
-use std::path::PathBuf;
+use super::{load, print_diagnostics, read_source, usage_error, FINDINGS, OK};
+use std::path::{Path, PathBuf};
 
-pub fn run(files: &[PathBuf]) -> u8 {
+pub fn run(files: &[PathBuf], data: Option<&Path>) -> u8 {
+    if let Some(data) = data {
+        return run_data(files, data);
+    }
     let mut sources = Vec::new();
     for f in files {
         match read_source(f) {
@@ -52,5 +57,25 @@ pub fn run(files: &[PathBuf]) -> u8 {
         FINDINGS
     } else {
         OK
+    }
+}
+
+/// `check RULES --data DATA`: the rulebook must be sound before its data can
+/// be read; every data error is reported, none is scored.
+fn run_data(files: &[PathBuf], data: &Path) -> u8 {
+    let [rules] = files else {
+        return usage_error("--data checks a data file against one rulebook: give one rulebook");
+    };
+    match load::program_and_batch(rules, data) {
+        Ok((_, batch)) => {
+            eprintln!(
+                "{}: ok — {} unit(s), every value as {} expects",
+                data.display(),
+                batch.units.len(),
+                rules.display()
+            );
+            OK
+        }
+        Err(code) => code,
     }
 }

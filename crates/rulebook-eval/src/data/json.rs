@@ -137,7 +137,7 @@ fn read_top<'p, 'a>(
     Ok(Batch { globals, units })
 }
 
-fn read_globals<'p>(
+pub(crate) fn read_globals<'p>(
     schema: &Schema<'p>,
     ck: &mut Checker<'p, '_>,
     top_at: usize,
@@ -161,7 +161,7 @@ fn read_globals<'p>(
     }
 }
 
-fn read_unit<'p>(
+pub(crate) fn read_unit<'p>(
     schema: &Schema<'p>,
     ck: &mut Checker<'p, '_>,
     i: usize,
@@ -295,6 +295,11 @@ impl<'a> Parser<'a> {
             b: text.as_bytes(),
             pos: 0,
         }
+    }
+
+    /// The byte offset of the cursor.
+    pub fn offset(&self) -> usize {
+        self.pos
     }
 
     fn peek(&self) -> Option<u8> {

@@ -1,0 +1,413 @@
+//! JSON data files read from disk in pieces, so the file's text is never
+//! held whole: memory holds the units read so far and a window of text.
+//!
+//! This is the path for a sound file. The window is read in blocks of
+//! [`BLOCK`] bytes; each unit is parsed by the same reader as
+//! [`super::json`] (a unit cut at the window's edge is parsed again once
+//! more text is in) and checked by the same checker. At the first sign of
+//! trouble — a syntax error, an unexpected key, text that is not UTF-8, any
+//! data error — the streamed units are dropped and the whole file is read
+//! by [`super::json::load`], so every error is reported exactly as it is
+//! for text in memory, located by line and column. Nothing is returned from
+//! a file with any error.
+
+use super::check::{Checker, Datum, Origin, Schema};
+use super::json::{read_globals, read_unit, Parser};
+use super::{Batch, DataError, UnitData};
+use rulebook_lang::ir::Program;
+use std::io::Read;
+
+/// Bytes read from the file at a time.
+const BLOCK: usize = 1 << 20;
+
+/// Why the streamed reading gave up: the whole file is then read in memory.
+enum Stop {
+    /// Not a plainly sound file: read it whole for the exact errors.
+    Trouble,
+    /// The file could not be read.
+    Io(std::io::Error),
+}
+
+impl From<std::io::Error> for Stop {
+    fn from(e: std::io::Error) -> Self {
+        Stop::Io(e)
+    }
+}
+
+/// Read the JSON data file at `path`; `file_name` is used in locations.
+/// `Err` is a file that cannot be read at all.
+pub(crate) fn load_path(
+    program: &Program,
+    file_name: &str,
+    path: &std::path::Path,
+) -> std::io::Result<Result<Batch, Vec<DataError>>> {
+    let file = std::fs::File::open(path)?;
+    match stream(program, file) {
+        Ok(batch) => Ok(Ok(batch)),
+        Err(Stop::Io(e)) => Err(e),
+        Err(Stop::Trouble) => {
+            let bytes = std::fs::read(path)?;
+            Ok(match std::str::from_utf8(&bytes) {
+                Ok(text) => super::json::load(program, file_name, text),
+                Err(_) => Err(vec![super::not_utf8(file_name, &bytes)]),
+            })
+        }
+    }
+}
+
+/// The text read so far and not yet consumed.
+struct Window<R> {
+    source: R,
+    text: String,
+    /// Bytes of a character cut at the end of the last block.
+    carry: Vec<u8>,
+    /// The cursor in `text`.
+    pos: usize,
+    eof: bool,
+    block: Vec<u8>,
+}
+
+impl<R: Read> Window<R> {
+    fn new(source: R) -> Self {
+        Window {
+            source,
+            text: String::new(),
+            carry: Vec::new(),
+            pos: 0,
+            eof: false,
+            block: vec![0; BLOCK],
+        }
+    }
+
+    /// Drop the consumed text and append the next block. `false` at the end
+    /// of the file.
+    fn more(&mut self) -> Result<bool, Stop> {
+        if self.eof {
+            return Ok(false);
+        }
+        self.text.drain(..self.pos);
+        self.pos = 0;
+        let n = loop {
+            match self.source.read(&mut self.block) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e.into()),
+            }
+        };
+        if n == 0 {
+            self.eof = true;
+            // A character cut off by the end of the file is not UTF-8.
+            return if self.carry.is_empty() {
+                Ok(false)
+            } else {
+                Err(Stop::Trouble)
+            };
+        }
+        let fresh = self.block.get(..n).unwrap_or_default();
+        let bytes: std::borrow::Cow<'_, [u8]> = if self.carry.is_empty() {
+            fresh.into()
+        } else {
+            let mut joined = std::mem::take(&mut self.carry);
+            joined.extend_from_slice(fresh);
+            joined.into()
+        };
+        let valid = match std::str::from_utf8(&bytes) {
+            Ok(s) => s,
+            // Only a character cut at the block's end may be incomplete.
+            Err(e) if e.error_len().is_none() => {
+                let (good, rest) = bytes.split_at(e.valid_up_to());
+                self.carry = rest.to_vec();
+                std::str::from_utf8(good).map_err(|_| Stop::Trouble)?
+            }
+            Err(_) => return Err(Stop::Trouble),
+        };
+        self.text.push_str(valid);
+        Ok(true)
+    }
+
+    /// The next byte that is not white space, reading on as needed.
+    fn next_token(&mut self) -> Result<Option<u8>, Stop> {
+        loop {
+            let rest = self.text.as_bytes().get(self.pos..).unwrap_or_default();
+            match rest
+                .iter()
+                .position(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+            {
+                Some(k) => {
+                    self.pos += k;
+                    return Ok(rest.get(k).copied());
+                }
+                None => {
+                    self.pos = self.text.len();
+                    if !self.more()? {
+                        return Ok(None);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Expect `byte` as the next token and step over it.
+    fn expect(&mut self, byte: u8) -> Result<(), Stop> {
+        if self.next_token()? == Some(byte) {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(Stop::Trouble)
+        }
+    }
+
+    /// Parse one value at the cursor and hand it to `f`. A value is parsed
+    /// once it is whole in the window ([`extent`]); a parse error in a whole
+    /// value is trouble.
+    fn value<T>(&mut self, depth: usize, f: impl FnOnce(&Datum<'_>) -> T) -> Result<T, Stop> {
+        self.next_token()?;
+        loop {
+            let rest = self.text.get(self.pos..).unwrap_or_default();
+            let Some(end) = extent(rest.as_bytes()) else {
+                if !self.more()? {
+                    return Err(Stop::Trouble);
+                }
+                continue;
+            };
+            let whole = rest.get(..end).ok_or(Stop::Trouble)?;
+            let mut p = Parser::new(whole);
+            let d = p.value(depth).map_err(|_| Stop::Trouble)?;
+            if p.offset() != end {
+                return Err(Stop::Trouble);
+            }
+            let out = f(&d);
+            self.pos += end;
+            return Ok(out);
+        }
+    }
+
+    /// A key in quotes at the cursor.
+    fn key(&mut self) -> Result<String, Stop> {
+        self.value(1, |d| match &d.node {
+            super::check::Node::Str(s) => Some(s.to_string()),
+            _ => None,
+        })?
+        .ok_or(Stop::Trouble)
+    }
+}
+
+/// The length of the JSON value at the start of `b` if it is whole in `b`:
+/// an object or list up to its closing bracket (strings and their escapes
+/// skipped), a string up to its closing quote, anything else up to the
+/// next delimiter, which must be in `b` (so a number is never cut short).
+/// Brackets are counted, not matched: the parser judges the value.
+fn extent(b: &[u8]) -> Option<usize> {
+    let first = *b.first()?;
+    let mut depth = 0usize;
+    let mut i = 0;
+    if !matches!(first, b'{' | b'[' | b'"') {
+        return b
+            .iter()
+            .position(|c| matches!(c, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r'));
+    }
+    while let Some(&c) = b.get(i) {
+        match c {
+            b'"' => {
+                // Skip the string: to the quote that is not escaped.
+                i += 1;
+                loop {
+                    match b.get(i)? {
+                        b'"' => break,
+                        b'\\' => i += 2,
+                        _ => i += 1,
+                    }
+                }
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+fn stream<R: Read>(program: &Program, source: R) -> Result<Batch, Stop> {
+    let schema = Schema::new(program);
+    let mut ck = Checker::new(Origin::json("", ""));
+    let mut w = Window::new(source);
+    // A byte-order mark (Windows Notepad writes one) is not part of the data.
+    while w.text.len() < 3 && w.more()? {}
+    if w.text.starts_with('\u{feff}') {
+        w.pos = '\u{feff}'.len_utf8();
+    }
+    w.expect(b'{')?;
+    let mut units: Option<Vec<UnitData>> = None;
+    let mut globals = None;
+    if w.next_token()? == Some(b'}') {
+        return Err(Stop::Trouble);
+    }
+    loop {
+        let key = w.key()?;
+        w.expect(b':')?;
+        match key.as_str() {
+            "units" if units.is_none() => units = Some(read_units(&mut w, &schema, &mut ck)?),
+            "globals" if globals.is_none() => {
+                globals = Some(w.value(1, |d| read_globals(&schema, &mut ck, 0, Some(d)))?);
+            }
+            _ => return Err(Stop::Trouble),
+        }
+        if ck.has_errors() {
+            return Err(Stop::Trouble);
+        }
+        match w.next_token()? {
+            Some(b',') => w.pos += 1,
+            Some(b'}') => {
+                w.pos += 1;
+                break;
+            }
+            _ => return Err(Stop::Trouble),
+        }
+    }
+    if w.next_token()?.is_some() {
+        return Err(Stop::Trouble);
+    }
+    let globals = match globals {
+        Some(g) => g,
+        None => read_globals(&schema, &mut ck, 0, None),
+    };
+    match units {
+        Some(units) if !ck.has_errors() => Ok(Batch { globals, units }),
+        _ => Err(Stop::Trouble),
+    }
+}
+
+fn read_units<'p, R: Read>(
+    w: &mut Window<R>,
+    schema: &Schema<'p>,
+    ck: &mut Checker<'p, '_>,
+) -> Result<Vec<UnitData>, Stop> {
+    w.expect(b'[')?;
+    let mut units = Vec::new();
+    if w.next_token()? == Some(b']') {
+        w.pos += 1;
+        return Ok(units);
+    }
+    loop {
+        let i = units.len();
+        let unit = w.value(2, |d| read_unit(schema, ck, i, d))?;
+        if ck.has_errors() {
+            return Err(Stop::Trouble);
+        }
+        units.push(unit);
+        match w.next_token()? {
+            Some(b',') => w.pos += 1,
+            Some(b']') => {
+                w.pos += 1;
+                return Ok(units);
+            }
+            _ => return Err(Stop::Trouble),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    /// A reader that hands out a few bytes at a time, to cut units, keys,
+    /// numbers and characters at every place.
+    struct Trickle<'a> {
+        bytes: &'a [u8],
+        step: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.step.min(buf.len()).min(self.bytes.len());
+            let (head, tail) = self.bytes.split_at(n);
+            buf.get_mut(..n).unwrap().copy_from_slice(head);
+            self.bytes = tail;
+            Ok(n)
+        }
+    }
+
+    fn program() -> Program {
+        let src = r#"
+rulebook "t"
+points 10
+input done: count "完成数"
+input name: optional text "名称"
+section 一 "一" {
+  item 1 "1" {
+    points 10
+    award 10 if done >= 2
+  }
+}
+"#;
+        rulebook_lang::check("t.rules", src).program.unwrap()
+    }
+
+    #[test]
+    fn streamed_in_any_pieces_reads_as_in_memory() {
+        let program = program();
+        let text = "\u{feff}{ \"globals\" : {},\n \"units\": [ {\"unit\": \"甲县\", \"done\": 12, \"name\": \"长名称\\u00e9\"},\n{\"unit\":\"乙\",\"done\":3} ] }\n";
+        let whole = super::super::json::load(&program, "d.json", text).unwrap();
+        assert_eq!(whole.units.len(), 2);
+        for step in 1..text.len() + 2 {
+            let got = stream(
+                &program,
+                Trickle {
+                    bytes: text.as_bytes(),
+                    step,
+                },
+            );
+            match got {
+                Ok(b) => assert_eq!(b, whole, "step {step}"),
+                Err(Stop::Io(e)) => panic!("{e}"),
+                Err(_) => panic!("step {step}: a sound file gave up"),
+            }
+        }
+    }
+
+    #[test]
+    fn trouble_of_any_kind_gives_up() {
+        let program = program();
+        for text in [
+            "",
+            "[]",
+            "{}",
+            "{\"units\": [{\"unit\": \"甲\", \"done\": 1.5}]}",
+            "{\"units\": [{\"unit\": \"甲\", \"done\": 1}, {\"unit\": \"甲\", \"done\": 1}]}",
+            "{\"units\": [{\"unit\": \"甲\", \"done\": 1}], \"extra\": 1}",
+            "{\"units\": [{\"unit\": \"甲\", \"done\": 1}]} x",
+            "{\"units\": [{\"unit\": \"甲\", \"done\": 1},]}",
+            "{\"units\": [{\"unit\": \"甲\", \"done\": 1}]",
+            "{\"units\": [{\"unit\": \"甲\", \"done\": 1}], \"units\": []}",
+            "{\"units\": [{\"unit\": \"甲\", \"done\": 1",
+        ] {
+            let got = stream(
+                &program,
+                Trickle {
+                    bytes: text.as_bytes(),
+                    step: 3,
+                },
+            );
+            assert!(matches!(got, Err(Stop::Trouble)), "{text}");
+        }
+        let cut = b"{\"units\": [{\"unit\": \"\xe7\x94";
+        let got = stream(
+            &program,
+            Trickle {
+                bytes: cut,
+                step: 2,
+            },
+        );
+        assert!(matches!(got, Err(Stop::Trouble)));
+    }
+}
