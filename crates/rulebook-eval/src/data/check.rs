@@ -145,6 +145,14 @@ impl<'p> Decls<'p> {
     pub fn by_id(&self, key: &str) -> Option<usize> {
         self.ids.get(key).copied()
     }
+    /// [`Self::by_id`], trying slot `hint` first: data usually lists the
+    /// slots in declaration order, so the next slot is the likely one.
+    pub fn by_id_from(&self, key: &str, hint: usize) -> Option<usize> {
+        match self.defs.get(hint) {
+            Some(d) if d.name == key => Some(hint),
+            _ => self.by_id(key),
+        }
+    }
     pub fn by_id_or_label(&self, key: &str) -> Option<usize> {
         self.by_id(key).or_else(|| self.labels.get(key).copied())
     }
@@ -677,7 +685,10 @@ impl<'p, 's> Checker<'p, 's> {
             }
         };
         let whole = !unit.is_integral() || v.fract().is_zero();
-        let in_range = bounds(unit, range).iter().all(|&(op, b)| holds(v, op, b));
+        // The unit's own bound, then the declared range (as `bounds` lists
+        // them for messages, without building the list).
+        let in_range = unit.intrinsic_min().is_none_or(|min| v >= min)
+            && range.iter().all(|&(op, b)| holds(v, op, b));
         if whole && in_range {
             Value::Num(v)
         } else {
@@ -795,9 +806,10 @@ impl<'p, 's> Checker<'p, 's> {
         null_is_absent: bool,
     ) {
         let mut seen: Vec<Option<Loc>> = vec![None; decls.len()];
+        let mut next = 0;
         for e in entries {
             let Some((i, def)) = decls
-                .by_id(&e.key)
+                .by_id_from(&e.key, next)
                 .and_then(|i| decls.get(i).map(|d| (i, d)))
             else {
                 // A key in the wrong place (a parameter among the inputs)
@@ -835,6 +847,7 @@ impl<'p, 's> Checker<'p, 's> {
             if let Some(s) = seen.get_mut(i) {
                 *s = Some(e.at);
             }
+            next = i + 1;
             if null_is_absent && matches!(e.value.node, Node::Null) {
                 continue;
             }

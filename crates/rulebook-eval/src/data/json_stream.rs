@@ -212,10 +212,10 @@ fn extent(b: &[u8]) -> Option<usize> {
                 // Skip the string: to the quote that is not escaped.
                 i += 1;
                 loop {
+                    i += memchr::memchr2(b'"', b'\\', b.get(i..)?)?;
                     match b.get(i)? {
                         b'"' => break,
-                        b'\\' => i += 2,
-                        _ => i += 1,
+                        _ => i += 2,
                     }
                 }
                 if depth == 0 {
