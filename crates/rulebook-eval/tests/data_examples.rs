@@ -6,7 +6,7 @@
     clippy::indexing_slicing
 )]
 
-use rulebook_eval::data::{load_csv, load_json};
+use rulebook_eval::data::{load_csv, load_json, load_json_path};
 use std::path::Path;
 
 fn root() -> &'static Path {
@@ -59,6 +59,47 @@ fn ziyuan_json_and_csv_agree() {
         assert_eq!(a.params, b.params, "params of {}", a.name);
         for (i, (x, y)) in a.inputs.iter().zip(&b.inputs).enumerate() {
             assert_eq!(x, y, "unit {} input {}", a.name, program.inputs[i].name);
+        }
+    }
+}
+
+/// Every example data file read from disk in pieces (the one-pass reader of
+/// large files) gives the batch that reading its text whole gives; so does
+/// each file with its units' keys in reverse order, and written on one line.
+#[test]
+fn examples_read_from_disk_as_in_memory() {
+    for (rules, data) in [
+        ("rulebooks/ziyuan-2024.rules", "examples/ziyuan-2024/data.json"),
+        ("rulebooks/anhui-env.rules", "examples/anhui-env/data.json"),
+        ("rulebooks/zhoushan-2021.rules", "examples/zhoushan-2021/data.json"),
+    ] {
+        let src = std::fs::read_to_string(root().join(rules)).unwrap();
+        let program = rulebook_lang::check::check(rules, &src).program.unwrap();
+        let text = std::fs::read_to_string(root().join(data)).unwrap();
+        let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let reversed = {
+            for u in doc["units"].as_array_mut().unwrap() {
+                let entries: Vec<_> = u
+                    .as_object()
+                    .unwrap()
+                    .iter()
+                    .rev()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                *u = serde_json::Value::Object(entries.into_iter().collect());
+            }
+            serde_json::to_string(&doc).unwrap()
+        };
+        for (i, text) in [text, reversed].iter().enumerate() {
+            let whole = load_json(&program, "data.json", text).unwrap();
+            let path = std::env::temp_dir().join(format!(
+                "rulebook-examples-{}-{i}.json",
+                std::process::id()
+            ));
+            std::fs::write(&path, text).unwrap();
+            let streamed = load_json_path(&program, "data.json", &path).unwrap();
+            std::fs::remove_file(&path).unwrap();
+            assert_eq!(streamed.unwrap(), whole, "{data} ({i})");
         }
     }
 }

@@ -212,7 +212,7 @@ impl<'p> Schema<'p> {
     }
 
     /// The rulebook's value of parameter `i` for the unit `name`.
-    fn param_default(&self, i: usize, name: Option<&str>) -> Option<Value> {
+    pub fn param_default(&self, i: usize, name: Option<&str>) -> Option<Value> {
         let name = name?;
         let def = self.program.params.get(i)?;
         if let Some((_, v)) = def.values.iter().find(|(u, _)| unit_name(u) == name) {
@@ -355,6 +355,12 @@ impl<'p, 's> Checker<'p, 's> {
 
     pub fn has_errors(&self) -> bool {
         !self.errors.is_empty()
+    }
+
+    /// Forget the errors found so far: they came from a unit read from a
+    /// window of text that cut it short, and it is read again.
+    pub fn forget_errors(&mut self) {
+        self.errors.clear();
     }
 
     /// Every error, in file order.
@@ -684,7 +690,8 @@ impl<'p, 's> Checker<'p, 's> {
                 return Value::Missing;
             }
         };
-        let whole = !unit.is_integral() || v.fract().is_zero();
+        // Numbers are read normalized: a whole one has no decimal places.
+        let whole = !unit.is_integral() || v.scale() == 0 || v.fract().is_zero();
         // The unit's own bound, then the declared range (as `bounds` lists
         // them for messages, without building the list).
         let in_range = unit.intrinsic_min().is_none_or(|min| v >= min)

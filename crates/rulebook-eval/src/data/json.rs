@@ -302,11 +302,31 @@ impl<'a> Parser<'a> {
         self.pos
     }
 
-    fn peek(&self) -> Option<u8> {
+    /// Step over `byte` if it is at the cursor.
+    pub fn eat(&mut self, byte: u8) -> bool {
+        let here = self.peek() == Some(byte);
+        self.pos += usize::from(here);
+        here
+    }
+
+    /// Step over the key `"name"` if it is at the cursor, written plainly.
+    pub fn eat_key(&mut self, name: &str) -> bool {
+        let rest = self.b.get(self.pos..).unwrap_or_default();
+        let n = name.len();
+        let here = rest.first() == Some(&b'"')
+            && rest.get(1..=n) == Some(name.as_bytes())
+            && rest.get(n + 1) == Some(&b'"');
+        if here {
+            self.pos += n + 2;
+        }
+        here
+    }
+
+    pub fn peek(&self) -> Option<u8> {
         self.b.get(self.pos).copied()
     }
 
-    fn skip_ws(&mut self) {
+    pub fn skip_ws(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
             self.pos += 1;
         }
@@ -536,23 +556,28 @@ impl<'a> Parser<'a> {
     }
 
     /// A string at the cursor (on the opening quote).
-    fn string(&mut self) -> Result<Cow<'a, str>, SyntaxError> {
+    pub fn string(&mut self) -> Result<Cow<'a, str>, SyntaxError> {
         let open = self.pos;
         self.pos += 1;
         let start = self.pos;
-        // Fast path: no escapes.
-        loop {
-            match self.peek() {
-                Some(b'"') => {
-                    let s = self.text.get(start..self.pos).unwrap_or("");
-                    self.pos += 1;
-                    return Ok(Cow::Borrowed(s));
-                }
-                Some(b'\\') => break,
-                Some(c) if c < 0x20 => return self.control_in_string(),
-                Some(_) => self.pos += 1,
-                None => return self.unterminated(open),
-            }
+        // Fast path: no escapes. Find the closing quote (or a backslash),
+        // then make sure no control character comes before it.
+        let rest = self.b.get(start..).unwrap_or_default();
+        let end = memchr::memchr2(b'"', b'\\', rest);
+        let run = rest.get(..end.unwrap_or(rest.len())).unwrap_or_default();
+        if let Some(k) = run.iter().position(|&c| c < 0x20) {
+            self.pos = start + k;
+            return self.control_in_string();
+        }
+        let Some(end) = end else {
+            self.pos = start + rest.len();
+            return self.unterminated(open);
+        };
+        self.pos = start + end;
+        if rest.get(end) == Some(&b'"') {
+            let s = self.text.get(start..self.pos).unwrap_or("");
+            self.pos += 1;
+            return Ok(Cow::Borrowed(s));
         }
         let mut s = String::from(self.text.get(start..self.pos).unwrap_or(""));
         loop {

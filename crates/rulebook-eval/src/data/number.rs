@@ -74,11 +74,18 @@ pub(crate) fn scan(b: &[u8], start: usize) -> Result<usize, usize> {
 /// The exact value of `text`, which must be a whole JSON number.
 pub(crate) fn parse_exact(text: &str) -> Result<Decimal, NumberError> {
     let b = text.as_bytes();
-    match scan(b, 0) {
-        Ok(end) if end == b.len() => {}
-        _ => return Err(NumberError::Syntax),
-    }
     let neg = b.first() == Some(&b'-');
+    if let Some(v) = short(b, neg) {
+        return Ok(v);
+    }
+    match scan(b, 0) {
+        Ok(end) if end == b.len() => general(text, neg),
+        _ => Err(NumberError::Syntax),
+    }
+}
+
+/// Any well-formed number (`scan` has accepted it), exactly.
+fn general(text: &str, neg: bool) -> Result<Decimal, NumberError> {
     let body = if neg {
         text.get(1..).unwrap_or("")
     } else {
@@ -204,6 +211,67 @@ mod tests {
         );
     }
 
+    /// The short path gives what the general path gives, value and scale,
+    /// for every short number: all of 0..=2000 at every place of the
+    /// point, and digit strings up to the 18-digit limit.
+    #[test]
+    fn short_path_agrees_with_the_general_one() {
+        let mut texts = Vec::new();
+        for n in 0..=2000u32 {
+            let digits = n.to_string();
+            for point in 1..digits.len() {
+                let (a, b) = digits.split_at(point);
+                texts.push(format!("{a}.{b}"));
+            }
+            texts.push(format!("0.{digits}"));
+            texts.push(format!("{digits}.000"));
+            texts.push(digits);
+        }
+        texts.push("999999999999999999".into());
+        texts.push("9999999999999999.9".into());
+        texts.push("0.0000000000000001".into());
+        for t in texts {
+            for neg in [false, true] {
+                let text = if neg { format!("-{t}") } else { t.clone() };
+                if scan(text.as_bytes(), 0) != Ok(text.len()) {
+                    continue;
+                }
+                let short = short(text.as_bytes(), neg).unwrap();
+                assert!(scan(text.as_bytes(), 0) == Ok(text.len()));
+                let general = general(&text, neg).unwrap();
+                assert_eq!(short, general, "{text}");
+                assert_eq!(short.to_string(), general.to_string(), "{text}");
+                assert_eq!(short.scale(), general.scale(), "{text}");
+            }
+        }
+    }
+
+    /// The short path never accepts what `scan` refuses.
+    #[test]
+    fn short_path_refuses_what_scan_refuses() {
+        let alphabet = [b'0', b'1', b'9', b'.', b'-'];
+        let mut texts: Vec<Vec<u8>> = vec![Vec::new()];
+        for _ in 0..5 {
+            let longer: Vec<Vec<u8>> = texts
+                .iter()
+                .flat_map(|t| {
+                    alphabet.iter().map(move |c| {
+                        let mut t = t.clone();
+                        t.push(*c);
+                        t
+                    })
+                })
+                .collect();
+            texts.extend(longer);
+        }
+        for t in texts {
+            let neg = t.first() == Some(&b'-');
+            if short(&t, neg).is_some() {
+                assert_eq!(scan(&t, 0), Ok(t.len()), "{:?}", String::from_utf8_lossy(&t));
+            }
+        }
+    }
+
     #[test]
     fn refused() {
         for s in [
@@ -228,4 +296,41 @@ mod tests {
             assert_eq!(parse_exact(s), Err(NumberError::TooPrecise), "{s:?}");
         }
     }
+}
+
+/// The common case quickly: a well-formed number of at most 18 digits
+/// without an exponent (`120`, `-3`, `96.50`), normalized as the general
+/// path normalizes it. `None` for anything else, well-formed or not.
+fn short(b: &[u8], neg: bool) -> Option<Decimal> {
+    let digits = b.get(usize::from(neg)..)?;
+    // The shape `scan` accepts: no leading zero before a digit, a point
+    // only between digits.
+    let well_formed = match digits {
+        [] | [b'.', ..] | [.., b'.'] | [b'0', b'0'..=b'9', ..] => false,
+        _ => digits.len() <= 18,
+    };
+    if !well_formed {
+        return None;
+    }
+    let mut m: i64 = 0;
+    let mut scale: u32 = 0;
+    let mut point = false;
+    for &c in digits {
+        match c {
+            b'0'..=b'9' => {
+                m = m * 10 + i64::from(c - b'0');
+                scale += u32::from(point);
+            }
+            b'.' if !point => point = true,
+            _ => return None,
+        }
+    }
+    if m == 0 {
+        return Some(Decimal::ZERO);
+    }
+    while scale > 0 && m % 10 == 0 {
+        m /= 10;
+        scale -= 1;
+    }
+    Some(Decimal::new(if neg { -m } else { m }, scale))
 }
