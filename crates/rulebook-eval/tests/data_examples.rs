@@ -69,9 +69,15 @@ fn ziyuan_json_and_csv_agree() {
 #[test]
 fn examples_read_from_disk_as_in_memory() {
     for (rules, data) in [
-        ("rulebooks/ziyuan-2024.rules", "examples/ziyuan-2024/data.json"),
+        (
+            "rulebooks/ziyuan-2024.rules",
+            "examples/ziyuan-2024/data.json",
+        ),
         ("rulebooks/anhui-env.rules", "examples/anhui-env/data.json"),
-        ("rulebooks/zhoushan-2021.rules", "examples/zhoushan-2021/data.json"),
+        (
+            "rulebooks/zhoushan-2021.rules",
+            "examples/zhoushan-2021/data.json",
+        ),
     ] {
         let src = std::fs::read_to_string(root().join(rules)).unwrap();
         let program = rulebook_lang::check::check(rules, &src).program.unwrap();
@@ -92,10 +98,8 @@ fn examples_read_from_disk_as_in_memory() {
         };
         for (i, text) in [text, reversed].iter().enumerate() {
             let whole = load_json(&program, "data.json", text).unwrap();
-            let path = std::env::temp_dir().join(format!(
-                "rulebook-examples-{}-{i}.json",
-                std::process::id()
-            ));
+            let path = std::env::temp_dir()
+                .join(format!("rulebook-examples-{}-{i}.json", std::process::id()));
             std::fs::write(&path, text).unwrap();
             let streamed = load_json_path(&program, "data.json", &path).unwrap();
             std::fs::remove_file(&path).unwrap();

@@ -66,6 +66,8 @@ struct Window<R> {
     pos: usize,
     eof: bool,
     block: Vec<u8>,
+    /// Which inputs the unit being read has given (kept between units).
+    seen: Vec<bool>,
 }
 
 impl<R: Read> Window<R> {
@@ -77,6 +79,7 @@ impl<R: Read> Window<R> {
             pos: 0,
             eof: false,
             block: vec![0; BLOCK],
+            seen: Vec::new(),
         }
     }
 
@@ -194,7 +197,7 @@ impl<R: Read> Window<R> {
         loop {
             let rest = self.text.get(self.pos..).unwrap_or_default();
             let mut p = Parser::new(rest);
-            match unit_in_one_pass(&mut p, schema, ck) {
+            match unit_in_one_pass(&mut p, schema, ck, &mut self.seen) {
                 Ok(Some(unit)) => {
                     self.pos += p.offset();
                     return Ok(unit);
@@ -333,13 +336,16 @@ fn unit_in_one_pass<'p>(
     p: &mut Parser<'_>,
     schema: &Schema<'p>,
     ck: &mut Checker<'p, '_>,
+    seen: &mut Vec<bool>,
 ) -> Result<Option<UnitData>, ()> {
     p.skip_ws();
     if p.peek() != Some(b'{') {
         return Ok(None);
     }
     let at = Loc::Offset(p.offset());
-    let mut slots: Vec<Option<Value>> = vec![None; schema.inputs.len()];
+    let mut inputs = vec![Value::Missing; schema.inputs.len()];
+    seen.clear();
+    seen.resize(inputs.len(), false);
     let (mut name, mut params) = (None, None);
     let mut sound = true;
     // The input expected next: data usually lists them in declared order,
@@ -381,9 +387,10 @@ fn unit_in_one_pass<'p>(
                     sound &= params.is_none();
                     params = Some(d);
                 }
-                Key::Input(k) => match (schema.inputs.get(k), slots.get_mut(k)) {
-                    (Some(def), Some(slot @ None)) => {
-                        *slot = Some(ck.value(&d, &def.ty, &def.range, def.optional));
+                Key::Input(k) => match (schema.inputs.get(k), inputs.get_mut(k), seen.get_mut(k)) {
+                    (Some(def), Some(slot), Some(seen @ false)) => {
+                        *slot = ck.value(&d, &def.ty, &def.range, def.optional);
+                        *seen = true;
                         next = k + 1;
                     }
                     _ => sound = false,
@@ -407,13 +414,10 @@ fn unit_in_one_pass<'p>(
         return Ok(None);
     }
     ck.claim_name(&name, at);
-    let mut inputs = Vec::with_capacity(slots.len());
-    for (def, v) in schema.inputs.defs.iter().zip(slots) {
-        match v {
-            Some(v) => inputs.push(v),
-            None if def.optional => inputs.push(Value::Missing),
-            None => return Ok(None),
-        }
+    // An input not given is missing if optional, else an error.
+    let mut given = seen.iter().zip(&schema.inputs.defs);
+    if given.any(|(seen, def)| !seen && !def.optional) {
+        return Ok(None);
     }
     let mut pslots = vec![None; schema.params.len()];
     match params.as_ref().map(|d| &d.node) {
@@ -530,9 +534,15 @@ section 一 "一" {
     fn examples_stream_without_giving_up() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
         for (rules, data) in [
-            ("rulebooks/ziyuan-2024.rules", "examples/ziyuan-2024/data.json"),
+            (
+                "rulebooks/ziyuan-2024.rules",
+                "examples/ziyuan-2024/data.json",
+            ),
             ("rulebooks/anhui-env.rules", "examples/anhui-env/data.json"),
-            ("rulebooks/zhoushan-2021.rules", "examples/zhoushan-2021/data.json"),
+            (
+                "rulebooks/zhoushan-2021.rules",
+                "examples/zhoushan-2021/data.json",
+            ),
         ] {
             let src = std::fs::read_to_string(root.join(rules)).unwrap();
             let program = rulebook_lang::check(rules, &src).program.unwrap();

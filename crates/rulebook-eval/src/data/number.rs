@@ -176,6 +176,43 @@ fn general(text: &str, neg: bool) -> Result<Decimal, NumberError> {
     Decimal::try_from_i128_with_scale(signed, scale).map_err(|_| too_big())
 }
 
+/// The common case quickly: a well-formed number of at most 18 digits
+/// without an exponent (`120`, `-3`, `96.50`), normalized as the general
+/// path normalizes it. `None` for anything else, well-formed or not.
+fn short(b: &[u8], neg: bool) -> Option<Decimal> {
+    let digits = b.get(usize::from(neg)..)?;
+    // The shape `scan` accepts: no leading zero before a digit, a point
+    // only between digits.
+    let well_formed = match digits {
+        [] | [b'.', ..] | [.., b'.'] | [b'0', b'0'..=b'9', ..] => false,
+        _ => digits.len() <= 18,
+    };
+    if !well_formed {
+        return None;
+    }
+    let mut m: i64 = 0;
+    let mut scale: u32 = 0;
+    let mut point = false;
+    for &c in digits {
+        match c {
+            b'0'..=b'9' => {
+                m = m * 10 + i64::from(c - b'0');
+                scale += u32::from(point);
+            }
+            b'.' if !point => point = true,
+            _ => return None,
+        }
+    }
+    if m == 0 {
+        return Some(Decimal::ZERO);
+    }
+    while scale > 0 && m % 10 == 0 {
+        m /= 10;
+        scale -= 1;
+    }
+    Some(Decimal::new(if neg { -m } else { m }, scale))
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -267,7 +304,12 @@ mod tests {
         for t in texts {
             let neg = t.first() == Some(&b'-');
             if short(&t, neg).is_some() {
-                assert_eq!(scan(&t, 0), Ok(t.len()), "{:?}", String::from_utf8_lossy(&t));
+                assert_eq!(
+                    scan(&t, 0),
+                    Ok(t.len()),
+                    "{:?}",
+                    String::from_utf8_lossy(&t)
+                );
             }
         }
     }
@@ -296,41 +338,4 @@ mod tests {
             assert_eq!(parse_exact(s), Err(NumberError::TooPrecise), "{s:?}");
         }
     }
-}
-
-/// The common case quickly: a well-formed number of at most 18 digits
-/// without an exponent (`120`, `-3`, `96.50`), normalized as the general
-/// path normalizes it. `None` for anything else, well-formed or not.
-fn short(b: &[u8], neg: bool) -> Option<Decimal> {
-    let digits = b.get(usize::from(neg)..)?;
-    // The shape `scan` accepts: no leading zero before a digit, a point
-    // only between digits.
-    let well_formed = match digits {
-        [] | [b'.', ..] | [.., b'.'] | [b'0', b'0'..=b'9', ..] => false,
-        _ => digits.len() <= 18,
-    };
-    if !well_formed {
-        return None;
-    }
-    let mut m: i64 = 0;
-    let mut scale: u32 = 0;
-    let mut point = false;
-    for &c in digits {
-        match c {
-            b'0'..=b'9' => {
-                m = m * 10 + i64::from(c - b'0');
-                scale += u32::from(point);
-            }
-            b'.' if !point => point = true,
-            _ => return None,
-        }
-    }
-    if m == 0 {
-        return Some(Decimal::ZERO);
-    }
-    while scale > 0 && m % 10 == 0 {
-        m /= 10;
-        scale -= 1;
-    }
-    Some(Decimal::new(if neg { -m } else { m }, scale))
 }
