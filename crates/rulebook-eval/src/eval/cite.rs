@@ -38,7 +38,7 @@ fn reads_cited_table(program: &Program, e: &Expr) -> bool {
 }
 
 /// Split every traced rule entry whose amount comes from cited table rows.
-pub(super) fn split_cited(cx: &mut Cx<'_>, trace: &mut Vec<TraceEntry>) {
+pub(crate) fn split_cited(cx: &mut Cx<'_>, trace: &mut Vec<TraceEntry>) {
     let program = cx.program;
     if program
         .tables
