@@ -213,10 +213,12 @@ let ratio = n1 / max(1, n2) "完成比例"
 let short = count(g in gaps(ds) where g <= 30 days) "间隔不足次数"
 "#;
 
+const NUMS: [&str; 11] = [
+    "0.1", "0.2", "0.25", "0.3", "0.5", "1", "1.5", "2", "3", "0.05", "0.125",
+];
+
 fn num(r: &mut Rng) -> &'static str {
-    r.pick(&[
-        "0.1", "0.2", "0.25", "0.3", "0.5", "1", "1.5", "2", "3", "0.05", "0.125",
-    ])
+    r.pick(&NUMS)
 }
 
 fn cond(r: &mut Rng) -> String {
