@@ -218,7 +218,7 @@ const NUMS: [&str; 11] = [
 ];
 
 fn num(r: &mut Rng) -> &'static str {
-    r.pick(&NUMS)
+    NUMS[r.below(NUMS.len() as u64) as usize]
 }
 
 fn cond(r: &mut Rng) -> String {
