@@ -263,6 +263,9 @@ pub(super) struct Frame<'a> {
 
 type R<T> = Result<T, String>;
 
+/// What a place that holds nothing reads as.
+static MISSING: Value = Value::Missing;
+
 impl Frame<'_> {
     fn param_by_year(&self, i: u32) -> Value {
         let Some(ir::YearSource::Global(g)) = self.c.program.year else {
@@ -291,6 +294,31 @@ impl Frame<'_> {
             *slot = Some(v.clone());
         }
         Ok(v)
+    }
+
+    /// A value that is already somewhere — a constant, an input, a loop's
+    /// record or one of its fields, a derived value worked out — borrowed
+    /// rather than copied; `None` for anything that must be computed.
+    /// Reading a place never fails, so this is `eval(e)` without the copy.
+    fn peek<'s>(&'s self, e: &'s Code) -> Option<&'s Value> {
+        let or_missing = |v: Option<&'s Value>| Some(v.unwrap_or(&MISSING));
+        match e {
+            Code::Const(v) => Some(v),
+            Code::Input(i) => or_missing(self.unit.inputs.get(*i as usize)),
+            Code::Global(i) => or_missing(self.globals.get(*i as usize)),
+            Code::Local(i) => or_missing(self.slots.locals.get(*i as usize)),
+            Code::Across(i) => or_missing(self.across.get(*i as usize).map(|a| &a.value)),
+            Code::Let(i) => self.slots.lets.get(*i as usize)?.as_ref(),
+            Code::Field(x, i) => match self.peek(x)? {
+                Value::Record(fields) => or_missing(fields.get(*i as usize)),
+                _ => Some(&MISSING),
+            },
+            Code::GroupKey(x) => match self.peek(x)? {
+                Value::Group(g) => Some(&g.0),
+                _ => Some(&MISSING),
+            },
+            _ => None,
+        }
     }
 
     /// A number; `None` when missing or not a number (`eval(e).as_num()`).
@@ -326,6 +354,10 @@ impl Frame<'_> {
                     self.num(b)?
                 }
             }
+            Code::Field(..) | Code::GroupKey(..) | Code::Across(_) => match self.peek(e) {
+                Some(v) => v.as_num(),
+                None => self.eval(e)?.as_num(),
+            },
             _ => self.eval(e)?.as_num(),
         })
     }
@@ -346,6 +378,10 @@ impl Frame<'_> {
                 _ => self.let_value(*i)?.as_bool(),
             },
             Code::Not(x) => self.tri(x)?.map(|b| !b),
+            Code::Field(..) | Code::GroupKey(..) | Code::Across(_) => match self.peek(e) {
+                Some(v) => v.as_bool(),
+                None => self.eval(e)?.as_bool(),
+            },
             Code::And(..) | Code::Or(..) | Code::Cmp(..) | Code::IsMissing(..) => {
                 Some(self.truth(e)?)
             }
@@ -358,15 +394,26 @@ impl Frame<'_> {
         Ok(match e {
             Code::And(a, b) => self.truth(a)? && self.truth(b)?,
             Code::Or(a, b) => self.truth(a)? || self.truth(b)?,
-            Code::Cmp(op, a, b) => match (self.num(a)?, self.num(b)?) {
-                (Some(x), Some(y)) => cmp_holds(*op, x.cmp(&y)),
-                _ => {
-                    let (x, y) = (self.eval(a)?, self.eval(b)?);
-                    compare(&x, &y).is_some_and(|o| cmp_holds(*op, o))
-                }
+            Code::Cmp(op, a, b) => match (self.peek(a), self.peek(b)) {
+                // Two places: compared where they are.
+                (Some(x), Some(y)) => compare(x, y).is_some_and(|o| cmp_holds(*op, o)),
+                _ => self.cmp_computed(*op, a, b)?,
             },
-            Code::IsMissing(x, want) => self.eval(x)?.is_missing() == *want,
+            Code::IsMissing(x, want) => match self.peek(x) {
+                Some(v) => v.is_missing() == *want,
+                None => self.eval(x)?.is_missing() == *want,
+            },
             _ => self.tri(e)?.unwrap_or(false),
+        })
+    }
+
+    fn cmp_computed(&mut self, op: CmpOp, a: &Code, b: &Code) -> R<bool> {
+        Ok(match (self.num(a)?, self.num(b)?) {
+            (Some(x), Some(y)) => cmp_holds(op, x.cmp(&y)),
+            _ => {
+                let (x, y) = (self.eval(a)?, self.eval(b)?);
+                compare(&x, &y).is_some_and(|o| cmp_holds(op, o))
+            }
         })
     }
 
@@ -452,9 +499,14 @@ impl Frame<'_> {
                 loops,
                 filter,
             } => self.agg(*agg, body, loops, filter.as_deref())?,
-            Code::Field(x, i) => match self.eval(x)? {
-                Value::Record(fields) => fields.get(*i as usize).cloned().unwrap_or(Value::Missing),
-                _ => Value::Missing,
+            Code::Field(x, i) => match self.peek(e) {
+                Some(v) => v.clone(),
+                None => match self.eval(x)? {
+                    Value::Record(fields) => {
+                        fields.get(*i as usize).cloned().unwrap_or(Value::Missing)
+                    }
+                    _ => Value::Missing,
+                },
             },
             Code::GroupKey(x) => match self.eval(x)? {
                 Value::Group(g) => g.0.clone(),
@@ -571,11 +623,12 @@ impl Frame<'_> {
                 for a in args {
                     match self.eval(a)? {
                         Value::Num(x) => {
-                            // As `Iterator::min` (first of equals) and `max` (last).
+                            // As `Iterator::min` (first of equals) and `max` (last):
+                            // `Ord`'s, not `Decimal`'s own `max`, which keeps the first.
                             best = Some(match best {
                                 None => x,
-                                Some(b) if f == Func::Min => b.min(x),
-                                Some(b) => b.max(x),
+                                Some(b) if f == Func::Min => Ord::min(b, x),
+                                Some(b) => Ord::max(b, x),
                             });
                         }
                         _ => all = false,

@@ -130,15 +130,15 @@ impl Compiled<'_> {
                 let Some(cs) = st.nodes.get(c as usize) else {
                     continue;
                 };
-                to_total = to_total.saturating_add(cs.to_total);
+                to_total = plus(to_total, cs.to_total);
                 if self.nodes.get(c as usize).is_some_and(|n| n.deducts_only) {
-                    taken = taken.saturating_add(cs.score);
+                    taken = plus(taken, cs.score);
                 }
             }
             if let Some(ns) = st.nodes.get_mut(i) {
-                ns.to_total = ns.to_total.saturating_add(to_total);
+                ns.to_total = plus(ns.to_total, to_total);
                 if def.deducts_only {
-                    ns.score = ns.score.saturating_add(taken);
+                    ns.score = plus(ns.score, taken);
                 }
             }
         }
@@ -162,13 +162,13 @@ impl Compiled<'_> {
                 .map(|n| n.score)
                 .unwrap_or_default();
             if is_bonus {
-                bonus = bonus.saturating_add(score);
+                bonus = plus(bonus, score);
             } else if !root_points && def.points.is_some() {
-                base_sum = base_sum.saturating_add(score);
+                base_sum = plus(base_sum, score);
             }
         }
         if !st.inner_bonus.is_zero() {
-            bonus = bonus.saturating_add(st.inner_bonus);
+            bonus = plus(bonus, st.inner_bonus);
             for &(c, is_bonus) in top {
                 let Some(def) = self.nodes.get(c as usize).filter(|_| is_bonus) else {
                     continue;
@@ -185,7 +185,7 @@ impl Compiled<'_> {
             }
         }
         let base = base_sum;
-        let net = base_sum.saturating_sub(total_deductions);
+        let net = minus(base_sum, total_deductions);
         let floored = match program.floor {
             Some(f) if net < f => Some(net),
             _ => None,
@@ -258,7 +258,7 @@ impl Walk<'_, '_> {
         self.blocks.resize(node.blocks.len(), Decimal::ZERO);
         for (ri, rule) in node.rules.iter().enumerate() {
             if let Some(a) = self.rule(node, i, ri as u32, rule).map_err(err)? {
-                awards = awards.saturating_add(a);
+                awards = plus(awards, a);
             }
         }
 
@@ -266,21 +266,21 @@ impl Walk<'_, '_> {
         for &(ch, is_bonus) in &node.children {
             if let Some(s) = self.node(ch)? {
                 if is_bonus {
-                    bonus_children = bonus_children.saturating_add(s);
+                    bonus_children = plus(bonus_children, s);
                 } else {
                     self.parts.push((ch, s));
                 }
             }
         }
         if !node.bonus && node.has_parent {
-            self.st.inner_bonus = self.st.inner_bonus.saturating_add(bonus_children);
+            self.st.inner_bonus = plus(self.st.inner_bonus, bonus_children);
         }
         if node.settles_pool {
             self.pools(i, mark, parts_mark);
         }
 
         let score = if node.bonus {
-            let mut s = awards.saturating_add(bonus_children);
+            let mut s = plus(awards, bonus_children);
             if let Some(cap) = &node.cap {
                 if let Some(cap) = self.fr.num(cap).map_err(err)? {
                     s = s.min(cap);
@@ -295,9 +295,9 @@ impl Walk<'_, '_> {
                     .get(parts_mark..)
                     .unwrap_or(&[])
                     .iter()
-                    .fold(awards, |acc, (_, s)| acc.saturating_add(*s))
+                    .fold(awards, |acc, (_, s)| plus(acc, *s))
             };
-            let mut avail = start.min(points).max(Decimal::ZERO);
+            let mut avail = dmax(dmin(start, points), Decimal::ZERO);
             let mut room = match &node.cap {
                 Some(cap) => self.fr.num(cap).map_err(err)?,
                 None => None,
@@ -310,18 +310,18 @@ impl Walk<'_, '_> {
                     continue;
                 }
                 if let Some(r) = room.as_mut() {
-                    if d.amount > *r {
+                    if order(d.amount, *r).is_gt() {
                         let cut = d.amount - *r;
                         d.amount = *r;
                         if let Some(e) = d.entry.and_then(|e| self.st.trace.get_mut(e)) {
-                            e.amount = e.amount.saturating_add(cut);
+                            e.amount = plus(e.amount, cut);
                             e.capped_at = node.cap_const;
                         }
                     }
                     *r -= d.amount;
                 }
                 let d = *d;
-                let take = d.amount.min(avail);
+                let take = dmin(d.amount, avail);
                 avail -= take;
                 self.credit_taken(d.origin, take);
                 let left = d.amount - take;
@@ -354,11 +354,11 @@ impl Walk<'_, '_> {
                 }
                 let mut amount = d.amount;
                 if let Some(room) = cap_left.as_mut().filter(|_| plan.caps.contains(&i)) {
-                    if amount > *room {
+                    if order(amount, *room).is_gt() {
                         let cut = amount - *room;
                         amount = *room;
                         if let Some(e) = d.entry.and_then(|e| self.st.trace.get_mut(e)) {
-                            e.amount = e.amount.saturating_add(cut);
+                            e.amount = plus(e.amount, cut);
                             if e.capped_at.is_none() {
                                 e.capped_at = node.cap_const;
                             }
@@ -465,14 +465,14 @@ impl Walk<'_, '_> {
             .is_some_and(|n| n.points.is_none())
         {
             if let Some(ns) = self.st.nodes.get_mut(origin as usize) {
-                ns.score = ns.score.saturating_sub(taken);
+                ns.score = minus(ns.score, taken);
             }
         }
     }
 
     fn send_to_total(&mut self, origin: u32, amount: Decimal) {
         if let Some(ns) = self.st.nodes.get_mut(origin as usize) {
-            ns.to_total = ns.to_total.saturating_add(amount);
+            ns.to_total = plus(ns.to_total, amount);
         }
     }
 
@@ -588,7 +588,7 @@ impl Walk<'_, '_> {
         let mut capped_at = None;
         if let Some(cp) = &rule.cap {
             if let Some(cap) = self.fr.num(cp)? {
-                if amount > cap {
+                if order(amount, cap).is_gt() {
                     amount = cap;
                     capped_at = Some(cap);
                 }
@@ -607,12 +607,12 @@ impl Walk<'_, '_> {
                 None => None,
             };
             if let (Some(cap), Some(used)) = (cap, self.blocks.get_mut(b as usize)) {
-                let room = (cap - *used).max(Decimal::ZERO);
-                if amount > room {
+                let room = dmax(cap - *used, Decimal::ZERO);
+                if order(amount, room).is_gt() {
                     amount = room;
                     capped_at = Some(cap);
                 }
-                *used = used.saturating_add(amount);
+                *used = plus(*used, amount);
             }
         }
         let excluded = if tracing && met {
@@ -852,5 +852,71 @@ impl Scratch {
             builtins: None,
         };
         f(&mut fr)
+    }
+}
+
+// Sums and comparisons of amounts, most of which are 0 for most units:
+// rust_decimal gives the other operand as it is when one is zero (scale
+// and sign included), and so do these, without its general arithmetic.
+
+/// `a.saturating_add(b)`.
+#[inline]
+fn plus(a: Decimal, b: Decimal) -> Decimal {
+    if a.is_zero() {
+        b
+    } else if b.is_zero() {
+        a
+    } else {
+        a.saturating_add(b)
+    }
+}
+
+/// `a.saturating_sub(b)`.
+#[inline]
+fn minus(a: Decimal, b: Decimal) -> Decimal {
+    if a.is_zero() {
+        if b.is_zero() {
+            b
+        } else {
+            -b
+        }
+    } else if b.is_zero() {
+        a
+    } else {
+        a.saturating_sub(b)
+    }
+}
+
+/// `a.cmp(&b)`.
+#[inline]
+fn order(a: Decimal, b: Decimal) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    match (a.is_zero(), b.is_zero()) {
+        (true, true) => Ordering::Equal,
+        (true, false) if b.is_sign_negative() => Ordering::Greater,
+        (true, false) => Ordering::Less,
+        (false, true) if a.is_sign_negative() => Ordering::Less,
+        (false, true) => Ordering::Greater,
+        (false, false) => a.cmp(&b),
+    }
+}
+
+/// `a.min(b)` (`Decimal`'s own: the first of equals).
+#[inline]
+fn dmin(a: Decimal, b: Decimal) -> Decimal {
+    if order(a, b).is_gt() {
+        b
+    } else {
+        a
+    }
+}
+
+/// `a.max(b)` (`Decimal`'s own: the first of equals).
+#[inline]
+fn dmax(a: Decimal, b: Decimal) -> Decimal {
+    if order(a, b).is_lt() {
+        b
+    } else {
+        a
     }
 }
