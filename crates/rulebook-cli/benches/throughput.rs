@@ -182,9 +182,25 @@ fn main() {
     if args.iter().any(|a| a == "--score-only") {
         let reference = args.iter().any(|a| a == "reference");
         let trace = args.iter().any(|a| a == "trace");
+        // Time on the CPU, from the kernel's scheduler statistics: on a
+        // shared machine, wall time also counts other processes' turns.
+        let on_cpu = || {
+            std::fs::read_to_string("/proc/thread-self/schedstat")
+                .ok()
+                .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())
+                .map(|ns| ns / 1e9)
+        };
         for _ in 0..5 {
+            let cpu = on_cpu();
             let secs = time_with(reference, false, trace);
-            println!("{:.0} units/s", UNITS as f64 / secs);
+            match (cpu, on_cpu()) {
+                (Some(a), Some(b)) => println!(
+                    "{:.0} units/s ({:.0} units per second on the CPU)",
+                    UNITS as f64 / secs,
+                    UNITS as f64 / (b - a)
+                ),
+                _ => println!("{:.0} units/s", UNITS as f64 / secs),
+            }
         }
         return;
     }

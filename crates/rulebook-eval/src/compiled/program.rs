@@ -71,6 +71,9 @@ pub(super) struct CRule {
     pub reads: Vec<ir::Expr>,
     /// An amount over one list with `where`: its local, list and condition.
     pub filtered: Option<(u32, Code, Code)>,
+    /// A deduction whose amount, when it comes to 0, does nothing at all:
+    /// no block, no cap or a constant one that is not negative.
+    pub zero_is_nothing: bool,
 }
 
 #[derive(Debug)]
@@ -226,12 +229,19 @@ impl<'p> Compiled<'p> {
                     },
                     _ => None,
                 };
+                let cap = r.cap.as_ref().map(c);
+                let zero_is_nothing = r.kind == RuleKind::Deduct
+                    && r.block.is_none()
+                    && cap.as_ref().is_none_or(|k| {
+                        k.const_num().is_some_and(|v| !v.is_sign_negative())
+                    });
                 rules.push(CRule {
+                    zero_is_nothing,
                     kind: r.kind,
                     condition: r.condition.as_ref().map(c),
                     unless: r.unless.as_ref().map(c),
                     amount,
-                    cap: r.cap.as_ref().map(c),
+                    cap,
                     block: r.block,
                     times: r
                         .times

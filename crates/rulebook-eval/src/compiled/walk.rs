@@ -559,6 +559,11 @@ impl Walk<'_, '_> {
         } else {
             Decimal::ZERO
         };
+        // A deduction of nothing, with no cap or block that could act on it,
+        // leaves no trace when none is kept.
+        if raw.is_zero() && rule.zero_is_nothing && !tracing {
+            return Ok(None);
+        }
         let mut scaled = None;
         if let (Some((factor, when)), false) = (&rule.times, raw.is_zero()) {
             let applies = match when {
@@ -568,7 +573,7 @@ impl Walk<'_, '_> {
             if applies {
                 if let Some(f) = self.fr.num(factor)? {
                     scaled = Some((raw, f));
-                    raw = mul(raw, f)?;
+                    raw = times(raw, f)?;
                 }
             }
         }
@@ -726,7 +731,7 @@ impl Walk<'_, '_> {
                     note(&|| Detail::NotApplicable);
                     return Ok(Decimal::ZERO);
                 };
-                let raw = mul(r, n)?;
+                let raw = times(r, n)?;
                 note(&|| Detail::Each {
                     rate: r,
                     count: n,
@@ -766,7 +771,7 @@ impl Walk<'_, '_> {
                         q.floor()
                     }
                 };
-                let raw = mul(r, steps)?;
+                let raw = times(r, steps)?;
                 note(&|| Detail::Steps {
                     actual: a,
                     target: t,
@@ -798,7 +803,7 @@ impl Walk<'_, '_> {
                 let raw = if below {
                     Decimal::ZERO
                 } else {
-                    let x = mul(m, r.clamp(Decimal::ZERO, Decimal::ONE))?;
+                    let x = times(m, r.clamp(Decimal::ZERO, Decimal::ONE))?;
                     if round_inside {
                         x.round_dp_with_strategy(*places, RoundingStrategy::MidpointAwayFromZero)
                     } else {
@@ -860,7 +865,7 @@ impl Scratch {
 // and sign included), and so do these, without its general arithmetic.
 
 /// `a.saturating_add(b)`.
-#[inline]
+#[inline(always)]
 fn plus(a: Decimal, b: Decimal) -> Decimal {
     if a.is_zero() {
         b
@@ -872,7 +877,7 @@ fn plus(a: Decimal, b: Decimal) -> Decimal {
 }
 
 /// `a.saturating_sub(b)`.
-#[inline]
+#[inline(always)]
 fn minus(a: Decimal, b: Decimal) -> Decimal {
     if a.is_zero() {
         if b.is_zero() {
@@ -888,7 +893,7 @@ fn minus(a: Decimal, b: Decimal) -> Decimal {
 }
 
 /// `a.cmp(&b)`.
-#[inline]
+#[inline(always)]
 fn order(a: Decimal, b: Decimal) -> std::cmp::Ordering {
     use std::cmp::Ordering;
     match (a.is_zero(), b.is_zero()) {
@@ -902,7 +907,7 @@ fn order(a: Decimal, b: Decimal) -> std::cmp::Ordering {
 }
 
 /// `a.min(b)` (`Decimal`'s own: the first of equals).
-#[inline]
+#[inline(always)]
 fn dmin(a: Decimal, b: Decimal) -> Decimal {
     if order(a, b).is_gt() {
         b
@@ -912,11 +917,21 @@ fn dmin(a: Decimal, b: Decimal) -> Decimal {
 }
 
 /// `a.max(b)` (`Decimal`'s own: the first of equals).
-#[inline]
+#[inline(always)]
 fn dmax(a: Decimal, b: Decimal) -> Decimal {
     if order(a, b).is_lt() {
         b
     } else {
         a
+    }
+}
+
+/// `mul(a, b)`: rust_decimal's product is `Decimal::ZERO` when either is zero.
+#[inline(always)]
+fn times(a: Decimal, b: Decimal) -> Result<Decimal, String> {
+    if a.is_zero() || b.is_zero() {
+        Ok(Decimal::ZERO)
+    } else {
+        mul(a, b)
     }
 }
