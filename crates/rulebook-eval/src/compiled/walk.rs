@@ -26,6 +26,8 @@ pub struct Scratch {
     pending: Vec<Ded>,
     parts: Vec<(u32, Decimal)>,
     blocks: Vec<Decimal>,
+    /// The longest trace so far: room made for the next one at once.
+    trace_hint: usize,
 }
 
 impl Scratch {
@@ -35,6 +37,7 @@ impl Scratch {
             pending: Vec::with_capacity(16),
             parts: Vec::with_capacity(32),
             blocks: Vec::new(),
+            trace_hint: 0,
         }
     }
 }
@@ -84,6 +87,7 @@ impl Compiled<'_> {
             pending,
             parts,
             blocks,
+            trace_hint,
         } = scratch;
         let mut fr = Frame {
             c: self,
@@ -96,7 +100,11 @@ impl Compiled<'_> {
         };
         let mut st = State {
             nodes: vec![NodeScore::default(); self.nodes.len()],
-            trace: Vec::new(),
+            trace: if tracing {
+                Vec::with_capacity(*trace_hint)
+            } else {
+                Vec::new()
+            },
             vetoes: Vec::new(),
             inner_bonus: Decimal::ZERO,
             tracing,
@@ -114,10 +122,14 @@ impl Compiled<'_> {
             node: program.node(node).map(|n| n.id.clone()).unwrap_or_default(),
             message,
         })?;
-        if tracing && self.cites {
+        if tracing
+            && self.cites
+            && st.trace.iter().any(|e| cite::may_split(program, e).is_some())
+        {
             let mut cx = Cx::new(program, u.globals, unit, u.ranks, u.across);
             cite::split_cited(&mut cx, &mut st.trace);
         }
+        *trace_hint = (*trace_hint).max(st.trace.len());
         // Nodes are numbered parents first, so walking backwards sums each
         // subtree: what it sends to the total, and what no-base parts took.
         for i in (0..self.nodes.len()).rev() {
