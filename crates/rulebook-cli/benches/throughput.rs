@@ -156,23 +156,55 @@ fn main() {
         let scores: Vec<Decimal> = items.iter().map(|&i| u.nodes[i].score).collect();
         (u.total, scores)
     };
-    let time = |parallel: bool| {
+    // Scoring with the compiled evaluator (what every command uses) or the
+    // reference interpreter it is tested against, keeping the summary.
+    let time_with = |reference: bool, parallel: bool, trace: bool| {
+        let opts = Options { trace, parallel };
         let t = Instant::now();
-        let r = evaluate_batch_map(
-            &program,
-            &batch,
-            Options {
-                trace: false,
-                parallel,
-            },
-            &|| {},
-            &summary,
-        )
+        let r = if reference {
+            rulebook_eval::eval::reference::evaluate_batch_map(
+                &program,
+                &batch,
+                opts,
+                &|| {},
+                &summary,
+            )
+        } else {
+            evaluate_batch_map(&program, &batch, opts, &|| {}, &summary)
+        }
         .unwrap();
         assert_eq!(r.len(), UNITS);
         std::hint::black_box(&r);
         t.elapsed().as_secs_f64()
     };
+    let time = |parallel: bool| time_with(false, parallel, false);
+    // `-- --score-only [reference] [trace]`: only that scoring, on one
+    // thread, five times (for a profiler).
+    if args.iter().any(|a| a == "--score-only") {
+        let reference = args.iter().any(|a| a == "reference");
+        let trace = args.iter().any(|a| a == "trace");
+        // Time on the CPU, from the kernel's scheduler statistics: on a
+        // shared machine, wall time also counts other processes' turns.
+        let on_cpu = || {
+            std::fs::read_to_string("/proc/thread-self/schedstat")
+                .ok()
+                .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())
+                .map(|ns| ns / 1e9)
+        };
+        for _ in 0..5 {
+            let cpu = on_cpu();
+            let secs = time_with(reference, false, trace);
+            match (cpu, on_cpu()) {
+                (Some(a), Some(b)) => println!(
+                    "{:.0} units/s ({:.0} units per second on the CPU)",
+                    UNITS as f64 / secs,
+                    UNITS as f64 / (b - a)
+                ),
+                _ => println!("{:.0} units/s", UNITS as f64 / secs),
+            }
+        }
+        return;
+    }
     let full = |trace: bool| {
         let t = Instant::now();
         let r = evaluate_batch(
@@ -202,6 +234,24 @@ fn main() {
     let rank_pass = ranking();
     let all_full = full(false);
     let all_traced = full(true);
+    // Compiled against reference, 1 thread and all cores, without and with
+    // traces (each unit's trace built, then dropped by the summary).
+    let table: Vec<(bool, bool, bool, f64)> = [false, true]
+        .iter()
+        .flat_map(|&reference| {
+            [(false, false), (false, true), (true, false), (true, true)]
+                .into_iter()
+                .map(move |(parallel, trace)| (reference, parallel, trace))
+        })
+        .map(|(reference, parallel, trace)| {
+            (
+                reference,
+                parallel,
+                trace,
+                time_with(reference, parallel, trace),
+            )
+        })
+        .collect();
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
@@ -247,4 +297,14 @@ fn main() {
         "ranking pass (totals only), {cores} cores: {:.0} units/s",
         UNITS as f64 / rank_pass
     );
+    println!("evaluator  threads  trace  units/s   (keeping the summary)");
+    for (reference, parallel, trace, secs) in table {
+        println!(
+            "{:<10} {:<8} {:<6} {:.0}",
+            if reference { "reference" } else { "compiled" },
+            if parallel { cores } else { 1 },
+            if trace { "yes" } else { "no" },
+            UNITS as f64 / secs
+        );
+    }
 }

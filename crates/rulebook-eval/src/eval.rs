@@ -10,8 +10,9 @@
 //! amounts saturate at rust_decimal's limit (about 7.9e28), far beyond any score. Ranks across the batch are
 //! computed before any unit is scored.
 
-mod cite;
+pub(crate) mod cite;
 
+use crate::compiled::{Compiled, Scratch};
 use crate::data::{Batch, UnitData};
 use crate::value::Value;
 use rayon::prelude::*;
@@ -223,7 +224,8 @@ pub fn rank_by_total(units: &mut [UnitResult]) {
 /// batch's order. A unit's full result (every node, every trace entry) lives
 /// only while `map` runs, so memory grows with the units only by what `map`
 /// keeps — for a summary table, a few numbers. The rank by total is left to
-/// the caller ([`competition_ranks`] over the totals it kept).
+/// the caller ([`competition_ranks`] over the totals it kept). The program
+/// is compiled once for the batch.
 pub fn evaluate_batch_map<R: Send>(
     program: &Program,
     batch: &Batch,
@@ -231,19 +233,161 @@ pub fn evaluate_batch_map<R: Send>(
     tick: &(dyn Fn() + Sync),
     map: &(dyn Fn(UnitResult) -> R + Sync),
 ) -> Result<Vec<R>, Vec<EvalError>> {
-    let ranks = compute_ranks(program, batch)?;
-    let across = compute_across(program, batch)?;
-    let run = |(i, u): (usize, &UnitData)| {
-        let r = ranks.get(i).map(|v| v.as_slice()).unwrap_or(&[]);
-        let result = evaluate_unit_in(program, &batch.globals, u, r, &across, opts.trace).map(map);
+    let compiled = Compiled::new(program);
+    batch_map(Engine::Compiled(&compiled), batch, opts, tick, map)
+}
+
+/// Which evaluator scores: the compiled one, or the reference interpreter
+/// ([`reference`]) the compiled one is tested against.
+#[derive(Clone, Copy)]
+enum Engine<'c, 'p> {
+    Compiled(&'c Compiled<'p>),
+    Reference(&'p Program),
+}
+
+/// An expression evaluated once per unit for the batch as a whole.
+#[derive(Clone, Copy)]
+pub(crate) enum BatchExpr {
+    /// `program.ranks[k]`.
+    Rank(usize),
+    /// `program.across[k]`'s expression.
+    Across(usize),
+    /// `program.across[k]`'s `where`.
+    AcrossFilter(usize),
+}
+
+/// One evaluator's state while it scores units (a compiled program's
+/// reusable buffers).
+enum Worker<'c, 'p> {
+    Compiled(&'c Compiled<'p>, Scratch),
+    Reference(&'p Program),
+}
+
+/// Evaluates batch-level expressions unit by unit.
+struct Probe<'c, 'p, 'g> {
+    worker: Worker<'c, 'p>,
+    globals: &'g [Value],
+}
+
+impl<'c, 'p> Engine<'c, 'p> {
+    fn program(self) -> &'p Program {
+        match self {
+            Engine::Compiled(c) => c.program(),
+            Engine::Reference(p) => p,
+        }
+    }
+    fn worker(self) -> Worker<'c, 'p> {
+        match self {
+            Engine::Compiled(c) => Worker::Compiled(c, c.scratch()),
+            Engine::Reference(p) => Worker::Reference(p),
+        }
+    }
+    fn probe<'g>(self, globals: &'g [Value]) -> Probe<'c, 'p, 'g> {
+        Probe {
+            worker: self.worker(),
+            globals,
+        }
+    }
+}
+
+impl Probe<'_, '_, '_> {
+    fn eval(&mut self, u: &UnitData, which: BatchExpr) -> Result<Value, String> {
+        match &mut self.worker {
+            Worker::Compiled(c, scratch) => c.eval_batch_expr(scratch, self.globals, u, which),
+            Worker::Reference(p) => {
+                let e = match which {
+                    BatchExpr::Rank(k) => p.ranks.get(k),
+                    BatchExpr::Across(k) => p.across.get(k).map(|a| &a.expr),
+                    BatchExpr::AcrossFilter(k) => p.across.get(k).and_then(|a| a.filter.as_ref()),
+                };
+                match e {
+                    Some(e) => Cx::new(p, self.globals, u, &[], &[]).eval(e),
+                    None => Ok(Value::Missing),
+                }
+            }
+        }
+    }
+}
+
+impl Worker<'_, '_> {
+    fn score(
+        &mut self,
+        globals: &[Value],
+        unit: &UnitData,
+        ranks: &[Decimal],
+        across: &[AcrossValue],
+        trace: bool,
+    ) -> Result<UnitResult, EvalError> {
+        match self {
+            Worker::Compiled(c, scratch) => c.score(scratch, globals, unit, ranks, across, trace),
+            Worker::Reference(p) => evaluate_unit_in(p, globals, unit, ranks, across, trace),
+        }
+    }
+}
+
+/// What scoring a batch needs besides its units.
+struct Pass<'a, 'c, 'p> {
+    engine: Engine<'c, 'p>,
+    batch: &'a Batch,
+    ranks: &'a [Vec<Decimal>],
+    across: &'a [AcrossValue],
+    trace: bool,
+    parallel: bool,
+}
+
+impl Pass<'_, '_, '_> {
+    /// Score `units` (the batch's from `start` on), in order, on all cores
+    /// when `parallel`, one worker per thread.
+    fn score<R: Send>(
+        &self,
+        units: &[UnitData],
+        start: usize,
+        each: &(dyn Fn(Result<UnitResult, EvalError>) -> R + Sync),
+    ) -> Vec<R> {
+        let run = |w: &mut Worker<'_, '_>, (k, u): (usize, &UnitData)| {
+            let r = self
+                .ranks
+                .get(start + k)
+                .map(|v| v.as_slice())
+                .unwrap_or(&[]);
+            each(w.score(&self.batch.globals, u, r, self.across, self.trace))
+        };
+        if self.parallel {
+            units
+                .par_iter()
+                .enumerate()
+                .map_init(|| self.engine.worker(), run)
+                .collect()
+        } else {
+            let mut w = self.engine.worker();
+            units.iter().enumerate().map(|x| run(&mut w, x)).collect()
+        }
+    }
+}
+
+fn batch_map<R: Send>(
+    engine: Engine<'_, '_>,
+    batch: &Batch,
+    opts: Options,
+    tick: &(dyn Fn() + Sync),
+    map: &(dyn Fn(UnitResult) -> R + Sync),
+) -> Result<Vec<R>, Vec<EvalError>> {
+    let ranks = compute_ranks(engine, batch)?;
+    let across = across_with(engine, batch)?;
+    let each = |r: Result<UnitResult, EvalError>| {
+        let r = r.map(map);
         tick();
-        result
+        r
     };
-    let results: Vec<Result<R, EvalError>> = if opts.parallel && batch.units.len() > 64 {
-        batch.units.par_iter().enumerate().map(run).collect()
-    } else {
-        batch.units.iter().enumerate().map(run).collect()
+    let pass = Pass {
+        engine,
+        batch,
+        ranks: &ranks,
+        across: &across,
+        trace: opts.trace,
+        parallel: opts.parallel && batch.units.len() > 64,
     };
+    let results = pass.score(&batch.units, 0, &each);
     let mut out = Vec::with_capacity(results.len());
     let mut errors = Vec::new();
     for r in results {
@@ -269,7 +413,17 @@ pub fn evaluate_one(
     index: usize,
     trace: bool,
 ) -> Result<UnitResult, Vec<EvalError>> {
-    let ranks = compute_ranks(program, batch)?;
+    let compiled = Compiled::new(program);
+    one_with(Engine::Compiled(&compiled), batch, index, trace)
+}
+
+fn one_with(
+    engine: Engine<'_, '_>,
+    batch: &Batch,
+    index: usize,
+    trace: bool,
+) -> Result<UnitResult, Vec<EvalError>> {
+    let ranks = compute_ranks(engine, batch)?;
     let Some(unit) = batch.units.get(index) else {
         return Err(vec![EvalError {
             unit: String::new(),
@@ -278,7 +432,51 @@ pub fn evaluate_one(
         }]);
     };
     let r = ranks.get(index).map(|v| v.as_slice()).unwrap_or(&[]);
-    evaluate_unit(program, &batch.globals, unit, r, trace).map_err(|e| vec![e])
+    engine
+        .worker()
+        .score(&batch.globals, unit, r, &[], trace)
+        .map_err(|e| vec![e])
+}
+
+/// The reference model: today's tree-walking interpreter, which the
+/// compiled evaluator must agree with exactly (the property test
+/// `tests/compiled_vs_reference.rs`). Slow; for tests and comparisons.
+pub mod reference {
+    use super::*;
+
+    /// [`super::evaluate_batch`] by the reference interpreter.
+    pub fn evaluate_batch(
+        program: &Program,
+        batch: &Batch,
+        opts: Options,
+    ) -> Result<Vec<UnitResult>, Vec<EvalError>> {
+        let mut out = evaluate_batch_map(program, batch, opts, &|| {}, &|u| u)?;
+        rank_by_total(&mut out);
+        Ok(out)
+    }
+
+    /// [`super::evaluate_batch_map`] by the reference interpreter.
+    pub fn evaluate_batch_map<R: Send>(
+        program: &Program,
+        batch: &Batch,
+        opts: Options,
+        tick: &(dyn Fn() + Sync),
+        map: &(dyn Fn(UnitResult) -> R + Sync),
+    ) -> Result<Vec<R>, Vec<EvalError>> {
+        batch_map(Engine::Reference(program), batch, opts, tick, map)
+    }
+
+    /// [`super::evaluate_one`] by the reference interpreter.
+    pub fn evaluate_one(
+        program: &Program,
+        batch: &Batch,
+        index: usize,
+        trace: bool,
+    ) -> Result<UnitResult, Vec<EvalError>> {
+        one_with(Engine::Reference(program), batch, index, trace)
+    }
+
+    pub use super::{evaluate_unit, evaluate_unit_in};
 }
 
 /// Why a streamed batch stopped.
@@ -297,9 +495,10 @@ const CHUNK: usize = 512;
 
 /// A batch ranked by a first pass, ready to be scored unit by unit
 /// ([`Ranked::stream`]): the `rank(...)` values, the batch aggregates and
-/// each unit's rank by total — a few numbers per unit.
+/// each unit's rank by total — a few numbers per unit — and the program
+/// compiled once for both passes.
 pub struct Ranked<'b> {
-    program: &'b Program,
+    compiled: Compiled<'b>,
     batch: &'b Batch,
     ranks: Vec<Vec<Decimal>>,
     across: Vec<AcrossValue>,
@@ -315,18 +514,20 @@ pub fn rank_batch<'b>(
     batch: &'b Batch,
     parallel: bool,
 ) -> Result<Ranked<'b>, Vec<EvalError>> {
-    let ranks = compute_ranks(program, batch)?;
-    let across = compute_across(program, batch)?;
+    let compiled = Compiled::new(program);
+    let engine = Engine::Compiled(&compiled);
+    let ranks = compute_ranks(engine, batch)?;
+    let across = across_with(engine, batch)?;
     let parallel = parallel && batch.units.len() > 64;
-    let total = |(i, u): (usize, &UnitData)| {
-        let r = ranks.get(i).map(|v| v.as_slice()).unwrap_or(&[]);
-        evaluate_unit_in(program, &batch.globals, u, r, &across, false).map(|r| Value::Num(r.total))
+    let pass = Pass {
+        engine,
+        batch,
+        ranks: &ranks,
+        across: &across,
+        trace: false,
+        parallel,
     };
-    let totals: Vec<Result<Value, EvalError>> = if parallel {
-        batch.units.par_iter().enumerate().map(total).collect()
-    } else {
-        batch.units.iter().enumerate().map(total).collect()
-    };
+    let totals = pass.score(&batch.units, 0, &|r| r.map(|u| Value::Num(u.total)));
     let mut errors = Vec::new();
     let totals: Vec<Value> = totals
         .into_iter()
@@ -342,7 +543,7 @@ pub fn rank_batch<'b>(
     }
     let by_total = competition_ranks(&totals);
     Ok(Ranked {
-        program,
+        compiled,
         batch,
         ranks,
         across,
@@ -362,26 +563,22 @@ impl Ranked<'_> {
         sink: &mut dyn FnMut(UnitResult) -> Result<(), E>,
     ) -> Result<(), StreamError<E>> {
         let units = &self.batch.units;
+        let pass = Pass {
+            engine: Engine::Compiled(&self.compiled),
+            batch: self.batch,
+            ranks: &self.ranks,
+            across: &self.across,
+            trace,
+            parallel: self.parallel,
+        };
         let mut start = 0;
         while start < units.len() {
             let end = (start + CHUNK).min(units.len());
             let chunk = units.get(start..end).unwrap_or(&[]);
-            let full = |(k, u): (usize, &UnitData)| {
-                let r = self
-                    .ranks
-                    .get(start + k)
-                    .map(|v| v.as_slice())
-                    .unwrap_or(&[]);
-                let result =
-                    evaluate_unit_in(self.program, &self.batch.globals, u, r, &self.across, trace);
+            let results = pass.score(chunk, start, &|r| {
                 tick();
-                result
-            };
-            let results: Vec<Result<UnitResult, EvalError>> = if self.parallel {
-                chunk.par_iter().enumerate().map(full).collect()
-            } else {
-                chunk.iter().enumerate().map(full).collect()
-            };
+                r
+            });
             for (k, r) in results.into_iter().enumerate() {
                 let mut u = r.map_err(|e| StreamError::Eval(vec![e]))?;
                 u.rank = self.by_total.get(start + k).copied().unwrap_or(1);
@@ -407,17 +604,21 @@ pub fn competition_ranks(values: &[Value]) -> Vec<u32> {
         .collect()
 }
 
-fn compute_ranks(program: &Program, batch: &Batch) -> Result<Vec<Vec<Decimal>>, Vec<EvalError>> {
+fn compute_ranks(
+    engine: Engine<'_, '_>,
+    batch: &Batch,
+) -> Result<Vec<Vec<Decimal>>, Vec<EvalError>> {
+    let program = engine.program();
     if program.ranks.is_empty() {
         return Ok(vec![Vec::new(); batch.units.len()]);
     }
     let mut per_rank: Vec<Vec<Value>> = Vec::new();
     let mut errors = Vec::new();
-    for (k, e) in program.ranks.iter().enumerate() {
+    let mut probe = engine.probe(&batch.globals);
+    for k in 0..program.ranks.len() {
         let mut vals = Vec::with_capacity(batch.units.len());
         for u in &batch.units {
-            let mut cx = Cx::new(program, &batch.globals, u, &[], &[]);
-            match cx.eval(e) {
+            match probe.eval(u, BatchExpr::Rank(k)) {
                 Ok(v) => vals.push(v),
                 Err(m) => {
                     errors.push(EvalError {
@@ -453,6 +654,12 @@ pub fn compute_across(
     program: &Program,
     batch: &Batch,
 ) -> Result<Vec<AcrossValue>, Vec<EvalError>> {
+    across_with(Engine::Reference(program), batch)
+}
+
+fn across_with(engine: Engine<'_, '_>, batch: &Batch) -> Result<Vec<AcrossValue>, Vec<EvalError>> {
+    let program = engine.program();
+    let mut probe = engine.probe(&batch.globals);
     let mut out = Vec::with_capacity(program.across.len());
     let mut errors = Vec::new();
     for (k, def) in program.across.iter().enumerate() {
@@ -460,20 +667,23 @@ pub fn compute_across(
         let mut sum = Decimal::ZERO;
         let mut count: u64 = 0;
         for u in &batch.units {
-            let mut cx = Cx::new(program, &batch.globals, u, &[], &[]);
-            let step = (|| -> Result<(), String> {
-                if let Some(f) = &def.filter {
-                    if !cx.truth(f)? {
-                        return Ok(());
-                    }
+            let mut step = || -> Result<(), String> {
+                if def.filter.is_some()
+                    && !probe
+                        .eval(u, BatchExpr::AcrossFilter(k))?
+                        .as_bool()
+                        .unwrap_or(false)
+                {
+                    return Ok(());
                 }
+                let v = probe.eval(u, BatchExpr::Across(k))?;
                 if def.func == ir::AcrossFn::Count {
-                    if cx.truth(&def.expr)? {
+                    if v.as_bool().unwrap_or(false) {
                         count += 1;
                     }
                     return Ok(());
                 }
-                let Some(x) = cx.num(&def.expr)? else {
+                let Some(x) = v.as_num() else {
                     return Ok(());
                 };
                 sum = add(sum, x)?;
@@ -488,8 +698,8 @@ pub fn compute_across(
                     best = Some((x, u.name.as_str()));
                 }
                 Ok(())
-            })();
-            if let Err(m) = step {
+            };
+            if let Err(m) = step() {
                 errors.push(EvalError {
                     unit: u.name.clone(),
                     node: format!("`{}` #{}", def.source, k + 1),
@@ -1128,6 +1338,32 @@ fn settle_leftover(
 /// The unit's facts a rule reads directly (its condition, and a plain
 /// amount's expression), with their values in words.
 fn facts(cx: &Cx<'_>, rule: &ir::RuleDef) -> Vec<(String, String)> {
+    let at = FactsAt {
+        program: cx.program,
+        globals: cx.globals,
+        unit: cx.unit,
+        across: cx.across,
+        lets: &cx.lets,
+    };
+    fact_reads(rule)
+        .into_iter()
+        .filter_map(|e| at.words(e))
+        .collect()
+}
+
+/// What a rule's facts are read from.
+pub(crate) struct FactsAt<'a> {
+    pub program: &'a Program,
+    pub globals: &'a [Value],
+    pub unit: &'a UnitData,
+    pub across: &'a [AcrossValue],
+    /// The derived values worked out so far.
+    pub lets: &'a [Option<Value>],
+}
+
+/// The facts (inputs, globals, parameters, aggregates, derived values) a
+/// rule reads directly, in the order an explanation names them, at most six.
+pub(crate) fn fact_reads(rule: &ir::RuleDef) -> Vec<&Expr> {
     let mut reads: Vec<&Expr> = Vec::new();
     // Popped last first: the amount's facts, the condition's, the
     // multiplier's, the exemption's.
@@ -1175,37 +1411,43 @@ fn facts(cx: &Cx<'_>, rule: &ir::RuleDef) -> Vec<(String, String)> {
             _ => {}
         }
     }
-    let p = cx.program;
+    reads.truncate(6);
     reads
-        .into_iter()
-        .take(6)
-        .filter_map(|e| {
-            let (def, v) = match e {
-                Expr::Input(i) => (p.inputs.get(*i as usize)?, cx.unit.inputs.get(*i as usize)?),
-                Expr::Global(i) => (p.globals.get(*i as usize)?, cx.globals.get(*i as usize)?),
-                Expr::Param(i) => (
-                    &p.params.get(*i as usize)?.input,
-                    cx.unit.params.get(*i as usize)?,
-                ),
-                Expr::Across(i) => return across_fact(cx, *i),
-                Expr::Let(i) => return let_fact(cx, *i),
-                _ => return None,
-            };
-            let label = if def.label.is_empty() {
-                def.name.clone()
-            } else {
-                def.label.clone()
-            };
-            Some((label, describe(v)))
-        })
-        .collect()
+}
+
+impl FactsAt<'_> {
+    /// One fact read by a rule, in words; `None` for a derived value not
+    /// worked out while scoring.
+    pub(crate) fn words(&self, e: &Expr) -> Option<(String, String)> {
+        let p = self.program;
+        let (def, v) = match e {
+            Expr::Input(i) => (
+                p.inputs.get(*i as usize)?,
+                self.unit.inputs.get(*i as usize)?,
+            ),
+            Expr::Global(i) => (p.globals.get(*i as usize)?, self.globals.get(*i as usize)?),
+            Expr::Param(i) => (
+                &p.params.get(*i as usize)?.input,
+                self.unit.params.get(*i as usize)?,
+            ),
+            Expr::Across(i) => return across_fact(p, self.across, *i),
+            Expr::Let(i) => return let_fact(p, self.lets, *i),
+            _ => return None,
+        };
+        let label = if def.label.is_empty() {
+            def.name.clone()
+        } else {
+            def.label.clone()
+        };
+        Some((label, describe(v)))
+    }
 }
 
 /// A derived value in words, with its unit: ("综合达标率", "92.5%"). A
 /// value not worked out while scoring (the rule did not need it) is left out.
-fn let_fact(cx: &Cx<'_>, i: u32) -> Option<(String, String)> {
-    let def = cx.program.lets.get(i as usize)?;
-    let v = cx.lets.get(i as usize)?.as_ref()?;
+fn let_fact(program: &Program, lets: &[Option<Value>], i: u32) -> Option<(String, String)> {
+    let def = program.lets.get(i as usize)?;
+    let v = lets.get(i as usize)?.as_ref()?;
     let label = if def.label.is_empty() {
         def.name.clone()
     } else {
@@ -1266,10 +1508,9 @@ fn filtered_out(cx: &mut Cx<'_>, amount: &Amount) -> Result<Option<(u32, u32)>, 
 }
 
 /// An aggregate over the batch in words: "PM2.5浓度最高值", "95.2（甲县）".
-fn across_fact(cx: &Cx<'_>, i: u32) -> Option<(String, String)> {
-    let p = cx.program;
+fn across_fact(p: &Program, across: &[AcrossValue], i: u32) -> Option<(String, String)> {
     let def = p.across.get(i as usize)?;
-    let v = cx.across.get(i as usize)?;
+    let v = across.get(i as usize)?;
     let of = match &def.expr {
         Expr::Input(k) => p.inputs.get(*k as usize).map(|d| d.label.clone()),
         Expr::Let(k) => p.lets.get(*k as usize).map(|d| d.label.clone()),
@@ -1434,19 +1675,29 @@ fn rule_amount(
     }
 }
 
-fn mul(a: Decimal, b: Decimal) -> Result<Decimal, String> {
+/// `+ − × ÷` on two numbers, as every expression computes them.
+pub(crate) fn arith(op: BinOp, a: Decimal, b: Decimal) -> Result<Decimal, String> {
+    match op {
+        BinOp::Add => add(a, b),
+        BinOp::Sub => sub(a, b),
+        BinOp::Mul => mul(a, b),
+        _ => div(a, b),
+    }
+}
+
+pub(crate) fn mul(a: Decimal, b: Decimal) -> Result<Decimal, String> {
     a.checked_mul(b)
         .ok_or_else(|| format!("{a} × {b} is too large to compute"))
 }
-fn add(a: Decimal, b: Decimal) -> Result<Decimal, String> {
+pub(crate) fn add(a: Decimal, b: Decimal) -> Result<Decimal, String> {
     a.checked_add(b)
         .ok_or_else(|| format!("{a} + {b} is too large to compute"))
 }
-fn sub(a: Decimal, b: Decimal) -> Result<Decimal, String> {
+pub(crate) fn sub(a: Decimal, b: Decimal) -> Result<Decimal, String> {
     a.checked_sub(b)
         .ok_or_else(|| format!("{a} − {b} is too large to compute"))
 }
-fn div(a: Decimal, b: Decimal) -> Result<Decimal, String> {
+pub(crate) fn div(a: Decimal, b: Decimal) -> Result<Decimal, String> {
     if b.is_zero() {
         return Err(format!("{a} ÷ 0: division by zero"));
     }
@@ -1770,88 +2021,7 @@ impl<'p> Cx<'p> {
         for a in args {
             vals.push(self.eval(a)?);
         }
-        let nums: Option<Vec<Decimal>> = vals.iter().map(|v| v.as_num()).collect();
-        Ok(match f {
-            Func::Min | Func::Max => match nums {
-                Some(n) => {
-                    let it = n.into_iter();
-                    let r = if f == Func::Min { it.min() } else { it.max() };
-                    r.map(Value::Num).unwrap_or(Value::Missing)
-                }
-                None => Value::Missing,
-            },
-            Func::Clamp => match nums.as_deref() {
-                Some([x, lo, hi]) => Value::Num((*x).max(*lo).min(*hi)),
-                _ => Value::Missing,
-            },
-            Func::Floor => nums
-                .and_then(|n| n.first().map(|x| Value::Num(x.floor())))
-                .unwrap_or(Value::Missing),
-            Func::Ceil => nums
-                .and_then(|n| n.first().map(|x| Value::Num(x.ceil())))
-                .unwrap_or(Value::Missing),
-            Func::Abs => nums
-                .and_then(|n| n.first().map(|x| Value::Num(x.abs())))
-                .unwrap_or(Value::Missing),
-            Func::Round => match nums.as_deref() {
-                Some([x, p]) => {
-                    let places = p.to_u32().unwrap_or(0).min(10);
-                    Value::Num(
-                        x.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero),
-                    )
-                }
-                _ => Value::Missing,
-            },
-            Func::Count => match vals.first() {
-                Some(Value::List(l)) => Value::Num(Decimal::from(l.len())),
-                Some(Value::Group(g)) => Value::Num(Decimal::from(g.1.len())),
-                _ => Value::Missing,
-            },
-            Func::Sorted | Func::Gaps => match vals.first() {
-                Some(Value::List(l)) => {
-                    let mut items: Vec<Value> =
-                        l.iter().filter(|v| !v.is_missing()).cloned().collect();
-                    items.sort_by(|a, b| compare(a, b).unwrap_or(std::cmp::Ordering::Equal));
-                    if f == Func::Sorted {
-                        Value::List(Arc::from(items))
-                    } else {
-                        let mut gaps = Vec::with_capacity(items.len().saturating_sub(1));
-                        for w in items.windows(2) {
-                            let g = match (w.first(), w.get(1)) {
-                                (Some(Value::Date(a)), Some(Value::Date(b))) => {
-                                    Value::Num(Decimal::from(*b) - Decimal::from(*a))
-                                }
-                                (Some(Value::Num(a)), Some(Value::Num(b))) => {
-                                    Value::Num(sub(*b, *a)?)
-                                }
-                                _ => Value::Missing,
-                            };
-                            gaps.push(g);
-                        }
-                        Value::List(Arc::from(gaps))
-                    }
-                }
-                _ => Value::Missing,
-            },
-            Func::Ladder => match nums.as_deref() {
-                Some([n, steps @ ..]) if !steps.is_empty() => {
-                    let n = n.floor().max(Decimal::ZERO);
-                    let len = Decimal::from(steps.len());
-                    let mut sum = Decimal::ZERO;
-                    for (k, s) in steps.iter().enumerate() {
-                        if Decimal::from(k) < n {
-                            sum = add(sum, *s)?;
-                        }
-                    }
-                    if n > len {
-                        let last = steps.last().copied().unwrap_or_default();
-                        sum = add(sum, mul(sub(n, len)?, last)?)?;
-                    }
-                    Value::Num(sum)
-                }
-                _ => Value::Missing,
-            },
-        })
+        call_on_values(f, &vals)
     }
 
     fn agg(
@@ -1951,13 +2121,13 @@ struct Acc {
     all: bool,
 }
 
-fn shift_date(d: i32, days: Decimal) -> Result<i32, String> {
+pub(crate) fn shift_date(d: i32, days: Decimal) -> Result<i32, String> {
     let n = days.trunc().to_i32().ok_or("a date moved too far")?;
     d.checked_add(n)
         .ok_or_else(|| "a date moved too far".to_string())
 }
 
-fn compare(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
+pub(crate) fn compare(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
     match (a, b) {
         (Value::Num(x), Value::Num(y)) => Some(x.cmp(y)),
         (Value::Date(x), Value::Date(y)) => Some(x.cmp(y)),
@@ -1967,7 +2137,7 @@ fn compare(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
     }
 }
 
-fn cmp_holds(op: CmpOp, o: std::cmp::Ordering) -> bool {
+pub(crate) fn cmp_holds(op: CmpOp, o: std::cmp::Ordering) -> bool {
     match op {
         CmpOp::Eq => o.is_eq(),
         CmpOp::Ne => o.is_ne(),
@@ -1976,4 +2146,85 @@ fn cmp_holds(op: CmpOp, o: std::cmp::Ordering) -> bool {
         CmpOp::Gt => o.is_gt(),
         CmpOp::Ge => o.is_ge(),
     }
+}
+
+/// A built-in function applied to its arguments' values.
+pub(crate) fn call_on_values(f: Func, vals: &[Value]) -> Result<Value, String> {
+    let nums: Option<Vec<Decimal>> = vals.iter().map(|v| v.as_num()).collect();
+    Ok(match f {
+        Func::Min | Func::Max => match nums {
+            Some(n) => {
+                let it = n.into_iter();
+                let r = if f == Func::Min { it.min() } else { it.max() };
+                r.map(Value::Num).unwrap_or(Value::Missing)
+            }
+            None => Value::Missing,
+        },
+        Func::Clamp => match nums.as_deref() {
+            Some([x, lo, hi]) => Value::Num((*x).max(*lo).min(*hi)),
+            _ => Value::Missing,
+        },
+        Func::Floor => nums
+            .and_then(|n| n.first().map(|x| Value::Num(x.floor())))
+            .unwrap_or(Value::Missing),
+        Func::Ceil => nums
+            .and_then(|n| n.first().map(|x| Value::Num(x.ceil())))
+            .unwrap_or(Value::Missing),
+        Func::Abs => nums
+            .and_then(|n| n.first().map(|x| Value::Num(x.abs())))
+            .unwrap_or(Value::Missing),
+        Func::Round => match nums.as_deref() {
+            Some([x, p]) => {
+                let places = p.to_u32().unwrap_or(0).min(10);
+                Value::Num(x.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero))
+            }
+            _ => Value::Missing,
+        },
+        Func::Count => match vals.first() {
+            Some(Value::List(l)) => Value::Num(Decimal::from(l.len())),
+            Some(Value::Group(g)) => Value::Num(Decimal::from(g.1.len())),
+            _ => Value::Missing,
+        },
+        Func::Sorted | Func::Gaps => match vals.first() {
+            Some(Value::List(l)) => {
+                let mut items: Vec<Value> = l.iter().filter(|v| !v.is_missing()).cloned().collect();
+                items.sort_by(|a, b| compare(a, b).unwrap_or(std::cmp::Ordering::Equal));
+                if f == Func::Sorted {
+                    Value::List(Arc::from(items))
+                } else {
+                    let mut gaps = Vec::with_capacity(items.len().saturating_sub(1));
+                    for w in items.windows(2) {
+                        let g = match (w.first(), w.get(1)) {
+                            (Some(Value::Date(a)), Some(Value::Date(b))) => {
+                                Value::Num(Decimal::from(*b) - Decimal::from(*a))
+                            }
+                            (Some(Value::Num(a)), Some(Value::Num(b))) => Value::Num(sub(*b, *a)?),
+                            _ => Value::Missing,
+                        };
+                        gaps.push(g);
+                    }
+                    Value::List(Arc::from(gaps))
+                }
+            }
+            _ => Value::Missing,
+        },
+        Func::Ladder => match nums.as_deref() {
+            Some([n, steps @ ..]) if !steps.is_empty() => {
+                let n = n.floor().max(Decimal::ZERO);
+                let len = Decimal::from(steps.len());
+                let mut sum = Decimal::ZERO;
+                for (k, s) in steps.iter().enumerate() {
+                    if Decimal::from(k) < n {
+                        sum = add(sum, *s)?;
+                    }
+                }
+                if n > len {
+                    let last = steps.last().copied().unwrap_or_default();
+                    sum = add(sum, mul(sub(n, len)?, last)?)?;
+                }
+                Value::Num(sum)
+            }
+            _ => Value::Missing,
+        },
+    })
 }

@@ -38,7 +38,7 @@ fn reads_cited_table(program: &Program, e: &Expr) -> bool {
 }
 
 /// Split every traced rule entry whose amount comes from cited table rows.
-pub(super) fn split_cited(cx: &mut Cx<'_>, trace: &mut Vec<TraceEntry>) {
+pub(crate) fn split_cited(cx: &mut Cx<'_>, trace: &mut Vec<TraceEntry>) {
     let program = cx.program;
     if program
         .tables
@@ -57,10 +57,12 @@ pub(super) fn split_cited(cx: &mut Cx<'_>, trace: &mut Vec<TraceEntry>) {
     *trace = out;
 }
 
-fn split_one(cx: &mut Cx<'_>, program: &Program, e: &TraceEntry) -> Option<Vec<TraceEntry>> {
-    let Detail::Amount { raw } = e.detail else {
+/// The amount expression of an entry that may be split: a plain amount,
+/// not scaled, waived or rounded, read from a table whose rows cite nodes.
+pub(crate) fn may_split<'p>(program: &'p Program, e: &TraceEntry) -> Option<&'p Expr> {
+    if !matches!(e.detail, Detail::Amount { .. }) {
         return None;
-    };
+    }
     if e.amount.is_zero() || e.scaled.is_some() || e.waived.is_some() || e.rounded.is_some() {
         return None;
     }
@@ -72,9 +74,14 @@ fn split_one(cx: &mut Cx<'_>, program: &Program, e: &TraceEntry) -> Option<Vec<T
     let Amount::Expr(expr) = &rule.amount else {
         return None;
     };
-    if !reads_cited_table(program, expr) {
+    reads_cited_table(program, expr).then_some(expr)
+}
+
+fn split_one(cx: &mut Cx<'_>, program: &Program, e: &TraceEntry) -> Option<Vec<TraceEntry>> {
+    let Detail::Amount { raw } = e.detail else {
         return None;
-    }
+    };
+    let expr = may_split(program, e)?;
     let parts = cx.cited(expr).ok()??;
     let sum = parts
         .iter()

@@ -1,0 +1,949 @@
+//! Scoring one unit with a compiled program: the node walk and the
+//! settlement of deductions.
+//!
+//! In: a [`Compiled`] program, one unit's data, its ranks and the batch's
+//! aggregates, and a [`Scratch`] reused from unit to unit. Out: the unit's
+//! [`UnitResult`], the same in every value (scale included), every trace
+//! entry and every error as the reference interpreter's (`crate::eval`),
+//! which this walk follows step for step. Without a trace the walk
+//! allocates only what the result owns (its node scores, vetoes and grade).
+
+use super::expr::{Code, Frame, Slots};
+use super::program::{CAmount, CNode, CRule, Compiled, To};
+use crate::data::UnitData;
+use crate::eval::{
+    cite, div, mul, sub, AcrossValue, Cx, Detail, EvalError, FactsAt, NodeScore, TraceEntry,
+    UnitResult, Veto,
+};
+use crate::value::Value;
+use rulebook_lang::ir::RuleKind;
+use rust_decimal::prelude::*;
+
+/// Buffers one thread reuses from unit to unit.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    slots: Slots,
+    pending: Vec<Ded>,
+    parts: Vec<(u32, Decimal)>,
+    blocks: Vec<Decimal>,
+    /// The longest trace so far: room made for the next one at once.
+    trace_hint: usize,
+}
+
+impl Scratch {
+    pub fn new(c: &Compiled<'_>) -> Scratch {
+        Scratch {
+            slots: Slots::new(c.program),
+            pending: Vec::with_capacity(16),
+            parts: Vec::with_capacity(32),
+            blocks: Vec::new(),
+            trace_hint: 0,
+        }
+    }
+}
+
+/// A deduction on its way to where its plan settles it.
+#[derive(Debug, Clone, Copy)]
+struct Ded {
+    amount: Decimal,
+    plan: u32,
+    origin: u32,
+    entry: Option<usize>,
+}
+
+/// The unit's own state while it is walked.
+struct State {
+    nodes: Vec<NodeScore>,
+    trace: Vec<TraceEntry>,
+    vetoes: Vec<Veto>,
+    inner_bonus: Decimal,
+    tracing: bool,
+}
+
+/// A node (by index) and what went wrong there.
+type NodeErr = (u32, String);
+
+pub(super) struct Unit<'a> {
+    pub globals: &'a [Value],
+    pub unit: &'a UnitData,
+    pub ranks: &'a [Decimal],
+    pub across: &'a [AcrossValue],
+}
+
+impl Compiled<'_> {
+    pub(super) fn score_unit(
+        &self,
+        scratch: &mut Scratch,
+        u: Unit<'_>,
+        tracing: bool,
+    ) -> Result<UnitResult, EvalError> {
+        let program = self.program;
+        let unit = u.unit;
+        scratch.slots.reset();
+        scratch.pending.clear();
+        scratch.parts.clear();
+        let Scratch {
+            slots,
+            pending,
+            parts,
+            blocks,
+            trace_hint,
+        } = scratch;
+        let mut fr = Frame {
+            c: self,
+            globals: u.globals,
+            unit,
+            ranks: u.ranks,
+            across: u.across,
+            slots,
+            builtins: None,
+        };
+        let mut st = State {
+            nodes: vec![NodeScore::default(); self.nodes.len()],
+            trace: if tracing {
+                Vec::with_capacity(*trace_hint)
+            } else {
+                Vec::new()
+            },
+            vetoes: Vec::new(),
+            inner_bonus: Decimal::ZERO,
+            tracing,
+        };
+        let mut walk = Walk {
+            c: self,
+            fr: &mut fr,
+            st: &mut st,
+            pending,
+            parts,
+            blocks,
+        };
+        walk.node(0).map_err(|(node, message)| EvalError {
+            unit: unit.name.clone(),
+            node: program.node(node).map(|n| n.id.clone()).unwrap_or_default(),
+            message,
+        })?;
+        if tracing
+            && self.cites
+            && st.trace.iter().any(|e| cite::may_split(program, e).is_some())
+        {
+            let mut cx = Cx::new(program, u.globals, unit, u.ranks, u.across);
+            cite::split_cited(&mut cx, &mut st.trace);
+        }
+        *trace_hint = (*trace_hint).max(st.trace.len());
+        // Nodes are numbered parents first, so walking backwards sums each
+        // subtree: what it sends to the total, and what no-base parts took.
+        for i in (0..self.nodes.len()).rev() {
+            let Some(def) = self.nodes.get(i) else {
+                continue;
+            };
+            let mut to_total = Decimal::ZERO;
+            let mut taken = Decimal::ZERO;
+            for &(c, _) in &def.children {
+                let Some(cs) = st.nodes.get(c as usize) else {
+                    continue;
+                };
+                to_total = plus(to_total, cs.to_total);
+                if self.nodes.get(c as usize).is_some_and(|n| n.deducts_only) {
+                    taken = plus(taken, cs.score);
+                }
+            }
+            if let Some(ns) = st.nodes.get_mut(i) {
+                ns.to_total = plus(ns.to_total, to_total);
+                if def.deducts_only {
+                    ns.score = plus(ns.score, taken);
+                }
+            }
+        }
+        let root = self.nodes.first();
+        let root_score = st.nodes.first().map(|n| n.score).unwrap_or_default();
+        let total_deductions = st.nodes.first().map(|n| n.to_total).unwrap_or_default();
+        let mut bonus = Decimal::ZERO;
+        let mut base_sum = Decimal::ZERO;
+        let root_points = root.is_some_and(|r| r.points.is_some());
+        if root_points {
+            base_sum = root_score;
+        }
+        let top = root.map(|r| r.children.as_slice()).unwrap_or(&[]);
+        for &(c, is_bonus) in top {
+            let Some(def) = self.nodes.get(c as usize) else {
+                continue;
+            };
+            let score = st
+                .nodes
+                .get(c as usize)
+                .map(|n| n.score)
+                .unwrap_or_default();
+            if is_bonus {
+                bonus = plus(bonus, score);
+            } else if !root_points && def.points.is_some() {
+                base_sum = plus(base_sum, score);
+            }
+        }
+        if !st.inner_bonus.is_zero() {
+            bonus = plus(bonus, st.inner_bonus);
+            for &(c, is_bonus) in top {
+                let Some(def) = self.nodes.get(c as usize).filter(|_| is_bonus) else {
+                    continue;
+                };
+                if let Some(cap) = def.cap.as_ref() {
+                    if let Some(cap) = fr.num(cap).map_err(|m| EvalError {
+                        unit: unit.name.clone(),
+                        node: program.node(c).map(|n| n.id.clone()).unwrap_or_default(),
+                        message: m,
+                    })? {
+                        bonus = bonus.min(cap);
+                    }
+                }
+            }
+        }
+        let base = base_sum;
+        let net = minus(base_sum, total_deductions);
+        let floored = match program.floor {
+            Some(f) if net < f => Some(net),
+            _ => None,
+        };
+        let total = match (program.floor, floored) {
+            (Some(f), Some(_)) => f,
+            _ => net,
+        }
+        .saturating_add(bonus);
+        let vetoed = !st.vetoes.is_empty();
+        let mut grade = String::new();
+        fr.builtins = Some((total, base, bonus, vetoed));
+        for (g, cond) in program.grades.iter().zip(&self.grades) {
+            let holds = match cond {
+                None => true,
+                Some(c) => fr
+                    .eval(c)
+                    .map_err(|m| EvalError {
+                        unit: unit.name.clone(),
+                        node: format!("grade `{}`", g.name),
+                        message: m,
+                    })?
+                    .as_bool()
+                    .unwrap_or(false),
+            };
+            if holds {
+                grade = g.name.clone();
+                break;
+            }
+        }
+        Ok(UnitResult {
+            unit: unit.name.clone(),
+            base,
+            bonus,
+            total,
+            total_deductions,
+            grade,
+            vetoes: st.vetoes,
+            nodes: st.nodes,
+            trace: st.trace,
+            rank: 1,
+            floored,
+        })
+    }
+}
+
+struct Walk<'w, 'a> {
+    c: &'w Compiled<'w>,
+    fr: &'w mut Frame<'a>,
+    st: &'w mut State,
+    pending: &'w mut Vec<Ded>,
+    parts: &'w mut Vec<(u32, Decimal)>,
+    blocks: &'w mut Vec<Decimal>,
+}
+
+impl Walk<'_, '_> {
+    /// Node `i` and its parts: its score (None without a base); the
+    /// deductions it passes on are left on `pending`.
+    fn node(&mut self, i: u32) -> Result<Option<Decimal>, NodeErr> {
+        let c = self.c;
+        let Some(node) = c.nodes.get(i as usize) else {
+            return Ok(None);
+        };
+        let err = |m: String| (i, m);
+        let mark = self.pending.len();
+        let parts_mark = self.parts.len();
+
+        let mut awards = Decimal::ZERO;
+        self.blocks.clear();
+        self.blocks.resize(node.blocks.len(), Decimal::ZERO);
+        for (ri, rule) in node.rules.iter().enumerate() {
+            if let Some(a) = self.rule(node, i, ri as u32, rule).map_err(err)? {
+                awards = plus(awards, a);
+            }
+        }
+
+        let mut bonus_children = Decimal::ZERO;
+        for &(ch, is_bonus) in &node.children {
+            if let Some(s) = self.node(ch)? {
+                if is_bonus {
+                    bonus_children = plus(bonus_children, s);
+                } else {
+                    self.parts.push((ch, s));
+                }
+            }
+        }
+        if !node.bonus && node.has_parent {
+            self.st.inner_bonus = plus(self.st.inner_bonus, bonus_children);
+        }
+        if node.settles_pool {
+            self.pools(i, mark, parts_mark);
+        }
+
+        let score = if node.bonus {
+            let mut s = plus(awards, bonus_children);
+            if let Some(cap) = &node.cap {
+                if let Some(cap) = self.fr.num(cap).map_err(err)? {
+                    s = s.min(cap);
+                }
+            }
+            Some(s)
+        } else if let Some(points) = node.points {
+            let start = if node.starts_full {
+                points
+            } else {
+                self.parts
+                    .get(parts_mark..)
+                    .unwrap_or(&[])
+                    .iter()
+                    .fold(awards, |acc, (_, s)| plus(acc, *s))
+            };
+            let mut avail = dmax(dmin(start, points), Decimal::ZERO);
+            let mut room = match &node.cap {
+                Some(cap) => self.fr.num(cap).map_err(err)?,
+                None => None,
+            };
+            for j in mark..self.pending.len() {
+                let Some(d) = self.pending.get_mut(j) else {
+                    continue;
+                };
+                if !c.plans.get(d.plan as usize).is_some_and(|p| p.taken_by(i)) {
+                    continue;
+                }
+                if let Some(r) = room.as_mut() {
+                    if order(d.amount, *r).is_gt() {
+                        let cut = d.amount - *r;
+                        d.amount = *r;
+                        if let Some(e) = d.entry.and_then(|e| self.st.trace.get_mut(e)) {
+                            e.amount = plus(e.amount, cut);
+                            e.capped_at = node.cap_const;
+                        }
+                    }
+                    *r -= d.amount;
+                }
+                let d = *d;
+                let take = dmin(d.amount, avail);
+                avail -= take;
+                self.credit_taken(d.origin, take);
+                let left = d.amount - take;
+                if !left.is_zero() {
+                    self.leftover(d.origin, d.entry, left, false);
+                }
+            }
+            Some(avail)
+        } else {
+            None
+        };
+
+        // Keep what travels on, within the caps its plan meets here; send to
+        // the total what its plan settles here.
+        if mark < self.pending.len() {
+            let mut cap_left = match &node.cap {
+                Some(cap) if node.caps_what_passes => self.fr.num(cap).map_err(err)?,
+                _ => None,
+            };
+            let mut w = mark;
+            for r in mark..self.pending.len() {
+                let Some(d) = self.pending.get(r).copied() else {
+                    continue;
+                };
+                let Some(plan) = c.plans.get(d.plan as usize) else {
+                    continue;
+                };
+                if plan.taken_by(i) || plan.pooled_at(i) {
+                    continue;
+                }
+                let mut amount = d.amount;
+                if let Some(room) = cap_left.as_mut().filter(|_| plan.caps.contains(&i)) {
+                    if order(amount, *room).is_gt() {
+                        let cut = amount - *room;
+                        amount = *room;
+                        if let Some(e) = d.entry.and_then(|e| self.st.trace.get_mut(e)) {
+                            e.amount = plus(e.amount, cut);
+                            if e.capped_at.is_none() {
+                                e.capped_at = node.cap_const;
+                            }
+                        }
+                    }
+                    *room -= amount;
+                }
+                if amount.is_zero() {
+                    continue;
+                }
+                if plan.to == To::Total && plan.at == i {
+                    self.send_to_total(d.origin, amount);
+                    if let Some(e) = d.entry.and_then(|e| self.st.trace.get_mut(e)) {
+                        if matches!(e.detail, Detail::Condition { .. }) {
+                            e.detail = Detail::ToTotal;
+                        }
+                    }
+                    continue;
+                }
+                if let Some(p) = self.pending.get_mut(r) {
+                    p.amount = amount;
+                }
+                self.pending.swap(w, r);
+                w += 1;
+            }
+            self.pending.truncate(w);
+        }
+        self.parts.truncate(parts_mark);
+        if let (Some(s), Some(ns)) = (score, self.st.nodes.get_mut(i as usize)) {
+            ns.score = s;
+        }
+        Ok(score)
+    }
+
+    /// Pools settled at node `i`: deductions that may overflow go last.
+    fn pools(&mut self, i: u32, mark: usize, parts_mark: usize) {
+        let c = self.c;
+        let mut k = mark;
+        while let Some(d) = self.pending.get(k) {
+            let plan = c.plans.get(d.plan as usize);
+            let pool = plan.filter(|p| p.pooled_at(i)).and_then(|p| p.pool());
+            if let Some(pool) = pool {
+                let first_of_pool = !self
+                    .pending
+                    .get(mark..k)
+                    .unwrap_or(&[])
+                    .iter()
+                    .any(|e| self.pool_of(e) == Some(pool));
+                let members = c
+                    .pools
+                    .get(pool as usize)
+                    .map(|p| p.1.as_slice())
+                    .unwrap_or(&[]);
+                if first_of_pool {
+                    for overflow_pass in [false, true] {
+                        for j in k..self.pending.len() {
+                            let Some(e) = self.pending.get(j).copied() else {
+                                continue;
+                            };
+                            let Some(ep) = c.plans.get(e.plan as usize) else {
+                                continue;
+                            };
+                            let then_total = matches!(
+                                ep.to,
+                                To::Pool {
+                                    then_total: true,
+                                    ..
+                                }
+                            );
+                            if ep.pool() != Some(pool) || then_total != overflow_pass {
+                                continue;
+                            }
+                            let mut left = e.amount;
+                            for m in members {
+                                let parts = self.parts.get_mut(parts_mark..).unwrap_or(&mut []);
+                                if let Some((_, s)) = parts.iter_mut().find(|(c, _)| c == m) {
+                                    let take = left.min(*s).max(Decimal::ZERO);
+                                    *s -= take;
+                                    left -= take;
+                                }
+                            }
+                            self.credit_taken(e.origin, e.amount - left);
+                            if !left.is_zero() {
+                                self.leftover(e.origin, e.entry, left, then_total);
+                            }
+                        }
+                    }
+                }
+            }
+            k += 1;
+        }
+    }
+
+    fn pool_of(&self, d: &Ded) -> Option<u32> {
+        self.c.plans.get(d.plan as usize).and_then(|p| p.pool())
+    }
+
+    /// A node without a base reports (as a negative score) what its deductions took.
+    fn credit_taken(&mut self, origin: u32, taken: Decimal) {
+        if self
+            .c
+            .nodes
+            .get(origin as usize)
+            .is_some_and(|n| n.points.is_none())
+        {
+            if let Some(ns) = self.st.nodes.get_mut(origin as usize) {
+                ns.score = minus(ns.score, taken);
+            }
+        }
+    }
+
+    fn send_to_total(&mut self, origin: u32, amount: Decimal) {
+        if let Some(ns) = self.st.nodes.get_mut(origin as usize) {
+            ns.to_total = plus(ns.to_total, amount);
+        }
+    }
+
+    /// What a pool or node could not absorb: to the total, or lost (扣完为止).
+    fn leftover(&mut self, origin: u32, entry: Option<usize>, left: Decimal, then_total: bool) {
+        if then_total {
+            self.send_to_total(origin, left);
+        }
+        if self.st.tracing {
+            let rule = entry
+                .and_then(|e| self.st.trace.get(e))
+                .and_then(|e| e.rule);
+            self.st.trace.push(TraceEntry {
+                node: origin,
+                rule,
+                amount: if then_total { -left } else { left },
+                detail: if then_total {
+                    Detail::Overflow
+                } else {
+                    Detail::Lost
+                },
+                capped_at: None,
+                facts: Vec::new(),
+                scaled: None,
+                waived: None,
+                rounded: None,
+                excluded: None,
+            });
+        }
+    }
+
+    /// One rule of node `i`: its award, or `None` (a deduction goes on
+    /// `pending`, a veto on the unit's vetoes).
+    fn rule(
+        &mut self,
+        node: &CNode,
+        i: u32,
+        ri: u32,
+        rule: &CRule,
+    ) -> Result<Option<Decimal>, String> {
+        let tracing = self.st.tracing;
+        let cond = match &rule.condition {
+            None => true,
+            Some(cd) => self.fr.truth(cd)?,
+        };
+        let exempt = match &rule.unless {
+            None => false,
+            Some(u) => cond && self.fr.truth(u)?,
+        };
+        let waived = exempt && rule.kind == RuleKind::Deduct;
+        let met = cond && !exempt;
+        if rule.kind == RuleKind::Veto {
+            if met {
+                let program = self.c.program;
+                let def = program.node(i);
+                self.st.vetoes.push(Veto {
+                    id: def
+                        .and_then(|n| n.rules.get(ri as usize))
+                        .map(|r| r.cite.clone())
+                        .unwrap_or_default(),
+                    reason: def.map(|n| n.text.join(" ")).unwrap_or_default(),
+                });
+                if tracing {
+                    let facts = self.facts(rule);
+                    self.st.trace.push(TraceEntry {
+                        node: i,
+                        rule: Some(ri),
+                        amount: Decimal::ZERO,
+                        detail: Detail::Veto,
+                        capped_at: None,
+                        facts,
+                        scaled: None,
+                        waived: None,
+                        rounded: None,
+                        excluded: None,
+                    });
+                }
+            }
+            return Ok(None);
+        }
+        let mut detail = None;
+        let mut raw = if met || (waived && tracing) {
+            self.amount(&rule.amount, rule.times.is_none(), &mut detail)?
+        } else {
+            Decimal::ZERO
+        };
+        // A deduction of nothing, with no cap or block that could act on it,
+        // leaves no trace when none is kept.
+        if raw.is_zero() && rule.zero_is_nothing && !tracing {
+            return Ok(None);
+        }
+        let mut scaled = None;
+        if let (Some((factor, when)), false) = (&rule.times, raw.is_zero()) {
+            let applies = match when {
+                None => true,
+                Some(w) => self.fr.truth(w)?,
+            };
+            if applies {
+                if let Some(f) = self.fr.num(factor)? {
+                    scaled = Some((raw, f));
+                    raw = times(raw, f)?;
+                }
+            }
+        }
+        let mut rounded = None;
+        if let Some(p) = rule.round {
+            let r = raw.round_dp_with_strategy(p, RoundingStrategy::MidpointAwayFromZero);
+            if r != raw {
+                rounded = Some((raw, p));
+                raw = r;
+            }
+        }
+        let mut amount = if raw.is_sign_negative() {
+            Decimal::ZERO
+        } else {
+            raw
+        };
+        let mut capped_at = None;
+        if let Some(cp) = &rule.cap {
+            if let Some(cap) = self.fr.num(cp)? {
+                if order(amount, cap).is_gt() {
+                    amount = cap;
+                    capped_at = Some(cap);
+                }
+            }
+        }
+        let waived_amount = if waived {
+            let would = std::mem::take(&mut amount);
+            raw = Decimal::ZERO;
+            (!would.is_zero()).then_some(would)
+        } else {
+            None
+        };
+        if let Some(b) = rule.block {
+            let cap = match node.blocks.get(b as usize) {
+                Some(e) => self.fr.num(e)?,
+                None => None,
+            };
+            if let (Some(cap), Some(used)) = (cap, self.blocks.get_mut(b as usize)) {
+                let room = dmax(cap - *used, Decimal::ZERO);
+                if order(amount, room).is_gt() {
+                    amount = room;
+                    capped_at = Some(cap);
+                }
+                *used = plus(*used, amount);
+            }
+        }
+        let excluded = if tracing && met {
+            self.filtered_out(rule)?.filter(|(out, _)| *out > 0)
+        } else {
+            None
+        };
+        let entry = if tracing
+            && (waived_amount.is_some()
+                || (!waived
+                    && (rule.kind == RuleKind::Award
+                        || !raw.is_zero()
+                        || excluded.is_some()
+                        || matches!(detail, Some(Detail::NotApplicable)))))
+        {
+            let facts = self.facts(rule);
+            self.st.trace.push(TraceEntry {
+                node: i,
+                rule: Some(ri),
+                amount: if rule.kind == RuleKind::Award {
+                    amount
+                } else {
+                    -amount
+                },
+                detail: detail.unwrap_or(Detail::Condition { met }),
+                capped_at,
+                facts,
+                scaled,
+                waived: waived_amount,
+                rounded,
+                excluded,
+            });
+            Some(self.st.trace.len() - 1)
+        } else {
+            None
+        };
+        match rule.kind {
+            RuleKind::Award => return Ok(Some(amount)),
+            _ if amount.is_zero() => {}
+            _ => self.pending.push(Ded {
+                amount,
+                plan: rule.plan,
+                origin: i,
+                entry,
+            }),
+        }
+        Ok(None)
+    }
+
+    fn facts(&self, rule: &CRule) -> Vec<(String, String)> {
+        let at = FactsAt {
+            program: self.c.program,
+            globals: self.fr.globals,
+            unit: self.fr.unit,
+            across: self.fr.across,
+            lets: &self.fr.slots.lets,
+        };
+        rule.reads.iter().filter_map(|e| at.words(e)).collect()
+    }
+
+    /// How many of the records an amount's `where` left out, of how many.
+    fn filtered_out(&mut self, rule: &CRule) -> Result<Option<(u32, u32)>, String> {
+        let Some((slot, list, filter)) = &rule.filtered else {
+            return Ok(None);
+        };
+        let items = match self.fr.eval(list)? {
+            Value::List(l) => l,
+            _ => return Ok(None),
+        };
+        let mut out = 0u32;
+        for it in items.iter() {
+            if let Some(s) = self.fr.slots.locals.get_mut(*slot as usize) {
+                *s = it.clone();
+            }
+            if !self.fr.truth(filter)? {
+                out += 1;
+            }
+        }
+        Ok(Some((out, items.len() as u32)))
+    }
+
+    /// A rule's amount before caps; the numbers behind it go to `detail`
+    /// only when a trace is kept.
+    fn amount(
+        &mut self,
+        amount: &CAmount,
+        round_inside: bool,
+        detail: &mut Option<Detail>,
+    ) -> Result<Decimal, String> {
+        let tracing = self.st.tracing;
+        let mut note = |d: &dyn Fn() -> Detail| {
+            if tracing {
+                *detail = Some(d());
+            }
+        };
+        let fr = &mut *self.fr;
+        match amount {
+            CAmount::None => Ok(Decimal::ZERO),
+            CAmount::Expr(e) => match amount_value(fr, e)? {
+                Some(v) => {
+                    note(&|| Detail::Amount { raw: v });
+                    Ok(v)
+                }
+                None => {
+                    note(&|| Detail::NotApplicable);
+                    Ok(Decimal::ZERO)
+                }
+            },
+            CAmount::Each { rate, count } => {
+                let (Some(r), Some(n)) = (fr.num(rate)?, fr.num(count)?) else {
+                    note(&|| Detail::NotApplicable);
+                    return Ok(Decimal::ZERO);
+                };
+                let raw = times(r, n)?;
+                note(&|| Detail::Each {
+                    rate: r,
+                    count: n,
+                    raw,
+                });
+                Ok(raw)
+            }
+            CAmount::Steps {
+                rate,
+                step,
+                actual,
+                target,
+                above,
+                ceil,
+            } => {
+                let (Some(r), Some(s), Some(a), Some(t)) = (
+                    fr.num(rate)?,
+                    fr.num(step)?,
+                    fr.num(actual)?,
+                    fr.num(target)?,
+                ) else {
+                    note(&|| Detail::NotApplicable);
+                    return Ok(Decimal::ZERO);
+                };
+                let gap = if *above { sub(a, t)? } else { sub(t, a)? };
+                let gap = gap.max(Decimal::ZERO);
+                if s <= Decimal::ZERO {
+                    return Err("a step is zero or negative".into());
+                }
+                let steps = if gap.is_zero() {
+                    Decimal::ZERO
+                } else {
+                    let q = div(gap, s)?;
+                    if *ceil {
+                        q.ceil()
+                    } else {
+                        q.floor()
+                    }
+                };
+                let raw = times(r, steps)?;
+                note(&|| Detail::Steps {
+                    actual: a,
+                    target: t,
+                    gap,
+                    step: s,
+                    steps,
+                    rate: r,
+                    raw,
+                    above: *above,
+                    ceil: *ceil,
+                });
+                Ok(raw)
+            }
+            CAmount::Proportion {
+                max,
+                ratio,
+                floor,
+                places,
+            } => {
+                let (Some(m), Some(r)) = (fr.num(max)?, fr.num(ratio)?) else {
+                    note(&|| Detail::NotApplicable);
+                    return Ok(Decimal::ZERO);
+                };
+                let f = match floor {
+                    Some(f) => fr.num(f)?,
+                    None => None,
+                };
+                let below = f.is_some_and(|f| r < f);
+                let raw = if below {
+                    Decimal::ZERO
+                } else {
+                    let x = times(m, r.clamp(Decimal::ZERO, Decimal::ONE))?;
+                    if round_inside {
+                        x.round_dp_with_strategy(*places, RoundingStrategy::MidpointAwayFromZero)
+                    } else {
+                        x
+                    }
+                };
+                note(&|| Detail::Proportion {
+                    ratio: r,
+                    max: m,
+                    raw,
+                    floor: f,
+                    below_floor: below,
+                });
+                Ok(raw)
+            }
+        }
+    }
+}
+
+/// A plain amount: a number, or 1 for a truth value that holds; `None`
+/// otherwise (the rule does not apply).
+fn amount_value(fr: &mut Frame<'_>, e: &Code) -> Result<Option<Decimal>, String> {
+    if let Some(v) = e.const_num() {
+        return Ok(Some(v));
+    }
+    Ok(match fr.eval(e)? {
+        Value::Num(v) => Some(v),
+        Value::Bool(true) => Some(Decimal::ONE),
+        _ => None,
+    })
+}
+
+impl Scratch {
+    /// Run `f` on a frame for `unit` with no ranks or aggregates (the
+    /// batch-level expressions that compute them).
+    pub(super) fn with_frame<T>(
+        &mut self,
+        c: &Compiled<'_>,
+        globals: &[Value],
+        unit: &UnitData,
+        f: impl FnOnce(&mut Frame<'_>) -> T,
+    ) -> T {
+        self.slots.reset();
+        let mut fr = Frame {
+            c,
+            globals,
+            unit,
+            ranks: &[],
+            across: &[],
+            slots: &mut self.slots,
+            builtins: None,
+        };
+        f(&mut fr)
+    }
+}
+
+// Sums and comparisons of amounts, most of which are 0 for most units:
+// rust_decimal gives the other operand as it is when one is zero (scale
+// and sign included), and so do these, without its general arithmetic.
+
+/// `a.saturating_add(b)`.
+#[inline(always)]
+fn plus(a: Decimal, b: Decimal) -> Decimal {
+    if a.is_zero() {
+        b
+    } else if b.is_zero() {
+        a
+    } else {
+        a.saturating_add(b)
+    }
+}
+
+/// `a.saturating_sub(b)`.
+#[inline(always)]
+fn minus(a: Decimal, b: Decimal) -> Decimal {
+    if a.is_zero() {
+        if b.is_zero() {
+            b
+        } else {
+            -b
+        }
+    } else if b.is_zero() {
+        a
+    } else {
+        a.saturating_sub(b)
+    }
+}
+
+/// `a.cmp(&b)`.
+#[inline(always)]
+fn order(a: Decimal, b: Decimal) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    match (a.is_zero(), b.is_zero()) {
+        (true, true) => Ordering::Equal,
+        (true, false) if b.is_sign_negative() => Ordering::Greater,
+        (true, false) => Ordering::Less,
+        (false, true) if a.is_sign_negative() => Ordering::Less,
+        (false, true) => Ordering::Greater,
+        (false, false) => a.cmp(&b),
+    }
+}
+
+/// `a.min(b)` (`Decimal`'s own: the first of equals).
+#[inline(always)]
+fn dmin(a: Decimal, b: Decimal) -> Decimal {
+    if order(a, b).is_gt() {
+        b
+    } else {
+        a
+    }
+}
+
+/// `a.max(b)` (`Decimal`'s own: the first of equals).
+#[inline(always)]
+fn dmax(a: Decimal, b: Decimal) -> Decimal {
+    if order(a, b).is_lt() {
+        b
+    } else {
+        a
+    }
+}
+
+/// `mul(a, b)`: rust_decimal's product is `Decimal::ZERO` when either is zero.
+#[inline(always)]
+fn times(a: Decimal, b: Decimal) -> Result<Decimal, String> {
+    if a.is_zero() || b.is_zero() {
+        Ok(Decimal::ZERO)
+    } else {
+        mul(a, b)
+    }
+}
