@@ -232,9 +232,9 @@ impl<'p> Compiled<'p> {
                 let cap = r.cap.as_ref().map(c);
                 let zero_is_nothing = r.kind == RuleKind::Deduct
                     && r.block.is_none()
-                    && cap.as_ref().is_none_or(|k| {
-                        k.const_num().is_some_and(|v| !v.is_sign_negative())
-                    });
+                    && cap
+                        .as_ref()
+                        .is_none_or(|k| k.const_num().is_some_and(|v| !v.is_sign_negative()));
                 rules.push(CRule {
                     zero_is_nothing,
                     kind: r.kind,

@@ -124,7 +124,10 @@ impl Compiled<'_> {
         })?;
         if tracing
             && self.cites
-            && st.trace.iter().any(|e| cite::may_split(program, e).is_some())
+            && st
+                .trace
+                .iter()
+                .any(|e| cite::may_split(program, e).is_some())
         {
             let mut cx = Cx::new(program, u.globals, unit, u.ranks, u.across);
             cite::split_cited(&mut cx, &mut st.trace);
