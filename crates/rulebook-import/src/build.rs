@@ -222,6 +222,10 @@ impl ItemBuilder {
                     // A note after a bonus part's sentence belongs to it.
                     Some(last) if last.kind == Kind::Part && last.children.is_empty() => {
                         if circled(&last.title).is_some() && !last.title.contains('。') {
+                            // 「本项最高加1分」 in the note: the part's own cap.
+                            if last.cap.is_none() {
+                                last.cap = node_cap(&para);
+                            }
                             last.text.push(para);
                             return;
                         }

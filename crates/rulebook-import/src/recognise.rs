@@ -135,6 +135,9 @@ struct Ctx<'a> {
     statements: Vec<String>,
     bonus: bool,
     veto: bool,
+    /// A sentence that reads two ways: the node is left to the author
+    /// with this reason rather than given a rule that may be wrong.
+    ambiguous: Option<String>,
 }
 
 impl Ctx<'_> {
@@ -218,7 +221,7 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
         re(
             &EACH,
             &format!(
-                r"每(?:[^，。；扣加]{{0,12}}?)(?:1|一)?(起|次|家（次）|家（项）|家次|家|个问题|个|处|件|台|例|项|套|条|篇|名|天|人)([^，。；扣加\d]{{0,24}})(扣|加){NUM}分"
+                r"(每|未完成|少完成)([^，。；扣加每]{{0,12}}?)(1|一)?(起|次|家（次）|家（项）|家次|家|个问题|个|处|件|台|例|项|套|条|篇|名|天|人)([^，。；扣加\d]{{0,40}}?)(?:的?[，,])?(扣|加){NUM}分"
             ),
         ),
         re(
@@ -240,7 +243,27 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
     if !scores(s) || pool(s).is_some() {
         return true;
     }
-    let cap_of = |w: &str| cap_in(s, w).or_else(|| next.and_then(|n| cap_in(n, w)));
+    // A cap in the next sentence is this rule's only when that sentence
+    // holds no rule of its own; 「本项最高加N分」 is the node's cap, not a rule's.
+    let own_cap = |t: &str, w: &str| {
+        if w == "加" && (t.contains("本项最高加") || t.contains("本项最多加")) {
+            None
+        } else {
+            cap_in(t, w)
+        }
+    };
+    let cap_of = |w: &str| {
+        own_cap(s, w).or_else(|| {
+            next.filter(|n| !scores(&without_caps(n)))
+                .and_then(|n| own_cap(n, w))
+        })
+    };
+    if let Some(read) = tiers(ctx, s).or_else(|| rank_tiers(ctx, s)) {
+        return read;
+    }
+    if let Some(read) = several_awards(ctx, s) {
+        return read;
+    }
     // 每低0.1个百分点扣0.3分 / 每高于控制目标水平0.1个百分点加0.1分
     if let Some(c) = step.captures(s) {
         let (Some(dir), Some(n), Some(kind), Some(rate)) = (c.get(1), c.get(2), c.get(4), c.get(5))
@@ -270,6 +293,18 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
             _ => return false,
         }
         let what = label_before(s, at);
+        // 「火点数低于上年度平均值的，每低一个百分点」: points of a figure that
+        // is no rate are a relative change, which the step does not say.
+        let rate_word = ["率", "比例", "比重", "%", "百分"];
+        if unit.contains("百分点")
+            && got.is_empty()
+            && what.chars().count() >= 4
+            && !rate_word.iter().any(|w| what.contains(w))
+        {
+            ctx.ambiguous = Some(format!(
+                "「{what}」 is not a rate: are its 百分点 a change relative to the reference (per cent of it)? Write the figure the steps read"
+            ));
+        }
         // （无…任务的，此项不计分）: no figure, no deduction.
         let optional = body(ctx.node).contains("不计分");
         let actual_ty = if optional {
@@ -318,6 +353,8 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
         .filter(|c| {
             c.get(0)
                 .is_some_and(|m| !m.as_str().contains("最高") && !m.as_str().contains("最多"))
+                // 未完成一项…扣: the count written out; 每 needs none.
+                && (c.get(1).is_some_and(|l| l.as_str() == "每") || c.get(3).is_some())
         })
         .collect();
     if !eaches.is_empty() {
@@ -348,7 +385,7 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
         }
         let mut last = 0;
         for c in &eaches {
-            let (Some(m), Some(kind), Some(rate)) = (c.get(0), c.get(3), c.get(4)) else {
+            let (Some(m), Some(kind), Some(rate)) = (c.get(0), c.get(6), c.get(7)) else {
                 return false;
             };
             let seg_start = s
@@ -360,14 +397,34 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
             let piece = s.get(seg_start..m.start()).unwrap_or("");
             let mut what = label_before(&format!("{piece}，"), piece.len() + '，'.len_utf8());
             let after_unit = c
-                .get(2)
+                .get(5)
                 .map(|a| a.as_str().trim_end_matches(['的', '，']).trim())
                 .unwrap_or("");
+            // 每项少扣0.1分 lessens another deduction; 多扣 adds to one.
+            if after_unit.ends_with(['少', '多', '减']) {
+                return false;
+            }
             if after_unit.chars().count() >= 4 {
                 what = after_unit.to_string();
             }
-            let unit = c.get(1).map(|u| u.as_str()).unwrap_or("次");
-            let n = ctx.input("n", "count", format!("{what}（{unit}数）"));
+            let unit = c.get(4).map(|u| u.as_str()).unwrap_or("次");
+            let lead = c.get(1).map(|l| l.as_str()).unwrap_or("每");
+            let between = c.get(2).map(|p| p.as_str()).unwrap_or("");
+            let label = if lead != "每" {
+                // 未完成一项子项目的扣0.1分: the items not done.
+                let thing = if after_unit.is_empty() {
+                    between
+                } else {
+                    after_unit
+                };
+                format!("{lead}的{thing}（{unit}数）")
+            } else if between.contains('少') {
+                // 每少完成一件…扣1分: the shortfall, not the count.
+                format!("{what}（比要求少的{unit}数）")
+            } else {
+                format!("{what}（{unit}数）")
+            };
+            let n = ctx.input("n", "count", label);
             let verb = if kind.as_str() == "扣" {
                 "deduct"
             } else {
@@ -383,8 +440,13 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
                         .find_map(|r| r.strip_prefix("award ").and_then(dec))
                 })
                 .flatten();
+            // Several deductions in one sentence and one cap after them: the
+            // cap goes on the last and `block_caps` puts it round them all.
+            let last_one = std::ptr::eq(c, eaches.last().unwrap_or(c));
             let cap = if eaches.len() == 1 {
                 cap_of(word).or(all_of_it)
+            } else if last_one && verb == "deduct" {
+                cap_of(word)
             } else {
                 None
             };
@@ -394,8 +456,7 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
         }
         let tail = s.get(last..).unwrap_or("").replace("扣完为止", "");
         let tail = tail.as_str();
-        let multi_cap =
-            eaches.len() > 1 && (cap_in(s, "扣").is_some() || cap_in(s, "加").is_some());
+        let multi_cap = eaches.len() > 1 && cap_in(s, "加").is_some();
         if multi_cap {
             return false;
         }
@@ -437,6 +498,25 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
         if has_deduction || next.is_some_and(|n| n.contains("按完成比例得分")) {
             if next.is_some_and(|n| n.contains("按完成比例得分")) {
                 return true; // handled with the proportion below
+            }
+            // 「完成A、B目标任务，得2分」 / 「…，其中…要全部落实…，得2分」
+            // before steps that read one figure: the award may need the rest.
+            let stepped = next
+                .is_some_and(|n| n.contains("每低") || n.contains("每少") || n.contains("每高"));
+            let plain = without_brackets(cond);
+            if stepped && (plain.contains("其中") || plain.contains('、')) {
+                ctx.ambiguous = Some(format!(
+                    "「{}，得{}分」 names more than the one figure the steps read: does the award need the rest as well (`award {} if …`)?",
+                    plain
+                        .find("其中")
+                        .and_then(|i| plain.get(i..))
+                        .unwrap_or(&plain)
+                        .chars()
+                        .take(40)
+                        .collect::<String>(),
+                    p.as_str(),
+                    p.as_str()
+                ));
             }
             ctx.rules.push(format!("award {}", p.as_str()));
             return true;
@@ -534,11 +614,183 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
             return false;
         }
         let what = label_before(&format!("{cond}，"), cond.len() + '，'.len_utf8());
+        // 「获得…的加1分」 beside 「每有1个加…」: once, or for each one?
+        if (what.starts_with('获') || what.contains("获得")) && body(ctx.node).contains("每有")
+        {
+            ctx.ambiguous = Some(format!(
+                "「{what}，加{}分」: once, or for each one obtained, as the other sentences count (每有1个)?",
+                p.as_str()
+            ));
+        }
         let flag = ctx.input("met", "bool", what);
         ctx.rules.push(format!("award {} if {flag}", p.as_str()));
         return true;
     }
     false
+}
+
+/// 「浓度高于75微克/立方米的，扣1分，高于115微克/立方米的，扣2分…」:
+/// thresholds of one figure, first match wins (`tiers`, pattern 5).
+fn tiers(ctx: &mut Ctx<'_>, s: &str) -> Option<bool> {
+    static R: OnceLock<Option<Regex>> = OnceLock::new();
+    let r = re(
+        &R,
+        &format!(
+            r"(高于|超过|大于|低于|小于|不足){NUM}(微克/立方米|mg/L|个百分点|%)?的?[，,]?(扣|加){NUM}分"
+        ),
+    )?;
+    let found: Vec<_> = r.captures_iter(s).collect();
+    if found.len() < 2 {
+        return None;
+    }
+    let mut rows: Vec<(Decimal, String)> = Vec::new();
+    let (mut op, mut verb, mut unit) = (None, None, "");
+    for c in &found {
+        let word = c.get(1)?.as_str();
+        let this_op = if matches!(word, "高于" | "超过" | "大于") {
+            ">"
+        } else {
+            "<"
+        };
+        let this_verb = c.get(4)?.as_str();
+        if op.is_some_and(|o| o != this_op) || verb.is_some_and(|v| v != this_verb) {
+            return Some(false);
+        }
+        op = Some(this_op);
+        verb = Some(this_verb);
+        unit = c.get(3).map(|u| u.as_str()).unwrap_or(unit);
+        rows.push((dec(c.get(2)?.as_str())?, c.get(5)?.as_str().to_string()));
+    }
+    let op = op?;
+    // First match wins: the strictest threshold first.
+    if op == ">" {
+        rows.sort_by_key(|r| std::cmp::Reverse(r.0));
+    } else {
+        rows.sort_by_key(|r| r.0);
+    }
+    let first = found.first()?.get(0)?.start();
+    let mut rest = s.to_string();
+    for c in &found {
+        rest = rest.replacen(c.get(0)?.as_str(), "", 1);
+    }
+    if scores(&without_caps(&rest)) {
+        return Some(false);
+    }
+    let what = label_before(&format!("{}，", s.get(..first)?), first + '，'.len_utf8());
+    let x = ctx.input("value", quantity_type(unit), what);
+    let arms: Vec<String> = rows
+        .iter()
+        .map(|(t, p)| format!("{op} {}: {p}", fmt_dec(*t)))
+        .collect();
+    let verb = if verb == Some("扣") {
+        "deduct"
+    } else {
+        "award"
+    };
+    ctx.rules
+        .push(format!("{verb} tiers {x} {{ {} }}", arms.join(", ")));
+    Some(true)
+}
+
+/// A Chinese ordinal up to 十 or a number: 第三 → 3.
+fn ordinal(s: &str) -> Option<u32> {
+    if let Ok(n) = s.parse() {
+        return Some(n);
+    }
+    let digits = "一二三四五六七八九十";
+    let mut chars = s.chars();
+    let (a, b) = (chars.next()?, chars.next());
+    let v = |c: char| digits.chars().position(|d| d == c).map(|i| i as u32 + 1);
+    match b {
+        None => v(a),
+        Some(_) => None,
+    }
+}
+
+/// 「排名倒数第一的扣3分，排名倒数第二的扣2分…」 / 「排名全市第一的加3分…」:
+/// points by place (pattern 6), the place read from the data.
+fn rank_tiers(ctx: &mut Ctx<'_>, s: &str) -> Option<bool> {
+    static R: OnceLock<Option<Regex>> = OnceLock::new();
+    let r = re(
+        &R,
+        &format!(
+            r"排名(倒数)?(?:全市|全区|全县)?第([一二三四五六七八九十]|\d+)名?的?[，,]?(扣|加){NUM}分"
+        ),
+    )?;
+    let found: Vec<_> = r.captures_iter(s).collect();
+    if found.len() < 2 {
+        return None;
+    }
+    let from_bottom = found.first()?.get(1).is_some();
+    let verb = found.first()?.get(3)?.as_str();
+    let mut arms = Vec::new();
+    for c in &found {
+        if c.get(3)?.as_str() != verb {
+            return Some(false);
+        }
+        let place = ordinal(c.get(2)?.as_str())?;
+        arms.push(format!("= {place}: {}", c.get(4)?.as_str()));
+    }
+    let mut rest = s.to_string();
+    for c in &found {
+        rest = rest.replacen(c.get(0)?.as_str(), "", 1);
+    }
+    if scores(&without_caps(&rest)) {
+        return Some(false);
+    }
+    let first = found.first()?.get(0)?.start();
+    let before = unmarked(s.get(..first)?).trim();
+    let label = if from_bottom {
+        format!("{before}排名（倒数名次）")
+    } else {
+        format!("{before}排名（名次）")
+    };
+    let x = ctx.input("place", "count", label);
+    let verb = if verb == "扣" { "deduct" } else { "award" };
+    ctx.rules
+        .push(format!("{verb} tiers {x} {{ {} }}", arms.join(", ")));
+    Some(true)
+}
+
+/// 「定期开展…工作，得0.6分，…录入…系统，得0.2分，建立…档案，得0.2分」:
+/// one award for each thing done.
+fn several_awards(ctx: &mut Ctx<'_>, s: &str) -> Option<bool> {
+    static R: OnceLock<Option<Regex>> = OnceLock::new();
+    let r = re(&R, &format!(r"(.*?)[，,]?得{NUM}分[，,]?"))?;
+    let found: Vec<_> = r.captures_iter(s).collect();
+    if found.len() < 2 || s.contains('每') || s.contains('扣') || s.contains("不得分") {
+        return None;
+    }
+    let end = found.last()?.get(0)?.end();
+    if !s.get(end..)?.trim().is_empty() {
+        return None;
+    }
+    for c in &found {
+        let cond = c.get(1)?.as_str();
+        if cond.trim().is_empty() || scores(cond) {
+            return Some(false);
+        }
+        let what = label_before(&format!("{cond}，"), cond.len() + '，'.len_utf8());
+        let flag = ctx.input("met", "bool", what);
+        ctx.rules
+            .push(format!("award {} if {flag}", c.get(2)?.as_str()));
+    }
+    Some(true)
+}
+
+/// A phrase without its bracketed asides (（提供清单、记录等）).
+fn without_brackets(s: &str) -> String {
+    let mut out = String::new();
+    let mut depth = 0usize;
+    for c in s.chars() {
+        match c {
+            '（' | '(' => depth += 1,
+            '）' | ')' => depth = depth.saturating_sub(1),
+            c if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out
 }
 
 /// The sentences of a node that state how it scores.
@@ -627,8 +879,17 @@ fn block_caps(text: &str, rules: &mut Vec<String>) {
         .filter(|(_, r)| r.starts_with("deduct") && r.ends_with(&suffix))
         .map(|(i, _)| i)
         .collect();
-    let deductions = rules.iter().filter(|r| r.starts_with("deduct")).count();
-    if capped.len() < 2 || capped.len() != deductions {
+    let deductions: Vec<usize> = rules
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.starts_with("deduct"))
+        .map(|(i, _)| i)
+        .collect();
+    // Every deduction capped alike, or only the last (the cap written once
+    // after them all: 「…每次扣0.1分；…每少1台扣0.1分，最多扣1分」).
+    let all = capped.len() == deductions.len();
+    let only_last = capped.len() == 1 && capped.last() == deductions.last();
+    if deductions.len() < 2 || !(all || only_last) {
         return;
     }
     let inner: Vec<String> = rules
@@ -653,6 +914,7 @@ pub fn recognise(n: &Node, parent: Option<&Node>, bonus: bool) -> Proposal {
         statements: Vec::new(),
         bonus,
         veto: false,
+        ambiguous: None,
     };
     let text = body(n);
     // 考核结果为“不合格”: each situation is a veto.
@@ -695,13 +957,66 @@ pub fn recognise(n: &Node, parent: Option<&Node>, bonus: bool) -> Proposal {
         .and_then(|p| p.text.iter().find(|t| t.contains("以上每项")))
         .and_then(|t| cap_in(t, "扣"))
     {
-        for r in ctx
+        let open: Vec<usize> = ctx
             .rules
-            .iter_mut()
-            .filter(|r| r.starts_with("deduct") && !r.contains(" cap "))
-        {
-            r.push_str(&format!(" cap {}", fmt_dec(cap)));
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.starts_with("deduct") && !r.contains(" cap "))
+            .map(|(i, _)| i)
+            .collect();
+        if open.len() > 1 {
+            // Several deductions under one clause: the clause is the 项 capped.
+            let inner: Vec<String> = open
+                .iter()
+                .filter_map(|&i| ctx.rules.get(i).cloned())
+                .collect();
+            ctx.rules.retain(|r| !inner.contains(r));
+            ctx.rules.insert(
+                0,
+                format!("cap {} {{\n{}\n}}", fmt_dec(cap), inner.join("\n")),
+            );
+        } else {
+            for &i in &open {
+                if let Some(r) = ctx.rules.get_mut(i) {
+                    r.push_str(&format!(" cap {}", fmt_dec(cap)));
+                }
+            }
         }
+    }
+    // 「达到B级以上，得2分。未达要求的按以下情形扣分」 in the parent: the
+    // children deduct only when the parent's level is not reached (unlike
+    // 「完成…任务，得5分。未完成的按以下情形扣分」, where the deductions
+    // are the shortfalls themselves).
+    if let Some(p) = parent.filter(|p| {
+        p.text
+            .iter()
+            .chain(std::iter::once(&p.title))
+            .any(|t| t.contains("按以下情形扣分") && t.contains("达到") && t.contains("以上"))
+    }) {
+        if ctx.rules.iter().any(|r| r.starts_with("deduct")) {
+            ctx.ambiguous = Some(format!(
+                "these deductions apply only when {}'s own condition is not met (「按以下情形扣分」): add `unless` with that condition",
+                p.id
+            ));
+        }
+    }
+    // 「…得2分；…扣2分」 with the same amount: the deduction may be the
+    // award's points lost again.
+    let awarded: Vec<&str> = ctx
+        .rules
+        .iter()
+        .filter_map(|r| r.strip_prefix("award "))
+        .filter_map(|r| r.split_once(" if ").map(|(p, _)| p))
+        .collect();
+    if let Some(d) = ctx.rules.iter().find_map(|r| {
+        r.strip_prefix("deduct ")
+            .and_then(|r| r.split_once(" if "))
+            .map(|(p, _)| p)
+            .filter(|p| awarded.contains(p))
+    }) {
+        ctx.ambiguous = Some(format!(
+            "a deduction of {d} after an award of {d}: the same points lost again (no deduction of its own) or a deduction on top? Say which"
+        ));
     }
     // 同一事项…按最高分项扣分: one deduction per matter across the clauses
     // (a hit policy, pattern 10), not a deduction per clause.
@@ -727,6 +1042,12 @@ pub fn recognise(n: &Node, parent: Option<&Node>, bonus: bool) -> Proposal {
         };
     }
     block_caps(&text, &mut ctx.rules);
+    if let (None, Some(why)) = (unread.filter(|s| scores(s)), ctx.ambiguous.take()) {
+        return Proposal {
+            todo: Some(why),
+            ..Proposal::default()
+        };
+    }
     match unread {
         Some(s) if scores(s) => Proposal {
             todo: Some(format!(
@@ -793,9 +1114,35 @@ mod tests {
         );
         let p = read("⑤未按要求印发第二轮自治区生态环境保护督察反馈意见整改方案的，扣2分。");
         assert_eq!(p.rules, vec!["deduct 2 if c7_1_1_hit"]);
-        // Not read: tiers are left to the author, with the sentence.
+        // Tiers: the strictest threshold first.
         let p = read("①PM2.5小时均值浓度高于75微克/立方米的，扣1分，高于115微克/立方米的，扣2分。");
+        assert_eq!(
+            p.rules,
+            vec!["deduct tiers c7_1_1_value { > 115: 2, > 75: 1 }"]
+        );
+        assert_eq!(p.inputs[0].ty, "ug");
+        // Places: 倒数第一 is place 1 from the bottom.
+        let p = read("④排名倒数第一的扣3分，排名倒数第二的扣2分，排名倒数第三的扣1分。");
+        assert_eq!(
+            p.rules,
+            vec!["deduct tiers c7_1_1_place { = 1: 3, = 2: 2, = 3: 1 }"]
+        );
+        // Not read: mixed directions are left to the author, with the sentence.
+        let p = read("①浓度高于75微克/立方米的，扣1分，低于35微克/立方米的，加1分。");
         assert!(p.rules.is_empty() && p.todo.is_some_and(|t| t.contains("高于75")));
+        // A shortfall is labelled as one; 少扣 is no deduction of its own.
+        let p = read("每少完成一件生态损害赔偿案件，扣1分。");
+        assert_eq!(p.rules, vec!["deduct 1 each c7_1_1_n"]);
+        assert_eq!(p.inputs[0].label, "生态损害赔偿案件（比要求少的件数）");
+        let p = read("未达标的，每项扣0.2分（当日整治的，每项少扣0.1分）。");
+        assert!(p.rules.is_empty() && p.todo.is_some());
+        // Ambiguous readings become to-dos saying what to decide.
+        let p = read("①建立制度的，得1分；未发生污染天气的，得2分。造成污染的，扣2分。");
+        assert!(p.rules.is_empty() && p.todo.is_some_and(|t| t.contains("same points")));
+        let p = read("（1）完成森林覆盖率、森林蓄积量目标任务，得2分。每少于目标0.05个百分点扣0.3分，最高扣2分。");
+        assert!(p
+            .todo
+            .is_some_and(|t| t.contains("more than the one figure")));
     }
 
     #[test]
