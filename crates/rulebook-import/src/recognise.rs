@@ -82,6 +82,13 @@ fn scores(s: &str) -> bool {
     .is_some_and(|r| r.is_match(s))
 }
 
+/// An amount of points in a phrase (扣0.5分, 得2分, 不得分): stricter than
+/// [`scores`], which also takes 「被考核扣分的」 describing a situation.
+fn amounts(s: &str) -> bool {
+    static R: OnceLock<Option<Regex>> = OnceLock::new();
+    re(&R, r"[扣加得]\s*(?:\d|一)|[，,]\d+(?:\.\d+)?分|不得分").is_some_and(|r| r.is_match(s))
+}
+
 /// The identifier stem of a node: `5.1.2` → `c5_1_2`, `B6.1` → `b6_1`.
 fn stem(id: &str) -> String {
     let s: String = id
@@ -113,7 +120,9 @@ fn label_before(sentence: &str, at: usize) -> String {
         .trim();
     let seg = unmarked(seg);
     let seg = seg.trim_end_matches('的').trim();
-    if seg.chars().count() < 4 {
+    // 「…的，或被…的」 / 「…的，且…」: the phrase goes on from the one before.
+    let continues = seg.starts_with(['或', '且', '并']);
+    if seg.chars().count() < 4 || continues {
         // Too short to say what it is: take the phrase before as well.
         let longer = before
             .rsplitn(3, ['，', ','])
@@ -215,20 +224,18 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
         re(
             &STEP,
             &format!(
-                r"每(低|少|高|超|升)(?:于|过|出)?(?:目标|控制目标水平|控制目标)?(\d+(?:\.\d+)?|一)(个百分点|%|微克/立方米|mg/L|个)?(?:（[^）]*）)?(扣|加){NUM}分"
+                r"每(低|少|高|超|升)(?:于|过|出)?(?:目标|控制目标水平|控制目标)?(\d+(?:\.\d+)?|一)(个百分点|%|微克/立方米|mg/L|万元|元|吨|个)?(?:（[^）]*）)?(扣|加){NUM}分"
             ),
         ),
         re(
             &EACH,
             &format!(
-                r"(每|未完成|少完成)([^，。；扣加每]{{0,12}}?)(1|一)?(起|次|家（次）|家（项）|家次|家|个问题|个|处|件|台|例|项|套|条|篇|名|天|人)([^，。；扣加\d]{{0,40}}?)(?:的?[，,])?(扣|加){NUM}分"
+                r"(每|未完成|少完成)([^，。；扣加每]{{0,24}}?)(1|一)?(起|次|家（次）|家（项）|家次|家|个问题|个|处|件|台|例|项|套|条|篇|名|天|人|类)([^，。；扣加\d]{{0,40}}?)(?:的?[，,])?(加扣|扣|加){NUM}分"
             ),
         ),
         re(
             &AWARD,
-            &format!(
-                r"^(.*?)[，,]?得{NUM}分(?:[，,](?:否则|未完成|未达到|未达要求|未配合开展相应工作)[^，,。；]{{0,16}}?不得分)?$"
-            ),
+            &format!(r"^(.*?)[，,]?得{NUM}分(?:[，,][^，,。；\d每]{{0,20}}?不得分)?$"),
         ),
         re(&DEDUCT_IF, &format!(r"^(.*?)[，,]扣{NUM}分$")),
         re(&ADD_IF, &format!(r"^(.*?)[，,]?加{NUM}分$")),
@@ -377,7 +384,7 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
         let head_rest = got
             .map(|g| g.replace_all(head, "").to_string())
             .unwrap_or_default();
-        if got_n.len() > 1 || scores(&head_rest) {
+        if got_n.len() > 1 || amounts(&head_rest) {
             return false;
         }
         if let Some(p) = got_n.first().and_then(|c| c.get(1)) {
@@ -404,12 +411,16 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
             if after_unit.ends_with(['少', '多', '减']) {
                 return false;
             }
-            if after_unit.chars().count() >= 4 {
-                what = after_unit.to_string();
-            }
             let unit = c.get(4).map(|u| u.as_str()).unwrap_or("次");
             let lead = c.get(1).map(|l| l.as_str()).unwrap_or("每");
             let between = c.get(2).map(|p| p.as_str()).unwrap_or("");
+            let between_plain = without_brackets(between);
+            if after_unit.chars().count() >= 4 {
+                what = after_unit.to_string();
+            } else if what.chars().count() < 4 && between_plain.chars().count() >= 4 {
+                // 每获得银行授信（…）1次: the thing counted is before the number.
+                what = between_plain.clone();
+            }
             let label = if lead != "每" {
                 // 未完成一项子项目的扣0.1分: the items not done.
                 let thing = if after_unit.is_empty() {
@@ -425,10 +436,11 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
                 format!("{what}（{unit}数）")
             };
             let n = ctx.input("n", "count", label);
-            let verb = if kind.as_str() == "扣" {
-                "deduct"
-            } else {
+            // 加扣: a deduction on top of another.
+            let verb = if kind.as_str() == "加" {
                 "award"
+            } else {
+                "deduct"
             };
             let word = if verb == "deduct" { "扣" } else { "加" };
             // 扣完为止 with no number: at most what the node awards.
@@ -456,12 +468,25 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
         }
         let tail = s.get(last..).unwrap_or("").replace("扣完为止", "");
         let tail = tail.as_str();
-        let multi_cap = eaches.len() > 1 && cap_in(s, "加").is_some();
+        let multi_cap = eaches.len() > 1 && own_cap(s, "加").is_some();
         if multi_cap {
             return false;
         }
+        // 「…每入库1个项目加0.5分，…，成功提款加0.5分」: a bonus phrase
+        // after the counted ones awards once.
+        let mut left = String::new();
+        for phrase in without_caps(tail).split(['，', ',']) {
+            let phrase = phrase.trim();
+            match once_award(phrase) {
+                Some((what, p)) if ctx.bonus => {
+                    let flag = ctx.input("met", "bool", what);
+                    ctx.rules.push(format!("award {p} if {flag}"));
+                }
+                _ => left.push_str(phrase),
+            }
+        }
         // Nothing that scores may be left over but the cap.
-        return !scores(&without_caps(tail));
+        return !scores(&left);
     }
     // 「…日常监管，3分」: the points without 得.
     static BARE: OnceLock<Option<Regex>> = OnceLock::new();
@@ -589,6 +614,28 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
             return ctx.rules.last().is_some_and(|r| r.contains(" cap "))
                 || (ctx.bonus && s.starts_with("本项"));
         }
+    }
+    // 「…于9月底前完成建设，未完成扣1分」
+    static UNDONE: OnceLock<Option<Regex>> = OnceLock::new();
+    if let Some(c) = re(
+        &UNDONE,
+        &format!(r"^(.+?)[，,](未完成|未达到|未落实|未按时完成)扣{NUM}分$"),
+    )
+    .and_then(|r| r.captures(s))
+    {
+        let (Some(cond), Some(not), Some(p)) = (c.get(1), c.get(2), c.get(3)) else {
+            return false;
+        };
+        if scores(cond.as_str()) {
+            return false;
+        }
+        let flag = ctx.input(
+            "hit",
+            "bool",
+            format!("{}（{}）", unmarked(cond.as_str()), not.as_str()),
+        );
+        ctx.rules.push(format!("deduct {} if {flag}", p.as_str()));
+        return true;
     }
     // …的，扣2分
     if let Some(c) = deduct_if.captures(s) {
@@ -778,6 +825,16 @@ fn several_awards(ctx: &mut Ctx<'_>, s: &str) -> Option<bool> {
     Some(true)
 }
 
+/// 「成功提款加0.5分」: a phrase awarding once, and what it awards for.
+fn once_award(phrase: &str) -> Option<(String, String)> {
+    static R: OnceLock<Option<Regex>> = OnceLock::new();
+    let c = re(&R, &format!(r"^([^每\d]{{4,}}?)的?加{NUM}分$"))?.captures(phrase)?;
+    Some((
+        c.get(1)?.as_str().to_string(),
+        c.get(2)?.as_str().to_string(),
+    ))
+}
+
 /// A phrase without its bracketed asides (（提供清单、记录等）).
 fn without_brackets(s: &str) -> String {
     let mut out = String::new();
@@ -887,8 +944,14 @@ fn block_caps(text: &str, rules: &mut Vec<String>) {
         .collect();
     // Every deduction capped alike, or only the last (the cap written once
     // after them all: 「…每次扣0.1分；…每少1台扣0.1分，最多扣1分」).
+    // Only the last is read as capped by the letter; round them all only
+    // when that cannot change a score: the cap is what the node awards.
     let all = capped.len() == deductions.len();
-    let only_last = capped.len() == 1 && capped.last() == deductions.last();
+    let awarded = rules
+        .iter()
+        .filter_map(|r| r.strip_prefix("award ").and_then(dec))
+        .sum::<Decimal>();
+    let only_last = capped.len() == 1 && capped.last() == deductions.last() && awarded == cap;
     if deductions.len() < 2 || !(all || only_last) {
         return;
     }
