@@ -77,7 +77,7 @@ fn scores(s: &str) -> bool {
     static R: OnceLock<Option<Regex>> = OnceLock::new();
     re(
         &R,
-        r"[扣加得]\s*(?:\d|一)|[，,]\d+(?:\.\d+)?分|不得分|不合格|扣完|扣分|加分|得分|扣除",
+        r"[扣加得]\s*(?:\d+(?:\.\d+)?|一)\s*分|[，,]\d+(?:\.\d+)?分|不得分|不合格|扣完|扣分|加分|得分|扣除",
     )
     .is_some_and(|r| r.is_match(s))
 }
@@ -86,7 +86,11 @@ fn scores(s: &str) -> bool {
 /// [`scores`], which also takes 「被考核扣分的」 describing a situation.
 fn amounts(s: &str) -> bool {
     static R: OnceLock<Option<Regex>> = OnceLock::new();
-    re(&R, r"[扣加得]\s*(?:\d|一)|[，,]\d+(?:\.\d+)?分|不得分").is_some_and(|r| r.is_match(s))
+    re(
+        &R,
+        r"[扣加得]\s*(?:\d+(?:\.\d+)?|一)\s*分|[，,]\d+(?:\.\d+)?分|不得分",
+    )
+    .is_some_and(|r| r.is_match(s))
 }
 
 /// The identifier stem of a node: `5.1.2` → `c5_1_2`, `B6.1` → `b6_1`.
@@ -120,8 +124,9 @@ fn label_before(sentence: &str, at: usize) -> String {
         .trim();
     let seg = unmarked(seg);
     let seg = seg.trim_end_matches('的').trim();
-    // 「…的，或被…的」 / 「…的，且…」: the phrase goes on from the one before.
-    let continues = seg.starts_with(['或', '且', '并']);
+    // 「…的，或被…的」 / 「…的，且…」 / 「…情形的，每种情形」: the phrase goes
+    // on from the one before.
+    let continues = seg.starts_with(['或', '且', '并', '每']);
     if seg.chars().count() < 4 || continues {
         // Too short to say what it is: take the phrase before as well.
         let longer = before
@@ -390,6 +395,8 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
         if let Some(p) = got_n.first().and_then(|c| c.get(1)) {
             ctx.rules.push(format!("award {}", p.as_str()));
         }
+        let first_rule = ctx.rules.len();
+        let first_input = ctx.inputs.len();
         let mut last = 0;
         for c in &eaches {
             let (Some(m), Some(kind), Some(rate)) = (c.get(0), c.get(6), c.get(7)) else {
@@ -415,7 +422,7 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
             let lead = c.get(1).map(|l| l.as_str()).unwrap_or("每");
             let between = c.get(2).map(|p| p.as_str()).unwrap_or("");
             let between_plain = without_brackets(between);
-            if after_unit.chars().count() >= 4 {
+            if after_unit.chars().count() >= 4 && !after_unit.starts_with('每') {
                 what = after_unit.to_string();
             } else if what.chars().count() < 4 && between_plain.chars().count() >= 4 {
                 // 每获得银行授信（…）1次: the thing counted is before the number.
@@ -432,6 +439,9 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
             } else if between.contains('少') {
                 // 每少完成一件…扣1分: the shortfall, not the count.
                 format!("{what}（比要求少的{unit}数）")
+            } else if after_unit.starts_with('每') {
+                // 每次每个断面扣0.5分: counted per time and per section.
+                format!("{what}（{unit}数，{after_unit}分别计）")
             } else {
                 format!("{what}（{unit}数）")
             };
@@ -453,7 +463,7 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
                 })
                 .flatten();
             // Several deductions in one sentence and one cap after them: the
-            // cap goes on the last and `block_caps` puts it round them all.
+            // cap goes on the last, then round them all (below).
             let last_one = std::ptr::eq(c, eaches.last().unwrap_or(c));
             let cap = if eaches.len() == 1 {
                 cap_of(word).or(all_of_it)
@@ -466,7 +476,44 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
                 .push(with_cap(format!("{verb} {} each {n}", rate.as_str()), cap));
             last = m.end();
         }
-        let tail = s.get(last..).unwrap_or("").replace("扣完为止", "");
+        // 「每通报1处火点扣0.2分，未及时调查处理的，每次扣0.5分，最高扣3分」:
+        // one cap round the sentence's deductions.
+        let ours = ctx.rules.get(first_rule..).unwrap_or(&[]).to_vec();
+        if let (true, Some(cap)) = (ours.len() > 1, cap_of("扣")) {
+            let suffix = format!(" cap {}", fmt_dec(cap));
+            if ours.iter().all(|r| r.starts_with("deduct")) {
+                let inner: Vec<String> = ours
+                    .iter()
+                    .map(|r| r.trim_end_matches(&suffix).to_string())
+                    .collect();
+                ctx.rules.truncate(first_rule);
+                ctx.rules
+                    .push(format!("cap {} {{\n{}\n}}", fmt_dec(cap), inner.join("\n")));
+            }
+        }
+        // 「（经自治区核实剔除的火点不扣分）」: an aside saying what is not
+        // counted goes with the count it narrows.
+        let mut tail = s.get(last..).unwrap_or("").replace("扣完为止", "");
+        static ASIDE: OnceLock<Option<Regex>> = OnceLock::new();
+        if let Some(a) =
+            re(&ASIDE, r"（([^（）]*(?:不扣分|不扣|不计))）").and_then(|r| r.captures(&tail))
+        {
+            let (Some(whole), Some(note)) = (a.get(0), a.get(1)) else {
+                return false;
+            };
+            let (whole, note) = (whole.as_str().to_string(), note.as_str().to_string());
+            for i in ctx
+                .inputs
+                .iter_mut()
+                .skip(first_input)
+                .filter(|i| i.ty == "count")
+            {
+                if let Some(open) = i.label.strip_suffix('）') {
+                    i.label = format!("{open}；{note}）");
+                }
+            }
+            tail = tail.replacen(&whole, "", 1);
+        }
         let tail = tail.as_str();
         let multi_cap = eaches.len() > 1 && own_cap(s, "加").is_some();
         if multi_cap {
@@ -611,7 +658,10 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
             return any;
         }
         if !rest.contains('每') && !rest.contains("得") {
-            return ctx.rules.last().is_some_and(|r| r.contains(" cap "))
+            return ctx
+                .rules
+                .last()
+                .is_some_and(|r| r.contains(" cap ") || r.starts_with("cap "))
                 || (ctx.bonus && s.starts_with("本项"));
         }
     }
@@ -1000,8 +1050,12 @@ pub fn recognise(n: &Node, parent: Option<&Node>, bonus: bool) -> Proposal {
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .collect();
-    let has_deduction =
-        text.contains('每') && text.contains('扣') && text.matches("得").count() <= 1;
+    // One award (得N分; 「得到认可」 is none) before counted deductions.
+    static GOT_ANY: OnceLock<Option<Regex>> = OnceLock::new();
+    let awards = re(&GOT_ANY, &format!(r"得{NUM}分"))
+        .map(|r| r.find_iter(&text).count())
+        .unwrap_or(0);
+    let has_deduction = text.contains('每') && text.contains('扣') && awards <= 1;
     let mut unread: Option<&str> = None;
     for (i, s) in sentences.iter().enumerate() {
         let next = sentences.get(i + 1).copied();
