@@ -19,7 +19,7 @@ use crate::text::{numbers, shape, squash, unmarked};
 use crate::write::{self, fmt_dec, quote, Proposals};
 use rulebook_lang::ast::{self, InputKind, RuleOrBlock, Span};
 use rust_decimal::Decimal;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::str::FromStr;
 
@@ -46,6 +46,9 @@ pub struct Summary {
     pub renumbered: Vec<(String, String)>,
     /// Responsible units (考核单位) that changed: id, old, new.
     pub units: Vec<(String, String, String)>,
+    /// `off` pools that follow renumbered or removed parts: node, old, new
+    /// (new empty: nothing of the pool is left, a `todo` says so).
+    pub pools: Vec<(String, String, String)>,
 }
 
 impl Summary {
@@ -77,6 +80,10 @@ impl Summary {
         }
         for (o, n) in &self.renumbered {
             let _ = writeln!(s, "  renumbered       {o} → {n}");
+        }
+        for (id, o, n) in &self.pools {
+            let n = if n.is_empty() { "(removed: to do)" } else { n };
+            let _ = writeln!(s, "  pool changed     {id}: {o} → {n}");
         }
         for id in &self.todo {
             let _ = writeln!(s, "  to do            {id}");
@@ -122,6 +129,11 @@ fn base_full(n: &ast::Node) -> String {
 
 fn same(a: &str, b: &str) -> bool {
     squash(unmarked(a)) == squash(unmarked(b))
+}
+
+/// The same sentence, its numbering mark included.
+fn same_marked(a: &str, b: &str) -> bool {
+    squash(a) == squash(b)
 }
 
 fn same_shape(a: &str, b: &str) -> bool {
@@ -455,6 +467,12 @@ impl<'a> Carry<'a> {
         }
         if b.id.node != d.id {
             self.edit(b.id.span, d.id.clone());
+            // Renumbered: the sentence's own mark （3） → （2） follows.
+            if let Some(t) = b.title.as_ref().filter(|t| {
+                t.node != d.title && same(&t.node, &d.title) && !same_marked(&t.node, &d.title)
+            }) {
+                self.edit(t.span, quote(&d.title));
+            }
             self.summary
                 .renumbered
                 .push((b.id.node.clone(), d.id.clone()));
@@ -573,6 +591,155 @@ impl<'a> Carry<'a> {
     }
 }
 
+/// Each node id of a body (at any depth) with the ids of its siblings, in order.
+fn sibling_runs(body: &ast::NodeBody, out: &mut BTreeMap<String, Vec<String>>) {
+    let ids: Vec<String> = body.children.iter().map(|c| c.id.node.clone()).collect();
+    for c in &body.children {
+        out.insert(c.id.node.clone(), ids.clone());
+        sibling_runs(&c.body, out);
+    }
+}
+
+/// An `off` statement, where it is, and where a `todo` can go after it.
+struct Pool<'f> {
+    owner: String,
+    target: &'f ast::Spanned<ast::Target>,
+    /// The statement or rule (or rule block) the target belongs to.
+    line: Span,
+}
+
+fn pools_in<'f>(body: &'f ast::NodeBody, gone: &dyn Fn(&str) -> bool, out: &mut Vec<Pool<'f>>) {
+    for n in &body.children {
+        if gone(&n.id.node) {
+            continue;
+        }
+        if let Some(t) = &n.body.target {
+            out.push(Pool {
+                owner: n.id.node.clone(),
+                target: t,
+                line: t.span,
+            });
+        }
+        for r in &n.body.rules {
+            let (rules, line): (Vec<&ast::Rule>, Span) = match r {
+                RuleOrBlock::Rule(r) => (vec![r.as_ref()], r.span),
+                RuleOrBlock::Block { rules, span, .. } => (rules.iter().collect(), *span),
+            };
+            for rule in rules {
+                if let Some(t) = &rule.target {
+                    out.push(Pool {
+                        owner: n.id.node.clone(),
+                        target: t,
+                        line,
+                    });
+                }
+            }
+        }
+        pools_in(&n.body, gone, out);
+    }
+}
+
+impl Carry<'_> {
+    /// `off A..B` and `off A, B` follow the parts they name: renumbered
+    /// ends take their new ids, a removed end gives way to the nearest part
+    /// of the run still there, a removed single part leaves the list; a pool
+    /// with nothing left becomes a `todo` saying what it came off.
+    fn pools(&mut self, removed: &[String]) {
+        let renamed: BTreeMap<String, String> = self.summary.renumbered.iter().cloned().collect();
+        let now = |id: &str| renamed.get(id).cloned().unwrap_or_else(|| id.to_string());
+        let gone = |id: &str| {
+            removed
+                .iter()
+                .any(|r| id == r || id.starts_with(&format!("{r}.")))
+        };
+        let mut siblings = BTreeMap::new();
+        sibling_runs(&self.file.root, &mut siblings);
+        let mut pools = Vec::new();
+        pools_in(&self.file.root, &gone, &mut pools);
+        for pool in pools {
+            let ast::Target::Off { ranges, then_total } = &pool.target.node else {
+                continue;
+            };
+            let mut old = Vec::new();
+            let mut new = Vec::new();
+            for (a, b) in ranges {
+                let (a, b) = (a.node.as_str(), b.as_ref().map(|b| b.node.as_str()));
+                match b {
+                    None => {
+                        old.push(a.to_string());
+                        if !gone(a) {
+                            new.push(now(a));
+                        }
+                    }
+                    Some(b) => {
+                        old.push(format!("{a}..{b}"));
+                        let run = siblings.get(a).cloned().unwrap_or_default();
+                        let at = |x: &str| run.iter().position(|r| r == x);
+                        let kept: Vec<&String> = match (at(a), at(b)) {
+                            (Some(x), Some(y)) if x <= y => run
+                                .get(x..=y)
+                                .unwrap_or(&[])
+                                .iter()
+                                .filter(|r| !gone(r))
+                                .collect(),
+                            // Not a run the checker accepts anyway: left as written.
+                            _ => {
+                                new.push(format!("{}..{}", now(a), now(b)));
+                                continue;
+                            }
+                        };
+                        match (kept.first(), kept.last()) {
+                            (Some(f), Some(l)) if f == l => new.push(now(f)),
+                            (Some(f), Some(l)) => new.push(format!("{}..{}", now(f), now(l))),
+                            _ => {}
+                        }
+                    }
+                }
+            }
+            if old == new {
+                continue;
+            }
+            let then = if *then_total { " then total" } else { "" };
+            let old_text = format!("off {}{then}", old.join(", "));
+            if new.is_empty() {
+                self.edit(pool.target.span, String::new());
+                let after = self.line_span(pool.line).end;
+                self.edit(
+                    Span::new(after, after),
+                    format!(
+                        "todo {}\n",
+                        quote(&format!(
+                            "this came off {} ({old_text}), removed from the document: say what it comes off now",
+                            old.join(", ")
+                        ))
+                    ),
+                );
+                self.summary.todo.push(now(&pool.owner));
+                self.summary
+                    .pools
+                    .push((now(&pool.owner), old_text, String::new()));
+            } else {
+                let new_text = format!("off {}{then}", new.join(", "));
+                // The rule may be rewritten already (numbers updated): change
+                // the pool inside that rewrite.
+                let written = self.slice(pool.target.span).to_string();
+                let t = pool.target.span;
+                match self
+                    .edits
+                    .iter_mut()
+                    .find(|e| e.span.start <= t.start && t.end <= e.span.end)
+                {
+                    Some(e) => e.text = e.text.replacen(&written, &new_text, 1),
+                    None => self.edit(t, new_text.clone()),
+                }
+                self.summary
+                    .pools
+                    .push((now(&pool.owner), old_text, new_text));
+            }
+        }
+    }
+}
+
 /// Carry last year's rulebook (`base`, its text) over to this year's document.
 pub fn carry_over(doc: &Document, base: &str) -> Result<Carried, String> {
     let file = rulebook_lang::parse::parse(base).map_err(|d| {
@@ -618,8 +785,9 @@ pub fn carry_over(doc: &Document, base: &str) -> Result<Carried, String> {
     let mut top = Node::new(crate::model::Kind::Item, "", "");
     top.children = doc.sections.clone();
     c.children(&top, &root);
-    // Tests expecting a removed node's score lose that line.
     let removed = std::mem::take(&mut c.removed_ids);
+    c.pools(&removed);
+    // Tests expecting a removed node's score lose that line.
     for t in &file.tests {
         for e in &t.expects {
             if let ast::ExpectTarget::Node { id, .. } = &e.target.node {
