@@ -15,7 +15,7 @@
 //!   are reported).
 
 use crate::model::{Document, Node};
-use crate::text::{numbers, shape, squash, unmarked};
+use crate::text::{numbers, shape, squash, unmarked, widen};
 use crate::write::{self, fmt_dec, quote, Proposals};
 use rulebook_lang::ast::{self, InputKind, RuleOrBlock, Span};
 use rust_decimal::Decimal;
@@ -127,8 +127,10 @@ fn base_full(n: &ast::Node) -> String {
     s
 }
 
+/// The same sentence: numbering mark, spaces and the width of punctuation
+/// (「(区)」, 「（区）」) aside.
 fn same(a: &str, b: &str) -> bool {
-    squash(unmarked(a)) == squash(unmarked(b))
+    squash(&widen(unmarked(a))) == squash(&widen(unmarked(b)))
 }
 
 /// The same sentence, its numbering mark included.
@@ -137,7 +139,7 @@ fn same_marked(a: &str, b: &str) -> bool {
 }
 
 fn same_shape(a: &str, b: &str) -> bool {
-    squash(&shape(unmarked(a))) == squash(&shape(unmarked(b)))
+    squash(&shape(&widen(unmarked(a)))) == squash(&shape(&widen(unmarked(b))))
 }
 
 /// The word written just before a number in a sentence (得, 扣, 最高扣, 每低…).
@@ -765,7 +767,7 @@ pub fn carry_over(doc: &Document, base: &str) -> Result<Carried, String> {
         removed_ids: Vec::new(),
     };
     if let (Some(t), Some(new)) = (&file.title, &doc.title) {
-        if t.node != *new {
+        if !same(&t.node, new) {
             c.edit(t.span, quote(new));
         }
     }

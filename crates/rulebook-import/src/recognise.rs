@@ -73,11 +73,11 @@ fn re(cell: &'static OnceLock<Option<Regex>>, pat: &str) -> Option<&'static Rege
 const NUM: &str = r"(\d+(?:\.\d+)?)";
 
 /// Words that make a sentence score something.
-fn scores(s: &str) -> bool {
+pub(crate) fn scores(s: &str) -> bool {
     static R: OnceLock<Option<Regex>> = OnceLock::new();
     re(
         &R,
-        r"[扣加得]\s*(?:\d+(?:\.\d+)?|一)\s*分|[，,]\d+(?:\.\d+)?分|不得分|不合格|扣完|扣分|加分|得分|扣除",
+        r"[扣加得]\s*(?:\d+(?:\.\d+)?|一)\s*分|[，,]\d+(?:\.\d+)?分|不得分|不合格|扣完|扣分|加分|得分|扣除|(?:^|[^不])计分(?:$|[^标])",
     )
     .is_some_and(|r| r.is_match(s))
 }
@@ -235,7 +235,7 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
         re(
             &EACH,
             &format!(
-                r"(每|未完成|少完成)([^，。；扣加每]{{0,24}}?)(1|一)?(起|次|家（次）|家（项）|家次|家|个问题|个|处|件|台|例|项|套|条|篇|名|天|人|类)([^，。；扣加\d]{{0,40}}?)(?:的?[，,])?(加扣|扣|加){NUM}分"
+                r"(每|未完成|少完成)([^，。；扣加每]{{0,24}}?)(1|一)?(起|次|家（次）|家（项）|家次|家|个问题|个|处|件|台|例|项|套|条|篇|名|天|人|类|月)([^，。；扣加\d]{{0,40}}?)(?:的?[，,])?(加扣|扣|加){NUM}分"
             ),
         ),
         re(
