@@ -254,13 +254,13 @@ impl<'a> Carry<'a> {
     /// Apply number changes to a node's own rules and to the parameters
     /// read by the rules of its subtree.
     fn renumber_rules(&mut self, base: &ast::Node, changes: &[(String, String, &'static str)]) {
-        let mut olds: Vec<&str> = changes.iter().map(|c| c.0.as_str()).collect();
-        olds.sort();
         for span in Self::own_rules(base) {
             let original = self.slice(span).to_string();
             let mut text = original.clone();
             for (o, n, ctx) in changes {
-                let ambiguous = olds.iter().filter(|x| *x == o).count() > 1;
+                // The same old number becoming different new ones (×50 → ×45
+                // twice is one change; 3 → 2 and 3 → 4 are two).
+                let ambiguous = changes.iter().any(|(o2, n2, _)| o2 == o && n2 != n);
                 let kw = if ambiguous { *ctx } else { "" };
                 if ambiguous && kw.is_empty() {
                     continue;

@@ -422,6 +422,15 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
             let lead = c.get(1).map(|l| l.as_str()).unwrap_or("每");
             let between = c.get(2).map(|p| p.as_str()).unwrap_or("");
             let between_plain = without_brackets(between);
+            // 每个断面每月扣2分: the thing (断面), counted per 月 as well.
+            let (thing, per) = match after_unit.find('每') {
+                Some(i) if i > 0 => (
+                    after_unit.get(..i).unwrap_or(""),
+                    after_unit.get(i..).unwrap_or(""),
+                ),
+                _ => (after_unit, ""),
+            };
+            let after_unit = if per.is_empty() { after_unit } else { thing };
             if after_unit.chars().count() >= 4 && !after_unit.starts_with('每') {
                 what = after_unit.to_string();
             } else if what.chars().count() < 4 && between_plain.chars().count() >= 4 {
@@ -442,6 +451,8 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
             } else if after_unit.starts_with('每') {
                 // 每次每个断面扣0.5分: counted per time and per section.
                 format!("{what}（{unit}数，{after_unit}分别计）")
+            } else if !per.is_empty() {
+                format!("{what}（{thing}数，{per}分别计）")
             } else {
                 format!("{what}（{unit}数）")
             };
