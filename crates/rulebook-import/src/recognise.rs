@@ -235,7 +235,7 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
         re(
             &EACH,
             &format!(
-                r"(每|未完成|少完成)([^，。；扣加每]{{0,24}}?)(1|一)?(起|次|家（次）|家（项）|家次|家|个问题|个|处|件|台|例|项|套|条|篇|名|天|人|类|月)([^，。；扣加\d]{{0,40}}?)(?:的?[，,])?(加扣|扣|加){NUM}分"
+                r"(每|未完成|少完成|提高|提升|上升|下降)([^，。；扣加每]{{0,24}}?)(1|一)?(起|次|家（次）|家（项）|家次|家|个问题|个|处|件|台|例|项|套|条|篇|名|天|人|类|月)([^，。；扣加\d]{{0,40}}?)(?:的?[，,])?(加扣|扣|加){NUM}分"
             ),
         ),
         re(
@@ -274,6 +274,9 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
         return read;
     }
     if let Some(read) = several_awards(ctx, s) {
+        return read;
+    }
+    if let Some(read) = counted_by_kind(ctx, s) {
         return read;
     }
     // 每低0.1个百分点扣0.3分 / 每高于控制目标水平0.1个百分点加0.1分
@@ -437,7 +440,10 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
                 // 每获得银行授信（…）1次: the thing counted is before the number.
                 what = between_plain.clone();
             }
-            let label = if lead != "每" {
+            let label = if matches!(lead, "提高" | "提升" | "上升" | "下降") {
+                // 排名较上年提高1名加0.1分: the places moved.
+                format!("{what}（{lead}的{unit}数）")
+            } else if lead != "每" {
                 // 未完成一项子项目的扣0.1分: the items not done.
                 let thing = if after_unit.is_empty() {
                     between
@@ -822,7 +828,7 @@ fn rank_tiers(ctx: &mut Ctx<'_>, s: &str) -> Option<bool> {
     let r = re(
         &R,
         &format!(
-            r"排名(倒数)?(?:全市|全区|全县)?第([一二三四五六七八九十]|\d+)名?的?[，,]?(扣|加){NUM}分"
+            r"排名(倒数)?(?:全市|全区|全县)?第([一二三四五六七八九十]|\d+)(?:(?:至|到|—|、)第?([一二三四五六七八九十]|\d+))?名?的?[，,]?再?(扣|加){NUM}分"
         ),
     )?;
     let found: Vec<_> = r.captures_iter(s).collect();
@@ -830,14 +836,19 @@ fn rank_tiers(ctx: &mut Ctx<'_>, s: &str) -> Option<bool> {
         return None;
     }
     let from_bottom = found.first()?.get(1).is_some();
-    let verb = found.first()?.get(3)?.as_str();
+    let verb = found.first()?.get(4)?.as_str();
     let mut arms = Vec::new();
     for c in &found {
-        if c.get(3)?.as_str() != verb {
+        if c.get(4)?.as_str() != verb {
             return Some(false);
         }
         let place = ordinal(c.get(2)?.as_str())?;
-        arms.push(format!("= {place}: {}", c.get(4)?.as_str()));
+        let amount = c.get(5)?.as_str();
+        // 第一至三, 第七、八: a run of places.
+        match c.get(3).and_then(|m| ordinal(m.as_str())) {
+            Some(to) => arms.push(format!("{place} to {to}: {amount}")),
+            None => arms.push(format!("= {place}: {amount}")),
+        }
     }
     let mut rest = s.to_string();
     for c in &found {
@@ -847,7 +858,22 @@ fn rank_tiers(ctx: &mut Ctx<'_>, s: &str) -> Option<bool> {
         return Some(false);
     }
     let first = found.first()?.get(0)?.start();
-    let before = unmarked(s.get(..first)?).trim();
+    let mut before = unmarked(s.get(..first)?).trim();
+    // 「完成目标任务且…排名第一至三的再加」: only with the award before it.
+    let mut condition = String::new();
+    if let Some((_, after)) = before.split_once('且') {
+        let flag = ctx
+            .rules
+            .last()
+            .and_then(|r| r.strip_prefix("award "))
+            .and_then(|r| r.split_once(" if "))
+            .map(|(_, f)| f.to_string());
+        match flag {
+            Some(f) => condition = format!(" if {f}"),
+            None => return Some(false),
+        }
+        before = after;
+    }
     let label = if from_bottom {
         format!("{before}排名（倒数名次）")
     } else {
@@ -855,8 +881,50 @@ fn rank_tiers(ctx: &mut Ctx<'_>, s: &str) -> Option<bool> {
     };
     let x = ctx.input("place", "count", label);
     let verb = if verb == "扣" { "deduct" } else { "award" };
-    ctx.rules
-        .push(format!("{verb} tiers {x} {{ {} }}", arms.join(", ")));
+    ctx.rules.push(format!(
+        "{verb} tiers {x} {{ {} }}{condition}",
+        arms.join(", ")
+    ));
+    Some(true)
+}
+
+/// 「每发现1套…未正常运行的，日处理规模100吨及以上扣1分，日处理规模100吨以下扣0.5分」:
+/// a count for each kind, each with its own amount.
+fn counted_by_kind(ctx: &mut Ctx<'_>, s: &str) -> Option<bool> {
+    static R: OnceLock<Option<Regex>> = OnceLock::new();
+    static K: OnceLock<Option<Regex>> = OnceLock::new();
+    let r = re(
+        &R,
+        r"^(.*?)每(?:发现|有)?(?:1|一)(家|个|套|起|次|处|件|台)([^，。；每]*?)的[，,](.*)$",
+    )?;
+    let c = r.captures(s)?;
+    let (head, unit, thing, kinds) = (
+        c.get(1)?.as_str(),
+        c.get(2)?.as_str(),
+        c.get(3)?.as_str(),
+        c.get(4)?.as_str(),
+    );
+    let k = re(&K, &format!(r"^([^，,。；扣]+?)(扣|加){NUM}分$"))?;
+    let parts: Vec<_> = kinds
+        .split(['，', ','])
+        .map(|p| k.captures(p.trim()))
+        .collect();
+    if parts.len() < 2 || amounts(head) {
+        return None;
+    }
+    let mut rules = Vec::new();
+    for p in &parts {
+        let p = p.as_ref()?;
+        let kind = p.get(1)?.as_str().trim();
+        let verb = if p.get(2)?.as_str() == "扣" {
+            "deduct"
+        } else {
+            "award"
+        };
+        let n = ctx.input("n", "count", format!("{thing}（{kind}，{unit}数）"));
+        rules.push(format!("{verb} {} each {n}", p.get(3)?.as_str()));
+    }
+    ctx.rules.extend(rules);
     Some(true)
 }
 
@@ -1264,6 +1332,20 @@ mod tests {
         assert_eq!(p.inputs[0].label, "生态损害赔偿案件（比要求少的件数）");
         let p = read("未达标的，每项扣0.2分（当日整治的，每项少扣0.1分）。");
         assert!(p.rules.is_empty() && p.todo.is_some());
+        // A count for each kind; places moved; runs of places.
+        let p = read("每发现1套设施未正常运行的，规模100吨及以上扣1分，规模100吨以下扣0.5分。");
+        assert_eq!(
+            p.rules,
+            vec!["deduct 1 each c7_1_1_n", "deduct 0.5 each c7_1_1_n2"]
+        );
+        assert_eq!(p.inputs[1].label, "设施未正常运行（规模100吨以下，套数）");
+        let p = read("指标排名较上年排名提高1名加0.1分，最多加1分。");
+        assert_eq!(p.rules, vec!["award 0.1 each c7_1_1_n cap 1"]);
+        let p = read("排名第一至三的加0.2分，排名第四至六的加0.1分，排名第七、八的加0.05分。");
+        assert_eq!(
+            p.rules,
+            vec!["award tiers c7_1_1_place { 1 to 3: 0.2, 4 to 6: 0.1, 7 to 8: 0.05 }"]
+        );
         // Ambiguous readings become to-dos saying what to decide.
         let p = read("①建立制度的，得1分；未发生污染天气的，得2分。造成污染的，扣2分。");
         assert!(p.rules.is_empty() && p.todo.is_some_and(|t| t.contains("same points")));
