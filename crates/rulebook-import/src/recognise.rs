@@ -229,7 +229,7 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
         re(
             &STEP,
             &format!(
-                r"每(低|少|高|超|升)(?:于|过|出)?(?:目标|控制目标水平|控制目标)?(\d+(?:\.\d+)?|一)(个百分点|%|微克/立方米|mg/L|万元|元|吨|个)?(?:（[^）]*）)?(扣|加){NUM}分"
+                r"每(低|少|高|超|升|增加)(?:于|过|出)?(?:目标|控制目标水平|控制目标)?(\d+(?:\.\d+)?|一)(个百分点|%|微克/立方米|mg/L|万元|元|吨|个)?(?:（[^）]*）)?(扣|加){NUM}分"
             ),
         ),
         re(
@@ -334,7 +334,11 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
         } else {
             "award"
         };
-        let partial = if s.contains("不足") || s.contains("不到") {
+        // （不足0.05个百分点按0.05个百分点计）: a part step counts; （不足10万元部分不得加分）: not.
+        static PART: OnceLock<Option<Regex>> = OnceLock::new();
+        let partial = if re(&PART, r"(?:不足|不到)[^（）]*?按[^（）]*?计")
+            .is_some_and(|r| r.is_match(s))
+        {
             " partial steps count"
         } else {
             ""
@@ -353,6 +357,12 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
         ctx.rules.push(rule);
         let rest = s.replace(c.get(0).map(|m| m.as_str()).unwrap_or(""), "");
         let rest = without_caps(&rest);
+        // The aside on part steps said, whichever way.
+        static ASIDE: OnceLock<Option<Regex>> = OnceLock::new();
+        let rest = match re(&ASIDE, r"（(?:不足|不到)[^（）]*）") {
+            Some(a) => a.replace_all(&rest, "").to_string(),
+            None => rest,
+        };
         let rest = if got.len() == 1 {
             re(&GOT_STEP, &format!(r"得{NUM}分"))
                 .map(|g| g.replace_all(&rest, "").to_string())
@@ -621,7 +631,9 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
         &RESTATED,
         r"^(?:否则|未完成|未达到|未达要求|超标一次|发现一个单位一次不达要求，该项)[^，。；]{0,8}不得分$",
     );
-    if restated.is_some_and(|r| r.is_match(s))
+    // 「…，加3分；…无明显提升的，不加分」: the award's condition, said again.
+    let no_award = s.ends_with("不加分") && !s.chars().any(|c| c.is_ascii_digit());
+    if (restated.is_some_and(|r| r.is_match(s)) || no_award)
         && ctx
             .rules
             .last()
