@@ -192,6 +192,17 @@ struct ItemBuilder {
 }
 
 impl ItemBuilder {
+    fn new(node: Node, bonus: bool) -> Self {
+        ItemBuilder {
+            node,
+            bonus,
+            by: Vec::new(),
+            part: None,
+            part_no: None,
+            rows: 0,
+        }
+    }
+
     fn current_part(&mut self) -> Option<&mut Node> {
         let i = self.part?;
         self.node.children.get_mut(i)
@@ -486,14 +497,8 @@ pub fn build(table: &Table) -> Document {
             if item.as_ref().is_some_and(|b| !b.bonus) {
                 flush(&mut item, &mut doc);
             }
-            let b = item.get_or_insert_with(|| ItemBuilder {
-                node: Node::new(Kind::Item, "加分", ""),
-                bonus: true,
-                by: Vec::new(),
-                part: None,
-                part_no: None,
-                rows: 0,
-            });
+            let b = item
+                .get_or_insert_with(|| ItemBuilder::new(Node::new(Kind::Item, "加分", ""), true));
             // Each bonus row repeats the units; the rows' parts continue.
             b.rows = 0;
             // A table that gives the bonus item's number and title in its
@@ -525,14 +530,7 @@ pub fn build(table: &Table) -> Document {
                     .unwrap_or_else(|| ((items + 1).to_string(), row.item.trim().to_string()));
                 let mut node = Node::new(Kind::Item, id, title);
                 node.text = row.notes.clone();
-                item = Some(ItemBuilder {
-                    node,
-                    bonus: false,
-                    by: Vec::new(),
-                    part: None,
-                    part_no: None,
-                    rows: 0,
-                });
+                item = Some(ItemBuilder::new(node, false));
             }
             if let Some(b) = item.as_mut() {
                 b.add_indicator(row);
@@ -545,14 +543,7 @@ pub fn build(table: &Table) -> Document {
                 let mut node = Node::new(Kind::Item, id, title);
                 node.points = dec(row.points.trim());
                 node.no_base = node.points.is_none();
-                item = Some(ItemBuilder {
-                    node,
-                    bonus: false,
-                    by: Vec::new(),
-                    part: None,
-                    part_no: None,
-                    rows: 0,
-                });
+                item = Some(ItemBuilder::new(node, false));
             }
             _ => {}
         }

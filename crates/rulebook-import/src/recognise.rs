@@ -795,11 +795,7 @@ fn tiers(ctx: &mut Ctx<'_>, s: &str) -> Option<bool> {
         rows.sort_by_key(|r| r.0);
     }
     let first = found.first()?.get(0)?.start();
-    let mut rest = s.to_string();
-    for c in &found {
-        rest = rest.replacen(c.get(0)?.as_str(), "", 1);
-    }
-    if scores(&without_caps(&rest)) {
+    if scores_besides(s, &found) {
         return Some(false);
     }
     let what = label_before(&format!("{}，", s.get(..first)?), first + '，'.len_utf8());
@@ -816,6 +812,15 @@ fn tiers(ctx: &mut Ctx<'_>, s: &str) -> Option<bool> {
     ctx.rules
         .push(format!("{verb} tiers {x} {{ {} }}", arms.join(", ")));
     Some(true)
+}
+
+/// Whether anything but the matched phrases and the caps scores.
+fn scores_besides(s: &str, found: &[regex::Captures<'_>]) -> bool {
+    let mut rest = s.to_string();
+    for m in found.iter().filter_map(|c| c.get(0)) {
+        rest = rest.replacen(m.as_str(), "", 1);
+    }
+    scores(&without_caps(&rest))
 }
 
 /// A Chinese ordinal up to 十 or a number: 第三 → 3.
@@ -862,11 +867,7 @@ fn rank_tiers(ctx: &mut Ctx<'_>, s: &str) -> Option<bool> {
             None => arms.push(format!("= {place}: {amount}")),
         }
     }
-    let mut rest = s.to_string();
-    for c in &found {
-        rest = rest.replacen(c.get(0)?.as_str(), "", 1);
-    }
-    if scores(&without_caps(&rest)) {
+    if scores_besides(s, &found) {
         return Some(false);
     }
     let first = found.first()?.get(0)?.start();

@@ -37,15 +37,12 @@ fn a_year_against_itself_reproduces_its_rulebook() {
 
 #[test]
 fn the_2025_variant_gives_the_expected_updates_and_todos() {
-    let doc = rulebook_import::read_document(&root().join("tests/import/ziyuan-2025/source.txt"))
-        .unwrap();
-    let carried = rulebook_import::carry::carry_over(&doc, &base()).unwrap();
+    let carried = common::carry(
+        "tests/import/ziyuan-2025/source.txt",
+        "rulebooks/ziyuan-2024.rules",
+    );
     let s = &carried.summary;
-    let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
-        v.iter()
-            .map(|(a, b)| (a.to_string(), b.to_string()))
-            .collect()
-    };
+    let pairs = common::pairs;
     // What tests/import/ziyuan-2025/source.txt changes (see its README).
     assert_eq!(
         s.numbers,

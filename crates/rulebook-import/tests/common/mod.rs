@@ -285,3 +285,27 @@ pub fn verify_proposals(
     );
     (proposed, scored)
 }
+
+/// `old → new` pairs as the summary holds them.
+pub fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
+    v.iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+}
+
+/// A document (path from the root) carried over onto a rulebook (path).
+pub fn carry(source: &str, rulebook: &str) -> rulebook_import::carry::Carried {
+    let doc = rulebook_import::read_document(&root().join(source)).unwrap();
+    let base = std::fs::read_to_string(root().join(rulebook)).unwrap();
+    rulebook_import::carry::carry_over(&doc, &base).unwrap()
+}
+
+/// The errors `check` finds in a draft, and the warnings about unused names.
+pub fn problems(text: &str) -> Vec<String> {
+    rulebook_lang::check("draft.rules", text)
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error() || d.code.contains("unused"))
+        .map(|d| format!("{}: {}", d.code, d.message))
+        .collect()
+}
