@@ -654,6 +654,9 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
         }
         return false;
     }
+    if let Some(read) = share_times(ctx, s) {
+        return read;
+    }
     if s.contains("按完成比例得分") {
         static PTS: OnceLock<Option<Regex>> = OnceLock::new();
         let Some(pts) = re(&PTS, &format!(r"得{NUM}分")) else {
@@ -812,6 +815,55 @@ fn tiers(ctx: &mut Ctx<'_>, s: &str) -> Option<bool> {
     ctx.rules
         .push(format!("{verb} tiers {x} {{ {} }}", arms.join(", ")));
     Some(true)
+}
+
+/// 「…比例达到年度任务书要求的，按…比例×50计分；…比例未达到年度任务书要求的，按…比例×50×0.8计分」:
+/// the points in proportion to a share, times a factor when the target is missed.
+fn share_times(ctx: &mut Ctx<'_>, s: &str) -> Option<bool> {
+    static MET: OnceLock<Option<Regex>> = OnceLock::new();
+    static MISSED: OnceLock<Option<Regex>> = OnceLock::new();
+    let met = re(
+        &MET,
+        &format!(r"^(?:(.+?)达到(.+?)的[，,])?按(.+?)×{NUM}(?:分)?计分$"),
+    )?;
+    let missed = re(
+        &MISSED,
+        &format!(r"^(.+?)未达到(.+?)的[，,]按(.+?)×{NUM}×{NUM}计分$"),
+    )?;
+    if let Some(c) = missed.captures(s) {
+        let (points, factor) = (c.get(4)?.as_str(), c.get(5)?.as_str());
+        let share = ctx
+            .inputs
+            .iter()
+            .find(|i| i.name.ends_with("_share"))?
+            .name
+            .clone();
+        let target = ctx
+            .inputs
+            .iter()
+            .find(|i| i.name.ends_with("_target"))?
+            .name
+            .clone();
+        let last = ctx.rules.last_mut()?;
+        if *last != format!("award {points} in proportion to {share}") {
+            return Some(false);
+        }
+        last.push_str(&format!(" times {factor} when {share} < {target}"));
+        return Some(true);
+    }
+    if let Some(c) = met.captures(s) {
+        let share = unmarked(c.get(3)?.as_str()).trim().to_string();
+        let points = c.get(4)?.as_str();
+        let x = ctx.input("share", "ratio", format!("{share}（比例，0.8 = 80%）"));
+        if let Some(goal) = c.get(2) {
+            let subject = unmarked(c.get(1)?.as_str()).trim().to_string();
+            ctx.input("target", "pct", format!("{}的{subject}", goal.as_str()));
+        }
+        ctx.rules
+            .push(format!("award {points} in proportion to {x}"));
+        return Some(true);
+    }
+    None
 }
 
 /// Whether anything but the matched phrases and the caps scores.
@@ -1251,6 +1303,27 @@ pub fn recognise(n: &Node, parent: Option<&Node>, bonus: bool) -> Proposal {
         };
     }
     block_caps(&text, &mut ctx.rules);
+    // 「…未达到 [cut off here]」: the text stops mid-sentence, so what was
+    // read may be only half the rule.
+    let ends = text.trim_end().ends_with([
+        '。', '；', ';', '！', '？', '）', ')', '」', '”', '：', ':', '分',
+    ]);
+    if !ends && !ctx.rules.is_empty() {
+        let tail: String = text
+            .chars()
+            .rev()
+            .take(20)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        return Proposal {
+            todo: Some(format!(
+                "the text stops mid-sentence (「…{tail}」): the rule may go on; complete the sentence from the document"
+            )),
+            ..Proposal::default()
+        };
+    }
     if let (None, Some(why)) = (unread.filter(|s| scores(s)), ctx.ambiguous.take()) {
         return Proposal {
             todo: Some(why),
