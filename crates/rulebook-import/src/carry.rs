@@ -169,12 +169,22 @@ fn context(sentence: &str, at: usize) -> &'static str {
 }
 
 /// The numbers that differ between two sentences of the same shape.
+///
+/// A part named by its number (「从第（1）—（4）项得分中扣分」) is no value:
+/// the `off` pools follow the parts themselves ([`Carry::pools`]), and no
+/// rule or parameter that happens to hold a 4 may change with it.
 fn changed_numbers(old: &str, new: &str) -> Vec<(String, String, &'static str)> {
     let (o, n) = (unmarked(old), unmarked(new));
+    let part_ref = |i: usize, tok: &str| {
+        o.get(..i).is_some_and(|b| b.ends_with(['（', '(']))
+            && o.get(i + tok.len()..)
+                .is_some_and(|a| a.starts_with(['）', ')']))
+    };
     numbers(o)
         .into_iter()
         .zip(numbers(n))
         .filter(|((_, a), (_, b))| Decimal::from_str(a).ok() != Decimal::from_str(b).ok())
+        .filter(|((i, a), _)| !part_ref(*i, a))
         .map(|((i, a), (_, b))| (a, b, context(o, i)))
         .collect()
 }
@@ -850,5 +860,11 @@ mod tests {
         assert_eq!(r, "deduct 0.3 per 0.1 of a below b cap 2");
         let r = replace_number("award 0.8 if x16 >= 16 and y = \"16\"", "16", "20", "");
         assert_eq!(r, "award 0.8 if x16 >= 20 and y = \"16\"");
+        // Parts named by number are not values.
+        let ch = changed_numbers(
+            "第（5）—（11）项不设基础分，从第（1）—（4）项得分中扣分，最高扣4分。",
+            "第（4）—（10）项不设基础分，从第（1）—（3）项得分中扣分，最高扣3分。",
+        );
+        assert_eq!(ch, vec![("4".to_string(), "3".to_string(), "cap")]);
     }
 }
