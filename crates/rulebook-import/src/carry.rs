@@ -781,6 +781,15 @@ pub fn carry_over(doc: &Document, base: &str) -> Result<Carried, String> {
             c.edit(t.span, quote(new));
         }
     }
+    // 总分 changed: the table's points follow.
+    if let (Some(p), Some(new)) = (&file.root.points, doc.points) {
+        if p.node != new {
+            c.edit(p.span, fmt_dec(new));
+            c.summary
+                .numbers
+                .push(("总分".to_string(), vec![(fmt_dec(p.node), fmt_dec(new))]));
+        }
+    }
     if let (Some(t), Some(new)) = (&file.document, &doc.number) {
         if t.node != *new {
             c.edit(t.span, quote(new));

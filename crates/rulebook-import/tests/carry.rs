@@ -269,3 +269,90 @@ fn pools_follow_removed_and_renumbered_parts() {
         checked.diagnostics
     );
 }
+
+/// The 2024 document with part 12（2） (松材线虫病) taken out, as next year's
+/// document would print it: （3） becomes （2）, its pool sentence and units
+/// follow, item 12 is worth 2.
+fn without_part_12_2() -> String {
+    let text = std::fs::read_to_string(common::source()).unwrap();
+    let start = text.find("12．加强生态保护红线").unwrap();
+    let end = text.find("13．提升生态系统碳汇能力").unwrap();
+    let mut item: String = text[start..end]
+        .lines()
+        .filter(|l| !l.starts_with("（2）完成桂林市下达的松材线虫病"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    for (old, new) in [
+        ("\t4\n", "\t2\n"),
+        ("（1）（2）县林业局", "（1）县林业局"),
+        ("（3）县林业局、县自然资源局", "（2）县林业局、县自然资源局"),
+        ("（3）自然生态环境监管", "（2）自然生态环境监管"),
+        (
+            "第（3）项未设分值，未完成从（1）（2）得分中扣分",
+            "第（2）项未设分值，未完成从（1）得分中扣分",
+        ),
+    ] {
+        assert_eq!(item.matches(old).count(), 1, "{old}");
+        item = item.replace(old, new);
+    }
+    // The table's 总分 follows the 2 points taken out.
+    let rest = text[end..].replacen("\t总分\n\t100\n", "\t总分\n\t98\n", 1);
+    assert_ne!(rest, text[end..]);
+    format!("{}{item}\n{rest}", &text[..start])
+}
+
+#[test]
+fn a_part_taken_out_of_a_pool_in_the_real_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("2025.txt");
+    std::fs::write(&path, without_part_12_2()).unwrap();
+    let doc = rulebook_import::read_document(&path).unwrap();
+    let carried = rulebook_import::carry::carry_over(&doc, &base()).unwrap();
+    let s = &carried.summary;
+    assert_eq!(s.removed, vec!["12.2"], "{}", s.render());
+    assert!(
+        s.new.is_empty() && s.reworded.is_empty() && s.todo.is_empty(),
+        "{}",
+        s.render()
+    );
+    assert_eq!(
+        s.numbers,
+        vec![
+            ("总分".to_string(), common::pairs(&[("100", "98")])),
+            ("12".to_string(), common::pairs(&[("4", "2")])),
+        ],
+        "{}",
+        s.render()
+    );
+    assert_eq!(
+        s.renumbered,
+        common::pairs(&[("12.3", "12.2"), ("12.3.1", "12.2.1"), ("12.3.2", "12.2.2")]),
+        "{}",
+        s.render()
+    );
+    // 12（3）, now 12（2）, came off 12.1 and 12.2: only 12.1 is left.
+    assert_eq!(
+        s.pools,
+        vec![("12.2".into(), "off 12.1, 12.2".into(), "off 12.1".into())],
+        "{}",
+        s.render()
+    );
+    let t = &carried.text;
+    assert!(
+        t.contains("    part 12.2 \"（2）自然生态环境监管\" {\n      no base\n      off 12.1\n"),
+        "{t}"
+    );
+    assert!(!t.contains("（2）完成桂林市下达的松材线虫病") && !t.contains("part 12.3 "));
+    assert_eq!(
+        s.unused,
+        vec!["input `pine_wilt_met` is never used"],
+        "{}",
+        s.render()
+    );
+    // Nothing left to do and nothing wrong: the pool names parts that are there.
+    let found: Vec<String> = common::problems(t)
+        .into_iter()
+        .filter(|p| !p.contains("pine_wilt_met"))
+        .collect();
+    assert!(found.is_empty(), "{found:#?}");
+}
