@@ -279,6 +279,9 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
     if let Some(read) = counted_by_kind(ctx, s) {
         return read;
     }
+    if let Some(read) = counted_by_band(ctx, s) {
+        return read;
+    }
     // 每低0.1个百分点扣0.3分 / 每高于控制目标水平0.1个百分点加0.1分
     if let Some(c) = step.captures(s) {
         let (Some(dir), Some(n), Some(kind), Some(rate)) = (c.get(1), c.get(2), c.get(4), c.get(5))
@@ -993,6 +996,64 @@ fn counted_by_kind(ctx: &mut Ctx<'_>, s: &str) -> Option<bool> {
     Some(true)
 }
 
+/// 「对违反禁烧规定的行为进行罚款，500元—1000元（含）1次加0.05分，1000元—2000元（含）1次加0.1分，
+/// 1万以上1次加0.3分，最高加1分」: a count for each band, one cap round them.
+fn counted_by_band(ctx: &mut Ctx<'_>, s: &str) -> Option<bool> {
+    static R: OnceLock<Option<Regex>> = OnceLock::new();
+    let r = re(
+        &R,
+        &format!(r"^(.+?)(?:1|一)(次|起|件|家|个)(加|扣){NUM}分$"),
+    )?;
+    let phrases: Vec<&str> = s.split(['，', ',']).map(str::trim).collect();
+    let found: Vec<(usize, regex::Captures<'_>)> = phrases
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| r.captures(p).map(|c| (i, c)))
+        // 「每有1个加1分」 is a count of its own (read above).
+        .filter(|(_, c)| c.get(1).is_some_and(|b| !b.as_str().contains('每')))
+        .collect();
+    if found.len() < 2 {
+        return None;
+    }
+    let first = found.first()?.0;
+    let context = phrases
+        .get(..first)
+        .and_then(|b| b.last())
+        .map(|c| unmarked(c).to_string())
+        .unwrap_or_default();
+    let verb = found.first()?.1.get(3)?.as_str();
+    let mut rules = Vec::new();
+    for (_, c) in &found {
+        if c.get(3)?.as_str() != verb {
+            return Some(false);
+        }
+        let band = c.get(1)?.as_str();
+        let unit = c.get(2)?.as_str();
+        let n = ctx.input("n", "count", format!("{context}：{band}（{unit}数）"));
+        let rule = if verb == "扣" { "deduct" } else { "award" };
+        rules.push(format!("{rule} {} each {n}", c.get(4)?.as_str()));
+    }
+    // Only the bands, the phrases before them and a cap.
+    let others: String = phrases
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !found.iter().any(|(j, _)| j == i))
+        .map(|(_, p)| *p)
+        .collect::<Vec<_>>()
+        .join("，");
+    if scores(&without_caps(&others)) {
+        return Some(false);
+    }
+    let word = if verb == "扣" { "扣" } else { "加" };
+    match cap_in(s, word) {
+        Some(cap) => ctx
+            .rules
+            .push(format!("cap {} {{\n{}\n}}", fmt_dec(cap), rules.join("\n"))),
+        None => ctx.rules.extend(rules),
+    }
+    Some(true)
+}
+
 /// 「定期开展…工作，得0.6分，…录入…系统，得0.2分，建立…档案，得0.2分」:
 /// one award for each thing done.
 fn several_awards(ctx: &mut Ctx<'_>, s: &str) -> Option<bool> {
@@ -1432,6 +1493,12 @@ mod tests {
             p.rules,
             vec!["award tiers c7_1_1_place { 1 to 3: 0.2, 4 to 6: 0.1, 7 to 8: 0.05 }"]
         );
+        let p = read("罚款，500元—1000元（含）1次加0.05分，1万以上1次加0.3分，最高加1分。");
+        assert_eq!(
+            p.rules,
+            vec!["cap 1 {\naward 0.05 each c7_1_1_n\naward 0.3 each c7_1_1_n2\n}"]
+        );
+        assert_eq!(p.inputs[1].label, "罚款：1万以上（次数）");
         // Ambiguous readings become to-dos saying what to decide.
         let p = read("①建立制度的，得1分；未发生污染天气的，得2分。造成污染的，扣2分。");
         assert!(p.rules.is_empty() && p.todo.is_some_and(|t| t.contains("same points")));
