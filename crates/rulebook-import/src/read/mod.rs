@@ -122,7 +122,7 @@ pub fn read(path: &Path) -> Result<Table, ImportError> {
     if table.rows.is_empty() {
         return Err(ImportError::new(
             path,
-            "no table found: the document needs a header row with 二级指标 (or 分值), 考核单位 and 计分标准"
+            "no table found: the document needs a header row naming its columns — 二级指标 (or 指标), 分值 (or 权重), 考核单位 (or 考核对象), 计分标准 (or 评分细则) — each cell after a tab, in a table, or on a line of its own"
                 .to_string(),
         ));
     }
