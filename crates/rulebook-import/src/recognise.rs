@@ -634,6 +634,26 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
         &RESTATED,
         r"^(?:否则|未完成|未达到|未达要求|超标一次|发现一个单位一次不达要求，该项)[^，。；]{0,8}不得分$",
     );
+    // 「若…因其他辖区污染水体汇入导致超标，需提供调查依据…，方可不扣分」
+    // after counted deductions: what is not counted, noted with the count.
+    static EXEMPT: OnceLock<Option<Regex>> = OnceLock::new();
+    if re(
+        &EXEMPT,
+        r"^(?:若|如)[^。；]*?(?:方可)?不(?:扣分|予扣分|计)$",
+    )
+    .is_some_and(|r| r.is_match(s))
+        && ctx
+            .rules
+            .last()
+            .is_some_and(|r| r.starts_with("deduct") && r.contains(" each "))
+    {
+        if let Some(i) = ctx.inputs.last_mut().filter(|i| i.ty == "count") {
+            if let Some(open) = i.label.strip_suffix('）') {
+                i.label = format!("{open}；{s}）");
+            }
+        }
+        return true;
+    }
     // 「…，加3分；…无明显提升的，不加分」: the award's condition, said again.
     let no_award = s.ends_with("不加分") && !s.chars().any(|c| c.is_ascii_digit());
     if (restated.is_some_and(|r| r.is_match(s)) || no_award)
