@@ -171,4 +171,17 @@ mod tests {
             vec![(9, "96.5".to_string()), (19, "2.5".to_string())]
         );
     }
+
+    #[test]
+    fn half_width_beside_chinese_widens() {
+        assert_eq!(
+            widen("突出“两个重点”,布局(125分);加扣分:参照"),
+            "突出“两个重点”，布局（125分）；加扣分：参照"
+        );
+        // A formula's brackets and a thousands comma stay.
+        assert_eq!(
+            widen("Y1=3×(X1-20)/50，1,000元"),
+            "Y1=3×(X1-20)/50，1,000元"
+        );
+    }
 }

@@ -417,3 +417,71 @@ pub(crate) fn rows_from_grid(grid: &[(String, Vec<String>)]) -> Table {
     }
     table
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::indexing_slicing)]
+    use super::*;
+
+    fn cells(lines: &[&str]) -> Vec<Cell> {
+        lines
+            .iter()
+            .enumerate()
+            .map(|(n, l)| Cell::new(l, format!("line {}", n + 1)))
+            .collect()
+    }
+
+    #[test]
+    fn one_cell_per_line_with_merged_cells() {
+        let t = rows_from_line_cells(&cells(&[
+            "通知",
+            "项目",
+            "指标",
+            "权重",
+            "评分细则",
+            "考核对象",
+            "指标认定部门",
+            "一、水环境（80分）",
+            "水质",
+            "（80分）",
+            "国控断面",
+            "50",
+            "每个断面扣5分。",
+            "新城管",
+            "委会",
+            "市生态环境局",
+            "省控断面",
+            "30",
+            "每个断面扣3分。",
+        ]));
+        assert_eq!(t.preamble, vec!["通知"]);
+        assert_eq!(t.rows.len(), 2);
+        let (a, b) = (&t.rows[0], &t.rows[1]);
+        assert_eq!(a.section, "一、水环境（80分）");
+        assert_eq!(a.item, "水质（80分）");
+        assert_eq!((a.part.as_str(), a.points.as_str()), ("国控断面", "50"));
+        // A unit broken over two lines is joined; the role column is named.
+        assert_eq!(a.by, "新城管委会\n市生态环境局（指标认定部门）");
+        assert_eq!(a.points_column, "权重");
+        // The merged cells are not repeated: the second row has its own only.
+        assert!(b.section.is_empty() && b.item.is_empty() && b.by.is_empty());
+        assert_eq!(
+            (b.part.as_str(), b.standard.as_str()),
+            ("省控断面", "每个断面扣3分。")
+        );
+        // No points column, or no header: no rows (and no panic).
+        assert!(
+            rows_from_line_cells(&cells(&["项目", "指标", "评分细则", "x"]))
+                .rows
+                .is_empty()
+        );
+        assert!(rows_from_line_cells(&cells(&["a", "50", "b"]))
+            .rows
+            .is_empty());
+        assert!(
+            rows_from_line_cells(&cells(&["项目", "指标", "权重", "50"]))
+                .rows
+                .is_empty()
+        );
+    }
+}
