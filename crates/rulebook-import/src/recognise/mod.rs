@@ -156,6 +156,9 @@ struct Ctx<'a> {
     /// A sentence that reads two ways: the node is left to the author
     /// with this reason rather than given a rule that may be wrong.
     ambiguous: Option<String>,
+    /// What the award before the steps was for (「完成…目标，得3分」): the
+    /// figure the steps read, when their own sentence does not name it.
+    subject: Option<String>,
 }
 
 impl Ctx<'_> {
@@ -314,7 +317,14 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
             }
             _ => return false,
         }
-        let what = label_before(s, at);
+        // 「完成年度废弃矿山生态修复面积任务，得2分，每低1个百分点…」: the
+        // figure is what the award was for; 「每低0.1个百分点…」 alone: the
+        // award's sentence before it names it.
+        static GOT_PHRASE: OnceLock<Option<Regex>> = OnceLock::new();
+        let mut what = label_before(s, at);
+        if let Some(r) = re(&GOT_PHRASE, &format!(r"[，,]?得{NUM}分[，,]?")) {
+            what = r.replace_all(&what, "").trim().to_string();
+        }
         // 「火点数低于上年度平均值的，每低一个百分点」: points of a figure that
         // is no rate are a relative change, which the step does not say.
         let rate_word = ["率", "比例", "比重", "%", "百分"];
@@ -326,6 +336,9 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
             ctx.ambiguous = Some(format!(
                 "「{what}」 is not a rate: are its 百分点 a change relative to the reference (per cent of it)? Write the figure the steps read"
             ));
+        }
+        if what.chars().count() < 2 {
+            what = ctx.subject.clone().unwrap_or_default();
         }
         // （无…任务的，此项不计分）: no figure, no deduction.
         let optional = body(ctx.node).contains("不计分");
@@ -610,16 +623,24 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
             let stepped = next
                 .is_some_and(|n| n.contains("每低") || n.contains("每少") || n.contains("每高"));
             let plain = without_brackets(cond);
-            if stepped && (plain.contains("其中") || plain.contains('、')) {
+            let subject = cond.split("其中").next().unwrap_or(cond);
+            ctx.subject = Some(last_phrase(subject));
+            // 「…稳定在92%以上，其中严格管控类耕地要全部落实风险管控措施，得2分」:
+            // the 其中 phrase is a condition of the award besides the figure.
+            let besides = plain
+                .find("其中")
+                .and_then(|i| plain.get(i + "其中".len()..))
+                .map(|t| t.trim_matches(['，', ',']).to_string())
+                .filter(|t| !t.is_empty() && !t.contains('、'));
+            if let (true, Some(what)) = (stepped, besides) {
+                let flag = ctx.input("met", "bool", what);
+                ctx.rules.push(format!("award {} if {flag}", p.as_str()));
+                return true;
+            }
+            if stepped && plain.contains('、') {
                 ctx.ambiguous = Some(format!(
                     "「{}，得{}分」 names more than the one figure the steps read: does the award need the rest as well (`award {} if …`)?",
-                    plain
-                        .find("其中")
-                        .and_then(|i| plain.get(i..))
-                        .unwrap_or(&plain)
-                        .chars()
-                        .take(40)
-                        .collect::<String>(),
+                    plain.chars().take(40).collect::<String>(),
                     p.as_str(),
                     p.as_str()
                 ));
@@ -795,6 +816,34 @@ fn once_award(phrase: &str) -> Option<(String, String)> {
     ))
 }
 
+/// The last comma-separated phrase of a condition, commas inside brackets
+/// aside (「…以上（因核算时间为每年6月完成，以2023年度完成91%进行考核）」 is one).
+fn last_phrase(s: &str) -> String {
+    let mut phrases = vec![String::new()];
+    let mut depth = 0usize;
+    for c in s.chars() {
+        match c {
+            '（' | '(' | '〔' => depth += 1,
+            '）' | ')' | '〕' => depth = depth.saturating_sub(1),
+            '，' | ',' if depth == 0 => {
+                phrases.push(String::new());
+                continue;
+            }
+            _ => {}
+        }
+        if let Some(p) = phrases.last_mut() {
+            p.push(c);
+        }
+    }
+    let last = phrases
+        .iter()
+        .rev()
+        .map(|p| unmarked(p.trim()).trim_end_matches('的').to_string())
+        .find(|p| !p.is_empty())
+        .unwrap_or_default();
+    last
+}
+
 /// A phrase without its bracketed asides (（提供清单、记录等）).
 fn without_brackets(s: &str) -> String {
     let mut out = String::new();
@@ -938,6 +987,7 @@ pub fn recognise(n: &Node, parent: Option<&Node>, bonus: bool) -> Proposal {
         bonus,
         veto: false,
         ambiguous: None,
+        subject: None,
     };
     let text = body(n);
     // 考核结果为“不合格”: each situation is a veto.
@@ -1207,6 +1257,16 @@ mod tests {
         // Ambiguous readings become to-dos saying what to decide.
         let p = read("①建立制度的，得1分；未发生污染天气的，得2分。造成污染的，扣2分。");
         assert!(p.rules.is_empty() && p.todo.is_some_and(|t| t.contains("same points")));
+        let p = read("（5）农用地安全利用率稳定在92%以上，其中严格管控类耕地要全部落实风险管控措施，得2分。每低1个百分点扣0.2分，最高扣2分。");
+        assert_eq!(
+            p.rules,
+            vec![
+                "award 2 if c7_1_1_met",
+                "deduct 0.2 per 1 of c7_1_1_actual below c7_1_1_target cap 2"
+            ]
+        );
+        assert_eq!(p.inputs[0].label, "严格管控类耕地要全部落实风险管控措施");
+        assert_eq!(p.inputs[1].label, "农用地安全利用率稳定在92%以上（实际）");
         let p = read("（1）完成森林覆盖率、森林蓄积量目标任务，得2分。每少于目标0.05个百分点扣0.3分，最高扣2分。");
         assert!(p
             .todo
