@@ -637,6 +637,24 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
                 ctx.rules.push(format!("award {} if {flag}", p.as_str()));
                 return true;
             }
+            // 「完成森林覆盖率、森林蓄积量目标任务，得2分。每少于目标0.05个百分点…」:
+            // steps in 百分点 read the one rate of the list; the rest are the
+            // award's condition.
+            let items: Vec<&str> = plain.split('、').collect();
+            let rates: Vec<&&str> = items.iter().filter(|i| i.contains('率')).collect();
+            let in_points = next.is_some_and(|n| n.contains("百分点"));
+            if let (true, true, [rate]) = (stepped && items.len() > 1, in_points, rates.as_slice())
+            {
+                let rest: Vec<&str> = items
+                    .iter()
+                    .filter(|i| !std::ptr::eq(**i, **rate))
+                    .map(|i| i.trim())
+                    .collect();
+                ctx.subject = Some(last_phrase(rate));
+                let flag = ctx.input("met", "bool", rest.join("、"));
+                ctx.rules.push(format!("award {} if {flag}", p.as_str()));
+                return true;
+            }
             if stepped && plain.contains('、') {
                 ctx.ambiguous = Some(format!(
                     "「{}，得{}分」 names more than the one figure the steps read: does the award need the rest as well (`award {} if …`)?",
@@ -1267,7 +1285,12 @@ mod tests {
         );
         assert_eq!(p.inputs[0].label, "严格管控类耕地要全部落实风险管控措施");
         assert_eq!(p.inputs[1].label, "农用地安全利用率稳定在92%以上（实际）");
+        // 「A率、B量」 with steps in 百分点: the steps read the rate, the award needs B.
         let p = read("（1）完成森林覆盖率、森林蓄积量目标任务，得2分。每少于目标0.05个百分点扣0.3分，最高扣2分。");
+        assert_eq!(p.rules[0], "award 2 if c7_1_1_met");
+        assert_eq!(p.inputs[0].label, "森林蓄积量目标任务");
+        // Two rates: which one do the steps read?
+        let p = read("（1）完成森林覆盖率、湿地保护率目标任务，得2分。每少于目标0.05个百分点扣0.3分，最高扣2分。");
         assert!(p
             .todo
             .is_some_and(|t| t.contains("more than the one figure")));
