@@ -112,6 +112,8 @@ struct Carry<'a> {
     doc_text: String,
     /// Ids of removed nodes (with their subtrees' ids below them).
     removed_ids: Vec<String>,
+    /// Names declared: last year's, and those the draft has added so far.
+    declared: BTreeSet<String>,
 }
 
 fn title_of(n: &ast::Node) -> String {
@@ -440,13 +442,20 @@ impl<'a> Carry<'a> {
             }
         }
         write::node_text(d, &proposals, &mut text);
-        // The new node's inputs are declared inside it.
-        let decls: Vec<String> = d
-            .walk()
-            .iter()
-            .filter_map(|n| proposals.get(&n.id))
-            .flat_map(|p| p.inputs.iter().map(|i| i.declaration()))
-            .collect();
+        // The new node's inputs are declared inside it (once each, and not
+        // again when last year's rulebook has the name: a parent's condition).
+        let mut decls: Vec<String> = Vec::new();
+        for n in d.walk() {
+            for i in proposals
+                .get(&n.id)
+                .map(|p| p.inputs.as_slice())
+                .unwrap_or(&[])
+            {
+                if self.declared.insert(i.name.clone()) {
+                    decls.push(i.declaration());
+                }
+            }
+        }
         if !decls.is_empty() {
             if let Some(brace) = text.find("{\n") {
                 text.insert_str(brace + 2, &(decls.join("\n") + "\n"));
@@ -563,7 +572,9 @@ impl<'a> Carry<'a> {
         let proposal = self.proposals.get(&d.id).cloned().unwrap_or_default();
         let mut text = String::new();
         for i in &proposal.inputs {
-            let _ = writeln!(text, "{}", i.declaration());
+            if self.declared.insert(i.name.clone()) {
+                let _ = writeln!(text, "{}", i.declaration());
+            }
         }
         let _ = writeln!(
             text,
@@ -775,6 +786,7 @@ pub fn carry_over(doc: &Document, base: &str) -> Result<Carried, String> {
             .map(squash)
             .collect(),
         removed_ids: Vec::new(),
+        declared: file.inputs.iter().map(|i| i.name.node.clone()).collect(),
     };
     if let (Some(t), Some(new)) = (&file.title, &doc.title) {
         if !same(&t.node, new) {

@@ -1082,17 +1082,34 @@ pub fn recognise(n: &Node, parent: Option<&Node>, bonus: bool) -> Proposal {
     // children deduct only when the parent's level is not reached (unlike
     // 「完成…任务，得5分。未完成的按以下情形扣分」, where the deductions
     // are the shortfalls themselves).
-    if let Some(p) = parent.filter(|p| {
+    static LEVEL: OnceLock<Option<Regex>> = OnceLock::new();
+    let level = parent.and_then(|p| {
         p.text
             .iter()
             .chain(std::iter::once(&p.title))
-            .any(|t| t.contains("按以下情形扣分") && t.contains("达到") && t.contains("以上"))
-    }) {
+            .filter(|t| t.contains("按以下情形扣分"))
+            .find_map(|t| {
+                re(&LEVEL, r"([^。；，,]*?达到[^。；，,]*?以上)[，,]?得")
+                    .and_then(|r| r.captures(t))
+                    .and_then(|c| c.get(1))
+                    .map(|m| (p, unmarked(m.as_str()).to_string()))
+            })
+    });
+    if let Some((p, what)) = level {
         if ctx.rules.iter().any(|r| r.starts_with("deduct")) {
-            ctx.ambiguous = Some(format!(
-                "these deductions apply only when {}'s own condition is not met (「按以下情形扣分」): add `unless` with that condition",
-                p.id
-            ));
+            // One fact for all the parent's clauses: named after the parent.
+            let name = format!("{}_met", stem(&p.id));
+            if !ctx.inputs.iter().any(|i| i.name == name) {
+                ctx.inputs.push(InputDecl {
+                    name: name.clone(),
+                    ty: "bool".into(),
+                    label: what,
+                    param: None,
+                });
+            }
+            for r in ctx.rules.iter_mut().filter(|r| r.starts_with("deduct")) {
+                r.push_str(&format!(" unless {name}"));
+            }
         }
     }
     // 「…得2分；…扣2分」 with the same amount: the deduction may be the
@@ -1314,6 +1331,42 @@ mod tests {
         assert_eq!(
             pool_statements(&own, None),
             vec!["no base", "off 12.1, 12.2"]
+        );
+    }
+
+    #[test]
+    fn deductions_under_a_level_not_reached() {
+        let mut parent = Node::new(Kind::Part, "7.3", "（3）危险废物规范化环境管理评估（2分）");
+        parent.text.push(
+            "危险废物规范化管理评估达到B级（含）以上，得2分。未达要求的按以下情形扣分，最高扣2分。"
+                .into(),
+        );
+        let n = Node::new(
+            Kind::Clause,
+            "7.3.2",
+            "②自治区级考核辖区企业危险废物规范化管理工作不达标的，每家扣0.5分；基本达标的，每家扣0.3分。",
+        );
+        let p = recognise(&n, Some(&parent), false);
+        assert_eq!(
+            p.rules,
+            vec![
+                "deduct 0.5 each c7_3_2_n unless c7_3_met",
+                "deduct 0.3 each c7_3_2_n2 unless c7_3_met"
+            ]
+        );
+        assert_eq!(p.inputs[2].label, "危险废物规范化管理评估达到B级（含）以上");
+        // 「完成…任务，得5分。未完成的按以下情形扣分」: the deductions are the shortfall.
+        let mut item = Node::new(Kind::Item, "10", "加强农村环境整治");
+        item.text
+            .push("完成农村环境整治工作任务，得5分。未完成的按以下情形扣分，最高扣5分。".into());
+        let n = Node::new(
+            Kind::Part,
+            "10.1",
+            "（1）每少完成1个行政村的治理任务扣1分。",
+        );
+        assert_eq!(
+            recognise(&n, Some(&item), false).rules,
+            vec!["deduct 1 each c10_1_n"]
         );
     }
 
