@@ -121,11 +121,9 @@ fn stem(id: &str) -> String {
 fn label_before(sentence: &str, at: usize) -> String {
     let before = sentence.get(..at).unwrap_or("");
     let before = before.trim_end_matches(['，', ',', ' ']);
-    let seg = before
-        .rsplit(['，', ',', '。', '；'])
-        .next()
-        .unwrap_or(before)
-        .trim();
+    // Phrases, commas inside brackets kept (「（每个污水处理厂2个考核项，即…）」).
+    let phrases = phrases_of(before);
+    let seg = phrases.last().map(String::as_str).unwrap_or(before).trim();
     let seg = unmarked(seg);
     let seg = seg.trim_end_matches('的').trim();
     // 「…的，或被…的」 / 「…的，且…」 / 「…情形的，每种情形」: the phrase goes
@@ -133,16 +131,38 @@ fn label_before(sentence: &str, at: usize) -> String {
     let continues = seg.starts_with(['或', '且', '并', '每']);
     if seg.chars().count() < 4 || continues {
         // Too short to say what it is: take the phrase before as well.
-        let longer = before
-            .rsplitn(3, ['，', ','])
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
+        let n = phrases.len();
+        let longer = phrases
+            .get(n.saturating_sub(3)..)
+            .unwrap_or(&[])
+            .iter()
+            .map(|p| p.trim())
             .collect::<Vec<_>>()
             .join("，");
         return unmarked(longer.trim()).trim_end_matches('的').to_string();
     }
     seg.to_string()
+}
+
+/// A sentence's phrases: split at ，。； outside brackets.
+fn phrases_of(s: &str) -> Vec<String> {
+    let mut out = vec![String::new()];
+    let mut depth = 0usize;
+    for c in s.chars() {
+        match c {
+            '（' | '(' | '〔' => depth += 1,
+            '）' | ')' | '〕' => depth = depth.saturating_sub(1),
+            '，' | ',' | '。' | '；' if depth == 0 => {
+                out.push(String::new());
+                continue;
+            }
+            _ => {}
+        }
+        if let Some(p) = out.last_mut() {
+            p.push(c);
+        }
+    }
+    out
 }
 
 struct Ctx<'a> {
@@ -723,6 +743,54 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
     if let Some(read) = share_times(ctx, s) {
         return read;
     }
+    // 「…，得2分。…未完成的按实际完成项目的比例计分，完成率低于80%的，该项不得分」:
+    // the award becomes a proportion, nothing below the floor.
+    static SHARE: OnceLock<Option<Regex>> = OnceLock::new();
+    if let Some(c) = re(
+        &SHARE,
+        &format!(r"^[^，,]*?按(?:实际)?完成[^，,]*?比例(?:计分|得分)(?:[，,]完成率低于{NUM}%的[，,]?(?:该项)?不得分)?$"),
+    )
+    .and_then(|r| r.captures(s))
+    {
+        let Some(last) = ctx.rules.pop() else {
+            return false;
+        };
+        let Some((points, flag)) = last
+            .strip_prefix("award ")
+            .and_then(|r| r.split_once(" if "))
+            .map(|(p, f)| (p.to_string(), f.to_string()))
+        else {
+            return false;
+        };
+        let what = ctx
+            .inputs
+            .iter()
+            .position(|i| i.name == flag)
+            .map(|k| ctx.inputs.remove(k).label)
+            .unwrap_or_default();
+        let done = ctx.input("done", "count", format!("{what}（完成项数）"));
+        let task = ctx.input("task", "count > 0", format!("{what}（考核项数）"));
+        let floor = c
+            .get(1)
+            .and_then(|f| dec(f.as_str()))
+            .map(|f| format!(", nothing below {}", fmt_dec(f / Decimal::ONE_HUNDRED)))
+            .unwrap_or_default();
+        ctx.rules
+            .push(format!("award {points} in proportion to {done} / {task}{floor}"));
+        return true;
+    }
+    // 「完成目标任务得3分，未完成不得分，另加扣2分」: more than the node's points
+    // lost — off what?
+    if s.contains("另加扣") || s.contains("另扣") {
+        ctx.ambiguous = Some(format!(
+            "「{}」: the extra deduction beyond this node's points comes off what (the part, or the total: `to total`)?",
+            {
+                let p = phrases_of(s);
+                p.get(p.len().saturating_sub(3)..).unwrap_or(&[]).join("，")
+            }
+        ));
+        return true;
+    }
     if s.contains("按完成比例得分") {
         static PTS: OnceLock<Option<Regex>> = OnceLock::new();
         let Some(pts) = re(&PTS, &format!(r"得{NUM}分")) else {
@@ -837,29 +905,12 @@ fn once_award(phrase: &str) -> Option<(String, String)> {
 /// The last comma-separated phrase of a condition, commas inside brackets
 /// aside (「…以上（因核算时间为每年6月完成，以2023年度完成91%进行考核）」 is one).
 fn last_phrase(s: &str) -> String {
-    let mut phrases = vec![String::new()];
-    let mut depth = 0usize;
-    for c in s.chars() {
-        match c {
-            '（' | '(' | '〔' => depth += 1,
-            '）' | ')' | '〕' => depth = depth.saturating_sub(1),
-            '，' | ',' if depth == 0 => {
-                phrases.push(String::new());
-                continue;
-            }
-            _ => {}
-        }
-        if let Some(p) = phrases.last_mut() {
-            p.push(c);
-        }
-    }
-    let last = phrases
+    phrases_of(s)
         .iter()
         .rev()
         .map(|p| unmarked(p.trim()).trim_end_matches('的').to_string())
         .find(|p| !p.is_empty())
-        .unwrap_or_default();
-    last
+        .unwrap_or_default()
 }
 
 /// A phrase without its bracketed asides (（提供清单、记录等）).
@@ -1289,6 +1340,17 @@ mod tests {
             vec!["cap 1 {\naward 0.05 each c7_1_1_n\naward 0.3 each c7_1_1_n2\n}"]
         );
         assert_eq!(p.inputs[1].label, "罚款：1万以上（次数）");
+        let p = read("②设施正常运行（每厂2个考核项，即负荷率、进水浓度），得2分。未完成的按实际完成项目的比例计分，完成率低于80%的，该项不得分。");
+        assert_eq!(
+            p.rules,
+            vec!["award 2 in proportion to c7_1_1_done / c7_1_1_task, nothing below 0.8"]
+        );
+        assert_eq!(
+            p.inputs[0].label,
+            "设施正常运行（每厂2个考核项，即负荷率、进水浓度）（完成项数）"
+        );
+        let p = read("②完成目标任务得3分，未完成不得分，另加扣2分。");
+        assert!(p.todo.is_some_and(|t| t.contains("off what")));
         // Ambiguous readings become to-dos saying what to decide.
         let p = read("①建立制度的，得1分；未发生污染天气的，得2分。造成污染的，扣2分。");
         assert!(p.rules.is_empty() && p.todo.is_some_and(|t| t.contains("same points")));
