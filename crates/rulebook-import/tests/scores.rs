@@ -21,4 +21,13 @@ fn proposed_rules_score_the_examples_like_the_hand_written_ones() {
         "examples/ziyuan-2024/data.json",
     );
     assert!(proposed * 100 >= scored * 60, "{proposed} of {scored}");
+    // Nothing scored is passed over in silence: every node gets rules or a
+    // to-do saying what is left (6.5.1 once got neither).
+    let doc = rulebook_import::read_document(&common::source()).unwrap();
+    let silent: Vec<String> = rulebook_import::write::propose(&doc)
+        .into_iter()
+        .filter(|(_, p)| !p.proposed() && p.todo.is_none())
+        .map(|(id, _)| id)
+        .collect();
+    assert!(silent.is_empty(), "neither rules nor a to-do: {silent:?}");
 }

@@ -476,7 +476,15 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
             let between = c.get(2).map(|p| p.as_str()).unwrap_or("");
             let between_plain = without_brackets(between);
             // 每个断面每月扣2分: the thing (断面), counted per 月 as well.
-            let (thing, per) = match after_unit.find('每') {
+            // （以生态环境部每月公布的数据为准） is an aside, not a second count.
+            let after_plain = without_brackets(after_unit);
+            let after_unit = if after_plain.trim().is_empty() {
+                ""
+            } else {
+                after_unit
+            };
+            let (thing, per) = match after_unit.find('每').filter(|_| after_plain.contains('每'))
+            {
                 Some(i) if i > 0 => (
                     after_unit.get(..i).unwrap_or(""),
                     after_unit.get(i..).unwrap_or(""),
@@ -489,6 +497,17 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
             } else if what.chars().count() < 4 && between_plain.chars().count() >= 4 {
                 // 每获得银行授信（…）1次: the thing counted is before the number.
                 what = between_plain.clone();
+            }
+            // 「辖区内国控断面水质每超标一次」: the count is of 超标.
+            if lead == "每"
+                && after_unit.is_empty()
+                && !between.is_empty()
+                && between.chars().count() <= 4
+                && !matches!(between, "发现" | "有" | "出现" | "发生" | "完成")
+                && !between.contains(['少', '个', '（', '('])
+                && !what.contains(between)
+            {
+                what = format!("{what}{between}");
             }
             let label = if matches!(lead, "提高" | "提升" | "上升" | "下降") {
                 // 排名较上年提高1名加0.1分: the places moved.
@@ -702,7 +721,7 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
     static EXEMPT: OnceLock<Option<Regex>> = OnceLock::new();
     if re(
         &EXEMPT,
-        r"^(?:若|如)[^。；]*?(?:方可)?不(?:扣分|予扣分|计)$",
+        r"^（?(?:若|如)[^。；]*?(?:方可)?不(?:扣分|予扣分|计)）?$",
     )
     .is_some_and(|r| r.is_match(s))
         && ctx
@@ -712,7 +731,8 @@ fn sentence(ctx: &mut Ctx<'_>, s: &str, next: Option<&str>, has_deduction: bool)
     {
         if let Some(i) = ctx.inputs.last_mut().filter(|i| i.ty == "count") {
             if let Some(open) = i.label.strip_suffix('）') {
-                i.label = format!("{open}；{s}）");
+                let note = s.trim_start_matches('（').trim_end_matches('）');
+                i.label = format!("{open}；{note}）");
             }
         }
         return true;
@@ -931,7 +951,10 @@ fn without_brackets(s: &str) -> String {
 /// The sentences of a node that state how it scores.
 fn body(n: &Node) -> String {
     let title = unmarked(&n.title);
-    let heading = !scores(title) || title.ends_with("分）");
+    // 「（4）移动源污染防治（2分）」 is a heading; 「…方可不扣分）」 is not.
+    static POINTS_END: OnceLock<Option<Regex>> = OnceLock::new();
+    let heading = !scores(title)
+        || re(&POINTS_END, r"（\d+(?:\.\d+)?分）$").is_some_and(|r| r.is_match(title));
     let mut parts: Vec<&str> = Vec::new();
     if !heading {
         parts.push(title);
@@ -1088,7 +1111,8 @@ pub fn recognise(n: &Node, parent: Option<&Node>, bonus: bool) -> Proposal {
     let mut unread: Option<&str> = None;
     for (i, s) in sentences.iter().enumerate() {
         let next = sentences.get(i + 1).copied();
-        if !sentence(&mut ctx, s, next, has_deduction) {
+        let ok = sentence(&mut ctx, s, next, has_deduction);
+        if !ok {
             unread = Some(s);
             break;
         }
