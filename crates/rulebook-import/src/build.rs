@@ -20,6 +20,65 @@ fn section_head(s: &str) -> Option<(String, String)> {
     Some((c.get(1)?.as_str().into(), c.get(2)?.as_str().trim().into()))
 }
 
+/// A cell that opens a section (`一、…`).
+pub(crate) fn opens_section(s: &str) -> bool {
+    section_head(s).is_some()
+}
+
+/// The sentences of an indicator's standard, one clause each: split at 。,
+/// and at ； between two sentences that each score (but not between a
+/// condition and its negation, 「…达到…的，…；…未达到…的，…」); a sentence
+/// that scores nothing (「加扣分：参照…，设置加分项。」) opens the next.
+fn clauses_of(standard: &str) -> Vec<String> {
+    let scoring = |t: &str| {
+        let t = t.rsplit_once('：').map(|(_, r)| r).unwrap_or(t);
+        let t = t.replace("加分项", "");
+        crate::recognise::scores(&t) || t.contains("计分")
+    };
+    let mut pieces: Vec<String> = Vec::new();
+    for sentence in standard.split_inclusive('。') {
+        let halves: Vec<&str> = sentence.split_inclusive('；').collect();
+        let mut cur = String::new();
+        for h in halves {
+            let parallel = {
+                let strip = |x: &str| {
+                    x.replace(['未', '不'], "")
+                        .chars()
+                        .take(4)
+                        .collect::<String>()
+                };
+                !cur.is_empty() && strip(&cur) == strip(h)
+            };
+            if !cur.is_empty() && scoring(&cur) && scoring(h) && !parallel {
+                pieces.push(std::mem::take(&mut cur));
+            }
+            cur.push_str(h);
+        }
+        if !cur.trim().is_empty() {
+            pieces.push(cur);
+        }
+    }
+    let mut out: Vec<String> = Vec::new();
+    let mut pending = String::new();
+    for p in pieces {
+        let p = p.trim();
+        if p.is_empty() {
+            continue;
+        }
+        pending.push_str(p);
+        if scoring(p) {
+            out.push(std::mem::take(&mut pending));
+        }
+    }
+    if !pending.is_empty() {
+        match out.last_mut() {
+            Some(last) => last.push_str(&pending),
+            None => out.push(pending),
+        }
+    }
+    out
+}
+
 /// `5．打好蓝天保卫战` → (`5`, `打好蓝天保卫战`).
 fn item_head(s: &str) -> Option<(String, String)> {
     static R: OnceLock<Option<Regex>> = OnceLock::new();
@@ -133,6 +192,17 @@ struct ItemBuilder {
 }
 
 impl ItemBuilder {
+    fn new(node: Node, bonus: bool) -> Self {
+        ItemBuilder {
+            node,
+            bonus,
+            by: Vec::new(),
+            part: None,
+            part_no: None,
+            rows: 0,
+        }
+    }
+
     fn current_part(&mut self) -> Option<&mut Node> {
         let i = self.part?;
         self.node.children.get_mut(i)
@@ -222,6 +292,10 @@ impl ItemBuilder {
                     // A note after a bonus part's sentence belongs to it.
                     Some(last) if last.kind == Kind::Part && last.children.is_empty() => {
                         if circled(&last.title).is_some() && !last.title.contains('。') {
+                            // 「本项最高加1分」 in the note: the part's own cap.
+                            if last.cap.is_none() {
+                                last.cap = node_cap(&para);
+                            }
                             last.text.push(para);
                             return;
                         }
@@ -233,6 +307,32 @@ impl ItemBuilder {
             }
         }
         self.node.text.push(para);
+    }
+
+    /// A row naming its own indicator (a part with its 权重) under the item,
+    /// its standard's sentences the clauses.
+    fn add_indicator(&mut self, row: &Row) {
+        let k = self.node.children.len() + 1;
+        let id = format!("{}.{k}", self.node.id);
+        let points = row.points.trim();
+        let title = if row.points_column == "权重" {
+            format!("{}（权重{points}）", row.part.trim())
+        } else {
+            format!("{}（{points}分）", row.part.trim())
+        };
+        let mut part = Node::new(Kind::Part, id.clone(), title);
+        part.points = dec(points);
+        for (i, c) in clauses_of(&row.standard).into_iter().enumerate() {
+            part.children
+                .push(Node::new(Kind::Clause, format!("{id}.{}", i + 1), c));
+        }
+        let units = units_of(&row.by);
+        if self.node.by.is_empty() && self.node.children.is_empty() {
+            self.node.by = units;
+        } else if !units.is_empty() && units != self.node.by {
+            part.by = units;
+        }
+        self.node.children.push(part);
     }
 
     fn finish(mut self) -> Node {
@@ -397,14 +497,8 @@ pub fn build(table: &Table) -> Document {
             if item.as_ref().is_some_and(|b| !b.bonus) {
                 flush(&mut item, &mut doc);
             }
-            let b = item.get_or_insert_with(|| ItemBuilder {
-                node: Node::new(Kind::Item, "加分", ""),
-                bonus: true,
-                by: Vec::new(),
-                part: None,
-                part_no: None,
-                rows: 0,
-            });
+            let b = item
+                .get_or_insert_with(|| ItemBuilder::new(Node::new(Kind::Item, "加分", ""), true));
             // Each bonus row repeats the units; the rows' parts continue.
             b.rows = 0;
             // A table that gives the bonus item's number and title in its
@@ -422,20 +516,34 @@ pub fn build(table: &Table) -> Document {
                 doc.sections.push(Node::new(Kind::Section, id, title));
             }
         }
+        // A table with a column of indicators and their 权重: each row a part.
+        if !row.part.trim().is_empty() {
+            if !row.item.trim().is_empty() || item.is_none() {
+                flush(&mut item, &mut doc);
+                let items = doc
+                    .sections
+                    .iter()
+                    .filter(|s| !s.bonus)
+                    .map(|s| s.children.len())
+                    .sum::<usize>();
+                let (id, title) = item_head(&row.item)
+                    .unwrap_or_else(|| ((items + 1).to_string(), row.item.trim().to_string()));
+                let mut node = Node::new(Kind::Item, id, title);
+                node.text = row.notes.clone();
+                item = Some(ItemBuilder::new(node, false));
+            }
+            if let Some(b) = item.as_mut() {
+                b.add_indicator(row);
+            }
+            continue;
+        }
         match item_head(&row.item) {
             Some((id, title)) if item.as_ref().is_none_or(|b| b.node.id != id) => {
                 flush(&mut item, &mut doc);
                 let mut node = Node::new(Kind::Item, id, title);
                 node.points = dec(row.points.trim());
                 node.no_base = node.points.is_none();
-                item = Some(ItemBuilder {
-                    node,
-                    bonus: false,
-                    by: Vec::new(),
-                    part: None,
-                    part_no: None,
-                    rows: 0,
-                });
+                item = Some(ItemBuilder::new(node, false));
             }
             _ => {}
         }

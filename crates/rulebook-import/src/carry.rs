@@ -15,11 +15,11 @@
 //!   are reported).
 
 use crate::model::{Document, Node};
-use crate::text::{numbers, shape, squash, unmarked};
+use crate::text::{numbers, shape, squash, unmarked, widen};
 use crate::write::{self, fmt_dec, quote, Proposals};
 use rulebook_lang::ast::{self, InputKind, RuleOrBlock, Span};
 use rust_decimal::Decimal;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::str::FromStr;
 
@@ -46,6 +46,9 @@ pub struct Summary {
     pub renumbered: Vec<(String, String)>,
     /// Responsible units (考核单位) that changed: id, old, new.
     pub units: Vec<(String, String, String)>,
+    /// `off` pools that follow renumbered or removed parts: node, old, new
+    /// (new empty: nothing of the pool is left, a `todo` says so).
+    pub pools: Vec<(String, String, String)>,
 }
 
 impl Summary {
@@ -78,6 +81,10 @@ impl Summary {
         for (o, n) in &self.renumbered {
             let _ = writeln!(s, "  renumbered       {o} → {n}");
         }
+        for (id, o, n) in &self.pools {
+            let n = if n.is_empty() { "(removed: to do)" } else { n };
+            let _ = writeln!(s, "  pool changed     {id}: {o} → {n}");
+        }
         for id in &self.todo {
             let _ = writeln!(s, "  to do            {id}");
         }
@@ -105,6 +112,8 @@ struct Carry<'a> {
     doc_text: String,
     /// Ids of removed nodes (with their subtrees' ids below them).
     removed_ids: Vec<String>,
+    /// Names declared: last year's, and those the draft has added so far.
+    declared: BTreeSet<String>,
 }
 
 fn title_of(n: &ast::Node) -> String {
@@ -120,12 +129,19 @@ fn base_full(n: &ast::Node) -> String {
     s
 }
 
+/// The same sentence: numbering mark, spaces and the width of punctuation
+/// (「(区)」, 「（区）」) aside.
 fn same(a: &str, b: &str) -> bool {
-    squash(unmarked(a)) == squash(unmarked(b))
+    squash(&widen(unmarked(a))) == squash(&widen(unmarked(b)))
+}
+
+/// The same sentence, its numbering mark included.
+fn same_marked(a: &str, b: &str) -> bool {
+    squash(a) == squash(b)
 }
 
 fn same_shape(a: &str, b: &str) -> bool {
-    squash(&shape(unmarked(a))) == squash(&shape(unmarked(b)))
+    squash(&shape(&widen(unmarked(a)))) == squash(&shape(&widen(unmarked(b))))
 }
 
 /// The word written just before a number in a sentence (得, 扣, 最高扣, 每低…).
@@ -155,12 +171,22 @@ fn context(sentence: &str, at: usize) -> &'static str {
 }
 
 /// The numbers that differ between two sentences of the same shape.
+///
+/// A part named by its number (「从第（1）—（4）项得分中扣分」) is no value:
+/// the `off` pools follow the parts themselves ([`Carry::pools`]), and no
+/// rule or parameter that happens to hold a 4 may change with it.
 fn changed_numbers(old: &str, new: &str) -> Vec<(String, String, &'static str)> {
     let (o, n) = (unmarked(old), unmarked(new));
+    let part_ref = |i: usize, tok: &str| {
+        o.get(..i).is_some_and(|b| b.ends_with(['（', '(']))
+            && o.get(i + tok.len()..)
+                .is_some_and(|a| a.starts_with(['）', ')']))
+    };
     numbers(o)
         .into_iter()
         .zip(numbers(n))
         .filter(|((_, a), (_, b))| Decimal::from_str(a).ok() != Decimal::from_str(b).ok())
+        .filter(|((i, a), _)| !part_ref(*i, a))
         .map(|((i, a), (_, b))| (a, b, context(o, i)))
         .collect()
 }
@@ -240,13 +266,13 @@ impl<'a> Carry<'a> {
     /// Apply number changes to a node's own rules and to the parameters
     /// read by the rules of its subtree.
     fn renumber_rules(&mut self, base: &ast::Node, changes: &[(String, String, &'static str)]) {
-        let mut olds: Vec<&str> = changes.iter().map(|c| c.0.as_str()).collect();
-        olds.sort();
         for span in Self::own_rules(base) {
             let original = self.slice(span).to_string();
             let mut text = original.clone();
             for (o, n, ctx) in changes {
-                let ambiguous = olds.iter().filter(|x| *x == o).count() > 1;
+                // The same old number becoming different new ones (×50 → ×45
+                // twice is one change; 3 → 2 and 3 → 4 are two).
+                let ambiguous = changes.iter().any(|(o2, n2, _)| o2 == o && n2 != n);
                 let kw = if ambiguous { *ctx } else { "" };
                 if ambiguous && kw.is_empty() {
                     continue;
@@ -416,13 +442,20 @@ impl<'a> Carry<'a> {
             }
         }
         write::node_text(d, &proposals, &mut text);
-        // The new node's inputs are declared inside it.
-        let decls: Vec<String> = d
-            .walk()
-            .iter()
-            .filter_map(|n| proposals.get(&n.id))
-            .flat_map(|p| p.inputs.iter().map(|i| i.declaration()))
-            .collect();
+        // The new node's inputs are declared inside it (once each, and not
+        // again when last year's rulebook has the name: a parent's condition).
+        let mut decls: Vec<String> = Vec::new();
+        for n in d.walk() {
+            for i in proposals
+                .get(&n.id)
+                .map(|p| p.inputs.as_slice())
+                .unwrap_or(&[])
+            {
+                if self.declared.insert(i.name.clone()) {
+                    decls.push(i.declaration());
+                }
+            }
+        }
         if !decls.is_empty() {
             if let Some(brace) = text.find("{\n") {
                 text.insert_str(brace + 2, &(decls.join("\n") + "\n"));
@@ -455,6 +488,12 @@ impl<'a> Carry<'a> {
         }
         if b.id.node != d.id {
             self.edit(b.id.span, d.id.clone());
+            // Renumbered: the sentence's own mark （3） → （2） follows.
+            if let Some(t) = b.title.as_ref().filter(|t| {
+                t.node != d.title && same(&t.node, &d.title) && !same_marked(&t.node, &d.title)
+            }) {
+                self.edit(t.span, quote(&d.title));
+            }
             self.summary
                 .renumbered
                 .push((b.id.node.clone(), d.id.clone()));
@@ -533,7 +572,9 @@ impl<'a> Carry<'a> {
         let proposal = self.proposals.get(&d.id).cloned().unwrap_or_default();
         let mut text = String::new();
         for i in &proposal.inputs {
-            let _ = writeln!(text, "{}", i.declaration());
+            if self.declared.insert(i.name.clone()) {
+                let _ = writeln!(text, "{}", i.declaration());
+            }
         }
         let _ = writeln!(
             text,
@@ -573,6 +614,155 @@ impl<'a> Carry<'a> {
     }
 }
 
+/// Each node id of a body (at any depth) with the ids of its siblings, in order.
+fn sibling_runs(body: &ast::NodeBody, out: &mut BTreeMap<String, Vec<String>>) {
+    let ids: Vec<String> = body.children.iter().map(|c| c.id.node.clone()).collect();
+    for c in &body.children {
+        out.insert(c.id.node.clone(), ids.clone());
+        sibling_runs(&c.body, out);
+    }
+}
+
+/// An `off` statement, where it is, and where a `todo` can go after it.
+struct Pool<'f> {
+    owner: String,
+    target: &'f ast::Spanned<ast::Target>,
+    /// The statement or rule (or rule block) the target belongs to.
+    line: Span,
+}
+
+fn pools_in<'f>(body: &'f ast::NodeBody, gone: &dyn Fn(&str) -> bool, out: &mut Vec<Pool<'f>>) {
+    for n in &body.children {
+        if gone(&n.id.node) {
+            continue;
+        }
+        if let Some(t) = &n.body.target {
+            out.push(Pool {
+                owner: n.id.node.clone(),
+                target: t,
+                line: t.span,
+            });
+        }
+        for r in &n.body.rules {
+            let (rules, line): (Vec<&ast::Rule>, Span) = match r {
+                RuleOrBlock::Rule(r) => (vec![r.as_ref()], r.span),
+                RuleOrBlock::Block { rules, span, .. } => (rules.iter().collect(), *span),
+            };
+            for rule in rules {
+                if let Some(t) = &rule.target {
+                    out.push(Pool {
+                        owner: n.id.node.clone(),
+                        target: t,
+                        line,
+                    });
+                }
+            }
+        }
+        pools_in(&n.body, gone, out);
+    }
+}
+
+impl Carry<'_> {
+    /// `off A..B` and `off A, B` follow the parts they name: renumbered
+    /// ends take their new ids, a removed end gives way to the nearest part
+    /// of the run still there, a removed single part leaves the list; a pool
+    /// with nothing left becomes a `todo` saying what it came off.
+    fn pools(&mut self, removed: &[String]) {
+        let renamed: BTreeMap<String, String> = self.summary.renumbered.iter().cloned().collect();
+        let now = |id: &str| renamed.get(id).cloned().unwrap_or_else(|| id.to_string());
+        let gone = |id: &str| {
+            removed
+                .iter()
+                .any(|r| id == r || id.starts_with(&format!("{r}.")))
+        };
+        let mut siblings = BTreeMap::new();
+        sibling_runs(&self.file.root, &mut siblings);
+        let mut pools = Vec::new();
+        pools_in(&self.file.root, &gone, &mut pools);
+        for pool in pools {
+            let ast::Target::Off { ranges, then_total } = &pool.target.node else {
+                continue;
+            };
+            let mut old = Vec::new();
+            let mut new = Vec::new();
+            for (a, b) in ranges {
+                let (a, b) = (a.node.as_str(), b.as_ref().map(|b| b.node.as_str()));
+                match b {
+                    None => {
+                        old.push(a.to_string());
+                        if !gone(a) {
+                            new.push(now(a));
+                        }
+                    }
+                    Some(b) => {
+                        old.push(format!("{a}..{b}"));
+                        let run = siblings.get(a).cloned().unwrap_or_default();
+                        let at = |x: &str| run.iter().position(|r| r == x);
+                        let kept: Vec<&String> = match (at(a), at(b)) {
+                            (Some(x), Some(y)) if x <= y => run
+                                .get(x..=y)
+                                .unwrap_or(&[])
+                                .iter()
+                                .filter(|r| !gone(r))
+                                .collect(),
+                            // Not a run the checker accepts anyway: left as written.
+                            _ => {
+                                new.push(format!("{}..{}", now(a), now(b)));
+                                continue;
+                            }
+                        };
+                        match (kept.first(), kept.last()) {
+                            (Some(f), Some(l)) if f == l => new.push(now(f)),
+                            (Some(f), Some(l)) => new.push(format!("{}..{}", now(f), now(l))),
+                            _ => {}
+                        }
+                    }
+                }
+            }
+            if old == new {
+                continue;
+            }
+            let then = if *then_total { " then total" } else { "" };
+            let old_text = format!("off {}{then}", old.join(", "));
+            if new.is_empty() {
+                self.edit(pool.target.span, String::new());
+                let after = self.line_span(pool.line).end;
+                self.edit(
+                    Span::new(after, after),
+                    format!(
+                        "todo {}\n",
+                        quote(&format!(
+                            "this came off {} ({old_text}), removed from the document: say what it comes off now",
+                            old.join(", ")
+                        ))
+                    ),
+                );
+                self.summary.todo.push(now(&pool.owner));
+                self.summary
+                    .pools
+                    .push((now(&pool.owner), old_text, String::new()));
+            } else {
+                let new_text = format!("off {}{then}", new.join(", "));
+                // The rule may be rewritten already (numbers updated): change
+                // the pool inside that rewrite.
+                let written = self.slice(pool.target.span).to_string();
+                let t = pool.target.span;
+                match self
+                    .edits
+                    .iter_mut()
+                    .find(|e| e.span.start <= t.start && t.end <= e.span.end)
+                {
+                    Some(e) => e.text = e.text.replacen(&written, &new_text, 1),
+                    None => self.edit(t, new_text.clone()),
+                }
+                self.summary
+                    .pools
+                    .push((now(&pool.owner), old_text, new_text));
+            }
+        }
+    }
+}
+
 /// Carry last year's rulebook (`base`, its text) over to this year's document.
 pub fn carry_over(doc: &Document, base: &str) -> Result<Carried, String> {
     let file = rulebook_lang::parse::parse(base).map_err(|d| {
@@ -596,10 +786,20 @@ pub fn carry_over(doc: &Document, base: &str) -> Result<Carried, String> {
             .map(squash)
             .collect(),
         removed_ids: Vec::new(),
+        declared: file.inputs.iter().map(|i| i.name.node.clone()).collect(),
     };
     if let (Some(t), Some(new)) = (&file.title, &doc.title) {
-        if t.node != *new {
+        if !same(&t.node, new) {
             c.edit(t.span, quote(new));
+        }
+    }
+    // 总分 changed: the table's points follow.
+    if let (Some(p), Some(new)) = (&file.root.points, doc.points) {
+        if p.node != new {
+            c.edit(p.span, fmt_dec(new));
+            c.summary
+                .numbers
+                .push(("总分".to_string(), vec![(fmt_dec(p.node), fmt_dec(new))]));
         }
     }
     if let (Some(t), Some(new)) = (&file.document, &doc.number) {
@@ -618,8 +818,9 @@ pub fn carry_over(doc: &Document, base: &str) -> Result<Carried, String> {
     let mut top = Node::new(crate::model::Kind::Item, "", "");
     top.children = doc.sections.clone();
     c.children(&top, &root);
-    // Tests expecting a removed node's score lose that line.
     let removed = std::mem::take(&mut c.removed_ids);
+    c.pools(&removed);
+    // Tests expecting a removed node's score lose that line.
     for t in &file.tests {
         for e in &t.expects {
             if let ast::ExpectTarget::Node { id, .. } = &e.target.node {
@@ -680,5 +881,11 @@ mod tests {
         assert_eq!(r, "deduct 0.3 per 0.1 of a below b cap 2");
         let r = replace_number("award 0.8 if x16 >= 16 and y = \"16\"", "16", "20", "");
         assert_eq!(r, "award 0.8 if x16 >= 20 and y = \"16\"");
+        // Parts named by number are not values.
+        let ch = changed_numbers(
+            "第（5）—（11）项不设基础分，从第（1）—（4）项得分中扣分，最高扣4分。",
+            "第（4）—（10）项不设基础分，从第（1）—（3）项得分中扣分，最高扣3分。",
+        );
+        assert_eq!(ch, vec![("4".to_string(), "3".to_string(), "cap")]);
     }
 }

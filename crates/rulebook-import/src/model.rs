@@ -17,6 +17,13 @@ pub struct Row {
     pub standard: String,
     /// The row belongs to the bonus table (加分项).
     pub bonus: bool,
+    /// The row's own indicator under the item (a table with a column of
+    /// indicators and their 权重 beside the item's): a part.
+    pub part: String,
+    /// Other columns about the item (考核内容), as `列名：…`.
+    pub notes: Vec<String>,
+    /// What the document calls its points column (分值, 权重).
+    pub points_column: String,
     /// Where the row starts in the file, for messages (`line 41`, `Sheet1!A7`).
     pub place: String,
 }

@@ -105,6 +105,53 @@ pub fn unmarked(s: &str) -> &str {
         .trim_start()
 }
 
+/// Chinese text typed with half-width punctuation (, ; and : or brackets
+/// around or beside Chinese), as the language's sentences write it:
+/// full-width. A formula's brackets `3×(X1-20)/50` stay.
+pub fn widen(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let cjk = |c: Option<&char>| {
+        c.is_some_and(|c| ('\u{4e00}'..='\u{9fff}').contains(c) || "“”（）".contains(*c))
+    };
+    let mut wide = vec![false; chars.len()];
+    for (i, c) in chars.iter().enumerate() {
+        if *c != '(' {
+            continue;
+        }
+        let Some(j) = chars.iter().skip(i).position(|c| *c == ')').map(|k| i + k) else {
+            continue;
+        };
+        let inner = chars.get(i + 1..j).unwrap_or(&[]);
+        let prev = i.checked_sub(1).and_then(|p| chars.get(p));
+        if inner.iter().any(|c| cjk(Some(c))) || cjk(prev) || cjk(chars.get(j + 1)) {
+            for k in [i, j] {
+                if let Some(w) = wide.get_mut(k) {
+                    *w = true;
+                }
+            }
+        }
+    }
+    let digit = |k: Option<usize>| {
+        k.and_then(|k| chars.get(k))
+            .is_some_and(|c| c.is_ascii_digit())
+    };
+    chars
+        .iter()
+        .zip(&wide)
+        .enumerate()
+        .map(|(i, (c, w))| match (c, w) {
+            // 1,000 stays.
+            (',', _) if digit(i.checked_sub(1)) && digit(Some(i + 1)) => ',',
+            (',', _) => '，',
+            (';', _) => '；',
+            (':', _) => '：',
+            ('(', true) => '（',
+            (')', true) => '）',
+            (c, _) => *c,
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,6 +169,19 @@ mod tests {
         assert_eq!(
             numbers("资源县96.5%。PM2.5"),
             vec![(9, "96.5".to_string()), (19, "2.5".to_string())]
+        );
+    }
+
+    #[test]
+    fn half_width_beside_chinese_widens() {
+        assert_eq!(
+            widen("突出“两个重点”,布局(125分);加扣分:参照"),
+            "突出“两个重点”，布局（125分）；加扣分：参照"
+        );
+        // A formula's brackets and a thousands comma stay.
+        assert_eq!(
+            widen("Y1=3×(X1-20)/50，1,000元"),
+            "Y1=3×(X1-20)/50，1,000元"
         );
     }
 }

@@ -112,17 +112,24 @@ pub fn draft(doc: &Document, proposals: &Proposals) -> String {
     if proposals.values().any(|p| p.veto) {
         out.push_str("\ngrade \"不合格\" if vetoed\ngrade \"合格\" otherwise\n");
     }
+    // An input several nodes read (a parent's condition) is declared once.
+    let mut declared = std::collections::BTreeSet::new();
     for s in &doc.sections {
         out.push('\n');
         for n in s.walk() {
             let Some(p) = proposals.get(&n.id) else {
                 continue;
             };
-            if p.inputs.is_empty() {
+            let fresh: Vec<_> = p
+                .inputs
+                .iter()
+                .filter(|i| declared.insert(i.name.clone()))
+                .collect();
+            if fresh.is_empty() {
                 continue;
             }
             let _ = writeln!(out, "# ---- {} {}", n.id, short(&n.title));
-            for i in &p.inputs {
+            for i in fresh {
                 let _ = writeln!(out, "{}", i.declaration());
             }
         }
