@@ -937,6 +937,9 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
         let span = meta.span;
         let no_base = body.no_base;
         let node_id = node.id.clone();
+        // A rule still to write below: its points are not known yet, so
+        // the sum is not checked (the `todo` is the error to act on).
+        let unfinished = self.todo_below(i);
 
         if bonus {
             if let Some(p) = &body.points {
@@ -974,7 +977,7 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
                 Some(p)
             }
             (true, Some(p)) => {
-                if let (Some(a), Some(c)) = (awards_max, children_sum) {
+                if let (Some(a), Some(c), false) = (awards_max, children_sum, unfinished) {
                     if a.checked_add(c) != Some(p) {
                         let pspan = body.points.as_ref().map(|s| s.span).unwrap_or(id_span);
                         let detail = if based_children.is_empty() {
@@ -1047,6 +1050,17 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
             n.points = got;
         }
         got
+    }
+
+    /// Whether node `i` or one of its parts still has a `todo`.
+    fn todo_below(&self, i: u32) -> bool {
+        self.meta
+            .get(i as usize)
+            .is_some_and(|m| !m.ast.todos.is_empty())
+            || self
+                .nodes
+                .get(i as usize)
+                .is_some_and(|n| n.children.iter().any(|&c| self.todo_below(c)))
     }
 
     fn is_based(&self, i: u32) -> bool {

@@ -111,3 +111,33 @@ fn labels_line_up_under_chinese_text() {
     let mark_col = underline[..underline.find(['─', '┬']).unwrap()].width();
     assert_eq!(mark_col, name_col, "\n{rendered}");
 }
+
+/// A clause still to write has no points yet: its parent's sum is not
+/// checked against them, so the `todo` is the one error to act on.
+#[test]
+fn a_todo_hides_the_sum_of_points_it_leaves_unknown() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/check/todo_points_unknown.rules");
+    let text = std::fs::read_to_string(path).unwrap();
+    let checked = rulebook_lang::check("todo_points_unknown.rules", &text);
+    let codes: Vec<&str> = checked.diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(codes, vec!["rulebook::todo"]);
+    // Written, the clause's award makes the sum check again: 1 + 3 = 4.
+    let done = text.replace(
+        "    todo \"not read: 「完成目标任务得3分，未完成不得分，另加扣2分」\"",
+        "    award 3",
+    );
+    assert!(rulebook_lang::check("done.rules", &done)
+        .diagnostics
+        .is_empty());
+    let short = text.replace(
+        "    todo \"not read: 「完成目标任务得3分，未完成不得分，另加扣2分」\"",
+        "    award 2",
+    );
+    let codes: Vec<&str> = rulebook_lang::check("short.rules", &short)
+        .diagnostics
+        .iter()
+        .map(|d| d.code)
+        .collect();
+    assert_eq!(codes, vec!["rulebook::points_mismatch"]);
+}

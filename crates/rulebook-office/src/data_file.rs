@@ -10,7 +10,9 @@
 //! error.
 
 use crate::read_workbook;
-use rulebook_eval::data::{load_csv, load_json, load_json_path, not_utf8, Batch, DataError, Location};
+use rulebook_eval::data::{
+    load_csv, load_json, load_json_path, not_utf8, Batch, DataError, Location,
+};
 use rulebook_lang::ir::Program;
 use std::io::{Cursor, Read};
 
@@ -169,7 +171,10 @@ pub fn read_path(
     }
     let cannot = |e: std::io::Error| format!("cannot read `{}`: {e}", path.display());
     let name = path.display().to_string();
-    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    {
         // Read in pieces: a large file's text is never held whole.
         return load_json_path(program, &name, path).map_err(cannot);
     }

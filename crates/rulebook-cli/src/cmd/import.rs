@@ -46,10 +46,10 @@ pub fn run(doc: &Path, output: Option<&Path>, base: Option<&Path>) -> u8 {
                 .count();
             eprintln!(
                 "wrote {name}: `rulebook check {name}` lists {todos} to do{}",
-                if other > 0 {
-                    format!(" and {other} other errors")
-                } else {
-                    String::new()
+                match other {
+                    0 => String::new(),
+                    1 => " and 1 other error".to_string(),
+                    n => format!(" and {n} other errors"),
                 }
             );
         }
