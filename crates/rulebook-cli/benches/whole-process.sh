@@ -16,7 +16,7 @@ echo "| units | run | wall | CPU | peak memory | input |"
 echo "|---|---|---|---|---|---|"
 for n in ${@:-10000 100000}; do
   data=target/bench-data/units-$n.json
-  [ -f "$data" ] || cargo bench -q -p rulebook-cli --bench throughput -- --write "$n" "$data" >/dev/null
+  [ -f "$data" ] || cargo bench -q -p rulebook-cli --bench throughput -- --write "$n" "$PWD/$data" >/dev/null
   size=$(( $(wc -c <"$data") / 1000000 ))
   run() {
     label=$1

@@ -74,6 +74,7 @@ fn run_data(files: &[PathBuf], data: &Path) -> u8 {
                 batch.units.len(),
                 rules.display()
             );
+            load::done_with(batch);
             OK
         }
         Err(code) => code,

@@ -111,6 +111,7 @@ pub fn run(rules: &Path, data: &Path, args: &Args<'_>) -> u8 {
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
+    load::done_with(batch);
     code
 }
 
