@@ -462,3 +462,69 @@ fn large_workbook_has_summary_and_items_sheets() {
     assert!(items_per_unit >= 19);
     assert_eq!(items.rows().count(), 1 + 8 * items_per_unit);
 }
+
+/// Units that cannot be scored are all reported, in every output, and
+/// nothing is written: whether the output keeps a few figures per unit
+/// from one pass (CSV, summaries) or ranks first and writes as it scores.
+#[test]
+fn every_unit_that_cannot_be_scored_is_reported_and_nothing_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("dz.rules");
+    std::fs::write(
+        &rules,
+        "rulebook \"任务完成情况考核\"\n\
+         input done: count \"已完成任务数\"\n\
+         input task: count \"下达任务数\"\n\
+         item 1 \"任务完成（2分）\" {\n  points 2\n  award 2 in proportion to done / task\n}\n",
+    )
+    .unwrap();
+    let data = dir.path().join("dz.json");
+    std::fs::write(
+        &data,
+        r#"{"units": [
+            {"unit": "甲县", "done": 3, "task": 4},
+            {"unit": "乙县", "done": 1, "task": 0},
+            {"unit": "丙县", "done": 2, "task": 2},
+            {"unit": "丁县", "done": 0, "task": 0}
+        ]}"#,
+    )
+    .unwrap();
+    let (rules, data) = (rules.to_str().unwrap(), data.to_str().unwrap());
+    for format in [
+        &["--format", "csv"][..],
+        &["--format", "csv", "--detail", "summary"],
+        &["--format", "jsonl", "--detail", "summary"],
+        &["--format", "json", "--detail", "items"],
+        &["--format", "jsonl"],
+        &["--format", "table"],
+    ] {
+        let mut args = vec!["eval", rules, data];
+        args.extend_from_slice(format);
+        let o = rulebook(&args);
+        assert_eq!(o.status.code(), Some(1), "{format:?}");
+        assert!(stdout(&o).is_empty(), "{format:?}: {}", stdout(&o));
+        let err = stderr(&o);
+        assert!(
+            err.contains("`乙县`") && err.contains("`丁县`") && !err.contains("`甲县`"),
+            "{format:?}: {err}"
+        );
+        assert!(err.contains("division by zero"), "{format:?}: {err}");
+    }
+    // With the two units fixed, the one-pass CSV ranks and writes all four.
+    let fixed = std::fs::read_to_string(data)
+        .unwrap()
+        .replace("\"done\": 1, \"task\": 0", "\"done\": 1, \"task\": 2")
+        .replace("\"done\": 0, \"task\": 0", "\"done\": 0, \"task\": 1");
+    std::fs::write(data, fixed).unwrap();
+    let o = rulebook(&["eval", rules, data, "--format", "csv"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // 甲县 3/4 of 2 = 1.5; 乙县 1/2 → 1; 丙县 2/2 → 2; 丁县 0.
+    assert_eq!(
+        stdout(&o),
+        "unit,total,base,bonus,total_deductions,grade,rank,vetoes,item_1,item_1_to_total\n\
+         甲县,1.5,1.5,0,0,,2,,1.5,0\n\
+         乙县,1,1,0,0,,3,,1,0\n\
+         丙县,2,2,0,0,,1,,2,0\n\
+         丁县,0,0,0,0,,4,,0,0\n"
+    );
+}

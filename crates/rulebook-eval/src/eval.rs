@@ -388,14 +388,13 @@ fn batch_map<R: Send>(
         parallel: opts.parallel && batch.units.len() > 64,
     };
     let results = pass.score(&batch.units, 0, &each);
-    let mut out = Vec::with_capacity(results.len());
     let mut errors = Vec::new();
-    for r in results {
-        match r {
-            Ok(u) => out.push(u),
-            Err(e) => errors.push(e),
-        }
-    }
+    // Collected in place: the results' memory holds what is kept, rather
+    // than a second list beside it.
+    let out: Vec<R> = results
+        .into_iter()
+        .filter_map(|r| r.map_err(|e| errors.push(e)).ok())
+        .collect();
     if errors.is_empty() {
         Ok(out)
     } else {
@@ -482,8 +481,8 @@ pub mod reference {
 /// Why a streamed batch stopped.
 #[derive(Debug)]
 pub enum StreamError<E> {
-    /// Units could not be scored (every such unit, found in the first pass;
-    /// nothing was handed on).
+    /// Units could not be scored (every such unit; after a ranking pass,
+    /// found before anything was handed on).
     Eval(Vec<EvalError>),
     /// The sink failed.
     Sink(E),
@@ -514,16 +513,21 @@ pub fn rank_batch<'b>(
     batch: &'b Batch,
     parallel: bool,
 ) -> Result<Ranked<'b>, Vec<EvalError>> {
-    let compiled = Compiled::new(program);
-    let engine = Engine::Compiled(&compiled);
-    let ranks = compute_ranks(engine, batch)?;
-    let across = across_with(engine, batch)?;
-    let parallel = parallel && batch.units.len() > 64;
+    let mut ready = prepare_batch(program, batch, parallel)?;
+    let Ranked {
+        compiled,
+        ranks,
+        across,
+        parallel,
+        ..
+    } = &ready;
+    let engine = Engine::Compiled(compiled);
+    let parallel = *parallel;
     let pass = Pass {
         engine,
         batch,
-        ranks: &ranks,
-        across: &across,
+        ranks,
+        across,
         trace: false,
         parallel,
     };
@@ -541,21 +545,38 @@ pub fn rank_batch<'b>(
     if !errors.is_empty() {
         return Err(errors);
     }
-    let by_total = competition_ranks(&totals);
+    ready.by_total = competition_ranks(&totals);
+    Ok(ready)
+}
+
+/// A batch ready to be scored unit by unit in one pass: the program
+/// compiled, the `rank(...)` values and batch aggregates worked out, but no
+/// rank by total (each unit's is left at 1 for the caller to set).
+pub fn prepare_batch<'b>(
+    program: &'b Program,
+    batch: &'b Batch,
+    parallel: bool,
+) -> Result<Ranked<'b>, Vec<EvalError>> {
+    let compiled = Compiled::new(program);
+    let engine = Engine::Compiled(&compiled);
+    let ranks = compute_ranks(engine, batch)?;
+    let across = across_with(engine, batch)?;
     Ok(Ranked {
         compiled,
         batch,
         ranks,
         across,
-        by_total,
-        parallel,
+        by_total: Vec::new(),
+        parallel: parallel && batch.units.len() > 64,
     })
 }
 
 impl Ranked<'_> {
-    /// The second pass: score the units again, a chunk at a time (on all
-    /// cores when the first pass was), and hand each result, rank set, to
-    /// `sink` in the batch's order. `tick` is called once per unit.
+    /// Score the units (after [`rank_batch`], again), a chunk at a time (on
+    /// all cores when asked), and hand each result, rank set, to `sink` in
+    /// the batch's order. `tick` is called once per unit. A unit that cannot
+    /// be scored stops the handing on; the rest are still scored, so that
+    /// every failing unit is reported.
     pub fn stream<E>(
         &self,
         trace: bool,
@@ -572,6 +593,7 @@ impl Ranked<'_> {
             parallel: self.parallel,
         };
         let mut start = 0;
+        let mut failed = Vec::new();
         while start < units.len() {
             let end = (start + CHUNK).min(units.len());
             let chunk = units.get(start..end).unwrap_or(&[]);
@@ -580,13 +602,23 @@ impl Ranked<'_> {
                 r
             });
             for (k, r) in results.into_iter().enumerate() {
-                let mut u = r.map_err(|e| StreamError::Eval(vec![e]))?;
-                u.rank = self.by_total.get(start + k).copied().unwrap_or(1);
-                sink(u).map_err(StreamError::Sink)?;
+                match r {
+                    Ok(mut u) if failed.is_empty() => {
+                        u.rank = self.by_total.get(start + k).copied().unwrap_or(1);
+                        sink(u).map_err(StreamError::Sink)?;
+                    }
+                    Ok(_) => {}
+                    // Scoring goes on, to report every unit that fails.
+                    Err(e) => failed.push(e),
+                }
             }
             start = end;
         }
-        Ok(())
+        if failed.is_empty() {
+            Ok(())
+        } else {
+            Err(StreamError::Eval(failed))
+        }
     }
 }
 

@@ -63,6 +63,41 @@ impl<W: Write> CsvWriter<W> {
     }
 
     pub fn unit(&mut self, u: &UnitResult) -> io::Result<()> {
+        self.figure_cells(u);
+        for &i in &self.items {
+            let s = u.nodes.get(i).cloned().unwrap_or_default();
+            self.row.push(fmt_dec(s.score));
+            self.row.push(fmt_dec(s.to_total));
+        }
+        self.w.write_record(&self.row).map_err(io_err)
+    }
+
+    /// The item cells of a unit's row, appended to `out` separated by commas
+    /// (numbers, which CSV never quotes): what a row needs of its nodes, in
+    /// a few bytes, for [`CsvWriter::unit_with_cells`] to write later.
+    pub fn item_cells(&self, u: &UnitResult, out: &mut String) {
+        for (k, &i) in self.items.iter().enumerate() {
+            let s = u.nodes.get(i).cloned().unwrap_or_default();
+            if k > 0 {
+                out.push(',');
+            }
+            out.push_str(&fmt_dec(s.score));
+            out.push(',');
+            out.push_str(&fmt_dec(s.to_total));
+        }
+    }
+
+    /// A unit's row from its figures (its nodes are not read) and the cells
+    /// [`CsvWriter::item_cells`] wrote for it.
+    pub fn unit_with_cells(&mut self, u: &UnitResult, cells: &str) -> io::Result<()> {
+        self.figure_cells(u);
+        if !self.items.is_empty() {
+            self.row.extend(cells.split(',').map(String::from));
+        }
+        self.w.write_record(&self.row).map_err(io_err)
+    }
+
+    fn figure_cells(&mut self, u: &UnitResult) {
         self.row.clear();
         self.row.extend([
             crate::safe::spreadsheet_cell(&u.unit).into_owned(),
@@ -74,12 +109,6 @@ impl<W: Write> CsvWriter<W> {
             u.rank.to_string(),
             crate::safe::spreadsheet_cell(&u.veto_ids(";")).into_owned(),
         ]);
-        for &i in &self.items {
-            let s = u.nodes.get(i).cloned().unwrap_or_default();
-            self.row.push(fmt_dec(s.score));
-            self.row.push(fmt_dec(s.to_total));
-        }
-        self.w.write_record(&self.row).map_err(io_err)
     }
 
     pub fn finish(self) -> io::Result<W> {

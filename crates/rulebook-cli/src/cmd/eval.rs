@@ -1,8 +1,9 @@
 //! `rulebook eval RULES DATA [--format …] [--detail …] [--unit NAME] [-o FILE]`.
 //!
-//! JSON, JSON Lines, CSV and large XLSX workbooks are written as units are
-//! scored, in constant memory: a first pass ranks the batch by total (one
-//! number per unit), a second scores each unit again and writes it. The
+//! JSON, JSON Lines, CSV and large XLSX workbooks are written in constant
+//! memory: CSV and summaries keep under 1 KB a unit from one scoring pass;
+//! fuller outputs are ranked by a first pass (one number per unit), and a
+//! second scores each unit again and writes it. The
 //! table keeps only each unit's figures; Markdown, HTML and small XLSX
 //! workbooks lay out the whole batch at once.
 
@@ -10,8 +11,8 @@ use super::load;
 use super::{usage_error, write_atomic, FINDINGS, OK};
 use rulebook_eval::data::Batch;
 use rulebook_eval::eval::{
-    evaluate_batch_map, evaluate_batch_with_progress, rank_batch, rank_by_total, Options,
-    StreamError, UnitResult,
+    competition_ranks, evaluate_batch_map, evaluate_batch_with_progress, prepare_batch, rank_batch,
+    rank_by_total, Options, StreamError, UnitResult,
 };
 use rulebook_lang::ir::Program;
 use rulebook_report as report;
@@ -144,23 +145,25 @@ fn stream_text(
     tick: &(dyn Fn() + Sync),
 ) -> u8 {
     // Every unit that cannot be scored is found before anything is written.
-    let ranked = match rank_batch(program, batch, true) {
-        Ok(r) => r,
+    let source = match Scored::new(program, batch, format, detail, tick) {
+        Ok(s) => s,
         Err(errors) => return eval_failed(&errors),
     };
-    let trace = detail == Detail::Full;
     let mut failed: Option<Vec<rulebook_eval::eval::EvalError>> = None;
     let mut fill = |w: &mut dyn std::io::Write| -> std::io::Result<()> {
         let r = if format == Format::Csv {
             let mut cw = report::csv_out::CsvWriter::begin(program, w, detail)?;
-            ranked
-                .stream(trace, tick, &mut |u| cw.unit(&u))
+            source
+                .each(tick, &mut |(u, cells)| match cells {
+                    Some(c) => cw.unit_with_cells(&u, c),
+                    None => cw.unit(&u),
+                })
                 .and_then(|()| cw.finish().map(|_| ()).map_err(StreamError::Sink))
         } else {
             let lines = format == Format::Jsonl;
             let mut jw = report::json::JsonWriter::begin(program, w, lines, detail)?;
-            ranked
-                .stream(trace, tick, &mut |u| jw.unit(&u))
+            source
+                .each(tick, &mut |(u, _)| jw.unit(&u))
                 .and_then(|()| jw.finish().map(|_| ()).map_err(StreamError::Sink))
         };
         match r {
@@ -183,6 +186,113 @@ fn stream_text(
     match failed {
         Some(errors) => eval_failed(&errors),
         None => code,
+    }
+}
+
+/// Where a streamed output's units come from. Rows that show only a unit's
+/// figures and its items' scores (CSV, and any `--detail summary`) are
+/// small: each unit is scored once and kept as that much (under 1 KB), then
+/// ranked and written. Fuller rows (every node, every reason) are not kept:
+/// a first pass ranks the batch, a second scores each unit again and writes
+/// it as it is scored, so memory does not grow with the output.
+enum Scored<'b> {
+    Kept {
+        batch: &'b Batch,
+        /// Each unit's figures (name, nodes and trace left empty), ranked.
+        figures: Vec<UnitResult>,
+        /// CSV: each unit's item cells, one after another; `ends` says where
+        /// each unit's end.
+        cells: String,
+        ends: Vec<usize>,
+    },
+    /// Ranked by a first pass; whether the second keeps the reasons.
+    Twice(rulebook_eval::eval::Ranked<'b>, bool),
+}
+
+/// A unit for the writer: its result, and for a kept CSV row its item cells
+/// (the result's nodes are then not filled in).
+type Row<'a> = (UnitResult, Option<&'a str>);
+
+impl<'b> Scored<'b> {
+    fn new(
+        program: &'b Program,
+        batch: &'b Batch,
+        format: Format,
+        detail: Detail,
+        tick: &(dyn Fn() + Sync),
+    ) -> Result<Self, Vec<rulebook_eval::eval::EvalError>> {
+        if detail != Detail::Summary && format != Format::Csv {
+            let trace = detail == Detail::Full;
+            return rank_batch(program, batch, true).map(|r| Scored::Twice(r, trace));
+        }
+        // Kept in flat lists that grow as the units are scored (a chunk at
+        // a time), not an allocation per unit among the freed results.
+        // (A writer into nothing, for its columns: it cannot fail.)
+        let Ok(csv) = report::csv_out::CsvWriter::begin(program, std::io::sink(), detail) else {
+            return rank_batch(program, batch, true).map(|r| Scored::Twice(r, false));
+        };
+        let ready = prepare_batch(program, batch, true)?;
+        let mut figures = Vec::with_capacity(batch.units.len());
+        let mut cells = String::new();
+        let mut ends = Vec::with_capacity(batch.units.len());
+        let kept = ready.stream(false, tick, &mut |mut u: UnitResult| {
+            if format == Format::Csv {
+                csv.item_cells(&u, &mut cells);
+                ends.push(cells.len());
+            }
+            u.unit = String::new();
+            u.nodes = Vec::new();
+            u.trace = Vec::new();
+            figures.push(u);
+            Ok::<(), ()>(())
+        });
+        match kept {
+            Ok(()) | Err(StreamError::Sink(())) => {}
+            Err(StreamError::Eval(errors)) => return Err(errors),
+        }
+        let totals: Vec<rulebook_eval::value::Value> = figures
+            .iter()
+            .map(|u| rulebook_eval::value::Value::Num(u.total))
+            .collect();
+        for (u, rank) in figures.iter_mut().zip(competition_ranks(&totals)) {
+            u.rank = rank;
+        }
+        Ok(Scored::Kept {
+            batch,
+            figures,
+            cells,
+            ends,
+        })
+    }
+
+    /// Every unit, rank set, in the batch's order.
+    fn each<E>(
+        &self,
+        tick: &(dyn Fn() + Sync),
+        sink: &mut dyn FnMut(Row<'_>) -> Result<(), E>,
+    ) -> Result<(), StreamError<E>> {
+        match self {
+            Scored::Twice(ranked, trace) => ranked.stream(*trace, tick, &mut |u| sink((u, None))),
+            Scored::Kept {
+                batch,
+                figures,
+                cells,
+                ends,
+            } => {
+                let mut start = 0;
+                for (k, (f, data)) in figures.iter().zip(&batch.units).enumerate() {
+                    let mut u = f.clone();
+                    u.unit.clone_from(&data.name);
+                    let row = ends.get(k).and_then(|&end| {
+                        let c = cells.get(start..end);
+                        start = end;
+                        c
+                    });
+                    sink((u, row)).map_err(StreamError::Sink)?;
+                }
+                Ok(())
+            }
+        }
     }
 }
 
