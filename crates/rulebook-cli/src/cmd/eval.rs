@@ -206,7 +206,7 @@ enum Scored<'b> {
         ends: Vec<usize>,
     },
     /// Ranked by a first pass; whether the second keeps the reasons.
-    Twice(rulebook_eval::eval::Ranked<'b>, bool),
+    Twice(Box<rulebook_eval::eval::Ranked<'b>>, bool),
 }
 
 /// A unit for the writer: its result, and for a kept CSV row its item cells
@@ -223,13 +223,13 @@ impl<'b> Scored<'b> {
     ) -> Result<Self, Vec<rulebook_eval::eval::EvalError>> {
         if detail != Detail::Summary && format != Format::Csv {
             let trace = detail == Detail::Full;
-            return rank_batch(program, batch, true).map(|r| Scored::Twice(r, trace));
+            return rank_batch(program, batch, true).map(|r| Scored::Twice(Box::new(r), trace));
         }
         // Kept in flat lists that grow as the units are scored (a chunk at
         // a time), not an allocation per unit among the freed results.
         // (A writer into nothing, for its columns: it cannot fail.)
         let Ok(csv) = report::csv_out::CsvWriter::begin(program, std::io::sink(), detail) else {
-            return rank_batch(program, batch, true).map(|r| Scored::Twice(r, false));
+            return rank_batch(program, batch, true).map(|r| Scored::Twice(Box::new(r), false));
         };
         let ready = prepare_batch(program, batch, true)?;
         let mut figures = Vec::with_capacity(batch.units.len());
