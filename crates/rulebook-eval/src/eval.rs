@@ -93,9 +93,9 @@ pub struct TraceEntry {
     pub detail: Detail,
     /// The cap that cut the amount, if any.
     pub capped_at: Option<Decimal>,
-    /// The facts the rule's condition and amount read, as (label, value),
-    /// so an explanation can say what the unit reported.
-    pub facts: Vec<(String, String)>,
+    /// The facts the rule's condition and amount read, so an explanation
+    /// can say what the unit reported ([`Fact::words`]).
+    pub facts: Vec<Fact>,
     /// `times F`: the amount before the multiplier, and the factor.
     pub scaled: Option<(Decimal, Decimal)>,
     /// `unless U` held: what the rule would have given or taken (the entry's
@@ -110,6 +110,54 @@ pub struct TraceEntry {
 
 /// An aggregate over the batch (`max(E across units)`), with the unit that
 /// holds it for `max` and `min`.
+
+/// A fact a rule read, kept as the value itself and put into words only
+/// when a report shows it ([`Fact::words`]): keeping reasons costs little.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fact {
+    /// An input's value (by its index in `Program::inputs`).
+    Input(u32, Value),
+    /// A global's value.
+    Global(u32, Value),
+    /// A parameter's value for the unit.
+    Param(u32, Value),
+    /// A derived value, worked out while scoring.
+    Let(u32, Value),
+    /// A batch aggregate, already in words (label, value).
+    Words(String, String),
+}
+
+impl Fact {
+    /// (label, value) in words: ("城市环境空气质量优良天数比率", "96.5"),
+    /// a derived value with its unit ("综合达标率", "92.5%").
+    pub fn words(&self, program: &Program) -> (String, String) {
+        let named = |def: Option<&ir::InputDef>, v: &Value| {
+            let label = def
+                .map(|d| {
+                    if d.label.is_empty() {
+                        &d.name
+                    } else {
+                        &d.label
+                    }
+                })
+                .cloned()
+                .unwrap_or_default();
+            (label, describe(v))
+        };
+        match self {
+            Fact::Input(i, v) => named(program.inputs.get(*i as usize), v),
+            Fact::Global(i, v) => named(program.globals.get(*i as usize), v),
+            Fact::Param(i, v) => named(program.params.get(*i as usize).map(|p| &p.input), v),
+            Fact::Let(i, v) => program
+                .lets
+                .get(*i as usize)
+                .map(|def| let_words(def, v))
+                .unwrap_or_default(),
+            Fact::Words(l, v) => (l.clone(), v.clone()),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct AcrossValue {
     pub value: Value,
@@ -1369,7 +1417,7 @@ fn settle_leftover(
 
 /// The unit's facts a rule reads directly (its condition, and a plain
 /// amount's expression), with their values in words.
-fn facts(cx: &Cx<'_>, rule: &ir::RuleDef) -> Vec<(String, String)> {
+fn facts(cx: &Cx<'_>, rule: &ir::RuleDef) -> Vec<Fact> {
     let at = FactsAt {
         program: cx.program,
         globals: cx.globals,
@@ -1379,7 +1427,7 @@ fn facts(cx: &Cx<'_>, rule: &ir::RuleDef) -> Vec<(String, String)> {
     };
     fact_reads(rule)
         .into_iter()
-        .filter_map(|e| at.words(e))
+        .filter_map(|e| at.fact(e))
         .collect()
 }
 
@@ -1448,38 +1496,25 @@ pub(crate) fn fact_reads(rule: &ir::RuleDef) -> Vec<&Expr> {
 }
 
 impl FactsAt<'_> {
-    /// One fact read by a rule, in words; `None` for a derived value not
-    /// worked out while scoring.
-    pub(crate) fn words(&self, e: &Expr) -> Option<(String, String)> {
-        let p = self.program;
-        let (def, v) = match e {
-            Expr::Input(i) => (
-                p.inputs.get(*i as usize)?,
-                self.unit.inputs.get(*i as usize)?,
-            ),
-            Expr::Global(i) => (p.globals.get(*i as usize)?, self.globals.get(*i as usize)?),
-            Expr::Param(i) => (
-                &p.params.get(*i as usize)?.input,
-                self.unit.params.get(*i as usize)?,
-            ),
-            Expr::Across(i) => return across_fact(p, self.across, *i),
-            Expr::Let(i) => return let_fact(p, self.lets, *i),
+    /// One fact read by a rule; `None` for a derived value not worked out
+    /// while scoring (the rule did not need it).
+    pub(crate) fn fact(&self, e: &Expr) -> Option<Fact> {
+        Some(match e {
+            Expr::Input(i) => Fact::Input(*i, self.unit.inputs.get(*i as usize)?.clone()),
+            Expr::Global(i) => Fact::Global(*i, self.globals.get(*i as usize)?.clone()),
+            Expr::Param(i) => Fact::Param(*i, self.unit.params.get(*i as usize)?.clone()),
+            Expr::Let(i) => Fact::Let(*i, self.lets.get(*i as usize)?.as_ref()?.clone()),
+            Expr::Across(i) => {
+                let (l, v) = across_fact(self.program, self.across, *i)?;
+                Fact::Words(l, v)
+            }
             _ => return None,
-        };
-        let label = if def.label.is_empty() {
-            def.name.clone()
-        } else {
-            def.label.clone()
-        };
-        Some((label, describe(v)))
+        })
     }
 }
 
-/// A derived value in words, with its unit: ("综合达标率", "92.5%"). A
-/// value not worked out while scoring (the rule did not need it) is left out.
-fn let_fact(program: &Program, lets: &[Option<Value>], i: u32) -> Option<(String, String)> {
-    let def = program.lets.get(i as usize)?;
-    let v = lets.get(i as usize)?.as_ref()?;
+/// A derived value in words, with its unit: ("综合达标率", "92.5%").
+fn let_words(def: &ir::LetDef, v: &Value) -> (String, String) {
     let label = if def.label.is_empty() {
         def.name.clone()
     } else {
@@ -1500,7 +1535,7 @@ fn let_fact(program: &Program, lets: &[Option<Value>], i: u32) -> Option<(String
         }
         _ => describe(v),
     };
-    Some((label, value))
+    (label, value)
 }
 
 /// For an amount that goes over one list with `where` (`sum(… for f in L

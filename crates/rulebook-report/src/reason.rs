@@ -94,20 +94,28 @@ fn gap_unit(u: Unit) -> Unit {
 }
 
 /// 「（label：value；…）」 for the facts a rule read, or nothing.
-fn facts(e: &TraceEntry) -> String {
+fn facts(program: &Program, e: &TraceEntry) -> String {
     if e.facts.is_empty() {
         return String::new();
     }
-    let parts: Vec<String> = e.facts.iter().map(|(l, v)| format!("{l}：{v}")).collect();
+    let parts: Vec<String> = e
+        .facts
+        .iter()
+        .map(|f| {
+            let (l, v) = f.words(program);
+            format!("{l}：{v}")
+        })
+        .collect();
     format!("（{}）", parts.join("；"))
 }
 
 /// `text` followed by the facts it does not already name (a derived value
 /// or a condition's input beside a count, steps or a proportion).
-fn with_facts(e: &TraceEntry, text: String) -> String {
+fn with_facts(program: &Program, e: &TraceEntry, text: String) -> String {
     let rest: Vec<String> = e
         .facts
         .iter()
+        .map(|f| f.words(program))
         .filter(|(l, _)| !text.contains(l.as_str()))
         .map(|(l, v)| format!("{l}：{v}"))
         .collect();
@@ -118,7 +126,6 @@ fn with_facts(e: &TraceEntry, text: String) -> String {
     }
 }
 
-/// The reason for one trace entry, in words.
 pub fn reason(program: &Program, e: &TraceEntry) -> String {
     let mut text = reason_core(program, e);
     if let Some((before, factor)) = e.scaled {
@@ -150,7 +157,11 @@ pub fn reason(program: &Program, e: &TraceEntry) -> String {
         } else {
             ("得", "不计分")
         };
-        return format!("{what}：本应{verb} {} 分{}", fmt_dec(would), facts(e));
+        return format!(
+            "{what}：本应{verb} {} 分{}",
+            fmt_dec(would),
+            facts(program, e)
+        );
     }
     if e.amount < rust_decimal::Decimal::ZERO && goes_to_total(program, e) {
         format!("{text}，从总分中扣减")
@@ -187,7 +198,7 @@ fn reason_core(program: &Program, e: &TraceEntry) -> String {
                 (true, true) => "出现扣分情形",
                 (false, true) => "未出现扣分情形",
             };
-            cap(format!("{head}{}", facts(e)))
+            cap(format!("{head}{}", facts(program, e)))
         }
         Detail::Amount { raw } => {
             let plain_constant =
@@ -200,7 +211,7 @@ fn reason_core(program: &Program, e: &TraceEntry) -> String {
                 (true, false) => "本项分值".to_string(),
                 (false, _) => format!("计 {}", approx(*raw)),
             };
-            cap(format!("{what}{}", facts(e)))
+            cap(format!("{what}{}", facts(program, e)))
         }
         Detail::Each { rate, count, raw } => {
             let label = match rule.map(|r| &r.amount) {
@@ -209,6 +220,7 @@ fn reason_core(program: &Program, e: &TraceEntry) -> String {
             }
             .unwrap_or_else(|| "次数".to_string());
             cap(with_facts(
+                program,
                 e,
                 format!(
                     "{label} {} 次 × {} = {}",
@@ -248,6 +260,7 @@ fn reason_core(program: &Program, e: &TraceEntry) -> String {
             let dir = if *above { "高于" } else { "低于" };
             if gap.is_zero() {
                 return with_facts(
+                    program,
                     e,
                     format!(
                         "{label} {}，{tlabel} {}：未{dir}目标",
@@ -262,6 +275,7 @@ fn reason_core(program: &Program, e: &TraceEntry) -> String {
                 ""
             };
             cap(with_facts(
+                program,
                 e,
                 format!(
                     "{label} {}，{tlabel} {}，{dir} {}：每 {} 计一步{part}，{} 步 × {} = {}",
@@ -301,7 +315,7 @@ fn reason_core(program: &Program, e: &TraceEntry) -> String {
                     approx(*raw)
                 )
             };
-            with_facts(e, text)
+            with_facts(program, e, text)
         }
         Detail::Cited {
             raw,

@@ -682,7 +682,7 @@ impl Walk<'_, '_> {
         Ok(None)
     }
 
-    fn facts(&self, rule: &CRule) -> Vec<(String, String)> {
+    fn facts(&self, rule: &CRule) -> Vec<crate::eval::Fact> {
         let at = FactsAt {
             program: self.c.program,
             globals: self.fr.globals,
@@ -690,7 +690,7 @@ impl Walk<'_, '_> {
             across: self.fr.across,
             lets: &self.fr.slots.lets,
         };
-        rule.reads.iter().filter_map(|e| at.words(e)).collect()
+        rule.reads.iter().filter_map(|e| at.fact(e)).collect()
     }
 
     /// How many of the records an amount's `where` left out, of how many.
