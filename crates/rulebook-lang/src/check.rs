@@ -528,9 +528,13 @@ impl<'a> Checker<'a> {
                         )
                         .label(
                             r.span,
-                            format!("{} keys here, {} in the first row", r.keys.len(), arity),
+                            format!(
+                                "{} here, {} in the first row",
+                                keys(r.keys.len()),
+                                keys(arity)
+                            ),
                         )
-                        .help("give every row of a table the same number of keys"),
+                        .help("give every row as many keys as the first row, separated by commas before the `:`"),
                     );
                 }
                 let key: Vec<&str> = r.keys.iter().map(|k| k.node.as_str()).collect();
@@ -793,7 +797,7 @@ impl<'a> Checker<'a> {
                             format!("`{b}` is only known once a unit is scored"),
                         )
                         .label(span, "not available inside rules")
-                        .help("use `total`, `base`, `bonus` and `vetoed` in `grade` lines"),
+                        .help("a rule cannot depend on the score it adds to: use `total`, `base`, `bonus` and `vetoed` in `grade` lines"),
                     );
                 }
                 let (bi, ty) = match b.as_str() {
@@ -1043,13 +1047,19 @@ impl<'a> Checker<'a> {
         for (i, (cond, value)) in arms.iter().enumerate() {
             if let Some(first) = else_at {
                 if first < i {
+                    let arm = cond
+                        .as_ref()
+                        .map_or(value.span, |c| c.span.join(value.span));
+                    let mut d = Diagnostic::warning(
+                        "rulebook::dead_tier",
+                        "this case comes after `else` and never applies",
+                    )
+                    .label(arm, "never reached");
+                    if let Some((_, else_value)) = arms.get(first) {
+                        d = d.label(else_value.span, "`else` holds for everything left");
+                    }
                     self.err(
-                        Diagnostic::warning(
-                            "rulebook::dead_tier",
-                            "this case comes after `else` and never applies",
-                        )
-                        .label(value.span, "unreachable")
-                        .help("put `else` last: cases are tried in order and `else` always holds"),
+                        d.help("put `else` last: cases are tried in order and `else` always holds"),
                     );
                 }
             }
@@ -1118,17 +1128,23 @@ impl<'a> Checker<'a> {
             }
         };
         if self.in_rank || !self.locals.is_empty() {
-            self.err(
-                Diagnostic::error(
+            let d = match self.locals.last() {
+                Some((local, _)) => Diagnostic::error(
+                    "rulebook::misplaced_rank",
+                    "an aggregate across units cannot be taken inside a loop over records",
+                )
+                .label(span, format!("inside the loop over `{local}`, one record of one unit"))
+                .help(
+                    "name it outside the loop from a value each unit has as a whole, e.g. `let city_mean = mean(fines_total across units) \"全市平均\"`, and compare the records with `city_mean`",
+                ),
+                None => Diagnostic::error(
                     "rulebook::misplaced_rank",
                     "an aggregate across units cannot be used here",
                 )
-                .label(
-                    span,
-                    "inside a rank, another aggregate across units, or a loop",
-                )
+                .label(span, "inside a rank or another aggregate across units")
                 .help("compute it from each unit's own values, e.g. `max(pm25 across units)`"),
-            );
+            };
+            self.err(d);
         }
         let saved = self.in_rank;
         self.in_rank = true;
@@ -1909,7 +1925,9 @@ impl<'a> Checker<'a> {
             })
             .collect();
         if let (Some(enums), Some(decl)) = (enums, ctx.file.tables.get(idx as usize)) {
-            if enums.len() == arity {
+            // A row of the wrong shape is reported as such (`table_shape`):
+            // the rows it was meant to be would be reported missing.
+            if enums.len() == arity && decl.rows.iter().all(|r| r.keys.len() == arity) {
                 let mut missing = Vec::new();
                 let mut combos: Vec<Vec<String>> = vec![Vec::new()];
                 for names in &enums {
@@ -1964,6 +1982,9 @@ impl<'a> Checker<'a> {
         let mut bands: Vec<Band> = Vec::new();
         let mut has_else = false;
         let mut interval_style = false;
+        // An empty band is the one mistake to report: the overlaps and gaps
+        // it would cause are not checked.
+        let mut empty_band = false;
         for t in tiers {
             let mut bound = |c: &mut Self, e: &ast::Expr| -> (Expr, Option<Decimal>) {
                 let (be, bt) = c.expr(ctx, e);
@@ -2004,13 +2025,34 @@ impl<'a> Checker<'a> {
                     let (he, hv) = bound(self, hi);
                     if let (Some(l), Some(h)) = (lv, hv) {
                         if l > h || (l == h && !(*lo_closed && *hi_closed)) {
+                            empty_band = true;
+                            let (label, help) = if l > h {
+                                (
+                                    "its first bound is above its second",
+                                    format!(
+                                        "write the lower bound first: `{}{}, {}{}`",
+                                        if *lo_closed { '[' } else { '(' },
+                                        self.snippet(hi.span),
+                                        self.snippet(lo.span),
+                                        if *hi_closed { ']' } else { ')' },
+                                    ),
+                                )
+                            } else {
+                                (
+                                    "both bounds are the same, and one end is left out",
+                                    format!(
+                                        "write `= {}` for the one value, or widen the interval",
+                                        self.snippet(lo.span)
+                                    ),
+                                )
+                            };
                             self.err(
                                 Diagnostic::error(
                                     "rulebook::empty_tier",
                                     "this tier holds no value",
                                 )
-                                .label(t.span, "its lower end is above its upper end")
-                                .help("write the smaller bound first"),
+                                .label(t.span, label)
+                                .help(help),
                             );
                         }
                         bands.push((Some((l, *lo_closed)), Some((h, *hi_closed)), t.span));
@@ -2031,7 +2073,9 @@ impl<'a> Checker<'a> {
             out.push(ir::TierDef { band, amount: ae });
         }
         let integral = matches!(&st, Some(Type::Num(u)) if u.is_integral());
-        self.check_bands(&bands, has_else, interval_style, integral);
+        if !empty_band {
+            self.check_bands(&bands, has_else, interval_style, integral);
+        }
         (
             Expr::Tiers(Box::new(se), out),
             amount_ty.or(num(Unit::Plain)),
@@ -2330,5 +2374,14 @@ impl Checker<'_> {
     }
     pub(crate) fn line(&self, offset: usize) -> usize {
         self.line_of(offset)
+    }
+}
+
+/// "1 key", "2 keys".
+fn keys(n: usize) -> String {
+    if n == 1 {
+        "1 key".to_string()
+    } else {
+        format!("{n} keys")
     }
 }

@@ -293,7 +293,7 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
                                 "a capped block mixes awards and deductions",
                             )
                             .label(*span, "one cap over both kinds")
-                            .help("cap awards and deductions in separate blocks"),
+                            .help("a capped block holds only awards or only deductions: move the awards out of the block, or into a capped block of their own"),
                         );
                     }
                 }
@@ -372,7 +372,7 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
                     self.c.diag(
                         Diagnostic::error("rulebook::bad_cap", "a cap cannot be negative")
                             .label(e.span, "below zero")
-                            .help("write the most the rule may give or take, as a positive number"),
+                            .help("a cap is the most the rule may give or take, written as a positive number: 最高扣2分 is `cap 2`"),
                     );
                 }
             }
@@ -444,7 +444,7 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
                 self.c.diag(
                     Diagnostic::error("rulebook::misplaced_modifier", "a veto has no amount")
                         .label(span, "remove this amount")
-                        .help("write `veto if condition`"),
+                        .help("a veto (一票否决) decides the grade and takes no points: write `veto if condition`, and a `deduct` rule beside it if the document also takes points"),
                 );
                 (Amount::None, (None, None))
             }

@@ -947,14 +947,15 @@ impl Builder {
             Rule::table_decl => self.table(p),
             Rule::points_stmt => {
                 if let Some(n) = p.into_inner().next() {
-                    if body.points.is_some() {
+                    if let Some(first) = &body.points {
                         self.errors.push(
                             Diagnostic::error(
                                 "rulebook::duplicate_statement",
                                 "`points` is given twice",
                             )
                             .label(span, "second `points`")
-                            .help("keep one `points` per node"),
+                            .label(first.span, "first `points`")
+                            .help("keep one `points` per node: the 分值 the document gives it"),
                         );
                     }
                     body.points = Some(self.number(&n));
