@@ -1966,7 +1966,22 @@ impl<'a> Checker<'a> {
         // An empty band is the one mistake to report: the overlaps and gaps
         // it would cause are not checked.
         let mut empty_band = false;
+        let mut else_span: Option<Span> = None;
         for t in tiers {
+            if let Some(first) = else_span {
+                self.err(
+                    Diagnostic::warning(
+                        Code::DeadTier,
+                        "this tier comes after `else` and never applies",
+                    )
+                    .label(t.span, "never reached")
+                    .label(first, "`else` holds for everything left")
+                    .help("put `else` last: tiers are tried in order and `else` always holds"),
+                );
+            }
+            if matches!(t.band, ast::Band::Else) && else_span.is_none() {
+                else_span = Some(t.span);
+            }
             let mut bound = |c: &mut Self, e: &ast::Expr| -> (Expr, Option<Decimal>) {
                 let (be, bt) = c.expr(ctx, e);
                 if let (Some(s), Some(b)) = (st.clone(), bt) {
