@@ -18,6 +18,7 @@ use crate::model::{Document, Node};
 use crate::text::{numbers, shape, squash, unmarked, widen};
 use crate::write::{self, fmt_dec, quote, Proposals};
 use rulebook_lang::ast::{self, InputKind, RuleOrBlock, Span};
+use rulebook_lang::diag::Code;
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -853,13 +854,13 @@ pub fn carry_over(doc: &Document, base: &str) -> Result<Carried, String> {
     let before: BTreeSet<String> = rulebook_lang::check("base.rules", base)
         .diagnostics
         .iter()
-        .filter(|d| d.code == "rulebook::unused_input" || d.code == "rulebook::unused_param")
+        .filter(|d| matches!(d.code, Code::UnusedInput | Code::UnusedParam))
         .map(|d| d.message.clone())
         .collect();
     summary.unused = checked
         .diagnostics
         .iter()
-        .filter(|d| d.code == "rulebook::unused_input" || d.code == "rulebook::unused_param")
+        .filter(|d| matches!(d.code, Code::UnusedInput | Code::UnusedParam))
         .map(|d| d.message.clone())
         .filter(|m| !before.contains(m))
         .collect();

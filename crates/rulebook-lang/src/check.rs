@@ -8,7 +8,7 @@
 //! along either way.
 
 use crate::ast::{self, BinOp, CmpOp, ExprKind, Span, Spanned};
-use crate::diag::{did_you_mean, Diagnostic};
+use crate::diag::{did_you_mean, Code, Diagnostic};
 use crate::ir::{self, Agg, Builtin, Expr, Func, Type, Unit};
 use rust_decimal::Decimal;
 use std::collections::{BTreeSet, HashMap};
@@ -256,19 +256,16 @@ impl<'a> Checker<'a> {
                             Some(Type::Num(Unit::Plain | Unit::Count))
                         ) {
                             self.err(
-                                Diagnostic::error(
-                                    "rulebook::type_mismatch",
-                                    "the year must be a number",
-                                )
-                                .label(g.span, "not a number")
-                                .help("declare it as `global year: count \"考核年度\"`"),
+                                Diagnostic::error(Code::TypeMismatch, "the year must be a number")
+                                    .label(g.span, "not a number")
+                                    .help("declare it as `global year: count \"考核年度\"`"),
                             );
                         }
                         Some(ir::YearSource::Global(i))
                     }
                     _ => {
                         self.err(
-                            Diagnostic::error("rulebook::unknown_name", format!("`{}` is not a global", g.node))
+                            Diagnostic::error(Code::UnknownName, format!("`{}` is not a global", g.node))
                                 .label(g.span, "the year is read from a global")
                                 .help("declare it with `global NAME: count \"考核年度\"` and give it under `globals` in the data"),
                         );
@@ -287,7 +284,7 @@ impl<'a> Checker<'a> {
             if let Some((decl, _)) = by_year {
                 if file.year.is_none() {
                     self.err(
-                        Diagnostic::error("rulebook::missing_year", format!("`{}` is given by year, but the rulebook has no year", decl.name.node))
+                        Diagnostic::error(Code::MissingYear, format!("`{}` is given by year, but the rulebook has no year", decl.name.node))
                             .label(decl.name.span, "values by year")
                             .help("say which year to score: `year 2024` at the top, or `year from GLOBAL` to read it from the data"),
                     );
@@ -302,7 +299,7 @@ impl<'a> Checker<'a> {
             let first = *first;
             self.err(
                 Diagnostic::error(
-                    "rulebook::duplicate_id",
+                    Code::DuplicateId,
                     format!("`{}` is declared twice", name.node),
                 )
                 .label(name.span, format!("this {what} has the same name"))
@@ -349,7 +346,7 @@ impl<'a> Checker<'a> {
                     if !matches!(ty, Type::Num(_) | Type::Bool | Type::Text | Type::Date) {
                         self.err(
                             Diagnostic::error(
-                                "rulebook::type_mismatch",
+                                Code::TypeMismatch,
                                 "a parameter must be a single number",
                             )
                             .label(d.ty.span, "not a number type")
@@ -361,7 +358,7 @@ impl<'a> Checker<'a> {
                         if let Some(first) = seen.insert(unit.node.as_str(), unit.span) {
                             self.err(
                                 Diagnostic::error(
-                                    "rulebook::duplicate_id",
+                                    Code::DuplicateId,
                                     format!("`{}` has two values", unit.node),
                                 )
                                 .label(unit.span, "second value")
@@ -372,7 +369,7 @@ impl<'a> Checker<'a> {
                         if let Some(msg) = range_violation(&ty, &def.range, v.node) {
                             self.err(
                                 Diagnostic::error(
-                                    "rulebook::out_of_range",
+                                    Code::OutOfRange,
                                     format!("the value for `{}` is out of range", unit.node),
                                 )
                                 .label(v.span, msg)
@@ -394,7 +391,7 @@ impl<'a> Checker<'a> {
                         if let Some(first) = seen_year.insert(key, year.span) {
                             self.err(
                                 Diagnostic::error(
-                                    "rulebook::duplicate_id",
+                                    Code::DuplicateId,
                                     format!("{} has two values", year.node),
                                 )
                                 .label(year.span, "second value")
@@ -405,7 +402,7 @@ impl<'a> Checker<'a> {
                         if let Some(msg) = range_violation(&ty, &def.range, v.node) {
                             self.err(
                                 Diagnostic::error(
-                                    "rulebook::out_of_range",
+                                    Code::OutOfRange,
                                     format!("the value for {} is out of range", year.node),
                                 )
                                 .label(v.span, msg)
@@ -464,7 +461,7 @@ impl<'a> Checker<'a> {
                     if !seen.insert(n.node.clone()) {
                         self.err(
                             Diagnostic::error(
-                                "rulebook::duplicate_id",
+                                Code::DuplicateId,
                                 format!("`{}` is listed twice", n.node),
                             )
                             .label(n.span, "listed again here")
@@ -482,7 +479,7 @@ impl<'a> Checker<'a> {
                     if let Some(first) = seen.insert(f.name.node.as_str(), f.name.span) {
                         self.err(
                             Diagnostic::error(
-                                "rulebook::duplicate_id",
+                                Code::DuplicateId,
                                 format!("field `{}` is declared twice", f.name.node),
                             )
                             .label(f.name.span, "second field")
@@ -509,7 +506,7 @@ impl<'a> Checker<'a> {
             if let Some(first) = seen.insert(t.name.node.as_str(), t.name.span) {
                 self.err(
                     Diagnostic::error(
-                        "rulebook::duplicate_id",
+                        Code::DuplicateId,
                         format!("table `{}` is declared twice", t.name.node),
                     )
                     .label(t.name.span, "second table")
@@ -523,21 +520,25 @@ impl<'a> Checker<'a> {
                 if r.keys.len() != arity {
                     self.err(
                         Diagnostic::error(
-                            "rulebook::table_shape",
+                            Code::TableShape,
                             "table rows have different numbers of keys",
                         )
                         .label(
                             r.span,
-                            format!("{} keys here, {} in the first row", r.keys.len(), arity),
+                            format!(
+                                "{} here, {} in the first row",
+                                keys(r.keys.len()),
+                                keys(arity)
+                            ),
                         )
-                        .help("give every row of a table the same number of keys"),
+                        .help("give every row as many keys as the first row, separated by commas before the `:`"),
                     );
                 }
                 let key: Vec<&str> = r.keys.iter().map(|k| k.node.as_str()).collect();
                 if let Some(first) = keys_seen.insert(key, r.span) {
                     self.err(
                         Diagnostic::error(
-                            "rulebook::duplicate_id",
+                            Code::DuplicateId,
                             "this table row repeats an earlier key",
                         )
                         .label(r.span, "repeated key")
@@ -563,7 +564,7 @@ impl<'a> Checker<'a> {
             }
             LetState::InProgress => {
                 self.err(
-                    Diagnostic::error("rulebook::cycle", format!("`{}` is defined in terms of itself", decl.name.node))
+                    Diagnostic::error(Code::Cycle, format!("`{}` is defined in terms of itself", decl.name.node))
                         .label(decl.name.span, "this derived value depends on itself")
                         .help("break the cycle: a derived value may only use inputs and other derived values"),
                 );
@@ -615,7 +616,7 @@ impl<'a> Checker<'a> {
             if let Some(prev) = seen_otherwise {
                 self.err(
                     Diagnostic::warning(
-                        "rulebook::unreachable",
+                        Code::Unreachable,
                         "this grade follows `otherwise` and never applies",
                     )
                     .label(g.span, "never reached")
@@ -651,9 +652,9 @@ impl<'a> Checker<'a> {
                 continue;
             }
             let (code, what) = match d.kind {
-                ast::InputKind::Param => ("rulebook::unused_param", "parameter"),
-                ast::InputKind::Global => ("rulebook::unused_input", "global"),
-                ast::InputKind::Unit => ("rulebook::unused_input", "input"),
+                ast::InputKind::Param => (Code::UnusedParam, "parameter"),
+                ast::InputKind::Global => (Code::UnusedInput, "global"),
+                ast::InputKind::Unit => (Code::UnusedInput, "input"),
             };
             self.err(
                 Diagnostic::warning(code, format!("{what} `{}` is never used", d.name.node))
@@ -665,7 +666,7 @@ impl<'a> Checker<'a> {
             if !self.used.contains(&Slot::Let(i as u32)) {
                 self.err(
                     Diagnostic::warning(
-                        "rulebook::unused_input",
+                        Code::UnusedInput,
                         format!("derived value `{}` is never used", l.name.node),
                     )
                     .label(l.name.span, "defined here but nothing reads it")
@@ -683,12 +684,9 @@ impl<'a> Checker<'a> {
         if let Some(t) = ty {
             if *t != Type::Bool {
                 self.err(
-                    Diagnostic::error(
-                        "rulebook::type_mismatch",
-                        format!("{what} must be true or false"),
-                    )
-                    .label(span, format!("this is {}", t.describe()))
-                    .help("compare it, e.g. `x > 0`, or use a bool input"),
+                    Diagnostic::error(Code::TypeMismatch, format!("{what} must be true or false"))
+                        .label(span, format!("this is {}", t.describe()))
+                        .help("compare it, e.g. `x > 0`, or use a bool input"),
                 );
             }
         }
@@ -699,22 +697,22 @@ impl<'a> Checker<'a> {
         match ty {
             None | Some(Type::Num(Unit::Plain | Unit::Points | Unit::Count | Unit::Ratio)) => {}
             Some(Type::Num(Unit::Pct)) => self.err(
-                Diagnostic::error("rulebook::unit_mismatch", "an amount of points cannot be in pct (%)")
+                Diagnostic::error(Code::UnitMismatch, "an amount of points cannot be in pct (%)")
                     .label(span, "this is a percent (80 means 80 %)")
                     .help("turn a percent into a ratio by dividing by 100%: `70 * rate / 100%` (比例×70)"),
             ),
             Some(Type::Num(Unit::Rank)) => self.err(
-                Diagnostic::error("rulebook::unit_mismatch", "an amount of points cannot be a rank")
+                Diagnostic::error(Code::UnitMismatch, "an amount of points cannot be a rank")
                     .label(span, "this is a place (1 = first)")
                     .help("count the places below the first with `rank - 1`, e.g. `deduct 1.5 each rank(x) - 1`, or score places with `tiers`"),
             ),
             Some(Type::Num(u)) => self.err(
-                Diagnostic::error("rulebook::unit_mismatch", format!("an amount of points cannot be in {}", u.name()))
+                Diagnostic::error(Code::UnitMismatch, format!("an amount of points cannot be in {}", u.name()))
                     .label(span, format!("this is in {}", u.name()))
                     .help("multiply a number of steps or occurrences by points, e.g. `0.3 per 0.1 of x below target`"),
             ),
             Some(t) => self.err(
-                Diagnostic::error("rulebook::type_mismatch", "an amount must be a number")
+                Diagnostic::error(Code::TypeMismatch, "an amount must be a number")
                     .label(span, format!("this is {}", t.describe()))
                     .help("use `award N if condition` for a condition"),
             ),
@@ -725,11 +723,10 @@ impl<'a> Checker<'a> {
         let mut candidates: Vec<String> = self.names.keys().cloned().collect();
         candidates.extend(self.locals.iter().map(|(n, _)| n.clone()));
         candidates.sort();
-        let mut d = Diagnostic::error("rulebook::unknown_name", format!("unknown name `{name}`"))
-            .label(
-                span,
-                "not an input, parameter, derived value or loop variable",
-            );
+        let mut d = Diagnostic::error(Code::UnknownName, format!("unknown name `{name}`")).label(
+            span,
+            "not an input, parameter, derived value or loop variable",
+        );
         d = match did_you_mean(name, candidates.iter().map(|s| s.as_str())) {
             Some(s) => d.help(format!("did you mean `{s}`?")),
             None => d.help("declare it with `input`, `global`, `param` or `let`"),
@@ -759,7 +756,7 @@ impl<'a> Checker<'a> {
                 Some(d) => (Expr::Date(d), Some(Type::Date)),
                 None => {
                     self.err(
-                        Diagnostic::error("rulebook::bad_date", format!("`{s}` is not a date"))
+                        Diagnostic::error(Code::BadDate, format!("`{s}` is not a date"))
                             .label(span, "no such day")
                             .help("write dates as YYYY-MM-DD"),
                     );
@@ -789,11 +786,11 @@ impl<'a> Checker<'a> {
                 if !self.builtins_allowed {
                     self.err(
                         Diagnostic::error(
-                            "rulebook::misplaced_builtin",
+                            Code::MisplacedBuiltin,
                             format!("`{b}` is only known once a unit is scored"),
                         )
                         .label(span, "not available inside rules")
-                        .help("use `total`, `base`, `bonus` and `vetoed` in `grade` lines"),
+                        .help("a rule cannot depend on the score it adds to: use `total`, `base`, `bonus` and `vetoed` in `grade` lines"),
                     );
                 }
                 let (bi, ty) = match b.as_str() {
@@ -857,7 +854,7 @@ impl<'a> Checker<'a> {
                     if let Some(z) = const_num(&be) {
                         if z.is_zero() {
                             self.err(
-                                Diagnostic::error("rulebook::zero_step", "division by zero")
+                                Diagnostic::error(Code::ZeroStep, "division by zero")
                                     .label(b.span, "this is zero")
                                     .help("divide by a number that is never zero"),
                             );
@@ -917,7 +914,7 @@ impl<'a> Checker<'a> {
                             }
                             None => {
                                 let mut d = Diagnostic::error(
-                                    "rulebook::unknown_field",
+                                    Code::UnknownField,
                                     format!("the record has no field `{}`", f.node),
                                 )
                                 .label(f.span, "no such field");
@@ -948,7 +945,7 @@ impl<'a> Checker<'a> {
                     }
                     Some(t) => {
                         self.err(
-                            Diagnostic::error("rulebook::unknown_field", format!("`.{}` needs a record", f.node))
+                            Diagnostic::error(Code::UnknownField, format!("`.{}` needs a record", f.node))
                                 .label(x.span, format!("this is {}", t.describe()))
                                 .help("fields belong to records, e.g. `c.found` for `c in cases`; a group has `.key` and `.count`"),
                         );
@@ -981,7 +978,7 @@ impl<'a> Checker<'a> {
                                 }
                                 None => {
                                     let mut d = Diagnostic::error(
-                                        "rulebook::unknown_field",
+                                        Code::UnknownField,
                                         format!("the records have no field `{}`", f.node),
                                     )
                                     .label(f.span, "no such field");
@@ -999,7 +996,7 @@ impl<'a> Checker<'a> {
                         other => {
                             self.err(
                                 Diagnostic::error(
-                                    "rulebook::type_mismatch",
+                                    Code::TypeMismatch,
                                     "`grouped by` needs a list of records",
                                 )
                                 .label(x.span, format!("this is a list of {}", other.describe()))
@@ -1011,7 +1008,7 @@ impl<'a> Checker<'a> {
                     Some(t) => {
                         self.err(
                             Diagnostic::error(
-                                "rulebook::type_mismatch",
+                                Code::TypeMismatch,
                                 "`grouped by` needs a list of records",
                             )
                             .label(x.span, format!("this is {}", t.describe()))
@@ -1043,13 +1040,19 @@ impl<'a> Checker<'a> {
         for (i, (cond, value)) in arms.iter().enumerate() {
             if let Some(first) = else_at {
                 if first < i {
+                    let arm = cond
+                        .as_ref()
+                        .map_or(value.span, |c| c.span.join(value.span));
+                    let mut d = Diagnostic::warning(
+                        Code::DeadTier,
+                        "this case comes after `else` and never applies",
+                    )
+                    .label(arm, "never reached");
+                    if let Some((_, else_value)) = arms.get(first) {
+                        d = d.label(else_value.span, "`else` holds for everything left");
+                    }
                     self.err(
-                        Diagnostic::warning(
-                            "rulebook::dead_tier",
-                            "this case comes after `else` and never applies",
-                        )
-                        .label(value.span, "unreachable")
-                        .help("put `else` last: cases are tried in order and `else` always holds"),
+                        d.help("put `else` last: cases are tried in order and `else` always holds"),
                     );
                 }
             }
@@ -1070,7 +1073,7 @@ impl<'a> Checker<'a> {
         }
         if arms.is_empty() {
             self.err(
-                Diagnostic::error("rulebook::syntax", "`cases` needs at least one case")
+                Diagnostic::error(Code::Syntax, "`cases` needs at least one case")
                     .label(span, "no cases")
                     .help("write e.g. `cases { rate >= 90%: 10, else: 0 }`"),
             );
@@ -1103,7 +1106,7 @@ impl<'a> Checker<'a> {
             "count" => ir::AcrossFn::Count,
             other => {
                 let mut d = Diagnostic::error(
-                    "rulebook::unknown_name",
+                    Code::UnknownName,
                     format!("`{other}` cannot go across units"),
                 )
                 .label(func.span, "not an aggregate over the batch");
@@ -1118,17 +1121,23 @@ impl<'a> Checker<'a> {
             }
         };
         if self.in_rank || !self.locals.is_empty() {
-            self.err(
-                Diagnostic::error(
-                    "rulebook::misplaced_rank",
+            let d = match self.locals.last() {
+                Some((local, _)) => Diagnostic::error(
+                    Code::MisplacedRank,
+                    "an aggregate across units cannot be taken inside a loop over records",
+                )
+                .label(span, format!("inside the loop over `{local}`, one record of one unit"))
+                .help(
+                    "name it outside the loop from a value each unit has as a whole, e.g. `let city_mean = mean(fines_total across units) \"全市平均\"`, and compare the records with `city_mean`",
+                ),
+                None => Diagnostic::error(
+                    Code::MisplacedRank,
                     "an aggregate across units cannot be used here",
                 )
-                .label(
-                    span,
-                    "inside a rank, another aggregate across units, or a loop",
-                )
+                .label(span, "inside a rank or another aggregate across units")
                 .help("compute it from each unit's own values, e.g. `max(pm25 across units)`"),
-            );
+            };
+            self.err(d);
         }
         let saved = self.in_rank;
         self.in_rank = true;
@@ -1177,7 +1186,7 @@ impl<'a> Checker<'a> {
             let n = v.normalize();
             self.err(
                 Diagnostic::error(
-                    "rulebook::unit_mismatch",
+                    Code::UnitMismatch,
                     format!("a ratio is compared with {n}, but a ratio is a fraction (0.8 = 80 %)"),
                 )
                 .label(
@@ -1231,12 +1240,9 @@ impl<'a> Checker<'a> {
             Some(Type::Num(u)) => num(u),
             Some(t) => {
                 self.err(
-                    Diagnostic::error(
-                        "rulebook::type_mismatch",
-                        format!("{what} must be a number"),
-                    )
-                    .label(span, format!("this is {}", t.describe()))
-                    .help("arithmetic works on numbers, counts and amounts"),
+                    Diagnostic::error(Code::TypeMismatch, format!("{what} must be a number"))
+                        .label(span, format!("this is {}", t.describe()))
+                        .help("arithmetic works on numbers, counts and amounts"),
                 );
                 None
             }
@@ -1251,7 +1257,7 @@ impl<'a> Checker<'a> {
                 None => {
                     self.err(
                         Diagnostic::error(
-                            "rulebook::unit_mismatch",
+                            Code::UnitMismatch,
                             format!("{what} mix {} and {}", x.name(), y.name()),
                         )
                         .label(span, "different units of measure")
@@ -1265,7 +1271,7 @@ impl<'a> Checker<'a> {
             _ => {
                 self.err(
                     Diagnostic::error(
-                        "rulebook::type_mismatch",
+                        Code::TypeMismatch,
                         format!("{what} mix {} and {}", a.describe(), b.describe()),
                     )
                     .label(span, "different types")
@@ -1294,7 +1300,7 @@ impl<'a> Checker<'a> {
                         if add_units(*p, *q, false).is_none() {
                             self.err(
                                 Diagnostic::error(
-                                    "rulebook::unit_mismatch",
+                                    Code::UnitMismatch,
                                     format!("cannot compare {} with {}", p.name(), q.name()),
                                 )
                                 .label(a.span, format!("in {}", p.name()))
@@ -1312,7 +1318,7 @@ impl<'a> Checker<'a> {
                         if let Some(s) = string_literal(a).or_else(|| string_literal(b)) {
                             if !names.iter().any(|n| n == s) {
                                 let mut d = Diagnostic::error(
-                                    "rulebook::unknown_name",
+                                    Code::UnknownName,
                                     format!("`{s}` is not one of the listed names"),
                                 )
                                 .label(
@@ -1341,7 +1347,7 @@ impl<'a> Checker<'a> {
                 };
                 if !ok {
                     self.err(
-                        Diagnostic::error("rulebook::type_mismatch", format!("cannot compare {} with {}", x.describe(), y.describe()))
+                        Diagnostic::error(Code::TypeMismatch, format!("cannot compare {} with {}", x.describe(), y.describe()))
                             .label(span, format!("`{}` does not apply here", cmp.symbol()))
                             .help("numbers and dates compare by size; names, text and bools only by `=` and `!=`"),
                     );
@@ -1360,7 +1366,7 @@ impl<'a> Checker<'a> {
                         let verb = if op == BinOp::Add { "add" } else { "subtract" };
                         self.err(
                             Diagnostic::error(
-                                "rulebook::unit_mismatch",
+                                Code::UnitMismatch,
                                 format!("cannot {verb} a ratio and a percent"),
                             )
                             .label(a.span, format!("in {}", if matches!(x, Type::Num(Unit::Ratio)) { "ratio (0.8 = 80 %)" } else { "pct (80 = 80 %)" }))
@@ -1381,7 +1387,7 @@ impl<'a> Checker<'a> {
                             let verb = if op == BinOp::Add { "add" } else { "subtract" };
                             self.err(
                                 Diagnostic::error(
-                                    "rulebook::unit_mismatch",
+                                    Code::UnitMismatch,
                                     format!("cannot {verb} {} and {}", p.name(), q.name()),
                                 )
                                 .label(a.span, format!("in {}", p.name()))
@@ -1394,7 +1400,7 @@ impl<'a> Checker<'a> {
                     _ => {
                         self.err(
                             Diagnostic::error(
-                                "rulebook::type_mismatch",
+                                Code::TypeMismatch,
                                 format!(
                                     "cannot do arithmetic on {} and {}",
                                     x.describe(),
@@ -1423,7 +1429,7 @@ impl<'a> Checker<'a> {
                         "divided"
                     };
                     self.err(
-                        Diagnostic::error("rulebook::unit_mismatch", format!("a rank cannot be {verb}"))
+                        Diagnostic::error(Code::UnitMismatch, format!("a rank cannot be {verb}"))
                             .label(if p == Unit::Rank { a.span } else { b.span }, "a place (1 = first), not a quantity")
                             .help("count the places below the first with `rank - 1` (a count), e.g. `1.5 * (rank(x) - 1)`, or score places with `tiers`"),
                     );
@@ -1443,7 +1449,7 @@ impl<'a> Checker<'a> {
                             "divide"
                         };
                         self.err(
-                            Diagnostic::error("rulebook::unit_mismatch", format!("cannot {verb} {} by {}", p.name(), q.name()))
+                            Diagnostic::error(Code::UnitMismatch, format!("cannot {verb} {} by {}", p.name(), q.name()))
                                 .label(a.span, format!("in {}", p.name()))
                                 .label(b.span, format!("in {}", q.name()))
                                 .help("multiply by a plain number or a count; divide values of the same unit to get a ratio"),
@@ -1483,12 +1489,9 @@ impl<'a> Checker<'a> {
         let arity = |c: &mut Self, want: &str, ok: bool| -> bool {
             if !ok {
                 c.err(
-                    Diagnostic::error(
-                        "rulebook::wrong_arity",
-                        format!("`{}` takes {want}", f.node),
-                    )
-                    .label(span, format!("{} given", args.len()))
-                    .help("see docs/language.md for the functions and their arguments"),
+                    Diagnostic::error(Code::WrongArity, format!("`{}` takes {want}", f.node))
+                        .label(span, format!("{} given", args.len()))
+                        .help("see docs/language.md for the functions and their arguments"),
                 );
             }
             ok
@@ -1526,7 +1529,7 @@ impl<'a> Checker<'a> {
                     Some(t) => {
                         self.err(
                             Diagnostic::error(
-                                "rulebook::wrong_arity",
+                                Code::WrongArity,
                                 format!("`{}` of one value is that value", f.node),
                             )
                             .label(s, format!("one {}", t.describe()))
@@ -1541,7 +1544,7 @@ impl<'a> Checker<'a> {
             }
             "mean" => {
                 self.err(
-                    Diagnostic::error("rulebook::wrong_arity", "`mean` takes a list")
+                    Diagnostic::error(Code::WrongArity, "`mean` takes a list")
                         .label(span, format!("{n} values given"))
                         .help("write `mean(x.v for x in list)`, `mean(list)` or `mean(v across units)`"),
                 );
@@ -1616,7 +1619,7 @@ impl<'a> Checker<'a> {
                 if !places_ok {
                     self.err(
                         Diagnostic::error(
-                            "rulebook::bad_number",
+                            Code::BadNumber,
                             "`round` needs a whole number of places from 0 to 10",
                         )
                         .label(
@@ -1635,7 +1638,7 @@ impl<'a> Checker<'a> {
                 if let Some((_, Some(t), s)) = lowered.first() {
                     if !matches!(t, Type::List(_) | Type::Group(_, _)) {
                         self.err(
-                            Diagnostic::error("rulebook::type_mismatch", "`count` needs a list")
+                            Diagnostic::error(Code::TypeMismatch, "`count` needs a list")
                                 .label(*s, format!("this is {}", t.describe()))
                                 .help("count a list, or `count(x in list where condition)`"),
                         );
@@ -1656,7 +1659,7 @@ impl<'a> Checker<'a> {
                     Some((_, Some(t), s)) => {
                         self.err(
                             Diagnostic::error(
-                                "rulebook::type_mismatch",
+                                Code::TypeMismatch,
                                 format!("`{}` needs a list of dates or numbers", f.node),
                             )
                             .label(*s, format!("this is {}", t.describe()))
@@ -1704,7 +1707,7 @@ impl<'a> Checker<'a> {
                 }
                 if self.in_rank || !self.locals.is_empty() {
                     self.err(
-                        Diagnostic::error("rulebook::misplaced_rank", "`rank` cannot be used here")
+                        Diagnostic::error(Code::MisplacedRank, "`rank` cannot be used here")
                             .label(span, "inside another rank or a loop")
                             .help("rank units by a value computed from each unit's own inputs"),
                     );
@@ -1716,12 +1719,9 @@ impl<'a> Checker<'a> {
             }
             "sum" | "any" | "all" => {
                 self.err(
-                    Diagnostic::error(
-                        "rulebook::wrong_arity",
-                        format!("`{}` works over a list", f.node),
-                    )
-                    .label(span, "no list given")
-                    .help(format!(
+                    Diagnostic::error(Code::WrongArity, format!("`{}` works over a list", f.node))
+                        .label(span, "no list given")
+                        .help(format!(
                         "write `{}(x in list where condition)` or `sum(expression for x in list)`",
                         f.node
                     )),
@@ -1733,11 +1733,9 @@ impl<'a> Checker<'a> {
                     "min", "max", "mean", "clamp", "floor", "ceil", "round", "abs", "count",
                     "sorted", "gaps", "ladder", "rank", "sum", "any", "all",
                 ];
-                let mut d = Diagnostic::error(
-                    "rulebook::unknown_name",
-                    format!("unknown function `{other}`"),
-                )
-                .label(f.span, "not a function of the language");
+                let mut d =
+                    Diagnostic::error(Code::UnknownName, format!("unknown function `{other}`"))
+                        .label(f.span, "not a function of the language");
                 d = match did_you_mean(other, FUNCS) {
                     Some(s) => d.help(format!("did you mean `{s}`?")),
                     None => d.help(format!("the functions are {}", FUNCS.join(", "))),
@@ -1766,7 +1764,7 @@ impl<'a> Checker<'a> {
             "mean" => Agg::Mean,
             other => {
                 let mut d = Diagnostic::error(
-                    "rulebook::unknown_name",
+                    Code::UnknownName,
                     format!("`{other}` cannot go over a list"),
                 )
                 .label(func.span, "not an aggregate");
@@ -1788,7 +1786,7 @@ impl<'a> Checker<'a> {
                 Some(Type::Group(_, rec)) => Some(*rec),
                 Some(t) => {
                     self.err(
-                        Diagnostic::error("rulebook::type_mismatch", "a loop needs a list")
+                        Diagnostic::error(Code::TypeMismatch, "a loop needs a list")
                             .label(list.span, format!("this is {}", t.describe()))
                             .help(
                                 "loop over a list input, `gaps(...)`, or `list grouped by field`",
@@ -1859,7 +1857,7 @@ impl<'a> Checker<'a> {
         let ExprKind::Name(name) = &x.node else {
             self.err(
                 Diagnostic::error(
-                    "rulebook::type_mismatch",
+                    Code::TypeMismatch,
                     "only a table can be looked up with `[...]`",
                 )
                 .label(x.span, "not a table name")
@@ -1869,9 +1867,8 @@ impl<'a> Checker<'a> {
         };
         let Some((idx, arity)) = self.tables.get(name).copied() else {
             let names: Vec<String> = self.tables.keys().cloned().collect();
-            let mut d =
-                Diagnostic::error("rulebook::unknown_name", format!("unknown table `{name}`"))
-                    .label(x.span, "no table by this name");
+            let mut d = Diagnostic::error(Code::UnknownName, format!("unknown table `{name}`"))
+                .label(x.span, "no table by this name");
             d = match did_you_mean(name, names.iter().map(|s| s.as_str())) {
                 Some(s) => d.help(format!("did you mean `{s}`?")),
                 None => d.help("declare it with `table name { \"key\": value ... }`"),
@@ -1882,7 +1879,7 @@ impl<'a> Checker<'a> {
         if lowered.len() != arity {
             self.err(
                 Diagnostic::error(
-                    "rulebook::wrong_arity",
+                    Code::WrongArity,
                     format!("table `{name}` has {arity} key(s)"),
                 )
                 .label(span, format!("{} given", lowered.len()))
@@ -1893,7 +1890,7 @@ impl<'a> Checker<'a> {
             if let Some(t) = t {
                 if !matches!(t, Type::Text | Type::Enum(_)) {
                     self.err(
-                        Diagnostic::error("rulebook::type_mismatch", "table keys are names")
+                        Diagnostic::error(Code::TypeMismatch, "table keys are names")
                             .label(*s, format!("this is {}", t.describe()))
                             .help("look tables up by a name input or field"),
                     );
@@ -1909,7 +1906,9 @@ impl<'a> Checker<'a> {
             })
             .collect();
         if let (Some(enums), Some(decl)) = (enums, ctx.file.tables.get(idx as usize)) {
-            if enums.len() == arity {
+            // A row of the wrong shape is reported as such (`table_shape`):
+            // the rows it was meant to be would be reported missing.
+            if enums.len() == arity && decl.rows.iter().all(|r| r.keys.len() == arity) {
                 let mut missing = Vec::new();
                 let mut combos: Vec<Vec<String>> = vec![Vec::new()];
                 for names in &enums {
@@ -1936,7 +1935,7 @@ impl<'a> Checker<'a> {
                 if !missing.is_empty() {
                     self.err(
                         Diagnostic::warning(
-                            "rulebook::table_gap",
+                            Code::TableGap,
                             format!("table `{name}` has no row for {}", missing.join("; ")),
                         )
                         .label(span, "such a lookup gives 0")
@@ -1964,7 +1963,25 @@ impl<'a> Checker<'a> {
         let mut bands: Vec<Band> = Vec::new();
         let mut has_else = false;
         let mut interval_style = false;
+        // An empty band is the one mistake to report: the overlaps and gaps
+        // it would cause are not checked.
+        let mut empty_band = false;
+        let mut else_span: Option<Span> = None;
         for t in tiers {
+            if let Some(first) = else_span {
+                self.err(
+                    Diagnostic::warning(
+                        Code::DeadTier,
+                        "this tier comes after `else` and never applies",
+                    )
+                    .label(t.span, "never reached")
+                    .label(first, "`else` holds for everything left")
+                    .help("put `else` last: tiers are tried in order and `else` always holds"),
+                );
+            }
+            if matches!(t.band, ast::Band::Else) && else_span.is_none() {
+                else_span = Some(t.span);
+            }
             let mut bound = |c: &mut Self, e: &ast::Expr| -> (Expr, Option<Decimal>) {
                 let (be, bt) = c.expr(ctx, e);
                 if let (Some(s), Some(b)) = (st.clone(), bt) {
@@ -2004,13 +2021,31 @@ impl<'a> Checker<'a> {
                     let (he, hv) = bound(self, hi);
                     if let (Some(l), Some(h)) = (lv, hv) {
                         if l > h || (l == h && !(*lo_closed && *hi_closed)) {
-                            self.err(
-                                Diagnostic::error(
-                                    "rulebook::empty_tier",
-                                    "this tier holds no value",
+                            empty_band = true;
+                            let (label, help) = if l > h {
+                                (
+                                    "its first bound is above its second",
+                                    format!(
+                                        "write the lower bound first: `{}{}, {}{}`",
+                                        if *lo_closed { '[' } else { '(' },
+                                        self.snippet(hi.span),
+                                        self.snippet(lo.span),
+                                        if *hi_closed { ']' } else { ')' },
+                                    ),
                                 )
-                                .label(t.span, "its lower end is above its upper end")
-                                .help("write the smaller bound first"),
+                            } else {
+                                (
+                                    "both bounds are the same, and one end is left out",
+                                    format!(
+                                        "write `= {}` for the one value, or widen the interval",
+                                        self.snippet(lo.span)
+                                    ),
+                                )
+                            };
+                            self.err(
+                                Diagnostic::error(Code::EmptyTier, "this tier holds no value")
+                                    .label(t.span, label)
+                                    .help(help),
                             );
                         }
                         bands.push((Some((l, *lo_closed)), Some((h, *hi_closed)), t.span));
@@ -2031,7 +2066,9 @@ impl<'a> Checker<'a> {
             out.push(ir::TierDef { band, amount: ae });
         }
         let integral = matches!(&st, Some(Type::Num(u)) if u.is_integral());
-        self.check_bands(&bands, has_else, interval_style, integral);
+        if !empty_band {
+            self.check_bands(&bands, has_else, interval_style, integral);
+        }
         (
             Expr::Tiers(Box::new(se), out),
             amount_ty.or(num(Unit::Plain)),
@@ -2051,7 +2088,7 @@ impl<'a> Checker<'a> {
             for (plo, phi, ps) in bands.iter().take(i) {
                 if covers(*plo, *phi, *lo, *hi) {
                     self.err(
-                        Diagnostic::warning("rulebook::tier_unreachable", "this tier never applies")
+                        Diagnostic::warning(Code::TierUnreachable, "this tier never applies")
                             .label(*s, "every value it holds is taken by an earlier tier")
                             .label(*ps, "this earlier tier comes first")
                             .help("tiers are tried in order and the first that holds wins: put the narrower tier first"),
@@ -2060,7 +2097,7 @@ impl<'a> Checker<'a> {
                 }
                 if interval_style && overlaps(*plo, *phi, *lo, *hi) {
                     self.err(
-                        Diagnostic::warning("rulebook::tier_overlap", "these tiers overlap")
+                        Diagnostic::warning(Code::TierOverlap, "these tiers overlap")
                             .label(*s, "this tier")
                             .label(*ps, "shares values with this one")
                             .help("make the ends meet without overlapping, e.g. `[500, 1000]` then `(1000, 2000]`"),
@@ -2090,7 +2127,7 @@ impl<'a> Checker<'a> {
                     if gap {
                         self.err(
                             Diagnostic::warning(
-                                "rulebook::tier_gap",
+                                Code::TierGap,
                                 format!("no tier holds values between {ahi} and {blo}"),
                             )
                             .label(b.2, "this tier starts after a gap")
@@ -2330,5 +2367,14 @@ impl Checker<'_> {
     }
     pub(crate) fn line(&self, offset: usize) -> usize {
         self.line_of(offset)
+    }
+}
+
+/// "1 key", "2 keys".
+fn keys(n: usize) -> String {
+    if n == 1 {
+        "1 key".to_string()
+    } else {
+        format!("{n} keys")
     }
 }

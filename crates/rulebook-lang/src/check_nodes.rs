@@ -9,7 +9,7 @@
 use crate::ast::{self, Span, Spanned};
 use crate::bounds::{complementary, Interval};
 use crate::check::{const_num, Checker, InputSlot};
-use crate::diag::{did_you_mean, Diagnostic};
+use crate::diag::{did_you_mean, Code, Diagnostic};
 use crate::ir::{self, Amount, Expr, Type, Unit};
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -113,7 +113,7 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
                     .unwrap_or_default();
                 self.c.diag(
                     Diagnostic::error(
-                        "rulebook::duplicate_id",
+                        Code::DuplicateId,
                         format!("`{}` is numbered twice", id.node),
                     )
                     .label(id.span, "this node has the same number")
@@ -133,7 +133,7 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
                     ) && !id.node.starts_with(&prefix)
                     {
                         self.c.diag(
-                            Diagnostic::warning("rulebook::numbering", format!("`{}` does not follow `{}`'s numbering", id.node, p.id))
+                            Diagnostic::warning(Code::Numbering, format!("`{}` does not follow `{}`'s numbering", id.node, p.id))
                                 .label(id.span, format!("expected a number starting with `{prefix}`"))
                                 .help("number parts and clauses after the node they belong to, as the document does"),
                         );
@@ -289,11 +289,11 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
                     if kinds.len() > 1 {
                         self.c.diag(
                             Diagnostic::error(
-                                "rulebook::mixed_block",
+                                Code::MixedBlock,
                                 "a capped block mixes awards and deductions",
                             )
                             .label(*span, "one cap over both kinds")
-                            .help("cap awards and deductions in separate blocks"),
+                            .help("a capped block holds only awards or only deductions: move the awards out of the block, or into a capped block of their own"),
                         );
                     }
                 }
@@ -359,7 +359,7 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
         };
         if bonus && kind == ir::RuleKind::Deduct {
             self.c.diag(
-                Diagnostic::error("rulebook::deduction_in_bonus", "the bonus section only awards points")
+                Diagnostic::error(Code::DeductionInBonus, "the bonus section only awards points")
                     .label(r.span, "a deduction in the bonus section")
                     .help("put deductions in the scored items, or give the condition with `if` on the award"),
             );
@@ -370,9 +370,9 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
             if let Some(v) = const_num(&ce) {
                 if v < Decimal::ZERO {
                     self.c.diag(
-                        Diagnostic::error("rulebook::bad_cap", "a cap cannot be negative")
+                        Diagnostic::error(Code::BadCap, "a cap cannot be negative")
                             .label(e.span, "below zero")
-                            .help("write the most the rule may give or take, as a positive number"),
+                            .help("a cap is the most the rule may give or take, written as a positive number: 最高扣2分 is `cap 2`"),
                     );
                 }
             }
@@ -395,7 +395,7 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
             match ft {
                 Some(Type::Num(Unit::Plain | Unit::Ratio)) | None => {}
                 Some(other) => self.c.diag(
-                    Diagnostic::error("rulebook::unit_mismatch", "a multiplier must be a plain number")
+                    Diagnostic::error(Code::UnitMismatch, "a multiplier must be a plain number")
                         .label(t.factor.span, format!("this is {}", other.describe()))
                         .help("write the factor the document gives, e.g. `times 0.9 when not target_met` (得分乘以0.9)"),
                 ),
@@ -403,7 +403,7 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
             if let Some(v) = const_num(&fe) {
                 if v < Decimal::ZERO {
                     self.c.diag(
-                        Diagnostic::error("rulebook::bad_number", "a multiplier cannot be negative")
+                        Diagnostic::error(Code::BadNumber, "a multiplier cannot be negative")
                             .label(t.factor.span, "below zero")
                             .help("a deduction is written with `deduct`, not a negative factor"),
                     );
@@ -422,7 +422,7 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
         });
         if r.otherwise.is_some() && kind == ir::RuleKind::Veto {
             self.c.diag(
-                Diagnostic::error("rulebook::misplaced_modifier", "a veto has no `else`")
+                Diagnostic::error(Code::MisplacedModifier, "a veto has no `else`")
                     .label(r.span, "a veto either applies or not")
                     .help("write `veto if condition`"),
             );
@@ -430,7 +430,7 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
         if r.partial_steps && !matches!(r.amount, Some(ast::Amount::Steps { .. })) {
             self.c.diag(
                 Diagnostic::error(
-                    "rulebook::misplaced_modifier",
+                    Code::MisplacedModifier,
                     "`partial steps count` needs a `per ... of ... below/above` amount",
                 )
                 .label(r.span, "no steps here")
@@ -442,15 +442,15 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
             (Some(a), ir::RuleKind::Veto) => {
                 let span = amount_span(a);
                 self.c.diag(
-                    Diagnostic::error("rulebook::misplaced_modifier", "a veto has no amount")
+                    Diagnostic::error(Code::MisplacedModifier, "a veto has no amount")
                         .label(span, "remove this amount")
-                        .help("write `veto if condition`"),
+                        .help("a veto (一票否决) decides the grade and takes no points: write `veto if condition`, and a `deduct` rule beside it if the document also takes points"),
                 );
                 (Amount::None, (None, None))
             }
             (None, _) => {
                 self.c.diag(
-                    Diagnostic::error("rulebook::syntax", "this rule has no amount")
+                    Diagnostic::error(Code::Syntax, "this rule has no amount")
                         .label(r.span, "how many points?")
                         .help("write e.g. `award 1 if condition` or `deduct 0.5 each occurrences`"),
                 );
@@ -476,7 +476,7 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
         };
         if kind == ir::RuleKind::Veto && condition.is_none() {
             self.c.diag(
-                Diagnostic::error("rulebook::syntax", "a veto needs a condition")
+                Diagnostic::error(Code::Syntax, "a veto needs a condition")
                     .label(r.span, "when does it apply?")
                     .help("write `veto if condition`"),
             );
@@ -504,7 +504,7 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
                 .is_some_and(|t| self.c.may_not_terminate(&t.factor));
             if inexact {
                 self.c.diag(
-                    Diagnostic::warning("rulebook::unrounded", "this amount may not come out as an exact decimal")
+                    Diagnostic::warning(Code::Unrounded, "this amount may not come out as an exact decimal")
                         .label(amount_span_of(r), "a division here can give 1/3 = 0.333… (28 digits)")
                         .help("say how it is rounded: `round 2` on the rule, or `round 2` at the top of the rulebook (`round none` to keep every digit)"),
                 );
@@ -525,7 +525,7 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
             let amount_end = amount_span(a).end;
             if self.c.line(t.span.start) > self.c.line(amount_end) {
                 self.c.diag(
-                    Diagnostic::warning("rulebook::ambiguous_target", "this target belongs to the rule above it")
+                    Diagnostic::warning(Code::AmbiguousTarget, "this target belongs to the rule above it")
                         .label(t.span, "read as part of the rule on the line before")
                         .help("write the target on the rule's own line; for the whole node, put it before the node's rules"),
                 );
@@ -582,7 +582,7 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
                             "deduction"
                         };
                         self.c.diag(
-                            Diagnostic::warning("rulebook::negative_amount", format!("this {verb} can come out below zero (as low as {})", lo.normalize()))
+                            Diagnostic::warning(Code::NegativeAmount, format!("this {verb} can come out below zero (as low as {})", lo.normalize()))
                                 .label(e.span, "a negative amount counts as 0")
                                 .help("say where it stops, e.g. `max(0, …)`, `clamp(…, 0, 7)`, or a condition such as `if rate >= 90%`"),
                         );
@@ -598,7 +598,7 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
                 match ct {
                     Some(Type::Num(Unit::Count | Unit::Plain)) | None => {}
                     Some(t) => self.c.diag(
-                        Diagnostic::error("rulebook::unit_mismatch", "`each` counts occurrences")
+                        Diagnostic::error(Code::UnitMismatch, "`each` counts occurrences")
                             .label(count.span, format!("this is {}, not a count", t.describe()))
                             .help("write `RATE each COUNT` with a count input, or use `per STEP of X below TARGET`"),
                     ),
@@ -653,7 +653,7 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
                             Some(u) => Some(u),
                             None => {
                                 self.c.diag(
-                                Diagnostic::error("rulebook::unit_mismatch", format!("cannot measure {} against a target in {}", x.name(), y.name()))
+                                Diagnostic::error(Code::UnitMismatch, format!("cannot measure {} against a target in {}", x.name(), y.name()))
                                     .label(actual.span, format!("in {}", x.name()))
                                     .label(target.span, format!("in {}", y.name()))
                                     .help("the value and its target must be in the same unit of measure"),
@@ -664,15 +664,12 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
                     }
                     (Some(t), _) | (_, Some(t)) if !matches!(t, Type::Num(_)) => {
                         self.c.diag(
-                            Diagnostic::error(
-                                "rulebook::type_mismatch",
-                                "steps are measured on numbers",
-                            )
-                            .label(
-                                actual.span.join(target.span),
-                                format!("this is {}", t.describe()),
-                            )
-                            .help("compare a number with its numeric target"),
+                            Diagnostic::error(Code::TypeMismatch, "steps are measured on numbers")
+                                .label(
+                                    actual.span.join(target.span),
+                                    format!("this is {}", t.describe()),
+                                )
+                                .help("compare a number with its numeric target"),
                         );
                         None
                     }
@@ -682,7 +679,7 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
                     if crate::check::add_units(g, s, false).is_none() {
                         self.c.diag(
                             Diagnostic::error(
-                                "rulebook::unit_mismatch",
+                                Code::UnitMismatch,
                                 format!(
                                     "a step in {} cannot measure a gap in {}",
                                     s.name(),
@@ -696,7 +693,7 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
                 }
                 match const_num(&se) {
                     Some(v) if v <= Decimal::ZERO => self.c.diag(
-                        Diagnostic::error("rulebook::zero_step", "a step must be more than zero")
+                        Diagnostic::error(Code::ZeroStep, "a step must be more than zero")
                             .label(
                                 step.span,
                                 if v.is_zero() {
@@ -749,19 +746,16 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
                     Some(Type::Num(Unit::Plain | Unit::Ratio)) | None => {}
                     Some(Type::Num(Unit::Pct)) => self.c.diag(
                         Diagnostic::error(
-                            "rulebook::unit_mismatch",
+                            Code::UnitMismatch,
                             "a proportion must be a ratio, not a percent",
                         )
                         .label(ratio.span, "this is a percent (80 means 80 %)")
                         .help("divide the percent by 100%: `in proportion to rate / 100%`"),
                     ),
                     Some(t) => self.c.diag(
-                        Diagnostic::error(
-                            "rulebook::unit_mismatch",
-                            "a proportion must be a plain ratio",
-                        )
-                        .label(ratio.span, format!("this is {}", t.describe()))
-                        .help("divide like by like, e.g. `done / task`"),
+                        Diagnostic::error(Code::UnitMismatch, "a proportion must be a plain ratio")
+                            .label(ratio.span, format!("this is {}", t.describe()))
+                            .help("divide like by like, e.g. `done / task`"),
                     ),
                 }
                 let fe = floor.as_ref().map(|f| {
@@ -816,7 +810,7 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
                                     members.extend(siblings.get(x..=y).unwrap_or(&[]).iter().copied())
                                 }
                                 _ => self.c.diag(
-                                    Diagnostic::error("rulebook::bad_target", format!("`{}..{}` is not a run of sibling nodes", a.node, b.node))
+                                    Diagnostic::error(Code::BadTarget, format!("`{}..{}` is not a run of sibling nodes", a.node, b.node))
                                         .label(a.span.join(b.span), "these do not share a parent, or are out of order")
                                         .help("name a run of parts under one item, first to last, e.g. `off 5.1..5.4`"),
                                 ),
@@ -834,7 +828,7 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
                         if !members.is_empty() {
                             self.c.diag(
                                 Diagnostic::error(
-                                    "rulebook::bad_target",
+                                    Code::BadTarget,
                                     "the parts a deduction comes off must share one parent",
                                 )
                                 .label(t.span, "these belong to different nodes")
@@ -857,7 +851,7 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
                 if !on_path {
                     self.c.diag(
                         Diagnostic::error(
-                            "rulebook::bad_target",
+                            Code::BadTarget,
                             "a deduction can only come off parts of a node that contains it",
                         )
                         .label(t.span, "these parts are elsewhere in the table")
@@ -878,7 +872,7 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
             return Some(i);
         }
         let mut d = Diagnostic::error(
-            "rulebook::unknown_target",
+            Code::UnknownTarget,
             format!("there is no part `{}` to deduct from", id.node),
         )
         .label(id.span, "no node has this number");
@@ -944,12 +938,9 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
         if bonus {
             if let Some(p) = &body.points {
                 self.c.diag(
-                    Diagnostic::error(
-                        "rulebook::points_mismatch",
-                        "bonus nodes have no base points",
-                    )
-                    .label(p.span, "points in the bonus section")
-                    .help("use `cap N` for the most a bonus item can give"),
+                    Diagnostic::error(Code::PointsMismatch, "bonus nodes have no base points")
+                        .label(p.span, "points in the bonus section")
+                        .help("use `cap N` for the most a bonus item can give"),
                 );
             }
             return None;
@@ -958,7 +949,7 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
             if has_awards || declared.is_some() {
                 self.c.diag(
                     Diagnostic::error(
-                        "rulebook::points_mismatch",
+                        Code::PointsMismatch,
                         "a node with `no base` cannot award points",
                     )
                     .label(nb, "declared without a base")
@@ -1013,7 +1004,7 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
                             format!("`{node_id}`")
                         };
                         self.c.diag(
-                            Diagnostic::error("rulebook::points_mismatch", format!("{what} is worth {} but {detail}", p.normalize()))
+                            Diagnostic::error(Code::PointsMismatch, format!("{what} is worth {} but {detail}", p.normalize()))
                                 .label(pspan, format!("declared {}", p.normalize()))
                                 .help("make the declared points equal the sum of the parts, as the document's table does"),
                         );
@@ -1025,7 +1016,7 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
                 (Some(a), Some(c)) => a.checked_add(c),
                 _ => {
                     let mut d = Diagnostic::error(
-                        "rulebook::points_unknown",
+                        Code::PointsUnknown,
                         "cannot tell how many points this node is worth",
                     )
                     .label(
@@ -1125,7 +1116,7 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
         if node.points.is_some() && node.target != ir::Target::Parent {
             if let Some(t) = &meta.ast.target {
                 diags.push(
-                    Diagnostic::error("rulebook::bad_target", "a node with a base keeps its own deductions")
+                    Diagnostic::error(Code::BadTarget, "a node with a base keeps its own deductions")
                         .label(t.span, "this target has no effect here")
                         .help("put `to total` or `off ...` on the deductions themselves, or mark the node `no base`"),
                 );
@@ -1218,7 +1209,7 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
 
 fn cap_too_large(span: Span, cap: Decimal, capacity: Decimal, what: &str) -> Diagnostic {
     Diagnostic::error(
-        "rulebook::cap_too_large",
+        Code::CapTooLarge,
         format!(
             "a cap of {} is more than the {} points it can take",
             cap.normalize(),

@@ -11,7 +11,7 @@
 
 use crate::ast::{self, Span, Value};
 use crate::check::Checker;
-use crate::diag::{did_you_mean, Diagnostic};
+use crate::diag::{did_you_mean, Code, Diagnostic};
 use crate::ir;
 use std::collections::HashMap;
 
@@ -29,7 +29,7 @@ pub(crate) fn tests(
         if let Some(first) = names.insert(t.name.node.as_str(), t.name.span) {
             c.diag(
                 Diagnostic::error(
-                    "rulebook::duplicate_id",
+                    Code::DuplicateId,
                     format!("test `{}` is declared twice", t.name.node),
                 )
                 .label(t.name.span, "second test")
@@ -40,7 +40,7 @@ pub(crate) fn tests(
         for r in &t.repeated {
             c.diag(
                 Diagnostic::error(
-                    "rulebook::bad_test",
+                    Code::BadTest,
                     format!("`{}` is written twice in one test", r.what),
                 )
                 .label(r.again, "written again here")
@@ -53,7 +53,7 @@ pub(crate) fn tests(
         }
         if t.data.is_none() && t.given.is_none() && t.units.is_none() {
             c.diag(
-                Diagnostic::error("rulebook::bad_test", "this test has no data")
+                Diagnostic::error(Code::BadTest, "this test has no data")
                     .label(t.name.span, "no `data`, no `given` and no `units`")
                     .help("add `given { input: value, ... }`, `data \"file.json\" unit \"name\"` or `units [ { unit: \"name\", ... } ]`"),
             );
@@ -61,7 +61,7 @@ pub(crate) fn tests(
         let batch = t.units.as_ref().map(|u| batch_names(c, u));
         if let (Some(g), Some(u)) = (&t.given, &t.units) {
             c.diag(
-                Diagnostic::error("rulebook::bad_test", "`given` and `units` in one test")
+                Diagnostic::error(Code::BadTest, "`given` and `units` in one test")
                     .label(g.span, "`given` changes the test's unit")
                     .label(u.span, "`units` gives every unit")
                     .help("write the unit's inputs in its entry in `units`"),
@@ -76,7 +76,7 @@ pub(crate) fn tests(
             match (&x.unit, &batch) {
                 (Some(u), Some(b)) if t.data.is_none() && !b.iter().any(|n| n == &u.node) => {
                     let mut d = Diagnostic::error(
-                        "rulebook::unknown_name",
+                        Code::UnknownName,
                         format!("there is no unit `{}` in this test's `units`", u.node),
                     )
                     .label(u.span, "not a unit of the batch");
@@ -89,7 +89,7 @@ pub(crate) fn tests(
                 (None, _) if !test_unit_known => {
                     c.diag(
                         Diagnostic::error(
-                            "rulebook::bad_test",
+                            Code::BadTest,
                             "this expectation does not say which unit it is about",
                         )
                         .label(x.target.span, "in a batch of several units")
@@ -118,7 +118,7 @@ pub(crate) fn tests(
             let head = f.node.split(['.', '[']).next().unwrap_or("");
             if !fields.contains(&head) {
                 let mut d = Diagnostic::error(
-                    "rulebook::unknown_name",
+                    Code::UnknownName,
                     format!("there is no input, global or parameter `{head}`"),
                 )
                 .label(f.span, "not a field of this rulebook's data");
@@ -137,7 +137,7 @@ pub(crate) fn tests(
         if let (Some(e), Some(x)) = (t.expect_errors.first(), t.expects.first()) {
             c.diag(
                 Diagnostic::error(
-                    "rulebook::bad_test",
+                    Code::BadTest,
                     "`expect error` and expected scores in one test",
                 )
                 .label(e.span, "the data must be refused")
@@ -168,7 +168,7 @@ fn batch_names(c: &mut Checker<'_>, units: &ast::Spanned<Value>) -> Vec<String> 
     let mut names: Vec<String> = Vec::new();
     let Value::List(entries) = &units.node else {
         c.diag(
-            Diagnostic::error("rulebook::bad_test", "`units` is not a list of units")
+            Diagnostic::error(Code::BadTest, "`units` is not a list of units")
                 .label(units.span, "expected `[ { unit: \"name\", ... }, ... ]`")
                 .help("write each unit as `{ unit: \"name\", input: value, ... }` inside `[ ]`"),
         );
@@ -182,7 +182,7 @@ fn batch_names(c: &mut Checker<'_>, units: &ast::Spanned<Value>) -> Vec<String> 
         match name {
             Some(Value::Str(n)) if names.contains(n) => c.diag(
                 Diagnostic::error(
-                    "rulebook::bad_test",
+                    Code::BadTest,
                     format!("unit `{n}` is given twice in `units`"),
                 )
                 .label(units.span, format!("entry {} repeats `{n}`", k + 1))
@@ -191,7 +191,7 @@ fn batch_names(c: &mut Checker<'_>, units: &ast::Spanned<Value>) -> Vec<String> 
             Some(Value::Str(n)) => names.push(n.clone()),
             _ => c.diag(
                 Diagnostic::error(
-                    "rulebook::bad_test",
+                    Code::BadTest,
                     format!("entry {} of `units` has no `unit` name", k + 1),
                 )
                 .label(units.span, "every entry needs `unit: \"name\"`")
@@ -222,11 +222,10 @@ fn expect_key(c: &mut Checker<'_>, x: &ast::Expect, nodes: &[ir::NodeDef]) -> ir
         ast::ExpectTarget::Node { id, to_total } => {
             if !nodes.iter().any(|n| &n.id == id) {
                 let mut d =
-                    Diagnostic::error("rulebook::unknown_name", format!("there is no node `{id}`"))
-                        .label(
-                            x.target.span,
-                            "not a section, item, part or clause of this rulebook",
-                        );
+                    Diagnostic::error(Code::UnknownName, format!("there is no node `{id}`")).label(
+                        x.target.span,
+                        "not a section, item, part or clause of this rulebook",
+                    );
                 if let Some(s) = did_you_mean(id, nodes.iter().map(|n| n.id.as_str())) {
                     d = d.help(format!("did you mean `{s}`?"));
                 }
@@ -255,7 +254,7 @@ fn expect_key(c: &mut Checker<'_>, x: &ast::Expect, nodes: &[ir::NodeDef]) -> ir
     if !ok {
         c.diag(
             Diagnostic::error(
-                "rulebook::bad_test",
+                Code::BadTest,
                 "this expectation has the wrong kind of value",
             )
             .label(x.value.span, "not what this expectation compares")
@@ -285,7 +284,7 @@ pub(crate) fn table_cites(
                 let found = nodes.iter().position(|n| n.id == cite.node);
                 if found.is_none() {
                     let mut d = Diagnostic::error(
-                        "rulebook::unknown_name",
+                        Code::UnknownName,
                         format!("there is no node `{}` to cite", cite.node),
                     )
                     .label(

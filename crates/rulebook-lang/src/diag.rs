@@ -8,6 +8,99 @@ use crate::ast::Span;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
+/// Declares [`Code`]: one variant per code, with its stable text.
+macro_rules! codes {
+    ($($variant:ident => $text:literal,)*) => {
+        /// Every code a diagnostic can carry: the one list, so that each has
+        /// a bad rulebook in `tests/check/` (the corpus test checks none is
+        /// missing) and its text is spelled in one place.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Code {
+            $($variant,)*
+        }
+
+        impl Code {
+            /// Every code, in the order declared.
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+
+            /// The stable text, such as `rulebook::unknown_name`.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $text,)*
+                }
+            }
+
+            /// The code a text names, if any.
+            pub fn parse(text: &str) -> Option<Code> {
+                Code::ALL.iter().copied().find(|c| c.as_str() == text)
+            }
+        }
+    };
+}
+
+codes! {
+    AmbiguousTarget => "rulebook::ambiguous_target",
+    BadCap => "rulebook::bad_cap",
+    BadDate => "rulebook::bad_date",
+    BadNumber => "rulebook::bad_number",
+    BadTarget => "rulebook::bad_target",
+    BadTest => "rulebook::bad_test",
+    CapTooLarge => "rulebook::cap_too_large",
+    Cycle => "rulebook::cycle",
+    DeadTier => "rulebook::dead_tier",
+    DeductionInBonus => "rulebook::deduction_in_bonus",
+    DuplicateId => "rulebook::duplicate_id",
+    DuplicateStatement => "rulebook::duplicate_statement",
+    EmptyTier => "rulebook::empty_tier",
+    MisplacedBuiltin => "rulebook::misplaced_builtin",
+    MisplacedModifier => "rulebook::misplaced_modifier",
+    MisplacedRank => "rulebook::misplaced_rank",
+    MissingYear => "rulebook::missing_year",
+    MixedBlock => "rulebook::mixed_block",
+    NegativeAmount => "rulebook::negative_amount",
+    Numbering => "rulebook::numbering",
+    OutOfRange => "rulebook::out_of_range",
+    PointsMismatch => "rulebook::points_mismatch",
+    PointsUnknown => "rulebook::points_unknown",
+    Syntax => "rulebook::syntax",
+    TableGap => "rulebook::table_gap",
+    TableShape => "rulebook::table_shape",
+    TierGap => "rulebook::tier_gap",
+    TierOverlap => "rulebook::tier_overlap",
+    TierUnreachable => "rulebook::tier_unreachable",
+    Todo => "rulebook::todo",
+    TooDeep => "rulebook::too_deep",
+    TypeMismatch => "rulebook::type_mismatch",
+    UnitMismatch => "rulebook::unit_mismatch",
+    UnknownField => "rulebook::unknown_field",
+    UnknownName => "rulebook::unknown_name",
+    UnknownTarget => "rulebook::unknown_target",
+    Unreachable => "rulebook::unreachable",
+    Unrounded => "rulebook::unrounded",
+    UnusedInput => "rulebook::unused_input",
+    UnusedParam => "rulebook::unused_param",
+    WrongArity => "rulebook::wrong_arity",
+    ZeroStep => "rulebook::zero_step",
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<str> for Code {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Code {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
     Warning,
@@ -24,7 +117,7 @@ pub struct Label {
 pub struct Diagnostic {
     pub severity: Severity,
     /// A stable code such as `rulebook::unknown_name`.
-    pub code: &'static str,
+    pub code: Code,
     /// Lowercase, no final period; user text in backticks.
     pub message: String,
     pub labels: Vec<Label>,
@@ -32,7 +125,7 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn error(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn error(code: Code, message: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Error,
             code,
@@ -41,7 +134,7 @@ impl Diagnostic {
             help: None,
         }
     }
-    pub fn warning(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn warning(code: Code, message: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Warning,
             ..Diagnostic::error(code, message)

@@ -8,7 +8,7 @@
 //! can overflow the stack.
 
 use crate::ast::*;
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use pest::iterators::{Pair, Pairs};
 use pest::pratt_parser::{Assoc, Op, PrattParser};
 use pest::Parser as _;
@@ -247,7 +247,7 @@ fn nesting_check(src: &str) -> Option<Diagnostic> {
         }
         if depth > MAX_NESTING || prefix_run > MAX_NESTING {
             return Some(
-                Diagnostic::error("rulebook::too_deep", "expressions are nested too deeply")
+                Diagnostic::error(Code::TooDeep, "expressions are nested too deeply")
                     .label(
                         Span::new(i, i + c.len_utf8()),
                         "nesting goes deeper than 64 levels here",
@@ -446,7 +446,7 @@ fn syntax_error_at(src: &str, e: pest::error::Error<Rule>, detail: bool) -> Diag
             format!("{} or {}", init.join(", "), last)
         }
     };
-    let mut d = Diagnostic::error("rulebook::syntax", format!("unexpected {found}"))
+    let mut d = Diagnostic::error(Code::Syntax, format!("unexpected {found}"))
         .label(span, format!("expected {expected_text}"));
     d = d.help(syntax_help(rest));
     d
@@ -598,7 +598,7 @@ impl Builder {
             Err(_) => {
                 self.errors.push(
                     Diagnostic::error(
-                        "rulebook::bad_number",
+                        Code::BadNumber,
                         format!("`{}` cannot be held exactly", p.as_str()),
                     )
                     .label(span_of(p), "too large or too many digits")
@@ -620,7 +620,7 @@ impl Builder {
         let places = n.as_str().parse::<u32>().unwrap_or(u32::MAX);
         if places > 10 {
             self.errors.push(
-                Diagnostic::error("rulebook::bad_number", "too many decimal places")
+                Diagnostic::error(Code::BadNumber, "too many decimal places")
                     .label(span_of(n), "at most 10")
                     .help("scores are kept to at most 10 decimal places"),
             );
@@ -947,14 +947,12 @@ impl Builder {
             Rule::table_decl => self.table(p),
             Rule::points_stmt => {
                 if let Some(n) = p.into_inner().next() {
-                    if body.points.is_some() {
+                    if let Some(first) = &body.points {
                         self.errors.push(
-                            Diagnostic::error(
-                                "rulebook::duplicate_statement",
-                                "`points` is given twice",
-                            )
-                            .label(span, "second `points`")
-                            .help("keep one `points` per node"),
+                            Diagnostic::error(Code::DuplicateStatement, "`points` is given twice")
+                                .label(span, "second `points`")
+                                .label(first.span, "first `points`")
+                                .help("keep one `points` per node: the 分值 the document gives it"),
                         );
                     }
                     body.points = Some(self.number(&n));
@@ -1178,7 +1176,7 @@ impl Builder {
         // refuse it before building (even dropping such a tree recurses).
         if pairs.clone().count() > 2 * MAX_DEPTH {
             self.errors.push(
-                Diagnostic::error("rulebook::too_deep", "this expression is too long")
+                Diagnostic::error(Code::TooDeep, "this expression is too long")
                     .label(span, format!("more than {MAX_DEPTH} operators in a row"))
                     .help("split the expression with `let` into named steps"),
             );
@@ -1189,7 +1187,7 @@ impl Builder {
         // a deep tree even without brackets; later passes recurse over it.
         if depth(&e) > MAX_DEPTH {
             self.errors.push(
-                Diagnostic::error("rulebook::too_deep", "this expression is too long")
+                Diagnostic::error(Code::TooDeep, "this expression is too long")
                     .label(e.span, format!("more than {MAX_DEPTH} operators deep"))
                     .help("split the expression with `let` into named steps"),
             );
@@ -1552,7 +1550,7 @@ fn primary(p: Pair<'_, Rule>, errors: &std::cell::RefCell<Vec<Diagnostic>>) -> E
                     if func.node != "rank" {
                         errors.borrow_mut().push(
                             Diagnostic::error(
-                                "rulebook::misplaced_modifier",
+                                Code::MisplacedModifier,
                                 "only `rank` takes `ascending`",
                             )
                             .label(func.span, "not `rank`")

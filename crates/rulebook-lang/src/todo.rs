@@ -5,7 +5,7 @@
 //! draft with any left never scores a unit.
 
 use crate::ast::{File, Node, NodeBody};
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 
 /// One `rulebook::todo` error for every `todo` statement in the file.
 pub(crate) fn diagnostics(file: &File) -> Vec<Diagnostic> {
@@ -18,12 +18,12 @@ fn collect(node: Option<&Node>, body: &NodeBody, out: &mut Vec<Diagnostic>) {
     for todo in &body.todos {
         let d = match node {
             Some(n) => Diagnostic::error(
-                "rulebook::todo",
+                Code::Todo,
                 format!("{} {} still has a rule to write", n.kind.word(), n.id.node),
             )
             .label(n.id.span, format!("{} {}", n.kind.word(), n.id.node))
             .label(todo.span, todo.node.clone()),
-            None => Diagnostic::error("rulebook::todo", "the rulebook still has a rule to write")
+            None => Diagnostic::error(Code::Todo, "the rulebook still has a rule to write")
                 .label(todo.span, todo.node.clone()),
         };
         out.push(d.help(

@@ -9,7 +9,8 @@
     clippy::indexing_slicing
 )]
 
-use rulebook_lang::diag::{render_plain, Source};
+use rulebook_lang::diag::{render_plain, Code, Source};
+use std::collections::BTreeSet;
 
 #[test]
 fn bad_rulebooks() {
@@ -32,7 +33,11 @@ fn bad_rulebooks() {
             path.file_name().unwrap().to_string_lossy()
         );
         let checked = rulebook_lang::check(&name, &text);
-        let codes: Vec<&str> = checked.diagnostics.iter().map(|d| d.code).collect();
+        let codes: Vec<&str> = checked
+            .diagnostics
+            .iter()
+            .map(|d| d.code.as_str())
+            .collect();
         assert!(
             codes.contains(&expected.as_str()),
             "{name}: expected `{expected}`, got {codes:?}"
@@ -57,6 +62,42 @@ fn bad_rulebooks() {
         );
         insta::assert_snapshot!(rendered);
     });
+}
+
+/// Every code the checker can give has a bad rulebook in the corpus, and
+/// every `# expect:` line names a code the checker knows.
+#[test]
+fn every_code_has_a_corpus_file() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/check");
+    let mut expected = BTreeSet::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "rules") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let code = text
+                .lines()
+                .next()
+                .and_then(|l| l.strip_prefix("# expect: "))
+                .unwrap_or_else(|| panic!("{} has no `# expect:` line", path.display()))
+                .trim()
+                .to_string();
+            assert!(
+                Code::parse(&code).is_some(),
+                "{}: `{code}` is not a code the checker gives (see `Code` in diag.rs)",
+                path.display()
+            );
+            expected.insert(code);
+        }
+    }
+    let missing: Vec<&str> = Code::ALL
+        .iter()
+        .map(|c| c.as_str())
+        .filter(|c| !expected.contains(*c))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "codes with no bad rulebook in tests/check/ (add `CODE.rules` starting `# expect: CODE`): {missing:?}"
+    );
 }
 
 /// The shipped rulebooks check clean, without a single warning.
@@ -120,7 +161,11 @@ fn a_todo_hides_the_sum_of_points_it_leaves_unknown() {
         .join("../../tests/check/todo_points_unknown.rules");
     let text = std::fs::read_to_string(path).unwrap();
     let checked = rulebook_lang::check("todo_points_unknown.rules", &text);
-    let codes: Vec<&str> = checked.diagnostics.iter().map(|d| d.code).collect();
+    let codes: Vec<&str> = checked
+        .diagnostics
+        .iter()
+        .map(|d| d.code.as_str())
+        .collect();
     assert_eq!(codes, vec!["rulebook::todo"]);
     // Written, the clause's award makes the sum check again: 1 + 3 = 4.
     let done = text.replace(
@@ -137,7 +182,7 @@ fn a_todo_hides_the_sum_of_points_it_leaves_unknown() {
     let codes: Vec<&str> = rulebook_lang::check("short.rules", &short)
         .diagnostics
         .iter()
-        .map(|d| d.code)
+        .map(|d| d.code.as_str())
         .collect();
     assert_eq!(codes, vec!["rulebook::points_mismatch"]);
 }

@@ -34,7 +34,7 @@ pub fn diagnostics_out(name: &str, text: &str, diagnostics: &[Diagnostic]) -> Ve
             let (line, column) = source.line_col(span.start);
             let (end_line, end_column) = source.line_col(span.end);
             DiagOut {
-                code: d.code,
+                code: d.code.as_str(),
                 severity: match d.severity {
                     Severity::Error => "error",
                     Severity::Warning => "warning",

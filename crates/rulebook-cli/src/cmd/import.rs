@@ -37,12 +37,12 @@ pub fn run(doc: &Path, output: Option<&Path>, base: Option<&Path>) -> u8 {
             let todos = checked
                 .diagnostics
                 .iter()
-                .filter(|d| d.code == "rulebook::todo")
+                .filter(|d| d.code == rulebook_lang::diag::Code::Todo)
                 .count();
             let other = checked
                 .diagnostics
                 .iter()
-                .filter(|d| d.is_error() && d.code != "rulebook::todo")
+                .filter(|d| d.is_error() && d.code != rulebook_lang::diag::Code::Todo)
                 .count();
             eprintln!(
                 "wrote {name}: `rulebook check {name}` lists {todos} to do{}",

@@ -305,7 +305,7 @@ pub fn problems(text: &str) -> Vec<String> {
     rulebook_lang::check("draft.rules", text)
         .diagnostics
         .iter()
-        .filter(|d| d.is_error() || d.code.contains("unused"))
+        .filter(|d| d.is_error() || d.code.as_str().contains("unused"))
         .map(|d| format!("{}: {}", d.code, d.message))
         .collect()
 }
