@@ -108,9 +108,6 @@ pub struct TraceEntry {
     pub excluded: Option<(u32, u32)>,
 }
 
-/// An aggregate over the batch (`max(E across units)`), with the unit that
-/// holds it for `max` and `min`.
-
 /// A fact a rule read, kept as the value itself and put into words only
 /// when a report shows it ([`Fact::words`]): keeping reasons costs little.
 #[derive(Debug, Clone, PartialEq)]
@@ -158,6 +155,8 @@ impl Fact {
     }
 }
 
+/// An aggregate over the batch (`max(E across units)`), with the unit that
+/// holds it for `max` and `min`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AcrossValue {
     pub value: Value,
