@@ -1868,7 +1868,7 @@ impl<'p> Cx<'p> {
             Expr::Bin(BinOp::And, a, b) => self.truth(a)? && self.truth(b)?,
             Expr::Bin(BinOp::Or, a, b) => self.truth(a)? || self.truth(b)?,
             Expr::Bin(BinOp::Cmp(c), a, b) => match (self.num(a)?, self.num(b)?) {
-                (Some(x), Some(y)) => cmp_holds(*c, x.cmp(&y)),
+                (Some(x), Some(y)) => cmp_holds(*c, dec_cmp(x, y)),
                 _ => self.eval(e)?.as_bool().unwrap_or(false),
             },
             _ => self.eval(e)?.as_bool().unwrap_or(false),
@@ -2195,13 +2195,49 @@ pub(crate) fn shift_date(d: i32, days: Decimal) -> Result<i32, String> {
 
 pub(crate) fn compare(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
     match (a, b) {
-        (Value::Num(x), Value::Num(y)) => Some(x.cmp(y)),
+        (Value::Num(x), Value::Num(y)) => Some(dec_cmp(*x, *y)),
         (Value::Date(x), Value::Date(y)) => Some(x.cmp(y)),
         (Value::Text(x), Value::Text(y)) => Some(x.cmp(y)),
         (Value::Bool(x), Value::Bool(y)) => Some(x.cmp(y)),
         _ => None,
     }
 }
+
+/// `a.cmp(&b)`, without rust_decimal's general path when the two numbers
+/// have the same scale or one is a whole power of ten finer (scores and
+/// data almost always): their mantissas, brought to one scale, compare as
+/// the values do.
+#[inline]
+pub(crate) fn dec_cmp(a: Decimal, b: Decimal) -> std::cmp::Ordering {
+    let (sa, sb) = (a.scale(), b.scale());
+    let (ma, mb) = (a.mantissa(), b.mantissa());
+    let widened = match sa.cmp(&sb) {
+        std::cmp::Ordering::Equal => Some((ma, mb)),
+        std::cmp::Ordering::Less => POW10
+            .get((sb - sa) as usize)
+            .and_then(|p| ma.checked_mul(*p))
+            .map(|ma| (ma, mb)),
+        std::cmp::Ordering::Greater => POW10
+            .get((sa - sb) as usize)
+            .and_then(|p| mb.checked_mul(*p))
+            .map(|mb| (ma, mb)),
+    };
+    match widened {
+        Some((x, y)) => x.cmp(&y),
+        None => a.cmp(&b),
+    }
+}
+
+/// 10⁰ … 10¹⁸, for bringing mantissas to one scale.
+const POW10: [i128; 19] = {
+    let mut t = [1i128; 19];
+    let mut i = 1;
+    while i < 19 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
 
 pub(crate) fn cmp_holds(op: CmpOp, o: std::cmp::Ordering) -> bool {
     match op {
@@ -2293,4 +2329,57 @@ pub(crate) fn call_on_values(f: Func, vals: &[Value]) -> Result<Value, String> {
             _ => Value::Missing,
         },
     })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod dec_cmp_tests {
+    use super::dec_cmp;
+    use proptest::prelude::*;
+    use rust_decimal::Decimal;
+
+    /// Any decimal: small and huge mantissas, either sign, every scale.
+    fn decimal() -> impl Strategy<Value = Decimal> {
+        (
+            prop_oneof![
+                -1000i128..1000,
+                any::<i64>().prop_map(i128::from),
+                (-(1i128 << 95)..(1i128 << 95)),
+            ],
+            0u32..=28,
+        )
+            .prop_map(|(m, s)| Decimal::from_i128_with_scale(m, s))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(20_000))]
+        /// The fast comparison orders every pair as rust_decimal does.
+        #[test]
+        fn orders_as_rust_decimal(a in decimal(), b in decimal()) {
+            prop_assert_eq!(dec_cmp(a, b), a.cmp(&b));
+            prop_assert_eq!(dec_cmp(b, a), b.cmp(&a));
+        }
+
+        /// Equal values written at other scales (1.5 and 1.50) compare equal.
+        #[test]
+        fn rescaled_values_are_equal(m in -1_000_000i64..1_000_000, s in 0u32..10, k in 0u32..10) {
+            let a = Decimal::new(m, s);
+            let mut b = a;
+            b.rescale(s + k);
+            prop_assert_eq!(dec_cmp(a, b), std::cmp::Ordering::Equal);
+        }
+    }
+
+    #[test]
+    fn signed_zeros_and_extremes() {
+        let neg_zero = -Decimal::ZERO;
+        assert_eq!(dec_cmp(neg_zero, Decimal::ZERO), std::cmp::Ordering::Equal);
+        assert_eq!(
+            dec_cmp(Decimal::MAX, Decimal::MIN),
+            std::cmp::Ordering::Greater
+        );
+        let tiny = Decimal::new(1, 28);
+        assert_eq!(dec_cmp(tiny, Decimal::ZERO), std::cmp::Ordering::Greater);
+        assert_eq!(dec_cmp(Decimal::MAX, tiny), std::cmp::Ordering::Greater);
+    }
 }

@@ -13,7 +13,7 @@
 
 use super::Compiled;
 use crate::data::UnitData;
-use crate::eval::{arith, cmp_holds, compare, shift_date, AcrossValue};
+use crate::eval::{arith, cmp_holds, compare, dec_cmp, shift_date, AcrossValue};
 use crate::value::Value;
 use rulebook_lang::ast::{BinOp, CmpOp};
 use rulebook_lang::ir::{self, Agg, Builtin, Expr, Func, Program};
@@ -409,7 +409,7 @@ impl Frame<'_> {
 
     fn cmp_computed(&mut self, op: CmpOp, a: &Code, b: &Code) -> R<bool> {
         Ok(match (self.num(a)?, self.num(b)?) {
-            (Some(x), Some(y)) => cmp_holds(op, x.cmp(&y)),
+            (Some(x), Some(y)) => cmp_holds(op, dec_cmp(x, y)),
             _ => {
                 let (x, y) = (self.eval(a)?, self.eval(b)?);
                 compare(&x, &y).is_some_and(|o| cmp_holds(op, o))

@@ -917,7 +917,7 @@ fn order(a: Decimal, b: Decimal) -> std::cmp::Ordering {
         (true, false) => Ordering::Less,
         (false, true) if a.is_sign_negative() => Ordering::Less,
         (false, true) => Ordering::Greater,
-        (false, false) => a.cmp(&b),
+        (false, false) => crate::eval::dec_cmp(a, b),
     }
 }
 
