@@ -509,6 +509,11 @@ fn every_unit_that_cannot_be_scored_is_reported_and_nothing_written() {
             "{format:?}: {err}"
         );
         assert!(err.contains("division by zero"), "{format:?}: {err}");
+        // With what to do: say what 0 means, or declare the range.
+        assert!(
+            err.contains("help:") && err.contains("if task = 0") && err.contains("count >= 1"),
+            "{format:?}: {err}"
+        );
     }
     // With the two units fixed, the one-pass CSV ranks and writes all four.
     let fixed = std::fs::read_to_string(data)

@@ -213,6 +213,18 @@ pub struct EvalError {
     pub message: String,
 }
 
+impl EvalError {
+    /// What to do about it, for the errors a rulebook can meet on some data
+    /// only (its check cannot know the values).
+    pub fn help(&self) -> Option<&'static str> {
+        self.message.ends_with("division by zero").then_some(
+            "a number this rule divides by is 0 for this unit: if the data may hold 0, write what \
+             the document means then (`if task = 0 then … else …`); if it never may, declare the \
+             input's range (`input task: count >= 1 \"…\"`) so that `check --data` refuses a 0",
+        )
+    }
+}
+
 impl std::fmt::Display for EvalError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "unit `{}`, `{}`: {}", self.unit, self.node, self.message)

@@ -131,6 +131,9 @@ fn progress(batch: &Batch) -> Option<indicatif::ProgressBar> {
 fn eval_failed(errors: &[rulebook_eval::eval::EvalError]) -> u8 {
     for e in errors {
         eprintln!("error: {e}");
+        if let Some(h) = e.help() {
+            eprintln!("  help: {h}");
+        }
     }
     FINDINGS
 }

@@ -34,6 +34,9 @@ pub fn run(rules: &Path, data: &Path, unit: &str) -> u8 {
         Err(errors) => {
             for e in &errors {
                 eprintln!("error: {e}");
+                if let Some(h) = e.help() {
+                    eprintln!("  help: {h}");
+                }
             }
             return FINDINGS;
         }
