@@ -186,8 +186,16 @@ pub async fn score(
             trace: true,
             parallel: false,
         };
-        let units = evaluate_batch(&program, &batch, opts)
-            .map_err(|e| Failure::Eval(e.iter().map(ToString::to_string).collect()))?;
+        let units = evaluate_batch(&program, &batch, opts).map_err(|e| {
+            Failure::Eval(
+                e.iter()
+                    .map(|e| match e.help() {
+                        Some(h) => format!("{e} (help: {h})"),
+                        None => e.to_string(),
+                    })
+                    .collect(),
+            )
+        })?;
         Ok((program, batch, units))
     })
     .await?
