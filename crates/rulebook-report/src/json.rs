@@ -25,6 +25,58 @@ pub enum Detail {
     Full,
 }
 
+/// A number as every report prints it ([`fmt_dec`]), serialised as a
+/// string without one being allocated: a unit's JSON has hundreds.
+pub struct Dec(pub rust_decimal::Decimal);
+
+impl Serialize for Dec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let n = self.0.normalize();
+        if n.is_zero() {
+            return s.serialize_str("0");
+        }
+        let mut buf = Small::default();
+        match std::fmt::Write::write_fmt(&mut buf, format_args!("{n}")) {
+            Ok(()) => s.serialize_str(buf.as_str()),
+            Err(_) => s.serialize_str(&fmt_dec(self.0)),
+        }
+    }
+}
+
+/// Room for any decimal's digits, sign and point.
+struct Small {
+    bytes: [u8; 64],
+    len: usize,
+}
+
+impl Default for Small {
+    fn default() -> Self {
+        Small {
+            bytes: [0; 64],
+            len: 0,
+        }
+    }
+}
+
+impl Small {
+    fn as_str(&self) -> &str {
+        self.bytes
+            .get(..self.len)
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .unwrap_or("")
+    }
+}
+
+impl std::fmt::Write for Small {
+    fn write_str(&mut self, t: &str) -> std::fmt::Result {
+        let end = self.len + t.len();
+        let room = self.bytes.get_mut(self.len..end).ok_or(std::fmt::Error)?;
+        room.copy_from_slice(t.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
 #[derive(Serialize)]
 pub struct RulebookOut<'p> {
     pub title: &'p str,
@@ -51,10 +103,10 @@ pub struct NodeInfo<'p> {
 #[derive(Serialize)]
 pub struct UnitOut<'u> {
     pub unit: &'u str,
-    pub total: String,
-    pub base: String,
-    pub bonus: String,
-    pub total_deductions: String,
+    pub total: Dec,
+    pub base: Dec,
+    pub bonus: Dec,
+    pub total_deductions: Dec,
     pub grade: &'u str,
     pub rank: u32,
     /// The ids of the vetoes that apply (their sentences are the nodes' `text`).
@@ -66,8 +118,8 @@ pub struct UnitOut<'u> {
 #[derive(Serialize)]
 pub struct NodeOut<'u> {
     pub id: &'u str,
-    pub score: String,
-    pub to_total: String,
+    pub score: Dec,
+    pub to_total: Dec,
     pub parts: Vec<NodeOut<'u>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trace: Option<Vec<TraceOut<'u>>>,
@@ -76,7 +128,7 @@ pub struct NodeOut<'u> {
 #[derive(Serialize)]
 pub struct TraceOut<'u> {
     pub clause: &'u str,
-    pub amount: String,
+    pub amount: Dec,
     pub reason: String,
 }
 
@@ -127,10 +179,10 @@ pub fn unit_out<'u>(program: &'u Program, u: &'u UnitResult, detail: Detail) -> 
     });
     UnitOut {
         unit: &u.unit,
-        total: fmt_dec(u.total),
-        base: fmt_dec(u.base),
-        bonus: fmt_dec(u.bonus),
-        total_deductions: fmt_dec(u.total_deductions),
+        total: Dec(u.total),
+        base: Dec(u.base),
+        bonus: Dec(u.bonus),
+        total_deductions: Dec(u.total_deductions),
         grade: &u.grade,
         rank: u.rank,
         vetoes: u.vetoes.iter().map(|v| v.id.as_str()).collect(),
@@ -143,8 +195,8 @@ fn node_out<'u>(program: &'u Program, u: &'u UnitResult, i: u32, detail: Detail)
     let score = u.nodes.get(i as usize).cloned().unwrap_or_default();
     NodeOut {
         id: def.map_or("", |d| d.id.as_str()),
-        score: fmt_dec(score.score),
-        to_total: fmt_dec(score.to_total),
+        score: Dec(score.score),
+        to_total: Dec(score.to_total),
         parts: def
             .map(|d| {
                 d.children
@@ -162,7 +214,7 @@ fn node_out<'u>(program: &'u Program, u: &'u UnitResult, i: u32, detail: Detail)
                         .nodes
                         .get(e.node as usize)
                         .map_or("", |n| n.id.as_str()),
-                    amount: fmt_dec(e.amount),
+                    amount: Dec(e.amount),
                     reason: reason(program, e),
                 })
                 .collect()
@@ -265,5 +317,40 @@ pub fn render(program: &Program, units: &[UnitResult], detail: Detail) -> String
     match run() {
         Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
         Err(e) => format!("{{\"error\": \"{e}\"}}\n"),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod dec_tests {
+    use super::Dec;
+    use crate::fmt_dec;
+    use proptest::prelude::*;
+    use rust_decimal::Decimal;
+
+    proptest! {
+        /// `Dec` writes every number as `fmt_dec` prints it.
+        #[test]
+        fn dec_is_fmt_dec(m in prop_oneof![-10_000i128..10_000, -(1i128 << 95)..(1i128 << 95)], s in 0u32..=28) {
+            let d = Decimal::from_i128_with_scale(m, s);
+            let json = serde_json::to_string(&Dec(d)).unwrap();
+            prop_assert_eq!(json, serde_json::to_string(&fmt_dec(d)).unwrap());
+        }
+    }
+
+    #[test]
+    fn extremes_and_zeros() {
+        for d in [
+            Decimal::MAX,
+            Decimal::MIN,
+            -Decimal::ZERO,
+            Decimal::new(-5, 28),
+            Decimal::new(100, 2),
+        ] {
+            assert_eq!(
+                serde_json::to_string(&Dec(d)).unwrap(),
+                format!("\"{}\"", fmt_dec(d))
+            );
+        }
     }
 }
