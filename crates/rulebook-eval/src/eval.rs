@@ -1686,33 +1686,8 @@ fn rule_amount(
                 note(&|| Detail::NotApplicable);
                 return Ok(Decimal::ZERO);
             };
-            let gap = if *above { sub(a, t)? } else { sub(t, a)? };
-            let gap = gap.max(Decimal::ZERO);
-            if s <= Decimal::ZERO {
-                return Err("a step is zero or negative".into());
-            }
-            let steps = if gap.is_zero() {
-                Decimal::ZERO
-            } else {
-                let q = div(gap, s)?;
-                if *ceil {
-                    q.ceil()
-                } else {
-                    q.floor()
-                }
-            };
-            let raw = mul(r, steps)?;
-            note(&|| Detail::Steps {
-                actual: a,
-                target: t,
-                gap,
-                step: s,
-                steps,
-                rate: r,
-                raw,
-                above: *above,
-                ceil: *ceil,
-            });
+            let (raw, d) = steps_amount(r, s, a, t, *above, *ceil)?;
+            note(&|| d.clone());
             Ok(raw)
         }
         Amount::Proportion {
@@ -1729,28 +1704,88 @@ fn rule_amount(
                 Some(f) => cx.num(f)?,
                 None => None,
             };
-            let below = f.is_some_and(|f| r < f);
-            let raw = if below {
-                Decimal::ZERO
-            } else {
-                let x = mul(m, r.clamp(Decimal::ZERO, Decimal::ONE))?;
-                if round_inside {
-                    x.round_dp_with_strategy(*places, RoundingStrategy::MidpointAwayFromZero)
-                } else {
-                    // Rounded after the rule's multiplier, to the same places.
-                    x
-                }
-            };
-            note(&|| Detail::Proportion {
-                ratio: r,
-                max: m,
-                raw,
-                floor: f,
-                below_floor: below,
-            });
+            let (raw, d) = proportion_amount(m, r, f, round_inside.then_some(*places))?;
+            note(&|| d.clone());
             Ok(raw)
         }
     }
+}
+
+/// `RATE per STEP of ACTUAL below (or above) TARGET`, once its numbers are
+/// known: the amount and its detail. Both evaluators settle steps here.
+pub(crate) fn steps_amount(
+    rate: Decimal,
+    step: Decimal,
+    actual: Decimal,
+    target: Decimal,
+    above: bool,
+    ceil: bool,
+) -> Result<(Decimal, Detail), String> {
+    let gap = if above {
+        sub(actual, target)?
+    } else {
+        sub(target, actual)?
+    };
+    let gap = gap.max(Decimal::ZERO);
+    if step <= Decimal::ZERO {
+        return Err("a step is zero or negative".into());
+    }
+    let steps = if gap.is_zero() {
+        Decimal::ZERO
+    } else {
+        let q = div(gap, step)?;
+        if ceil {
+            q.ceil()
+        } else {
+            q.floor()
+        }
+    };
+    let raw = mul(rate, steps)?;
+    Ok((
+        raw,
+        Detail::Steps {
+            actual,
+            target,
+            gap,
+            step,
+            steps,
+            rate,
+            raw,
+            above,
+            ceil,
+        },
+    ))
+}
+
+/// `MAX in proportion to RATIO[, nothing below FLOOR]`, once its numbers
+/// are known: the amount (rounded to `places` when given; otherwise after
+/// the rule's multiplier) and its detail. Both evaluators settle it here.
+pub(crate) fn proportion_amount(
+    max: Decimal,
+    ratio: Decimal,
+    floor: Option<Decimal>,
+    places: Option<u32>,
+) -> Result<(Decimal, Detail), String> {
+    let below = floor.is_some_and(|f| ratio < f);
+    let raw = if below {
+        Decimal::ZERO
+    } else {
+        let x = mul(max, ratio.clamp(Decimal::ZERO, Decimal::ONE))?;
+        match places {
+            Some(p) => x.round_dp_with_strategy(p, RoundingStrategy::MidpointAwayFromZero),
+            None => x,
+        }
+    };
+    Ok((
+        raw,
+        Detail::Proportion {
+            ratio,
+            max,
+            raw,
+            floor,
+            below_floor: below,
+        },
+    ))
 }
 
 /// `+ − × ÷` on two numbers, as every expression computes them.

@@ -12,8 +12,8 @@ use super::expr::{Code, Frame, Slots};
 use super::program::{CAmount, CNode, CRule, Compiled, To};
 use crate::data::UnitData;
 use crate::eval::{
-    cite, div, mul, sub, AcrossValue, Cx, Detail, EvalError, FactsAt, NodeScore, TraceEntry,
-    UnitResult, Veto,
+    cite, mul, proportion_amount, steps_amount, AcrossValue, Cx, Detail, EvalError, FactsAt,
+    NodeScore, TraceEntry, UnitResult, Veto,
 };
 use crate::value::Value;
 use rulebook_lang::ir::RuleKind;
@@ -771,33 +771,8 @@ impl Walk<'_, '_> {
                     note(&|| Detail::NotApplicable);
                     return Ok(Decimal::ZERO);
                 };
-                let gap = if *above { sub(a, t)? } else { sub(t, a)? };
-                let gap = gap.max(Decimal::ZERO);
-                if s <= Decimal::ZERO {
-                    return Err("a step is zero or negative".into());
-                }
-                let steps = if gap.is_zero() {
-                    Decimal::ZERO
-                } else {
-                    let q = div(gap, s)?;
-                    if *ceil {
-                        q.ceil()
-                    } else {
-                        q.floor()
-                    }
-                };
-                let raw = times(r, steps)?;
-                note(&|| Detail::Steps {
-                    actual: a,
-                    target: t,
-                    gap,
-                    step: s,
-                    steps,
-                    rate: r,
-                    raw,
-                    above: *above,
-                    ceil: *ceil,
-                });
+                let (raw, d) = steps_amount(r, s, a, t, *above, *ceil)?;
+                note(&|| d.clone());
                 Ok(raw)
             }
             CAmount::Proportion {
@@ -814,24 +789,8 @@ impl Walk<'_, '_> {
                     Some(f) => fr.num(f)?,
                     None => None,
                 };
-                let below = f.is_some_and(|f| r < f);
-                let raw = if below {
-                    Decimal::ZERO
-                } else {
-                    let x = times(m, r.clamp(Decimal::ZERO, Decimal::ONE))?;
-                    if round_inside {
-                        x.round_dp_with_strategy(*places, RoundingStrategy::MidpointAwayFromZero)
-                    } else {
-                        x
-                    }
-                };
-                note(&|| Detail::Proportion {
-                    ratio: r,
-                    max: m,
-                    raw,
-                    floor: f,
-                    below_floor: below,
-                });
+                let (raw, d) = proportion_amount(m, r, f, round_inside.then_some(*places))?;
+                note(&|| d.clone());
                 Ok(raw)
             }
         }
