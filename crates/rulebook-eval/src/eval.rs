@@ -213,11 +213,14 @@ pub struct EvalError {
     pub message: String,
 }
 
+/// How `div` ends its message, and how [`EvalError::help`] knows it.
+const DIVISION_BY_ZERO: &str = "division by zero";
+
 impl EvalError {
     /// What to do about it, for the errors a rulebook can meet on some data
     /// only (its check cannot know the values).
     pub fn help(&self) -> Option<&'static str> {
-        self.message.ends_with("division by zero").then_some(
+        self.message.ends_with(DIVISION_BY_ZERO).then_some(
             "a number this rule divides by is 0 for this unit: if the data may hold 0, write what \
              the document means then (`if task = 0 then … else …`); if it never may, declare the \
              input's range (`input task: count >= 1 \"…\"`) so that `check --data` refuses a 0",
@@ -1812,7 +1815,7 @@ pub(crate) fn sub(a: Decimal, b: Decimal) -> Result<Decimal, String> {
 }
 pub(crate) fn div(a: Decimal, b: Decimal) -> Result<Decimal, String> {
     if b.is_zero() {
-        return Err(format!("{a} ÷ 0: division by zero"));
+        return Err(format!("{a} ÷ 0: {DIVISION_BY_ZERO}"));
     }
     a.checked_div(b)
         .ok_or_else(|| format!("{a} ÷ {b} is too large to compute"))

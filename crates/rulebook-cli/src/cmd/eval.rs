@@ -11,8 +11,8 @@ use super::load;
 use super::{usage_error, write_atomic, FINDINGS, OK};
 use rulebook_eval::data::Batch;
 use rulebook_eval::eval::{
-    competition_ranks, evaluate_batch_map, evaluate_batch_with_progress, prepare_batch, rank_batch,
-    rank_by_total, Options, StreamError, UnitResult,
+    evaluate_batch_map, evaluate_batch_with_progress, prepare_batch, rank_batch, rank_by_total,
+    Options, StreamError, UnitResult,
 };
 use rulebook_lang::ir::Program;
 use rulebook_report as report;
@@ -128,7 +128,8 @@ fn progress(batch: &Batch) -> Option<indicatif::ProgressBar> {
     })
 }
 
-fn eval_failed(errors: &[rulebook_eval::eval::EvalError]) -> u8 {
+/// Every unit that could not be scored, with what to do where known.
+pub(super) fn eval_failed(errors: &[rulebook_eval::eval::EvalError]) -> u8 {
     for e in errors {
         eprintln!("error: {e}");
         if let Some(h) = e.help() {
@@ -253,13 +254,7 @@ impl<'b> Scored<'b> {
             Ok(()) | Err(StreamError::Sink(())) => {}
             Err(StreamError::Eval(errors)) => return Err(errors),
         }
-        let totals: Vec<rulebook_eval::value::Value> = figures
-            .iter()
-            .map(|u| rulebook_eval::value::Value::Num(u.total))
-            .collect();
-        for (u, rank) in figures.iter_mut().zip(competition_ranks(&totals)) {
-            u.rank = rank;
-        }
+        rank_by_total(&mut figures);
         Ok(Scored::Kept {
             batch,
             figures,

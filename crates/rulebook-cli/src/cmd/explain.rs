@@ -31,15 +31,7 @@ pub fn run(rules: &Path, data: &Path, unit: &str) -> u8 {
     }
     let units = match evaluate_batch(&program, &batch, Options::default()) {
         Ok(u) => u,
-        Err(errors) => {
-            for e in &errors {
-                eprintln!("error: {e}");
-                if let Some(h) = e.help() {
-                    eprintln!("  help: {h}");
-                }
-            }
-            return FINDINGS;
-        }
+        Err(errors) => return super::eval::eval_failed(&errors),
     };
     let Some(u) = units.iter().find(|u| u.unit == unit) else {
         return FINDINGS;
