@@ -27,15 +27,27 @@ use std::time::Instant;
 mod ziyuan_typed;
 
 const UNITS: usize = 100_000;
+
+/// `-- --units N`: score N units rather than [`UNITS`], made from 64 loaded
+/// ones, the rulebook checked once, and with `--score-only` scored once
+/// rather than five times: for an instruction counter such as `valgrind
+/// --tool=callgrind`, which runs far slower.
+fn units_arg() -> Option<usize> {
+    let args: Vec<String> = std::env::args().collect();
+    let k = args.iter().position(|a| a == "--units")?;
+    args.get(k + 1)?.parse().ok()
+}
 const LOAD_UNITS: usize = 10_000;
 
 fn main() {
+    let units_given = units_arg();
+    let units_n = units_given.unwrap_or(UNITS);
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let src = std::fs::read_to_string(root.join("rulebooks/ziyuan-2024.rules")).unwrap();
     let data = std::fs::read_to_string(root.join("examples/ziyuan-2024/data.json")).unwrap();
 
     // Check: parse + resolve + type-check + lower to IR.
-    let runs = 50;
+    let runs = if units_given.is_some() { 1 } else { 50 };
     let t = Instant::now();
     let mut program = None;
     for _ in 0..runs {
@@ -53,7 +65,8 @@ fn main() {
             args[k + 1].parse::<usize>().unwrap(),
             Some(args[k + 2].clone()),
         ),
-        None => (LOAD_UNITS, None),
+        // With `--units`, only what the scored batch is made of.
+        None => (units_given.map_or(LOAD_UNITS, |_| 64), None),
     };
     let mut units = Vec::with_capacity(count);
     for i in 0..count {
@@ -116,13 +129,13 @@ fn main() {
     let t = Instant::now();
     let typed: ziyuan_typed::Doc = serde_json::from_str(&big).unwrap();
     let typed_s = t.elapsed().as_secs_f64();
-    assert_eq!(typed.units.len(), LOAD_UNITS);
+    assert_eq!(typed.units.len(), count);
     drop(typed);
 
     // The batch to score: UNITS units, air quality varied per unit.
     let mut batch = Batch {
         globals: loaded.globals.clone(),
-        units: Vec::with_capacity(UNITS),
+        units: Vec::with_capacity(units_n),
     };
     let ug: Vec<usize> = program
         .inputs
@@ -131,7 +144,7 @@ fn main() {
         .filter(|(_, d)| d.ty == Type::Num(Unit::Ug))
         .map(|(i, _)| i)
         .collect();
-    for i in 0..UNITS {
+    for i in 0..units_n {
         let mut u = loaded.units[i % loaded.units.len()].clone();
         u.name = format!("单位{i:06}");
         for &slot in &ug {
@@ -173,7 +186,7 @@ fn main() {
             evaluate_batch_map(&program, &batch, opts, &|| {}, &summary)
         }
         .unwrap();
-        assert_eq!(r.len(), UNITS);
+        assert_eq!(r.len(), units_n);
         std::hint::black_box(&r);
         t.elapsed().as_secs_f64()
     };
@@ -191,16 +204,17 @@ fn main() {
                 .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())
                 .map(|ns| ns / 1e9)
         };
-        for _ in 0..5 {
+        let runs = if units_given.is_some() { 1 } else { 5 };
+        for _ in 0..runs {
             let cpu = on_cpu();
             let secs = time_with(reference, false, trace);
             match (cpu, on_cpu()) {
                 (Some(a), Some(b)) => println!(
                     "{:.0} units/s ({:.0} units per second on the CPU)",
-                    UNITS as f64 / secs,
-                    UNITS as f64 / (b - a)
+                    units_n as f64 / secs,
+                    units_n as f64 / (b - a)
                 ),
-                _ => println!("{:.0} units/s", UNITS as f64 / secs),
+                _ => println!("{:.0} units/s", units_n as f64 / secs),
             }
         }
         return;
@@ -216,7 +230,7 @@ fn main() {
             },
         )
         .unwrap();
-        assert_eq!(r.len(), UNITS);
+        assert_eq!(r.len(), units_n);
         std::hint::black_box(&r);
         t.elapsed().as_secs_f64()
     };
@@ -263,39 +277,39 @@ fn main() {
     );
     println!("check (parse + type-check + IR):     {check_ms:.2} ms per run");
     println!(
-        "load JSON file ({LOAD_UNITS} units, {:.1} MB): {:.0} units/s",
+        "load JSON file ({count} units, {:.1} MB): {:.0} units/s",
         big.len() as f64 / 1e6,
-        LOAD_UNITS as f64 / load_s
+        count as f64 / load_s
     );
     println!(
         "load JSON text in memory:           {:.0} units/s",
-        LOAD_UNITS as f64 / load_text_s
+        count as f64 / load_text_s
     );
     println!(
         "serde_json typed deserialisation:   {:.0} units/s",
-        LOAD_UNITS as f64 / typed_s
+        count as f64 / typed_s
     );
     println!(
-        "evaluate {UNITS} units, 1 thread:    {:.0} units/s ({:.2} s)",
-        UNITS as f64 / one,
+        "evaluate {units_n} units, 1 thread:    {:.0} units/s ({:.2} s)",
+        units_n as f64 / one,
         one
     );
     println!(
-        "evaluate {UNITS} units, {cores} cores:     {:.0} units/s ({:.2} s)",
-        UNITS as f64 / all,
+        "evaluate {units_n} units, {cores} cores:     {:.0} units/s ({:.2} s)",
+        units_n as f64 / all,
         all
     );
     println!(
         "  … keeping every node's score:     {:.0} units/s",
-        UNITS as f64 / all_full
+        units_n as f64 / all_full
     );
     println!(
         "  … and every trace entry:          {:.0} units/s",
-        UNITS as f64 / all_traced
+        units_n as f64 / all_traced
     );
     println!(
         "ranking pass (totals only), {cores} cores: {:.0} units/s",
-        UNITS as f64 / rank_pass
+        units_n as f64 / rank_pass
     );
     println!("evaluator  threads  trace  units/s   (keeping the summary)");
     for (reference, parallel, trace, secs) in table {
@@ -304,7 +318,7 @@ fn main() {
             if reference { "reference" } else { "compiled" },
             if parallel { cores } else { 1 },
             if trace { "yes" } else { "no" },
-            UNITS as f64 / secs
+            units_n as f64 / secs
         );
     }
 }

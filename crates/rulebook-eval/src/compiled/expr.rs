@@ -283,13 +283,22 @@ impl Frame<'_> {
         }
     }
 
-    fn let_value(&mut self, i: u32) -> R<Value> {
+    pub(super) fn let_value(&mut self, i: u32) -> R<Value> {
         if let Some(Some(v)) = self.slots.lets.get(i as usize) {
             return Ok(v.clone());
         }
         let c = self.c;
         let code = c.lets.get(i as usize).ok_or("unknown derived value")?;
-        let v = self.eval(code)?;
+        // A number is worked out as one; anything else (or a number that
+        // turns out missing) by the general evaluator.
+        let typed = match c.let_nums.get(i as usize) {
+            Some(Some(n)) => self.n(n)?,
+            _ => None,
+        };
+        let v = match typed {
+            Some(v) => Value::Num(v),
+            None => self.eval(code)?,
+        };
         if let Some(slot) = self.slots.lets.get_mut(i as usize) {
             *slot = Some(v.clone());
         }
@@ -322,7 +331,20 @@ impl Frame<'_> {
     }
 
     /// A number; `None` when missing or not a number (`eval(e).as_num()`).
+    /// A constant or an input (most of what rules read) is read in place.
+    #[inline(always)]
     pub fn num(&mut self, e: &Code) -> R<Option<Decimal>> {
+        match e {
+            Code::Const(Value::Num(v)) => Ok(Some(*v)),
+            Code::Input(i) => Ok(match self.unit.inputs.get(*i as usize) {
+                Some(Value::Num(d)) => Some(*d),
+                _ => None,
+            }),
+            _ => self.num_computed(e),
+        }
+    }
+
+    fn num_computed(&mut self, e: &Code) -> R<Option<Decimal>> {
         let slot = |v: Option<&Value>| match v {
             Some(Value::Num(d)) => Some(*d),
             _ => None,
@@ -390,7 +412,19 @@ impl Frame<'_> {
     }
 
     /// Truth in a condition: missing or not a truth value counts as false.
+    /// A truth-valued input is read in place.
+    #[inline(always)]
     pub fn truth(&mut self, e: &Code) -> R<bool> {
+        match e {
+            Code::Input(i) => Ok(matches!(
+                self.unit.inputs.get(*i as usize),
+                Some(Value::Bool(true))
+            )),
+            _ => self.truth_computed(e),
+        }
+    }
+
+    fn truth_computed(&mut self, e: &Code) -> R<bool> {
         Ok(match e {
             Code::And(a, b) => self.truth(a)? && self.truth(b)?,
             Code::Or(a, b) => self.truth(a)? || self.truth(b)?,

@@ -17,7 +17,9 @@
 //! keeps results byte-identical.
 
 mod expr;
+mod fast;
 mod program;
+mod typed;
 mod walk;
 
 pub use program::Compiled;

@@ -8,6 +8,7 @@
 //! is worked out here once.
 
 use super::expr::{compile, Code, Rows};
+use super::typed::{Num, Truth};
 use crate::eval::fact_reads;
 use rulebook_lang::ir::{self, Amount, Program, RuleKind, SettleTo};
 use rust_decimal::Decimal;
@@ -18,6 +19,8 @@ pub struct Compiled<'p> {
     pub(super) program: &'p Program,
     pub(super) tables: Vec<Rows>,
     pub(super) lets: Vec<Code>,
+    /// The lets that are numbers, compiled as such.
+    pub(super) let_nums: Vec<Option<Num>>,
     pub(super) nodes: Vec<CNode>,
     /// Every rule's settlement plan, indexed by [`CRule::plan`].
     pub(super) plans: Vec<Plan>,
@@ -39,13 +42,15 @@ pub(super) struct CAcross {
 #[derive(Debug)]
 pub(super) struct CNode {
     pub rules: Vec<CRule>,
-    pub blocks: Vec<Code>,
-    pub cap: Option<Code>,
+    pub blocks: Vec<Num>,
+    pub cap: Option<Num>,
     /// The cap as a number, when it is one (what a trace entry says cut it).
     pub cap_const: Option<Decimal>,
     /// Parts, and whether each is in the bonus section.
     pub children: Vec<(u32, bool)>,
     pub bonus: bool,
+    /// It has a score of its own: a bonus part, or one with points.
+    pub scored: bool,
     pub points: Option<Decimal>,
     pub starts_full: bool,
     pub deducts_only: bool,
@@ -58,12 +63,12 @@ pub(super) struct CNode {
 #[derive(Debug)]
 pub(super) struct CRule {
     pub kind: RuleKind,
-    pub condition: Option<Code>,
-    pub unless: Option<Code>,
+    pub condition: Option<Truth>,
+    pub unless: Option<Truth>,
     pub amount: CAmount,
-    pub cap: Option<Code>,
+    pub cap: Option<Num>,
     pub block: Option<u32>,
-    pub times: Option<(Code, Option<Code>)>,
+    pub times: Option<(Num, Option<Truth>)>,
     pub round: Option<u32>,
     /// Index into [`Compiled::plans`].
     pub plan: u32,
@@ -79,23 +84,23 @@ pub(super) struct CRule {
 #[derive(Debug)]
 pub(super) enum CAmount {
     None,
-    Expr(Code),
+    Expr(Num),
     Each {
-        rate: Code,
-        count: Code,
+        rate: Num,
+        count: Num,
     },
     Steps {
-        rate: Code,
-        step: Code,
-        actual: Code,
-        target: Code,
+        rate: Num,
+        step: Num,
+        actual: Num,
+        target: Num,
         above: bool,
         ceil: bool,
     },
     Proportion {
-        max: Code,
-        ratio: Code,
-        floor: Option<Code>,
+        max: Num,
+        ratio: Num,
+        floor: Option<Num>,
         places: u32,
     },
 }
@@ -141,14 +146,21 @@ impl<'p> Compiled<'p> {
     pub fn new(program: &'p Program) -> Compiled<'p> {
         let tables: Vec<Rows> = program.tables.iter().map(Rows::new).collect();
         let c = |e: &ir::Expr| compile(&tables, e);
+        let n = |e: &ir::Expr| Num::new(c(e));
+        let t = |e: &ir::Expr| Truth::new(c(e));
         let lets = program.lets.iter().map(|l| c(&l.expr)).collect();
+        let let_nums = program
+            .lets
+            .iter()
+            .map(|l| matches!(l.ty, ir::Type::Num(_)).then(|| n(&l.expr)))
+            .collect();
         let mut plans = Vec::new();
         let mut pools: Vec<(u32, Vec<u32>)> = Vec::new();
         let mut pooled_at = vec![false; program.nodes.len()];
         let mut nodes = Vec::with_capacity(program.nodes.len());
-        for n in &program.nodes {
-            let mut rules = Vec::with_capacity(n.rules.len());
-            for r in &n.rules {
+        for nd in &program.nodes {
+            let mut rules = Vec::with_capacity(nd.rules.len());
+            for r in &nd.rules {
                 let to = match &r.settle.to {
                     SettleTo::Award => To::Award,
                     SettleTo::Veto => To::Veto,
@@ -183,10 +195,10 @@ impl<'p> Compiled<'p> {
                 });
                 let amount = match &r.amount {
                     Amount::None => CAmount::None,
-                    Amount::Expr(e) => CAmount::Expr(c(e)),
+                    Amount::Expr(e) => CAmount::Expr(n(e)),
                     Amount::Each { rate, count } => CAmount::Each {
-                        rate: c(rate),
-                        count: c(count),
+                        rate: n(rate),
+                        count: n(count),
                     },
                     Amount::Steps {
                         rate,
@@ -196,10 +208,10 @@ impl<'p> Compiled<'p> {
                         above,
                         ceil,
                     } => CAmount::Steps {
-                        rate: c(rate),
-                        step: c(step),
-                        actual: c(actual),
-                        target: c(target),
+                        rate: n(rate),
+                        step: n(step),
+                        actual: n(actual),
+                        target: n(target),
                         above: *above,
                         ceil: *ceil,
                     },
@@ -209,9 +221,9 @@ impl<'p> Compiled<'p> {
                         floor,
                         places,
                     } => CAmount::Proportion {
-                        max: c(max),
-                        ratio: c(ratio),
-                        floor: floor.as_ref().map(c),
+                        max: n(max),
+                        ratio: n(ratio),
+                        floor: floor.as_ref().map(n),
                         places: *places,
                     },
                 };
@@ -229,24 +241,24 @@ impl<'p> Compiled<'p> {
                     },
                     _ => None,
                 };
-                let cap = r.cap.as_ref().map(c);
+                let cap = r.cap.as_ref().map(n);
                 let zero_is_nothing = r.kind == RuleKind::Deduct
                     && r.block.is_none()
                     && cap
                         .as_ref()
-                        .is_none_or(|k| k.const_num().is_some_and(|v| !v.is_sign_negative()));
+                        .is_none_or(|k| k.code.const_num().is_some_and(|v| !v.is_sign_negative()));
                 rules.push(CRule {
                     zero_is_nothing,
                     kind: r.kind,
-                    condition: r.condition.as_ref().map(c),
-                    unless: r.unless.as_ref().map(c),
+                    condition: r.condition.as_ref().map(t),
+                    unless: r.unless.as_ref().map(t),
                     amount,
                     cap,
                     block: r.block,
                     times: r
                         .times
                         .as_ref()
-                        .map(|t| (c(&t.factor), t.when.as_ref().map(c))),
+                        .map(|x| (n(&x.factor), x.when.as_ref().map(t))),
                     round: r.round,
                     plan: (plans.len() - 1) as u32,
                     reads: fact_reads(r).into_iter().cloned().collect(),
@@ -255,20 +267,21 @@ impl<'p> Compiled<'p> {
             }
             nodes.push(CNode {
                 rules,
-                blocks: n.blocks.iter().map(c).collect(),
-                cap: n.cap.as_ref().map(c),
-                cap_const: n.cap.as_ref().and_then(rulebook_lang::check::const_num),
-                children: n
+                blocks: nd.blocks.iter().map(n).collect(),
+                cap: nd.cap.as_ref().map(n),
+                cap_const: nd.cap.as_ref().and_then(rulebook_lang::check::const_num),
+                children: nd
                     .children
                     .iter()
                     .map(|&k| (k, program.node(k).is_some_and(|d| d.bonus)))
                     .collect(),
-                bonus: n.bonus,
-                points: n.points,
-                starts_full: n.starts_full,
-                deducts_only: n.deducts_only(),
-                caps_what_passes: n.caps_what_passes(),
-                has_parent: n.parent.is_some(),
+                bonus: nd.bonus,
+                scored: nd.bonus || nd.points.is_some(),
+                points: nd.points,
+                starts_full: nd.starts_full,
+                deducts_only: nd.deducts_only(),
+                caps_what_passes: nd.caps_what_passes(),
+                has_parent: nd.parent.is_some(),
                 settles_pool: false,
             });
         }
@@ -278,6 +291,7 @@ impl<'p> Compiled<'p> {
         Compiled {
             program,
             lets,
+            let_nums,
             nodes,
             plans,
             pools,

@@ -8,8 +8,9 @@
 //! which this walk follows step for step. Without a trace the walk
 //! allocates only what the result owns (its node scores, vetoes and grade).
 
-use super::expr::{Code, Frame, Slots};
+use super::expr::{Frame, Slots};
 use super::program::{CAmount, CNode, CRule, Compiled, To};
+use super::typed::Num;
 use crate::data::UnitData;
 use crate::eval::{
     cite, mul, proportion_amount, steps_amount, AcrossValue, Cx, Detail, EvalError, FactsAt,
@@ -44,24 +45,26 @@ impl Scratch {
 
 /// A deduction on its way to where its plan settles it.
 #[derive(Debug, Clone, Copy)]
-struct Ded {
-    amount: Decimal,
-    plan: u32,
-    origin: u32,
-    entry: Option<usize>,
+pub(super) struct Ded {
+    pub amount: Decimal,
+    pub plan: u32,
+    pub origin: u32,
+    pub entry: Option<usize>,
 }
 
 /// The unit's own state while it is walked.
-struct State {
-    nodes: Vec<NodeScore>,
-    trace: Vec<TraceEntry>,
-    vetoes: Vec<Veto>,
-    inner_bonus: Decimal,
-    tracing: bool,
+pub(super) struct State {
+    pub nodes: Vec<NodeScore>,
+    pub trace: Vec<TraceEntry>,
+    pub vetoes: Vec<Veto>,
+    pub inner_bonus: Decimal,
+    pub tracing: bool,
+    /// Some deduction went to the unit's total.
+    pub sent_total: bool,
 }
 
 /// A node (by index) and what went wrong there.
-type NodeErr = (u32, String);
+pub(super) type NodeErr = (u32, String);
 
 pub(super) struct Unit<'a> {
     pub globals: &'a [Value],
@@ -108,6 +111,7 @@ impl Compiled<'_> {
             vetoes: Vec::new(),
             inner_bonus: Decimal::ZERO,
             tracing,
+            sent_total: false,
         };
         let mut walk = Walk {
             c: self,
@@ -117,7 +121,12 @@ impl Compiled<'_> {
             parts,
             blocks,
         };
-        walk.node(0).map_err(|(node, message)| EvalError {
+        let walked = if tracing {
+            walk.node(0).map(|_| ())
+        } else {
+            walk.node_fast(0).map_err(|e| *e)
+        };
+        walked.map_err(|(node, message)| EvalError {
             unit: unit.name.clone(),
             node: program.node(node).map(|n| n.id.clone()).unwrap_or_default(),
             message,
@@ -135,8 +144,11 @@ impl Compiled<'_> {
         *trace_hint = (*trace_hint).max(st.trace.len());
         // Nodes are numbered parents first, so walking backwards sums each
         // subtree: what it sends to the total, and what no-base parts took.
+        // Nothing sent to the total leaves every node's share of it 0, and
+        // only parts that only deduct have a score to gather.
+        let sent = st.sent_total;
         for i in (0..self.nodes.len()).rev() {
-            let Some(def) = self.nodes.get(i) else {
+            let Some(def) = self.nodes.get(i).filter(|d| sent || d.deducts_only) else {
                 continue;
             };
             let mut to_total = Decimal::ZERO;
@@ -189,7 +201,7 @@ impl Compiled<'_> {
                     continue;
                 };
                 if let Some(cap) = def.cap.as_ref() {
-                    if let Some(cap) = fr.num(cap).map_err(|m| EvalError {
+                    if let Some(cap) = fr.n(cap).map_err(|m| EvalError {
                         unit: unit.name.clone(),
                         node: program.node(c).map(|n| n.id.clone()).unwrap_or_default(),
                         message: m,
@@ -247,13 +259,13 @@ impl Compiled<'_> {
     }
 }
 
-struct Walk<'w, 'a> {
-    c: &'w Compiled<'w>,
-    fr: &'w mut Frame<'a>,
-    st: &'w mut State,
-    pending: &'w mut Vec<Ded>,
-    parts: &'w mut Vec<(u32, Decimal)>,
-    blocks: &'w mut Vec<Decimal>,
+pub(super) struct Walk<'w, 'a> {
+    pub c: &'w Compiled<'w>,
+    pub fr: &'w mut Frame<'a>,
+    pub st: &'w mut State,
+    pub pending: &'w mut Vec<Ded>,
+    pub parts: &'w mut Vec<(u32, Decimal)>,
+    pub blocks: &'w mut Vec<Decimal>,
 }
 
 impl Walk<'_, '_> {
@@ -287,119 +299,14 @@ impl Walk<'_, '_> {
                 }
             }
         }
-        if !node.bonus && node.has_parent {
-            self.st.inner_bonus = plus(self.st.inner_bonus, bonus_children);
-        }
-        if node.settles_pool {
-            self.pools(i, mark, parts_mark);
-        }
-
-        let score = if node.bonus {
-            let mut s = plus(awards, bonus_children);
-            if let Some(cap) = &node.cap {
-                if let Some(cap) = self.fr.num(cap).map_err(err)? {
-                    s = s.min(cap);
-                }
-            }
-            Some(s)
-        } else if let Some(points) = node.points {
-            let start = if node.starts_full {
-                points
-            } else {
-                self.parts
-                    .get(parts_mark..)
-                    .unwrap_or(&[])
-                    .iter()
-                    .fold(awards, |acc, (_, s)| plus(acc, *s))
-            };
-            let mut avail = dmax(dmin(start, points), Decimal::ZERO);
-            let mut room = match &node.cap {
-                Some(cap) => self.fr.num(cap).map_err(err)?,
-                None => None,
-            };
-            for j in mark..self.pending.len() {
-                let Some(d) = self.pending.get_mut(j) else {
-                    continue;
-                };
-                if !c.plans.get(d.plan as usize).is_some_and(|p| p.taken_by(i)) {
-                    continue;
-                }
-                if let Some(r) = room.as_mut() {
-                    if order(d.amount, *r).is_gt() {
-                        let cut = d.amount - *r;
-                        d.amount = *r;
-                        if let Some(e) = d.entry.and_then(|e| self.st.trace.get_mut(e)) {
-                            e.amount = plus(e.amount, cut);
-                            e.capped_at = node.cap_const;
-                        }
-                    }
-                    *r -= d.amount;
-                }
-                let d = *d;
-                let take = dmin(d.amount, avail);
-                avail -= take;
-                self.credit_taken(d.origin, take);
-                let left = d.amount - take;
-                if !left.is_zero() {
-                    self.leftover(d.origin, d.entry, left, false);
-                }
-            }
-            Some(avail)
-        } else {
-            None
-        };
+        let score = self
+            .settle(node, i, awards, bonus_children, mark, parts_mark)
+            .map_err(err)?;
 
         // Keep what travels on, within the caps its plan meets here; send to
         // the total what its plan settles here.
         if mark < self.pending.len() {
-            let mut cap_left = match &node.cap {
-                Some(cap) if node.caps_what_passes => self.fr.num(cap).map_err(err)?,
-                _ => None,
-            };
-            let mut w = mark;
-            for r in mark..self.pending.len() {
-                let Some(d) = self.pending.get(r).copied() else {
-                    continue;
-                };
-                let Some(plan) = c.plans.get(d.plan as usize) else {
-                    continue;
-                };
-                if plan.taken_by(i) || plan.pooled_at(i) {
-                    continue;
-                }
-                let mut amount = d.amount;
-                if let Some(room) = cap_left.as_mut().filter(|_| plan.caps.contains(&i)) {
-                    if order(amount, *room).is_gt() {
-                        let cut = amount - *room;
-                        amount = *room;
-                        if let Some(e) = d.entry.and_then(|e| self.st.trace.get_mut(e)) {
-                            e.amount = plus(e.amount, cut);
-                            if e.capped_at.is_none() {
-                                e.capped_at = node.cap_const;
-                            }
-                        }
-                    }
-                    *room -= amount;
-                }
-                if amount.is_zero() {
-                    continue;
-                }
-                if plan.to == To::Total && plan.at == i {
-                    self.send_to_total(d.origin, amount);
-                    if let Some(e) = d.entry.and_then(|e| self.st.trace.get_mut(e)) {
-                        if matches!(e.detail, Detail::Condition { .. }) {
-                            e.detail = Detail::ToTotal;
-                        }
-                    }
-                    continue;
-                }
-                if let Some(p) = self.pending.get_mut(r) {
-                    p.amount = amount;
-                }
-                self.pending.swap(w, r);
-                w += 1;
-            }
-            self.pending.truncate(w);
+            self.pass_on(node, i, mark).map_err(err)?;
         }
         self.parts.truncate(parts_mark);
         if let (Some(s), Some(ns)) = (score, self.st.nodes.get_mut(i as usize)) {
@@ -409,7 +316,7 @@ impl Walk<'_, '_> {
     }
 
     /// Pools settled at node `i`: deductions that may overflow go last.
-    fn pools(&mut self, i: u32, mark: usize, parts_mark: usize) {
+    pub(super) fn pools(&mut self, i: u32, mark: usize, parts_mark: usize) {
         let c = self.c;
         let mut k = mark;
         while let Some(d) = self.pending.get(k) {
@@ -472,7 +379,7 @@ impl Walk<'_, '_> {
     }
 
     /// A node without a base reports (as a negative score) what its deductions took.
-    fn credit_taken(&mut self, origin: u32, taken: Decimal) {
+    pub(super) fn credit_taken(&mut self, origin: u32, taken: Decimal) {
         if self
             .c
             .nodes
@@ -485,14 +392,21 @@ impl Walk<'_, '_> {
         }
     }
 
-    fn send_to_total(&mut self, origin: u32, amount: Decimal) {
+    pub(super) fn send_to_total(&mut self, origin: u32, amount: Decimal) {
+        self.st.sent_total = true;
         if let Some(ns) = self.st.nodes.get_mut(origin as usize) {
             ns.to_total = plus(ns.to_total, amount);
         }
     }
 
     /// What a pool or node could not absorb: to the total, or lost (扣完为止).
-    fn leftover(&mut self, origin: u32, entry: Option<usize>, left: Decimal, then_total: bool) {
+    pub(super) fn leftover(
+        &mut self,
+        origin: u32,
+        entry: Option<usize>,
+        left: Decimal,
+        then_total: bool,
+    ) {
         if then_total {
             self.send_to_total(origin, left);
         }
@@ -531,25 +445,17 @@ impl Walk<'_, '_> {
         let tracing = self.st.tracing;
         let cond = match &rule.condition {
             None => true,
-            Some(cd) => self.fr.truth(cd)?,
+            Some(cd) => self.fr.t(cd)?,
         };
         let exempt = match &rule.unless {
             None => false,
-            Some(u) => cond && self.fr.truth(u)?,
+            Some(u) => cond && self.fr.t(u)?,
         };
         let waived = exempt && rule.kind == RuleKind::Deduct;
         let met = cond && !exempt;
         if rule.kind == RuleKind::Veto {
             if met {
-                let program = self.c.program;
-                let def = program.node(i);
-                self.st.vetoes.push(Veto {
-                    id: def
-                        .and_then(|n| n.rules.get(ri as usize))
-                        .map(|r| r.cite.clone())
-                        .unwrap_or_default(),
-                    reason: def.map(|n| n.text.join(" ")).unwrap_or_default(),
-                });
+                self.veto(i, ri);
                 if tracing {
                     let facts = self.facts(rule);
                     self.st.trace.push(TraceEntry {
@@ -583,10 +489,10 @@ impl Walk<'_, '_> {
         if let (Some((factor, when)), false) = (&rule.times, raw.is_zero()) {
             let applies = match when {
                 None => true,
-                Some(w) => self.fr.truth(w)?,
+                Some(w) => self.fr.t(w)?,
             };
             if applies {
-                if let Some(f) = self.fr.num(factor)? {
+                if let Some(f) = self.fr.n(factor)? {
                     scaled = Some((raw, f));
                     raw = times(raw, f)?;
                 }
@@ -607,7 +513,7 @@ impl Walk<'_, '_> {
         };
         let mut capped_at = None;
         if let Some(cp) = &rule.cap {
-            if let Some(cap) = self.fr.num(cp)? {
+            if let Some(cap) = self.fr.n(cp)? {
                 if order(amount, cap).is_gt() {
                     amount = cap;
                     capped_at = Some(cap);
@@ -623,7 +529,7 @@ impl Walk<'_, '_> {
         };
         if let Some(b) = rule.block {
             let cap = match node.blocks.get(b as usize) {
-                Some(e) => self.fr.num(e)?,
+                Some(e) => self.fr.n(e)?,
                 None => None,
             };
             if let (Some(cap), Some(used)) = (cap, self.blocks.get_mut(b as usize)) {
@@ -682,6 +588,18 @@ impl Walk<'_, '_> {
         Ok(None)
     }
 
+    /// Rule `ri` of node `i`, a veto, holds.
+    pub(super) fn veto(&mut self, i: u32, ri: u32) {
+        let def = self.c.program.node(i);
+        self.st.vetoes.push(Veto {
+            id: def
+                .and_then(|n| n.rules.get(ri as usize))
+                .map(|r| r.cite.clone())
+                .unwrap_or_default(),
+            reason: def.map(|n| n.text.join(" ")).unwrap_or_default(),
+        });
+    }
+
     fn facts(&self, rule: &CRule) -> Vec<crate::eval::Fact> {
         let at = FactsAt {
             program: self.c.program,
@@ -716,7 +634,7 @@ impl Walk<'_, '_> {
 
     /// A rule's amount before caps; the numbers behind it go to `detail`
     /// only when a trace is kept.
-    fn amount(
+    pub(super) fn amount(
         &mut self,
         amount: &CAmount,
         round_inside: bool,
@@ -742,7 +660,7 @@ impl Walk<'_, '_> {
                 }
             },
             CAmount::Each { rate, count } => {
-                let (Some(r), Some(n)) = (fr.num(rate)?, fr.num(count)?) else {
+                let (Some(r), Some(n)) = (fr.n(rate)?, fr.n(count)?) else {
                     note(&|| Detail::NotApplicable);
                     return Ok(Decimal::ZERO);
                 };
@@ -762,15 +680,31 @@ impl Walk<'_, '_> {
                 above,
                 ceil,
             } => {
-                let (Some(r), Some(s), Some(a), Some(t)) = (
-                    fr.num(rate)?,
-                    fr.num(step)?,
-                    fr.num(actual)?,
-                    fr.num(target)?,
-                ) else {
+                let (Some(r), Some(s), Some(a), Some(t)) =
+                    (fr.n(rate)?, fr.n(step)?, fr.n(actual)?, fr.n(target)?)
+                else {
                     note(&|| Detail::NotApplicable);
                     return Ok(Decimal::ZERO);
                 };
+                // Nothing short of the target: no steps, and 0 (a product
+                // with 0 is rust_decimal's plain 0). Numbers this small cannot
+                // overflow in the subtraction, and the step is valid, so the
+                // general path could not fail either.
+                if !tracing
+                    && s.is_sign_positive()
+                    && !s.is_zero()
+                    && a.mantissa().unsigned_abs() < SMALL
+                    && t.mantissa().unsigned_abs() < SMALL
+                {
+                    let short = if *above {
+                        order(a, t).is_gt()
+                    } else {
+                        order(t, a).is_gt()
+                    };
+                    if !short {
+                        return Ok(Decimal::ZERO);
+                    }
+                }
                 let (raw, d) = steps_amount(r, s, a, t, *above, *ceil)?;
                 note(&|| d.clone());
                 Ok(raw)
@@ -781,12 +715,12 @@ impl Walk<'_, '_> {
                 floor,
                 places,
             } => {
-                let (Some(m), Some(r)) = (fr.num(max)?, fr.num(ratio)?) else {
+                let (Some(m), Some(r)) = (fr.n(max)?, fr.n(ratio)?) else {
                     note(&|| Detail::NotApplicable);
                     return Ok(Decimal::ZERO);
                 };
                 let f = match floor {
-                    Some(f) => fr.num(f)?,
+                    Some(f) => fr.n(f)?,
                     None => None,
                 };
                 let (raw, d) = proportion_amount(m, r, f, round_inside.then_some(*places))?;
@@ -799,11 +733,13 @@ impl Walk<'_, '_> {
 
 /// A plain amount: a number, or 1 for a truth value that holds; `None`
 /// otherwise (the rule does not apply).
-fn amount_value(fr: &mut Frame<'_>, e: &Code) -> Result<Option<Decimal>, String> {
-    if let Some(v) = e.const_num() {
+/// A number as it is; anything else is evaluated again in full (to tell a
+/// truth value that holds from one that does not), which gives the same.
+fn amount_value(fr: &mut Frame<'_>, e: &Num) -> Result<Option<Decimal>, String> {
+    if let Some(v) = fr.n(e)? {
         return Ok(Some(v));
     }
-    Ok(match fr.eval(e)? {
+    Ok(match fr.eval(&e.code)? {
         Value::Num(v) => Some(v),
         Value::Bool(true) => Some(Decimal::ONE),
         _ => None,
@@ -838,9 +774,12 @@ impl Scratch {
 // rust_decimal gives the other operand as it is when one is zero (scale
 // and sign included), and so do these, without its general arithmetic.
 
+/// Mantissas below this (any scale) are far from rust_decimal's limits.
+const SMALL: u128 = 1 << 64;
+
 /// `a.saturating_add(b)`.
 #[inline(always)]
-fn plus(a: Decimal, b: Decimal) -> Decimal {
+pub(super) fn plus(a: Decimal, b: Decimal) -> Decimal {
     if a.is_zero() {
         b
     } else if b.is_zero() {
@@ -852,7 +791,7 @@ fn plus(a: Decimal, b: Decimal) -> Decimal {
 
 /// `a.saturating_sub(b)`.
 #[inline(always)]
-fn minus(a: Decimal, b: Decimal) -> Decimal {
+pub(super) fn minus(a: Decimal, b: Decimal) -> Decimal {
     if a.is_zero() {
         if b.is_zero() {
             b
@@ -868,7 +807,7 @@ fn minus(a: Decimal, b: Decimal) -> Decimal {
 
 /// `a.cmp(&b)`.
 #[inline(always)]
-fn order(a: Decimal, b: Decimal) -> std::cmp::Ordering {
+pub(super) fn order(a: Decimal, b: Decimal) -> std::cmp::Ordering {
     use std::cmp::Ordering;
     match (a.is_zero(), b.is_zero()) {
         (true, true) => Ordering::Equal,
@@ -882,7 +821,7 @@ fn order(a: Decimal, b: Decimal) -> std::cmp::Ordering {
 
 /// `a.min(b)` (`Decimal`'s own: the first of equals).
 #[inline(always)]
-fn dmin(a: Decimal, b: Decimal) -> Decimal {
+pub(super) fn dmin(a: Decimal, b: Decimal) -> Decimal {
     if order(a, b).is_gt() {
         b
     } else {
@@ -892,7 +831,7 @@ fn dmin(a: Decimal, b: Decimal) -> Decimal {
 
 /// `a.max(b)` (`Decimal`'s own: the first of equals).
 #[inline(always)]
-fn dmax(a: Decimal, b: Decimal) -> Decimal {
+pub(super) fn dmax(a: Decimal, b: Decimal) -> Decimal {
     if order(a, b).is_lt() {
         b
     } else {
@@ -902,7 +841,7 @@ fn dmax(a: Decimal, b: Decimal) -> Decimal {
 
 /// `mul(a, b)`: rust_decimal's product is `Decimal::ZERO` when either is zero.
 #[inline(always)]
-fn times(a: Decimal, b: Decimal) -> Result<Decimal, String> {
+pub(super) fn times(a: Decimal, b: Decimal) -> Result<Decimal, String> {
     if a.is_zero() || b.is_zero() {
         Ok(Decimal::ZERO)
     } else {

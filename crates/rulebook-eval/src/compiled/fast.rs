@@ -1,0 +1,322 @@
+//! The node walk when no trace is kept (what `rulebook eval` does for
+//! every unit of a batch), and the settlement both walks share.
+//!
+//! In: a [`Walk`] whose state keeps no trace. Out: the same node scores,
+//! deductions passed on, vetoes and errors as [`Walk::node`] gives (the
+//! walk with a trace), which the property test against the reference
+//! interpreter holds both to. The difference is only in how: a node's
+//! score is left in the unit's node scores rather than returned, failures
+//! travel as one pointer, and every branch that only serves a trace is
+//! gone, so that a node with nothing to settle costs a few comparisons.
+
+use super::program::{CNode, CRule, To};
+use super::walk::{dmax, dmin, order, plus, times, Ded, NodeErr, Walk};
+use crate::eval::Detail;
+use rulebook_lang::ir::RuleKind;
+use rust_decimal::prelude::*;
+
+/// What went wrong, and at which node: boxed so that success is one word.
+pub(super) type Fail = Box<NodeErr>;
+
+impl Walk<'_, '_> {
+    /// Node `i` and its parts, without a trace: its score goes to the
+    /// unit's node scores (when it has one); the deductions it passes on
+    /// are left on `pending`.
+    pub(super) fn node_fast(&mut self, i: u32) -> Result<(), Fail> {
+        let c = self.c;
+        let Some(node) = c.nodes.get(i as usize) else {
+            return Ok(());
+        };
+        let mark = self.pending.len();
+        let parts_mark = self.parts.len();
+
+        let mut awards = Decimal::ZERO;
+        if !node.rules.is_empty() {
+            if !node.blocks.is_empty() {
+                self.blocks.clear();
+                self.blocks.resize(node.blocks.len(), Decimal::ZERO);
+            }
+            for (ri, rule) in node.rules.iter().enumerate() {
+                self.rule_fast(node, i, ri as u32, rule, &mut awards)
+                    .map_err(|m| Box::new((i, m)))?;
+            }
+        }
+
+        let mut bonus_children = Decimal::ZERO;
+        for &(ch, is_bonus) in &node.children {
+            self.node_fast(ch)?;
+            let Some(def) = c.nodes.get(ch as usize) else {
+                continue;
+            };
+            if !def.scored {
+                continue;
+            }
+            let s = self
+                .st
+                .nodes
+                .get(ch as usize)
+                .map(|n| n.score)
+                .unwrap_or_default();
+            if is_bonus {
+                bonus_children = plus(bonus_children, s);
+            } else {
+                self.parts.push((ch, s));
+            }
+        }
+        let err = |m: String| Box::new((i, m));
+        let score = self
+            .settle(node, i, awards, bonus_children, mark, parts_mark)
+            .map_err(err)?;
+
+        if mark < self.pending.len() {
+            self.pass_on(node, i, mark).map_err(err)?;
+        }
+        self.parts.truncate(parts_mark);
+        if let (Some(s), Some(ns)) = (score, self.st.nodes.get_mut(i as usize)) {
+            ns.score = s;
+        }
+        Ok(())
+    }
+
+    /// Node `i`'s score once its rules and parts are in (`None` without a
+    /// base): pools settled here, then a bonus part's awards within its
+    /// cap, or what is left of a based node's points once it has taken
+    /// the deductions it settles.
+    #[inline(always)]
+    pub(super) fn settle(
+        &mut self,
+        node: &CNode,
+        i: u32,
+        awards: Decimal,
+        bonus_children: Decimal,
+        mark: usize,
+        parts_mark: usize,
+    ) -> Result<Option<Decimal>, String> {
+        if !node.bonus && node.has_parent {
+            self.st.inner_bonus = plus(self.st.inner_bonus, bonus_children);
+        }
+        if node.settles_pool {
+            self.pools(i, mark, parts_mark);
+        }
+        Ok(if node.bonus {
+            let mut s = plus(awards, bonus_children);
+            if let Some(cap) = &node.cap {
+                if let Some(cap) = self.fr.n(cap)? {
+                    s = dmin(s, cap);
+                }
+            }
+            Some(s)
+        } else if let Some(points) = node.points {
+            let start = if node.starts_full {
+                points
+            } else {
+                self.parts
+                    .get(parts_mark..)
+                    .unwrap_or(&[])
+                    .iter()
+                    .fold(awards, |acc, (_, s)| plus(acc, *s))
+            };
+            let avail = dmax(dmin(start, points), Decimal::ZERO);
+            let mut room = match &node.cap {
+                Some(cap) => self.fr.n(cap)?,
+                None => None,
+            };
+            Some(if self.pending.len() > mark {
+                self.take(node, i, mark, avail, &mut room)
+            } else {
+                avail
+            })
+        } else {
+            None
+        })
+    }
+
+    /// Node `i` takes from `avail` the deductions it settles, within its
+    /// cap's `room`; what it cannot absorb is lost. What a cap cuts is
+    /// noted on the deduction's trace entry, when it has one.
+    pub(super) fn take(
+        &mut self,
+        node: &CNode,
+        i: u32,
+        mark: usize,
+        mut avail: Decimal,
+        room: &mut Option<Decimal>,
+    ) -> Decimal {
+        let c = self.c;
+        for j in mark..self.pending.len() {
+            let Some(d) = self.pending.get_mut(j) else {
+                continue;
+            };
+            if !c.plans.get(d.plan as usize).is_some_and(|p| p.taken_by(i)) {
+                continue;
+            }
+            if let Some(r) = room.as_mut() {
+                if order(d.amount, *r).is_gt() {
+                    let cut = d.amount - *r;
+                    d.amount = *r;
+                    if let Some(e) = d.entry.and_then(|e| self.st.trace.get_mut(e)) {
+                        e.amount = plus(e.amount, cut);
+                        e.capped_at = node.cap_const;
+                    }
+                }
+                *r -= d.amount;
+            }
+            let d = *d;
+            let take = dmin(d.amount, avail);
+            avail -= take;
+            self.credit_taken(d.origin, take);
+            let left = d.amount - take;
+            if !left.is_zero() {
+                self.leftover(d.origin, d.entry, left, false);
+            }
+        }
+        avail
+    }
+
+    /// Keep on `pending` what travels on from node `i`, within the caps
+    /// its plan meets here; send to the total what its plan settles here.
+    pub(super) fn pass_on(&mut self, node: &CNode, i: u32, mark: usize) -> Result<(), String> {
+        let c = self.c;
+        let mut cap_left = match &node.cap {
+            Some(cap) if node.caps_what_passes => self.fr.n(cap)?,
+            _ => None,
+        };
+        let mut w = mark;
+        for r in mark..self.pending.len() {
+            let Some(d) = self.pending.get(r).copied() else {
+                continue;
+            };
+            let Some(plan) = c.plans.get(d.plan as usize) else {
+                continue;
+            };
+            if plan.taken_by(i) || plan.pooled_at(i) {
+                continue;
+            }
+            let mut amount = d.amount;
+            if let Some(room) = cap_left.as_mut().filter(|_| plan.caps.contains(&i)) {
+                if order(amount, *room).is_gt() {
+                    let cut = amount - *room;
+                    amount = *room;
+                    if let Some(e) = d.entry.and_then(|e| self.st.trace.get_mut(e)) {
+                        e.amount = plus(e.amount, cut);
+                        if e.capped_at.is_none() {
+                            e.capped_at = node.cap_const;
+                        }
+                    }
+                }
+                *room -= amount;
+            }
+            if amount.is_zero() {
+                continue;
+            }
+            if plan.to == To::Total && plan.at == i {
+                self.send_to_total(d.origin, amount);
+                if let Some(e) = d.entry.and_then(|e| self.st.trace.get_mut(e)) {
+                    if matches!(e.detail, Detail::Condition { .. }) {
+                        e.detail = Detail::ToTotal;
+                    }
+                }
+                continue;
+            }
+            if let Some(p) = self.pending.get_mut(r) {
+                p.amount = amount;
+            }
+            self.pending.swap(w, r);
+            w += 1;
+        }
+        self.pending.truncate(w);
+        Ok(())
+    }
+
+    /// One rule of node `i` without a trace: an award adds to `awards`, a
+    /// deduction goes on `pending`, a veto on the unit's vetoes.
+    fn rule_fast(
+        &mut self,
+        node: &CNode,
+        i: u32,
+        ri: u32,
+        rule: &CRule,
+        awards: &mut Decimal,
+    ) -> Result<(), String> {
+        let cond = match &rule.condition {
+            None => true,
+            Some(cd) => self.fr.t(cd)?,
+        };
+        let exempt = match &rule.unless {
+            None => false,
+            Some(u) => cond && self.fr.t(u)?,
+        };
+        let waived = exempt && rule.kind == RuleKind::Deduct;
+        let met = cond && !exempt;
+        if rule.kind == RuleKind::Veto {
+            if met {
+                self.veto(i, ri);
+            }
+            return Ok(());
+        }
+        let mut raw = if met {
+            self.amount(&rule.amount, rule.times.is_none(), &mut None)?
+        } else {
+            Decimal::ZERO
+        };
+        if raw.is_zero() && rule.zero_is_nothing {
+            return Ok(());
+        }
+        if let (Some((factor, when)), false) = (&rule.times, raw.is_zero()) {
+            let applies = match when {
+                None => true,
+                Some(w) => self.fr.t(w)?,
+            };
+            if applies {
+                if let Some(f) = self.fr.n(factor)? {
+                    raw = times(raw, f)?;
+                }
+            }
+        }
+        if let Some(p) = rule.round {
+            let r = raw.round_dp_with_strategy(p, RoundingStrategy::MidpointAwayFromZero);
+            if r != raw {
+                raw = r;
+            }
+        }
+        let mut amount = if raw.is_sign_negative() {
+            Decimal::ZERO
+        } else {
+            raw
+        };
+        if let Some(cp) = &rule.cap {
+            if let Some(cap) = self.fr.n(cp)? {
+                if order(amount, cap).is_gt() {
+                    amount = cap;
+                }
+            }
+        }
+        if waived {
+            amount = Decimal::ZERO;
+        }
+        if let Some(b) = rule.block {
+            let cap = match node.blocks.get(b as usize) {
+                Some(e) => self.fr.n(e)?,
+                None => None,
+            };
+            if let (Some(cap), Some(used)) = (cap, self.blocks.get_mut(b as usize)) {
+                let room = dmax(cap - *used, Decimal::ZERO);
+                if order(amount, room).is_gt() {
+                    amount = room;
+                }
+                *used = plus(*used, amount);
+            }
+        }
+        match rule.kind {
+            RuleKind::Award => *awards = plus(*awards, amount),
+            _ if amount.is_zero() => {}
+            _ => self.pending.push(Ded {
+                amount,
+                plan: rule.plan,
+                origin: i,
+                entry: None,
+            }),
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,433 @@
+//! What rules ask of expressions most — a number, whether a condition
+//! holds — compiled once into closures.
+//!
+//! In: a compiled expression ([`Code`]). Out: a [`Num`] or [`Truth`] that
+//! answers for a unit with code made for that expression's shape: an input
+//! read in place, a comparison of two numbers, a count over a list with a
+//! `where`, a `tiers` table, each without the general evaluator's
+//! dispatch, values built and dropped, or copies of records. Every closure
+//! gives exactly what [`Frame::num`] or [`Frame::truth`] gives (the same
+//! value, scale, error, in the same order); where a shape is not one of
+//! these, or a value on the way is not a number (a date, a text, a missing
+//! input), it hands the whole expression to the general evaluator, which
+//! evaluates it again from the start — expressions have no side effects,
+//! so that gives the same answer and the same first error.
+
+use super::expr::{Band, Code, Frame, Tier};
+use crate::eval::{arith, cmp_holds, dec_cmp};
+use crate::value::Value;
+use rulebook_lang::ast::{BinOp, CmpOp};
+use rulebook_lang::ir::Agg;
+use rust_decimal::Decimal;
+use std::fmt;
+
+type R<T> = Result<T, String>;
+type NumFn = Box<dyn for<'f, 'a> Fn(&'f mut Frame<'a>) -> R<Option<Decimal>> + Send + Sync>;
+type TruthFn = Box<dyn for<'f, 'a> Fn(&'f mut Frame<'a>) -> R<bool> + Send + Sync>;
+
+/// An expression read as a number: `None` when missing or not a number.
+pub(super) struct Num {
+    pub code: Code,
+    f: NumFn,
+}
+
+/// An expression read as a condition: missing or not a truth value is false.
+pub(super) struct Truth {
+    pub code: Code,
+    f: TruthFn,
+}
+
+impl Num {
+    pub fn new(code: Code) -> Num {
+        Num {
+            f: num_fn(&code),
+            code,
+        }
+    }
+}
+
+impl Truth {
+    pub fn new(code: Code) -> Truth {
+        Truth {
+            f: truth_fn(&code),
+            code,
+        }
+    }
+}
+
+impl fmt::Debug for Num {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.code.fmt(f)
+    }
+}
+
+impl fmt::Debug for Truth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.code.fmt(f)
+    }
+}
+
+impl Frame<'_> {
+    /// `x` as a number: [`Frame::num`] of its code.
+    #[inline(always)]
+    pub fn n(&mut self, x: &Num) -> R<Option<Decimal>> {
+        (x.f)(self)
+    }
+
+    /// Whether `x` holds: [`Frame::truth`] of its code.
+    #[inline(always)]
+    pub fn t(&mut self, x: &Truth) -> R<bool> {
+        (x.f)(self)
+    }
+}
+
+/// A value that is somewhere already: read without evaluating anything.
+#[derive(Clone, Copy)]
+enum Place {
+    Input(usize),
+    Global(usize),
+    Local(usize),
+    /// Field `.1` of the record in local `.0`.
+    Field(usize, usize),
+}
+
+/// What a place that holds nothing reads as.
+static MISSING: Value = Value::Missing;
+
+impl Place {
+    fn of(e: &Code) -> Option<Place> {
+        Some(match e {
+            Code::Input(i) => Place::Input(*i as usize),
+            Code::Global(i) => Place::Global(*i as usize),
+            Code::Local(i) => Place::Local(*i as usize),
+            Code::Field(x, k) => match **x {
+                Code::Local(l) => Place::Field(l as usize, *k as usize),
+                _ => return None,
+            },
+            _ => return None,
+        })
+    }
+
+    /// As [`Frame`]'s `peek` reads it.
+    #[inline(always)]
+    fn read<'v>(self, f: &'v Frame<'_>) -> &'v Value {
+        match self {
+            Place::Input(i) => f.unit.inputs.get(i),
+            Place::Global(i) => f.globals.get(i),
+            Place::Local(i) => f.slots.locals.get(i),
+            Place::Field(l, k) => match f.slots.locals.get(l) {
+                Some(Value::Record(fields)) => fields.get(k),
+                _ => None,
+            },
+        }
+        .unwrap_or(&MISSING)
+    }
+}
+
+#[inline(always)]
+fn as_num(v: &Value) -> Option<Decimal> {
+    match v {
+        Value::Num(d) => Some(*d),
+        _ => None,
+    }
+}
+
+/// The general evaluator's answer for `e`.
+fn general_num(e: &Code) -> NumFn {
+    let code = e.clone();
+    Box::new(move |f| f.num(&code))
+}
+
+fn general_truth(e: &Code) -> TruthFn {
+    let code = e.clone();
+    Box::new(move |f| f.truth(&code))
+}
+
+fn num_fn(e: &Code) -> NumFn {
+    if let Some(p) = Place::of(e) {
+        return Box::new(move |f| Ok(as_num(p.read(f))));
+    }
+    match e {
+        Code::Const(v) => {
+            let v = v.as_num();
+            Box::new(move |_| Ok(v))
+        }
+        Code::Let(i) => {
+            let i = *i;
+            Box::new(move |f| match f.slots.lets.get(i as usize) {
+                Some(Some(v)) => Ok(v.as_num()),
+                _ => Ok(f.let_value(i)?.as_num()),
+            })
+        }
+        Code::Rank(i) => {
+            let i = *i as usize;
+            Box::new(move |f| Ok(Some(f.ranks.get(i).copied().unwrap_or(Decimal::ONE))))
+        }
+        Code::Arith(op, a, b) => {
+            let (fa, fb, op, code) = (num_fn(a), num_fn(b), *op, e.clone());
+            Box::new(move |f| match (fa(f)?, fb(f)?) {
+                (Some(x), Some(y)) => Ok(Some(arith(op, x, y)?)),
+                // Dates, missing values: the general path decides.
+                _ => Ok(f.eval(&code)?.as_num()),
+            })
+        }
+        Code::Neg(x) => {
+            let fx = num_fn(x);
+            Box::new(move |f| Ok(fx(f)?.map(|v| -v)))
+        }
+        Code::If(c, a, b) => {
+            let (tc, fa, fb) = (truth_fn(c), num_fn(a), num_fn(b));
+            Box::new(move |f| if tc(f)? { fa(f) } else { fb(f) })
+        }
+        Code::Tiers(subject, tiers) => tiers_fn(e, subject, tiers),
+        Code::Agg {
+            agg,
+            body,
+            loops,
+            filter,
+        } => match (agg, loops.as_slice()) {
+            (Agg::Any | Agg::All, _) => general_num(e),
+            (_, [(slot, list)]) => {
+                let each = Each::new(*agg, *slot, list, body, filter.as_deref());
+                let agg = *agg;
+                Box::new(move |f| each.run(f)?.num(agg))
+            }
+            _ => general_num(e),
+        },
+        _ => general_num(e),
+    }
+}
+
+fn truth_fn(e: &Code) -> TruthFn {
+    if let Some(p) = Place::of(e) {
+        return Box::new(move |f| Ok(matches!(p.read(f), Value::Bool(true))));
+    }
+    match e {
+        Code::Const(v) => {
+            let v = matches!(v, Value::Bool(true));
+            Box::new(move |_| Ok(v))
+        }
+        Code::And(a, b) => {
+            let (ta, tb) = (truth_fn(a), truth_fn(b));
+            Box::new(move |f| Ok(ta(f)? && tb(f)?))
+        }
+        Code::Or(a, b) => {
+            let (ta, tb) = (truth_fn(a), truth_fn(b));
+            Box::new(move |f| Ok(ta(f)? || tb(f)?))
+        }
+        Code::Not(x) => match Place::of(x) {
+            Some(p) => Box::new(move |f| Ok(matches!(p.read(f), Value::Bool(false)))),
+            None => general_truth(e),
+        },
+        Code::IsMissing(x, want) => match Place::of(x) {
+            Some(p) => {
+                let want = *want;
+                Box::new(move |f| Ok(p.read(f).is_missing() == want))
+            }
+            None => general_truth(e),
+        },
+        Code::Cmp(op, a, b) => cmp_fn(e, *op, a, b),
+        Code::Agg {
+            agg: agg @ (Agg::Any | Agg::All),
+            body,
+            loops,
+            filter,
+        } => match loops.as_slice() {
+            [(slot, list)] => {
+                let each = Each::new(*agg, *slot, list, body, filter.as_deref());
+                let any = *agg == Agg::Any;
+                Box::new(move |f| {
+                    let acc = each.run(f)?;
+                    Ok(if any { acc.any } else { acc.all })
+                })
+            }
+            _ => general_truth(e),
+        },
+        _ => general_truth(e),
+    }
+}
+
+/// `a op b`: two numbers compared, a place compared with a text; anything
+/// else as the general evaluator compares it.
+fn cmp_fn(e: &Code, op: CmpOp, a: &Code, b: &Code) -> TruthFn {
+    let code = e.clone();
+    if let (Some(p), Code::Const(Value::Text(t))) = (Place::of(a), b) {
+        let t = t.clone();
+        return Box::new(move |f| match p.read(f) {
+            Value::Text(x) => Ok(cmp_holds(op, (**x).cmp(&*t))),
+            _ => f.truth(&code),
+        });
+    }
+    let (fa, fb) = (num_fn(a), num_fn(b));
+    Box::new(move |f| match (fa(f)?, fb(f)?) {
+        (Some(x), Some(y)) => Ok(cmp_holds(op, dec_cmp(x, y))),
+        _ => f.truth(&code),
+    })
+}
+
+/// `tiers` over a number with numeric bands; the general evaluator when
+/// the subject or a band is anything else.
+fn tiers_fn(e: &Code, subject: &Code, tiers: &[Tier]) -> NumFn {
+    enum B {
+        Else,
+        Cmp(CmpOp, NumFn),
+        Interval(NumFn, bool, NumFn, bool),
+    }
+    let fs = num_fn(subject);
+    let bands: Vec<(B, NumFn)> = tiers
+        .iter()
+        .map(|t| {
+            let band = match &t.band {
+                Band::Else => B::Else,
+                Band::Cmp(op, b) => B::Cmp(*op, num_fn(b)),
+                Band::Interval {
+                    lo,
+                    lo_closed,
+                    hi,
+                    hi_closed,
+                } => B::Interval(num_fn(lo), *lo_closed, num_fn(hi), *hi_closed),
+            };
+            (band, num_fn(&t.amount))
+        })
+        .collect();
+    let code = e.clone();
+    Box::new(move |f| {
+        let Some(s) = fs(f)? else {
+            return f.num(&code);
+        };
+        for (band, amount) in &bands {
+            let holds = match band {
+                B::Else => true,
+                B::Cmp(op, b) => match b(f)? {
+                    Some(b) => cmp_holds(*op, dec_cmp(s, b)),
+                    None => return f.num(&code),
+                },
+                B::Interval(lo, lo_closed, hi, hi_closed) => {
+                    let (Some(l), Some(h)) = (lo(f)?, hi(f)?) else {
+                        return f.num(&code);
+                    };
+                    let (ol, oh) = (dec_cmp(s, l), dec_cmp(s, h));
+                    (ol.is_gt() || (*lo_closed && ol.is_eq()))
+                        && (oh.is_lt() || (*hi_closed && oh.is_eq()))
+                }
+            };
+            if holds {
+                return amount(f);
+            }
+        }
+        Ok(Some(Decimal::ZERO))
+    })
+}
+
+/// An aggregate over one list: what it does with each record.
+struct Each {
+    slot: usize,
+    list: Code,
+    filter: Option<Truth>,
+    body: Body,
+}
+
+enum Body {
+    /// `count(x in xs where …)`: every record kept counts.
+    CountAll,
+    /// Counted unless false or missing.
+    Count(Code),
+    Num(Num, Agg),
+    Truth(Truth),
+}
+
+/// What an aggregate has gathered.
+struct Acc {
+    sum: Decimal,
+    best: Option<Decimal>,
+    count: u64,
+    any: bool,
+    all: bool,
+}
+
+impl Acc {
+    /// The aggregate's value as a number, as the general evaluator gives it.
+    fn num(&self, agg: Agg) -> R<Option<Decimal>> {
+        Ok(match agg {
+            Agg::Sum => Some(self.sum),
+            Agg::Mean if self.count == 0 => None,
+            Agg::Mean => Some(arith(BinOp::Div, self.sum, Decimal::from(self.count))?),
+            Agg::Max | Agg::Min => Some(self.best.unwrap_or_default()),
+            Agg::Count => Some(Decimal::from(self.count)),
+            Agg::Any | Agg::All => None,
+        })
+    }
+}
+
+impl Each {
+    fn new(agg: Agg, slot: u32, list: &Code, body: &Code, filter: Option<&Code>) -> Each {
+        Each {
+            slot: slot as usize,
+            list: list.clone(),
+            filter: filter.map(|c| Truth::new(c.clone())),
+            body: match agg {
+                Agg::Count if matches!(body, Code::Const(Value::Bool(true))) => Body::CountAll,
+                Agg::Count => Body::Count(body.clone()),
+                Agg::Any | Agg::All => Body::Truth(Truth::new(body.clone())),
+                Agg::Sum | Agg::Mean | Agg::Max | Agg::Min => {
+                    Body::Num(Num::new(body.clone()), agg)
+                }
+            },
+        }
+    }
+
+    /// Every record of the list in turn, as the general evaluator's loop.
+    fn run(&self, f: &mut Frame<'_>) -> R<Acc> {
+        let mut acc = Acc {
+            sum: Decimal::ZERO,
+            best: None,
+            count: 0,
+            any: false,
+            all: true,
+        };
+        let items = f.eval(&self.list)?;
+        let items: &[Value] = match &items {
+            Value::List(l) => l,
+            Value::Group(g) => &g.1,
+            _ => return Ok(acc),
+        };
+        for it in items {
+            if let Some(s) = f.slots.locals.get_mut(self.slot) {
+                s.clone_from(it);
+            }
+            if let Some(flt) = &self.filter {
+                if !f.t(flt)? {
+                    continue;
+                }
+            }
+            match &self.body {
+                Body::CountAll => acc.count += 1,
+                Body::Count(b) => {
+                    if !matches!(f.eval(b)?, Value::Bool(false) | Value::Missing) {
+                        acc.count += 1;
+                    }
+                }
+                Body::Truth(b) => {
+                    let holds = f.t(b)?;
+                    acc.any |= holds;
+                    acc.all &= holds;
+                }
+                Body::Num(b, agg) => {
+                    if let Some(x) = f.n(b)? {
+                        match agg {
+                            Agg::Sum => acc.sum = arith(BinOp::Add, acc.sum, x)?,
+                            Agg::Mean => {
+                                acc.sum = arith(BinOp::Add, acc.sum, x)?;
+                                acc.count += 1;
+                            }
+                            Agg::Max => acc.best = Some(acc.best.map_or(x, |b| b.max(x))),
+                            Agg::Min => acc.best = Some(acc.best.map_or(x, |b| b.min(x))),
+                            Agg::Count | Agg::Any | Agg::All => {}
+                        }
+                    }
+                }
+            }
+        }
+        Ok(acc)
+    }
+}
