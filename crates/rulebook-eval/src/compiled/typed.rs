@@ -28,18 +28,29 @@ type TruthFn = Box<dyn for<'f, 'a> Fn(&'f mut Frame<'a>) -> R<bool> + Send + Syn
 /// An expression read as a number: `None` when missing or not a number.
 pub(super) struct Num {
     pub code: Code,
+    how: How,
     f: NumFn,
+}
+
+/// The two commonest operands, read without a call.
+#[derive(Clone, Copy)]
+enum How {
+    Const(Option<Decimal>),
+    Input(usize),
+    Call,
 }
 
 /// An expression read as a condition: missing or not a truth value is false.
 pub(super) struct Truth {
     pub code: Code,
+    how: How,
     f: TruthFn,
 }
 
 impl Num {
     pub fn new(code: Code) -> Num {
         Num {
+            how: how(&code),
             f: num_fn(&code),
             code,
         }
@@ -49,6 +60,10 @@ impl Num {
 impl Truth {
     pub fn new(code: Code) -> Truth {
         Truth {
+            how: match code {
+                Code::Input(i) => How::Input(i as usize),
+                _ => How::Call,
+            },
             f: truth_fn(&code),
             code,
         }
@@ -71,13 +86,28 @@ impl Frame<'_> {
     /// `x` as a number: [`Frame::num`] of its code.
     #[inline(always)]
     pub fn n(&mut self, x: &Num) -> R<Option<Decimal>> {
-        (x.f)(self)
+        match x.how {
+            How::Const(v) => Ok(v),
+            How::Input(i) => Ok(self.unit.inputs.get(i).and_then(Value::as_num)),
+            How::Call => (x.f)(self),
+        }
     }
 
     /// Whether `x` holds: [`Frame::truth`] of its code.
     #[inline(always)]
     pub fn t(&mut self, x: &Truth) -> R<bool> {
-        (x.f)(self)
+        match x.how {
+            How::Input(i) => Ok(matches!(self.unit.inputs.get(i), Some(Value::Bool(true)))),
+            How::Const(_) | How::Call => (x.f)(self),
+        }
+    }
+}
+
+fn how(e: &Code) -> How {
+    match e {
+        Code::Const(v) => How::Const(v.as_num()),
+        Code::Input(i) => How::Input(*i as usize),
+        _ => How::Call,
     }
 }
 
