@@ -634,6 +634,7 @@ impl Walk<'_, '_> {
 
     /// A rule's amount before caps; the numbers behind it go to `detail`
     /// only when a trace is kept.
+    #[inline(always)]
     pub(super) fn amount(
         &mut self,
         amount: &CAmount,
@@ -736,6 +737,9 @@ impl Walk<'_, '_> {
 /// A number as it is; anything else is evaluated again in full (to tell a
 /// truth value that holds from one that does not), which gives the same.
 fn amount_value(fr: &mut Frame<'_>, e: &Num) -> Result<Option<Decimal>, String> {
+    if let Some(v) = e.code.const_num() {
+        return Ok(Some(v));
+    }
     if let Some(v) = fr.n(e)? {
         return Ok(Some(v));
     }
