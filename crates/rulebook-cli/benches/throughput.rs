@@ -8,7 +8,8 @@
 //!
 //! `cargo bench -p rulebook-cli --bench throughput -- --write N FILE` writes
 //! a data file of N such units instead (for whole-process measurements of
-//! `rulebook eval` under `/usr/bin/time -v`).
+//! `rulebook eval` under `/usr/bin/time -v`); `-- --load-only` times the
+//! data loading alone, five rounds, in wall and CPU time.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -28,6 +29,28 @@ mod ziyuan_typed;
 
 const UNITS: usize = 100_000;
 const LOAD_UNITS: usize = 10_000;
+
+/// Time this thread has spent on the CPU, from the kernel's scheduler
+/// statistics: on a shared machine, wall time also counts other processes'
+/// turns.
+fn on_cpu_stat() -> Option<f64> {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())
+        .map(|ns| ns / 1e9)
+}
+
+/// Let the allocator tidy the memory freed so far before a timing starts:
+/// glibc merges freed small blocks at the next large request, so without
+/// this a timed load pays for the tree dropped before it.
+fn settle() {
+    drop(std::hint::black_box(Vec::<u8>::with_capacity(1 << 16)));
+}
+
+/// [`on_cpu_stat`], or 0 where the kernel does not tell.
+fn on_cpu() -> f64 {
+    on_cpu_stat().unwrap_or(0.0)
+}
 
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
@@ -98,6 +121,42 @@ fn main() {
     // As `rulebook eval` reads a file: from disk, in pieces, one pass per unit.
     let file = std::env::temp_dir().join(format!("rulebook-bench-{}.json", std::process::id()));
     std::fs::write(&file, &big).unwrap();
+    // `-- --load-only`: the three loads, interleaved, five rounds, wall and
+    // CPU time each (for comparing two builds on a shared machine).
+    if args.iter().any(|a| a == "--load-only") {
+        for _ in 0..5 {
+            settle();
+            let (c, t) = (on_cpu(), Instant::now());
+            let b = load_json_path(&program, "bench.json", &file)
+                .unwrap()
+                .unwrap();
+            let (file_s, file_cpu) = (t.elapsed().as_secs_f64(), on_cpu() - c);
+            drop(b);
+            settle();
+            let (c, t) = (on_cpu(), Instant::now());
+            let b = load_json(&program, "bench.json", &big).unwrap();
+            let (text_s, text_cpu) = (t.elapsed().as_secs_f64(), on_cpu() - c);
+            drop(b);
+            settle();
+            let (c, t) = (on_cpu(), Instant::now());
+            let typed: ziyuan_typed::Doc = serde_json::from_str(&big).unwrap();
+            let (typed_s, typed_cpu) = (t.elapsed().as_secs_f64(), on_cpu() - c);
+            drop(typed);
+            let rate = |s: f64| LOAD_UNITS as f64 / s;
+            println!(
+                "units/s wall (CPU): file {:.0} ({:.0})  text {:.0} ({:.0})  serde typed {:.0} ({:.0})",
+                rate(file_s),
+                rate(file_cpu),
+                rate(text_s),
+                rate(text_cpu),
+                rate(typed_s),
+                rate(typed_cpu)
+            );
+        }
+        std::fs::remove_file(&file).unwrap();
+        return;
+    }
+    settle();
     let t = Instant::now();
     let loaded = load_json_path(&program, "bench.json", &file)
         .unwrap()
@@ -105,6 +164,7 @@ fn main() {
     let load_s = t.elapsed().as_secs_f64();
     std::fs::remove_file(&file).unwrap();
     // Text in memory (an upload to `rulebook serve`): a tree per unit, then checked.
+    settle();
     let t = Instant::now();
     let in_memory = load_json(&program, "bench.json", &big).unwrap_or_else(|e| panic!("{}", e[0]));
     let load_text_s = t.elapsed().as_secs_f64();
@@ -113,6 +173,7 @@ fn main() {
     // The floor to compare with: serde_json's typed deserialisation of the
     // same text into a struct with one field per input, as a hand-written
     // program would read it (exact numbers, no positions).
+    settle();
     let t = Instant::now();
     let typed: ziyuan_typed::Doc = serde_json::from_str(&big).unwrap();
     let typed_s = t.elapsed().as_secs_f64();
@@ -183,18 +244,10 @@ fn main() {
     if args.iter().any(|a| a == "--score-only") {
         let reference = args.iter().any(|a| a == "reference");
         let trace = args.iter().any(|a| a == "trace");
-        // Time on the CPU, from the kernel's scheduler statistics: on a
-        // shared machine, wall time also counts other processes' turns.
-        let on_cpu = || {
-            std::fs::read_to_string("/proc/thread-self/schedstat")
-                .ok()
-                .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())
-                .map(|ns| ns / 1e9)
-        };
         for _ in 0..5 {
-            let cpu = on_cpu();
+            let cpu = on_cpu_stat();
             let secs = time_with(reference, false, trace);
-            match (cpu, on_cpu()) {
+            match (cpu, on_cpu_stat()) {
                 (Some(a), Some(b)) => println!(
                     "{:.0} units/s ({:.0} units per second on the CPU)",
                     UNITS as f64 / secs,
