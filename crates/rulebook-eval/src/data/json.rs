@@ -393,7 +393,23 @@ impl<'a> Parser<'a> {
         Ok(Datum::new(node, Loc::Offset(at)))
     }
 
-    fn literal(&mut self, word: &str) -> bool {
+    /// Move the cursor back to `offset` (a value read in part is read again).
+    pub fn rewind(&mut self, offset: usize) {
+        self.pos = offset;
+    }
+
+    /// A short number at the cursor read in one pass
+    /// ([`number::read_short`]), stepped over; `None`, the cursor unmoved,
+    /// for anything else.
+    pub fn short_number(&mut self) -> Option<rust_decimal::Decimal> {
+        let (v, end) = number::read_short(self.b, self.pos)?;
+        self.pos = end;
+        Some(v)
+    }
+
+    /// Step over `word` (`true`, `false`, `null`) if it is at the cursor as
+    /// a whole word.
+    pub fn literal(&mut self, word: &str) -> bool {
         let end = self.pos + word.len();
         let matches = self.b.get(self.pos..end) == Some(word.as_bytes())
             && !matches!(self.b.get(end), Some(c) if c.is_ascii_alphanumeric() || *c == b'_');

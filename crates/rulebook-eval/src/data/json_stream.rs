@@ -11,11 +11,11 @@
 //! for text in memory, located by line and column. Nothing is returned from
 //! a file with any error.
 
-use super::check::{unit_name, Checker, Datum, Loc, Node, Origin, Schema};
+use super::check::{fits, unit_name, Checker, Datum, Loc, Node, Origin, Schema};
 use super::json::{read_globals, Parser};
 use super::{Batch, DataError, UnitData};
 use crate::value::Value;
-use rulebook_lang::ir::Program;
+use rulebook_lang::ir::{InputDef, Program, Type};
 use std::io::Read;
 
 /// Bytes read from the file at a time.
@@ -377,25 +377,36 @@ fn unit_in_one_pass<'p>(
             if !p.eat(b':') {
                 return Err(());
             }
-            let d = p.value(3).map_err(|_| ())?;
             match key {
                 Key::Unit => {
                     sound &= name.is_none();
-                    name = Some(d);
+                    name = Some(p.value(3).map_err(|_| ())?);
                 }
                 Key::Params => {
                     sound &= params.is_none();
-                    params = Some(d);
+                    params = Some(p.value(3).map_err(|_| ())?);
                 }
                 Key::Input(k) => match (schema.inputs.get(k), inputs.get_mut(k), seen.get_mut(k)) {
                     (Some(def), Some(slot), Some(seen @ false)) => {
-                        *slot = ck.value(&d, &def.ty, &def.range, def.optional);
+                        *slot = match plain_value(p, def) {
+                            Some(v) => v,
+                            None => {
+                                let d = p.value(3).map_err(|_| ())?;
+                                ck.value(&d, &def.ty, &def.range, def.optional)
+                            }
+                        };
                         *seen = true;
                         next = k + 1;
                     }
-                    _ => sound = false,
+                    _ => {
+                        p.value(3).map_err(|_| ())?;
+                        sound = false;
+                    }
                 },
-                Key::Unknown => sound = false,
+                Key::Unknown => {
+                    p.value(3).map_err(|_| ())?;
+                    sound = false;
+                }
             }
             p.skip_ws();
             if p.eat(b'}') {
@@ -442,6 +453,31 @@ fn unit_in_one_pass<'p>(
         inputs,
         params,
     }))
+}
+
+/// The value at the cursor for the input `def`, read straight into a slot
+/// when it is plainly sound: `true` or `false` for a yes/no input, a short
+/// number that fits a number input, `null` for an optional one. Gives what
+/// the checker gives for the value's datum; `None`, the cursor unmoved, for
+/// anything else (read then as a datum and checked).
+fn plain_value(p: &mut Parser<'_>, def: &InputDef) -> Option<Value> {
+    p.skip_ws();
+    match (&def.ty, p.peek()?) {
+        (Type::Bool, b't') if p.literal("true") => Some(Value::Bool(true)),
+        (Type::Bool, b'f') if p.literal("false") => Some(Value::Bool(false)),
+        (_, b'n') if def.optional && p.literal("null") => Some(Value::Missing),
+        (&Type::Num(unit), b'-' | b'0'..=b'9') => {
+            let at = p.offset();
+            match p.short_number() {
+                Some(v) if fits(v, unit, &def.range) => Some(Value::Num(v)),
+                _ => {
+                    p.rewind(at);
+                    None
+                }
+            }
+        }
+        _ => None,
+    }
 }
 
 fn read_units<'p, R: Read>(
@@ -554,6 +590,63 @@ section 一 "一" {
                     Ok(b) => assert_eq!(b, whole, "{data}, step {step}"),
                     Err(_) => panic!("{data}, step {step}: a sound file gave up"),
                 }
+            }
+        }
+    }
+
+    /// Inputs of every shape a value may be read straight into.
+    fn shapes() -> Program {
+        let src = r#"
+rulebook "t"
+points 10
+input c: count "c"
+input cr: count >= 1 "cr"
+input p: pct in 0..100 "p"
+input po: optional pct "po"
+input pt: points "pt"
+input r: rank "r"
+input u: ug > 0.5 "u"
+input b: bool "b"
+input ob: optional bool "ob"
+input t: text "t"
+section 一 "一" {
+  item 1 "1" {
+    points 10
+    award 10 if c >= 2
+  }
+}
+"#;
+        rulebook_lang::check("t.rules", src).program.unwrap()
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(20_000))]
+
+        /// A value read straight into its slot is what the checker makes of
+        /// the value's datum, value and scale, and the reading ends where
+        /// the datum's does; a value declined leaves the cursor where it was.
+        #[test]
+        fn plain_values_are_what_the_checker_gives(
+            text in "(-?[0-9]{1,20}(\\.[0-9]{0,4})?([eE][-+]?[0-9])?|true|false|null|nul|truex|\"[0-9.]{0,3}\"|[-0-9.eE+]{1,6}|\\[\\]|\\{\\})[ ,}\\]x]?",
+            slot in 0usize..10,
+        ) {
+            let program = shapes();
+            let schema = Schema::new(&program);
+            let def = schema.inputs.get(slot).unwrap();
+            let mut p = Parser::new(&text);
+            let plain = plain_value(&mut p, def);
+            let mut general = Parser::new(&text);
+            let datum = general.value(3);
+            match plain {
+                Some(v) => {
+                    let d = datum.unwrap();
+                    proptest::prop_assert_eq!(general.offset(), p.offset());
+                    let mut ck = Checker::new(Origin::json("", ""));
+                    let checked = ck.value(&d, &def.ty, &def.range, def.optional);
+                    proptest::prop_assert!(!ck.has_errors());
+                    proptest::prop_assert_eq!(format!("{v:?}"), format!("{checked:?}"));
+                }
+                None => proptest::prop_assert_eq!(p.offset(), 0),
             }
         }
     }
