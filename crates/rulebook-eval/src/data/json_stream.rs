@@ -12,7 +12,7 @@
 //! a file with any error.
 
 use super::check::{fits, unit_name, Checker, Datum, Loc, Node, Origin, Schema, MAX_DEPTH};
-use super::json::{read_globals, Parser};
+use super::json::{read_globals, same_bytes, Parser};
 use super::{Batch, DataError, UnitData};
 use crate::value::{parse_date, Value};
 use rulebook_lang::ast::CmpOp;
@@ -346,7 +346,10 @@ fn unit_in_one_pass<'p>(
         return Ok(None);
     }
     let at = Loc::Offset(p.offset());
-    let mut inputs = vec![Value::Missing; schema.inputs.len()];
+    // (Not `vec![Value::Missing; n]`, which clones an enum n times.)
+    let mut inputs: Vec<Value> = std::iter::repeat_with(|| Value::Missing)
+        .take(schema.inputs.len())
+        .collect();
     seen.clear();
     seen.resize(inputs.len(), false);
     let (mut name, mut params) = (None, None);
@@ -534,7 +537,9 @@ fn plain_here(
                         return None;
                     }
                     let key = p.string().ok()?;
-                    let k = fields.iter().position(|f| f.name == key)?;
+                    let k = fields
+                        .iter()
+                        .position(|f| same_bytes(f.name.as_bytes(), key.as_bytes()))?;
                     let (f, slot) = (fields.get(k)?, vals.get_mut(k)?);
                     p.skip_ws();
                     if slot.is_some() || !p.eat(b':') {
@@ -550,11 +555,16 @@ fn plain_here(
                     }
                 }
             }
-            let given = fields.iter().zip(vals).map(|(f, v)| match v {
-                None if f.optional => Some(Value::Missing),
-                v => v,
-            });
-            given.collect::<Option<Arc<[Value]>>>().map(Value::Record)
+            if fields
+                .iter()
+                .zip(&vals)
+                .any(|(f, v)| v.is_none() && !f.optional)
+            {
+                return None;
+            }
+            // Collected from an iterator of known length: one allocation.
+            let given = vals.into_iter().map(|v| v.unwrap_or(Value::Missing));
+            Some(Value::Record(given.collect()))
         }
         _ => None,
     }
