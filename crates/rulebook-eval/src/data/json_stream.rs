@@ -4,7 +4,11 @@
 //! This is the path for a sound file. The window is read in blocks of
 //! [`BLOCK`] bytes; each unit is parsed by the same reader as
 //! [`super::json`] (a unit cut at the window's edge is parsed again once
-//! more text is in) and checked by the same checker. At the first sign of
+//! more text is in) and checked by the same checker. A value that is
+//! plainly sound for its input (a short number in range, `true`, a date, a
+//! list of records of such values) is read straight into its slot
+//! ([`plain_value`], held to the checker's result by a property test);
+//! any other value is read as a datum and checked. At the first sign of
 //! trouble — a syntax error, an unexpected key, text that is not UTF-8, any
 //! data error — the streamed units are dropped and the whole file is read
 //! by [`super::json::load`], so every error is reported exactly as it is
