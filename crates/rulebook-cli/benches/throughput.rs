@@ -30,16 +30,6 @@ mod ziyuan_typed;
 const UNITS: usize = 100_000;
 const LOAD_UNITS: usize = 10_000;
 
-/// Time this thread has spent on the CPU, from the kernel's scheduler
-/// statistics: on a shared machine, wall time also counts other processes'
-/// turns.
-fn on_cpu_stat() -> Option<f64> {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()
-        .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())
-        .map(|ns| ns / 1e9)
-}
-
 /// Let the allocator tidy the memory freed so far before a timing starts:
 /// glibc merges freed small blocks at the next large request, so without
 /// this a timed load pays for the tree dropped before it.
@@ -47,9 +37,14 @@ fn settle() {
     drop(std::hint::black_box(Vec::<u8>::with_capacity(1 << 16)));
 }
 
-/// [`on_cpu_stat`], or 0 where the kernel does not tell.
-fn on_cpu() -> f64 {
-    on_cpu_stat().unwrap_or(0.0)
+/// Seconds this thread has spent on the CPU, from the kernel's scheduler
+/// statistics (on a shared machine, wall time also counts other processes'
+/// turns); 0 where the kernel does not tell.
+fn cpu_seconds() -> f64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())
+        .map_or(0.0, |ns| ns / 1e9)
 }
 
 fn main() {
@@ -126,21 +121,21 @@ fn main() {
     if args.iter().any(|a| a == "--load-only") {
         for _ in 0..5 {
             settle();
-            let (c, t) = (on_cpu(), Instant::now());
+            let (c, t) = (cpu_seconds(), Instant::now());
             let b = load_json_path(&program, "bench.json", &file)
                 .unwrap()
                 .unwrap();
-            let (file_s, file_cpu) = (t.elapsed().as_secs_f64(), on_cpu() - c);
+            let (file_s, file_cpu) = (t.elapsed().as_secs_f64(), cpu_seconds() - c);
             drop(b);
             settle();
-            let (c, t) = (on_cpu(), Instant::now());
+            let (c, t) = (cpu_seconds(), Instant::now());
             let b = load_json(&program, "bench.json", &big).unwrap();
-            let (text_s, text_cpu) = (t.elapsed().as_secs_f64(), on_cpu() - c);
+            let (text_s, text_cpu) = (t.elapsed().as_secs_f64(), cpu_seconds() - c);
             drop(b);
             settle();
-            let (c, t) = (on_cpu(), Instant::now());
+            let (c, t) = (cpu_seconds(), Instant::now());
             let typed: ziyuan_typed::Doc = serde_json::from_str(&big).unwrap();
-            let (typed_s, typed_cpu) = (t.elapsed().as_secs_f64(), on_cpu() - c);
+            let (typed_s, typed_cpu) = (t.elapsed().as_secs_f64(), cpu_seconds() - c);
             drop(typed);
             let rate = |s: f64| LOAD_UNITS as f64 / s;
             println!(
@@ -244,10 +239,18 @@ fn main() {
     if args.iter().any(|a| a == "--score-only") {
         let reference = args.iter().any(|a| a == "reference");
         let trace = args.iter().any(|a| a == "trace");
+        // Time on the CPU, from the kernel's scheduler statistics: on a
+        // shared machine, wall time also counts other processes' turns.
+        let on_cpu = || {
+            std::fs::read_to_string("/proc/thread-self/schedstat")
+                .ok()
+                .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())
+                .map(|ns| ns / 1e9)
+        };
         for _ in 0..5 {
-            let cpu = on_cpu_stat();
+            let cpu = on_cpu();
             let secs = time_with(reference, false, trace);
-            match (cpu, on_cpu_stat()) {
+            match (cpu, on_cpu()) {
                 (Some(a), Some(b)) => println!(
                     "{:.0} units/s ({:.0} units per second on the CPU)",
                     UNITS as f64 / secs,
