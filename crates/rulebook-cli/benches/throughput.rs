@@ -8,7 +8,8 @@
 //!
 //! `cargo bench -p rulebook-cli --bench throughput -- --write N FILE` writes
 //! a data file of N such units instead (for whole-process measurements of
-//! `rulebook eval` under `/usr/bin/time -v`).
+//! `rulebook eval` under `/usr/bin/time -v`); `-- --load-only` times the
+//! data loading alone, five rounds, in wall and CPU time.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -38,6 +39,23 @@ fn units_arg() -> Option<usize> {
     args.get(k + 1)?.parse().ok()
 }
 const LOAD_UNITS: usize = 10_000;
+
+/// Let the allocator tidy the memory freed so far before a timing starts:
+/// glibc merges freed small blocks at the next large request, so without
+/// this a timed load pays for the tree dropped before it.
+fn settle() {
+    drop(std::hint::black_box(Vec::<u8>::with_capacity(1 << 16)));
+}
+
+/// Seconds this thread has spent on the CPU, from the kernel's scheduler
+/// statistics (on a shared machine, wall time also counts other processes'
+/// turns); 0 where the kernel does not tell.
+fn cpu_seconds() -> f64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())
+        .map_or(0.0, |ns| ns / 1e9)
+}
 
 fn main() {
     let units_given = units_arg();
@@ -111,6 +129,42 @@ fn main() {
     // As `rulebook eval` reads a file: from disk, in pieces, one pass per unit.
     let file = std::env::temp_dir().join(format!("rulebook-bench-{}.json", std::process::id()));
     std::fs::write(&file, &big).unwrap();
+    // `-- --load-only`: the three loads, interleaved, five rounds, wall and
+    // CPU time each (for comparing two builds on a shared machine).
+    if args.iter().any(|a| a == "--load-only") {
+        for _ in 0..5 {
+            settle();
+            let (c, t) = (cpu_seconds(), Instant::now());
+            let b = load_json_path(&program, "bench.json", &file)
+                .unwrap()
+                .unwrap();
+            let (file_s, file_cpu) = (t.elapsed().as_secs_f64(), cpu_seconds() - c);
+            drop(b);
+            settle();
+            let (c, t) = (cpu_seconds(), Instant::now());
+            let b = load_json(&program, "bench.json", &big).unwrap();
+            let (text_s, text_cpu) = (t.elapsed().as_secs_f64(), cpu_seconds() - c);
+            drop(b);
+            settle();
+            let (c, t) = (cpu_seconds(), Instant::now());
+            let typed: ziyuan_typed::Doc = serde_json::from_str(&big).unwrap();
+            let (typed_s, typed_cpu) = (t.elapsed().as_secs_f64(), cpu_seconds() - c);
+            drop(typed);
+            let rate = |s: f64| LOAD_UNITS as f64 / s;
+            println!(
+                "units/s wall (CPU): file {:.0} ({:.0})  text {:.0} ({:.0})  serde typed {:.0} ({:.0})",
+                rate(file_s),
+                rate(file_cpu),
+                rate(text_s),
+                rate(text_cpu),
+                rate(typed_s),
+                rate(typed_cpu)
+            );
+        }
+        std::fs::remove_file(&file).unwrap();
+        return;
+    }
+    settle();
     let t = Instant::now();
     let loaded = load_json_path(&program, "bench.json", &file)
         .unwrap()
@@ -118,6 +172,7 @@ fn main() {
     let load_s = t.elapsed().as_secs_f64();
     std::fs::remove_file(&file).unwrap();
     // Text in memory (an upload to `rulebook serve`): a tree per unit, then checked.
+    settle();
     let t = Instant::now();
     let in_memory = load_json(&program, "bench.json", &big).unwrap_or_else(|e| panic!("{}", e[0]));
     let load_text_s = t.elapsed().as_secs_f64();
@@ -126,6 +181,7 @@ fn main() {
     // The floor to compare with: serde_json's typed deserialisation of the
     // same text into a struct with one field per input, as a hand-written
     // program would read it (exact numbers, no positions).
+    settle();
     let t = Instant::now();
     let typed: ziyuan_typed::Doc = serde_json::from_str(&big).unwrap();
     let typed_s = t.elapsed().as_secs_f64();

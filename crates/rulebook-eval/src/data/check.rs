@@ -690,13 +690,7 @@ impl<'p, 's> Checker<'p, 's> {
                 return Value::Missing;
             }
         };
-        // Numbers are read normalized: a whole one has no decimal places.
-        let whole = !unit.is_integral() || v.scale() == 0 || v.fract().is_zero();
-        // The unit's own bound, then the declared range (as `bounds` lists
-        // them for messages, without building the list).
-        let in_range = unit.intrinsic_min().is_none_or(|min| v >= min)
-            && range.iter().all(|&(op, b)| holds(v, op, b));
-        if whole && in_range {
+        if fits(v, unit, range) {
             Value::Num(v)
         } else {
             let message = format!(
@@ -1009,6 +1003,18 @@ fn missing(what: &str, def: &InputDef, unit: Option<&str>) -> (String, String) {
             format!("every unit must give `{}` ({about})", def.name),
         ),
     }
+}
+
+/// Whether a number read exactly is a value of a slot of `unit` with
+/// `range`: whole where the unit counts, within the unit's own bound and
+/// the declared range (as `bounds` lists them for messages, without
+/// building the list).
+pub(crate) fn fits(v: Decimal, unit: Unit, range: &[(CmpOp, Decimal)]) -> bool {
+    // Numbers are read normalized: a whole one has no decimal places.
+    let whole = !unit.is_integral() || v.scale() == 0 || v.fract().is_zero();
+    whole
+        && unit.intrinsic_min().is_none_or(|min| v >= min)
+        && range.iter().all(|&(op, b)| holds(v, op, b))
 }
 
 /// The unit's own bound and the declared range, as checked.

@@ -257,6 +257,24 @@ fn describe(d: &Datum<'_>) -> String {
     }
 }
 
+/// `a == b` for short byte strings such as keys, eight bytes at a time,
+/// without a call to `memcmp`.
+pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let (mut a, mut b) = (a, b);
+    while let (Some((x, a_rest)), Some((y, b_rest))) =
+        (a.split_first_chunk::<8>(), b.split_first_chunk::<8>())
+    {
+        if u64::from_ne_bytes(*x) != u64::from_ne_bytes(*y) {
+            return false;
+        }
+        (a, b) = (a_rest, b_rest);
+    }
+    a.iter().zip(b).all(|(x, y)| x == y)
+}
+
 /// A JSON syntax error: where, and what was expected.
 #[derive(Debug)]
 pub(crate) struct SyntaxError {
@@ -314,7 +332,9 @@ impl<'a> Parser<'a> {
         let rest = self.b.get(self.pos..).unwrap_or_default();
         let n = name.len();
         let here = rest.first() == Some(&b'"')
-            && rest.get(1..=n) == Some(name.as_bytes())
+            && rest
+                .get(1..=n)
+                .is_some_and(|k| same_bytes(k, name.as_bytes()))
             && rest.get(n + 1) == Some(&b'"');
         if here {
             self.pos += n + 2;
@@ -393,7 +413,23 @@ impl<'a> Parser<'a> {
         Ok(Datum::new(node, Loc::Offset(at)))
     }
 
-    fn literal(&mut self, word: &str) -> bool {
+    /// Move the cursor back to `offset` (a value read in part is read again).
+    pub fn rewind(&mut self, offset: usize) {
+        self.pos = offset;
+    }
+
+    /// A short number at the cursor read in one pass
+    /// ([`number::read_short`]), stepped over; `None`, the cursor unmoved,
+    /// for anything else.
+    pub fn short_number(&mut self) -> Option<rust_decimal::Decimal> {
+        let (v, end) = number::read_short(self.b, self.pos)?;
+        self.pos = end;
+        Some(v)
+    }
+
+    /// Step over `word` (`true`, `false`, `null`) if it is at the cursor as
+    /// a whole word.
+    pub fn literal(&mut self, word: &str) -> bool {
         let end = self.pos + word.len();
         let matches = self.b.get(self.pos..end) == Some(word.as_bytes())
             && !matches!(self.b.get(end), Some(c) if c.is_ascii_alphanumeric() || *c == b'_');
@@ -683,5 +719,30 @@ impl<'a> Parser<'a> {
     fn bad_unicode<T>(&mut self, at: usize) -> Result<T, SyntaxError> {
         self.pos = at;
         self.fail("invalid unicode escape in a string".into(), None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_bytes;
+
+    proptest::proptest! {
+        /// Bytes compared eight at a time are equal exactly when they are.
+        #[test]
+        fn same_bytes_is_equality(
+            a in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40),
+            cut in 0usize..40,
+            flip in proptest::option::of((0usize..40, 1u8..=255)),
+        ) {
+            let mut b = a.clone();
+            if let Some((i, x)) = flip {
+                if let Some(c) = b.get_mut(i) {
+                    *c ^= x;
+                }
+            }
+            proptest::prop_assert_eq!(same_bytes(&a, &b), a == b);
+            let short = a.get(..cut.min(a.len())).unwrap_or_default();
+            proptest::prop_assert_eq!(same_bytes(&a, short), a.as_slice() == short);
+        }
     }
 }

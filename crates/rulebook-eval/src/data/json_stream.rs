@@ -4,19 +4,26 @@
 //! This is the path for a sound file. The window is read in blocks of
 //! [`BLOCK`] bytes; each unit is parsed by the same reader as
 //! [`super::json`] (a unit cut at the window's edge is parsed again once
-//! more text is in) and checked by the same checker. At the first sign of
+//! more text is in) and checked by the same checker. A value that is
+//! plainly sound for its input (a short number in range, `true`, a date, a
+//! list of records of such values) is read straight into its slot
+//! ([`plain_value`], held to the checker's result by a property test);
+//! any other value is read as a datum and checked. At the first sign of
 //! trouble — a syntax error, an unexpected key, text that is not UTF-8, any
 //! data error — the streamed units are dropped and the whole file is read
 //! by [`super::json::load`], so every error is reported exactly as it is
 //! for text in memory, located by line and column. Nothing is returned from
 //! a file with any error.
 
-use super::check::{unit_name, Checker, Datum, Loc, Node, Origin, Schema};
-use super::json::{read_globals, Parser};
+use super::check::{fits, unit_name, Checker, Datum, Loc, Node, Origin, Schema, MAX_DEPTH};
+use super::json::{read_globals, same_bytes, Parser};
 use super::{Batch, DataError, UnitData};
-use crate::value::Value;
-use rulebook_lang::ir::Program;
+use crate::value::{parse_date, Value};
+use rulebook_lang::ast::CmpOp;
+use rulebook_lang::ir::{Program, Type};
+use rust_decimal::Decimal;
 use std::io::Read;
+use std::sync::Arc;
 
 /// Bytes read from the file at a time.
 const BLOCK: usize = 1 << 20;
@@ -343,7 +350,10 @@ fn unit_in_one_pass<'p>(
         return Ok(None);
     }
     let at = Loc::Offset(p.offset());
-    let mut inputs = vec![Value::Missing; schema.inputs.len()];
+    // (Not `vec![Value::Missing; n]`, which clones an enum n times.)
+    let mut inputs: Vec<Value> = std::iter::repeat_with(|| Value::Missing)
+        .take(schema.inputs.len())
+        .collect();
     seen.clear();
     seen.resize(inputs.len(), false);
     let (mut name, mut params) = (None, None);
@@ -377,25 +387,36 @@ fn unit_in_one_pass<'p>(
             if !p.eat(b':') {
                 return Err(());
             }
-            let d = p.value(3).map_err(|_| ())?;
             match key {
                 Key::Unit => {
                     sound &= name.is_none();
-                    name = Some(d);
+                    name = Some(p.value(3).map_err(|_| ())?);
                 }
                 Key::Params => {
                     sound &= params.is_none();
-                    params = Some(d);
+                    params = Some(p.value(3).map_err(|_| ())?);
                 }
                 Key::Input(k) => match (schema.inputs.get(k), inputs.get_mut(k), seen.get_mut(k)) {
                     (Some(def), Some(slot), Some(seen @ false)) => {
-                        *slot = ck.value(&d, &def.ty, &def.range, def.optional);
+                        *slot = match plain_value(p, &def.ty, &def.range, def.optional, 3) {
+                            Some(v) => v,
+                            None => {
+                                let d = p.value(3).map_err(|_| ())?;
+                                ck.value(&d, &def.ty, &def.range, def.optional)
+                            }
+                        };
                         *seen = true;
                         next = k + 1;
                     }
-                    _ => sound = false,
+                    _ => {
+                        p.value(3).map_err(|_| ())?;
+                        sound = false;
+                    }
                 },
-                Key::Unknown => sound = false,
+                Key::Unknown => {
+                    p.value(3).map_err(|_| ())?;
+                    sound = false;
+                }
             }
             p.skip_ws();
             if p.eat(b'}') {
@@ -442,6 +463,115 @@ fn unit_in_one_pass<'p>(
         inputs,
         params,
     }))
+}
+
+/// The value at the cursor for a slot of type `ty`, read straight into the
+/// slot when it is plainly sound: `true` or `false` for a yes/no, a short
+/// number that fits, a string that is a text, a date or one of the names,
+/// `null` where the slot is optional, and lists and records of such values
+/// (every field of a record named once, the fields not given optional).
+/// Gives what the checker gives for the value's datum; `None`, the cursor
+/// unmoved, for anything else (read then as a datum and checked, which
+/// finds any error). `depth` is the nesting `Parser::value` would read the
+/// value at.
+fn plain_value(
+    p: &mut Parser<'_>,
+    ty: &Type,
+    range: &[(CmpOp, Decimal)],
+    optional: bool,
+    depth: usize,
+) -> Option<Value> {
+    p.skip_ws();
+    let at = p.offset();
+    let v = plain_here(p, ty, range, optional, depth);
+    if v.is_none() {
+        p.rewind(at);
+    }
+    v
+}
+
+fn plain_here(
+    p: &mut Parser<'_>,
+    ty: &Type,
+    range: &[(CmpOp, Decimal)],
+    optional: bool,
+    depth: usize,
+) -> Option<Value> {
+    match (ty, p.peek()?) {
+        (_, b'n') if optional => p.literal("null").then_some(Value::Missing),
+        (Type::Bool, b't') => p.literal("true").then_some(Value::Bool(true)),
+        (Type::Bool, b'f') => p.literal("false").then_some(Value::Bool(false)),
+        (&Type::Num(unit), b'-' | b'0'..=b'9') => p
+            .short_number()
+            .filter(|&v| fits(v, unit, range))
+            .map(Value::Num),
+        (Type::Text, b'"') => Some(Value::Text(Arc::from(p.string().ok()?.as_ref()))),
+        (Type::Date, b'"') => parse_date(&p.string().ok()?).map(Value::Date),
+        (Type::Enum(names), b'"') => {
+            let s = p.string().ok()?;
+            let n = names.iter().find(|n| **n == s)?;
+            Some(Value::Text(Arc::from(n.as_str())))
+        }
+        (Type::List(elem), b'[') if depth < MAX_DEPTH => {
+            p.eat(b'[');
+            p.skip_ws();
+            let mut items = Vec::new();
+            if !p.eat(b']') {
+                loop {
+                    items.push(plain_value(p, elem, range, false, depth + 1)?);
+                    p.skip_ws();
+                    if p.eat(b']') {
+                        break;
+                    }
+                    if !p.eat(b',') {
+                        return None;
+                    }
+                }
+            }
+            Some(Value::List(items.into()))
+        }
+        (Type::Record(fields), b'{') if depth < MAX_DEPTH => {
+            p.eat(b'{');
+            p.skip_ws();
+            let mut vals: Vec<Option<Value>> = vec![None; fields.len()];
+            if !p.eat(b'}') {
+                loop {
+                    p.skip_ws();
+                    if p.peek() != Some(b'"') {
+                        return None;
+                    }
+                    let key = p.string().ok()?;
+                    let k = fields
+                        .iter()
+                        .position(|f| same_bytes(f.name.as_bytes(), key.as_bytes()))?;
+                    let (f, slot) = (fields.get(k)?, vals.get_mut(k)?);
+                    p.skip_ws();
+                    if slot.is_some() || !p.eat(b':') {
+                        return None;
+                    }
+                    *slot = Some(plain_value(p, &f.ty, &f.range, f.optional, depth + 1)?);
+                    p.skip_ws();
+                    if p.eat(b'}') {
+                        break;
+                    }
+                    if !p.eat(b',') {
+                        return None;
+                    }
+                }
+            }
+            if fields
+                .iter()
+                .zip(&vals)
+                .any(|(f, v)| v.is_none() && !f.optional)
+            {
+                return None;
+            }
+            // Collected from an iterator of known length: one allocation.
+            let given = vals.into_iter().map(|v| v.unwrap_or(Value::Missing));
+            Some(Value::Record(given.collect()))
+        }
+        _ => None,
+    }
 }
 
 fn read_units<'p, R: Read>(
@@ -554,6 +684,110 @@ section 一 "一" {
                     Ok(b) => assert_eq!(b, whole, "{data}, step {step}"),
                     Err(_) => panic!("{data}, step {step}: a sound file gave up"),
                 }
+            }
+        }
+    }
+
+    /// Inputs of every shape a value may be read straight into.
+    fn shapes() -> Program {
+        let src = r#"
+rulebook "t"
+points 10
+input c: count "c"
+input cr: count >= 1 "cr"
+input p: pct in 0..100 "p"
+input po: optional pct "po"
+input pt: points "pt"
+input r: rank "r"
+input u: ug > 0.5 "u"
+input b: bool "b"
+input ob: optional bool "ob"
+input t: text "t"
+input d: optional date "d"
+input e: "a" | "b" "e"
+input ld: list of date "ld"
+input lc: list of count >= 1 "lc"
+input rec: list of {
+  ok: bool "ok",
+  rate: pct >= 0 "rate",
+  name: optional text "name",
+  lv: "a" | "b" "lv"
+} "rec"
+input nest: list of list of count "nest"
+section 一 "一" {
+  item 1 "1" {
+    points 10
+    award 10 if c >= 2
+  }
+}
+"#;
+        rulebook_lang::check("t.rules", src).program.unwrap()
+    }
+
+    /// JSON values of every shape, most of them sound for some input of
+    /// [`shapes`], many not, some not JSON.
+    fn json_value() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let record = "\\{\"ok\": (true|false), ?\"rate\": ?[0-9]{1,3}(\\.[0-9])?, \"lv\": \"(a|b|c)\"(, \"name\": (\"x\"|null|1))?(, \"(ok|zz)\": true)?\\}";
+        let regex = |r: &str| proptest::string::string_regex(r).unwrap();
+        let leaf = prop_oneof![
+            regex("-?[0-9]{1,20}(\\.[0-9]{0,4})?([eE][-+]?[0-9])?"),
+            regex("true|false|null|nul|truex"),
+            regex("\"([0-9.]{0,3}|a|b|c|x\\u00e9|2024-0[1-9]-[0-3][0-9]|2024-1-2|[\n])\""),
+            regex("[-0-9.eE+]{1,6}"),
+            regex(record),
+            regex(&format!("\\[{record}(, ?{record})?\\]")),
+            regex("\\[[0-3](, ?[0-3]){0,3}\\]"),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4)
+                    .prop_map(|v| format!("[{}]", v.join(","))),
+                proptest::collection::vec(("(ok|rate|name|lv|zz)", inner), 0..5).prop_map(|v| {
+                    let entries: Vec<String> =
+                        v.iter().map(|(k, x)| format!("\"{k}\": {x}")).collect();
+                    format!("{{{}}}", entries.join(", "))
+                }),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(20_000))]
+
+        /// A value read straight into its slot is what the checker makes of
+        /// the value's datum, value and scale, and the reading ends where
+        /// the datum's does; a value declined leaves the cursor where it was.
+        #[test]
+        fn plain_values_are_what_the_checker_gives(
+            value in json_value(),
+            after in "[ ,}\\]x]?",
+            slot in 0usize..16,
+            depth in proptest::prop_oneof![proptest::strategy::Just(3usize), 60usize..66],
+        ) {
+            let text = format!("{value}{after}");
+            let mut program = shapes();
+            // A range on a list (the grammar gives one to the element type
+            // instead) holds for each element, as the checker has it.
+            if let Some(lc) = program.inputs.iter_mut().find(|d| d.name == "lc") {
+                lc.range = vec![(CmpOp::Ge, Decimal::ONE)];
+            }
+            let schema = Schema::new(&program);
+            let def = schema.inputs.get(slot).unwrap();
+            let mut p = Parser::new(&text);
+            let plain = plain_value(&mut p, &def.ty, &def.range, def.optional, depth);
+            let mut general = Parser::new(&text);
+            let datum = general.value(depth);
+            match plain {
+                Some(v) => {
+                    let d = datum.unwrap();
+                    proptest::prop_assert_eq!(general.offset(), p.offset());
+                    let mut ck = Checker::new(Origin::json("", ""));
+                    let checked = ck.value(&d, &def.ty, &def.range, def.optional);
+                    proptest::prop_assert!(!ck.has_errors());
+                    proptest::prop_assert_eq!(format!("{v:?}"), format!("{checked:?}"));
+                }
+                None => proptest::prop_assert_eq!(p.offset(), 0),
             }
         }
     }

@@ -71,12 +71,59 @@ pub(crate) fn scan(b: &[u8], start: usize) -> Result<usize, usize> {
     Ok(i)
 }
 
+/// The number token at `start` of `b` read in one pass, when it is short:
+/// at most 18 digits and no exponent. Gives what [`parse_exact`] gives for
+/// the token (value and scale) and where [`scan`] ends it; `None` for
+/// anything else, well-formed or not (the caller then takes the general
+/// path, which reports any error).
+pub(crate) fn read_short(b: &[u8], start: usize) -> Option<(Decimal, usize)> {
+    let neg = b.get(start) == Some(&b'-');
+    let int_start = start + usize::from(neg);
+    let mut i = int_start;
+    let mut m: i64 = 0;
+    while let Some(&c @ b'0'..=b'9') = b.get(i) {
+        m = m.wrapping_mul(10).wrapping_add(i64::from(c - b'0'));
+        i += 1;
+    }
+    let int_len = i - int_start;
+    if int_len == 0 || (int_len > 1 && b.get(int_start) == Some(&b'0')) {
+        return None;
+    }
+    let mut scale = 0usize;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        while let Some(&c @ b'0'..=b'9') = b.get(i) {
+            m = m.wrapping_mul(10).wrapping_add(i64::from(c - b'0'));
+            i += 1;
+            scale += 1;
+        }
+        if scale == 0 {
+            return None;
+        }
+    }
+    // More digits could overflow (and were added without checking).
+    if int_len + scale > 18 || matches!(b.get(i), Some(b'e' | b'E')) {
+        return None;
+    }
+    if m == 0 {
+        return Some((Decimal::ZERO, i));
+    }
+    while scale > 0 && m % 10 == 0 {
+        m /= 10;
+        scale -= 1;
+    }
+    let scale = u32::try_from(scale).ok()?;
+    Some((Decimal::new(if neg { -m } else { m }, scale), i))
+}
+
 /// The exact value of `text`, which must be a whole JSON number.
 pub(crate) fn parse_exact(text: &str) -> Result<Decimal, NumberError> {
     let b = text.as_bytes();
     let neg = b.first() == Some(&b'-');
-    if let Some(v) = short(b, neg) {
-        return Ok(v);
+    if let Some((v, end)) = read_short(b, 0) {
+        if end == b.len() {
+            return Ok(v);
+        }
     }
     match scan(b, 0) {
         Ok(end) if end == b.len() => general(text, neg),
@@ -176,43 +223,6 @@ fn general(text: &str, neg: bool) -> Result<Decimal, NumberError> {
     Decimal::try_from_i128_with_scale(signed, scale).map_err(|_| too_big())
 }
 
-/// The common case quickly: a well-formed number of at most 18 digits
-/// without an exponent (`120`, `-3`, `96.50`), normalized as the general
-/// path normalizes it. `None` for anything else, well-formed or not.
-fn short(b: &[u8], neg: bool) -> Option<Decimal> {
-    let digits = b.get(usize::from(neg)..)?;
-    // The shape `scan` accepts: no leading zero before a digit, a point
-    // only between digits.
-    let well_formed = match digits {
-        [] | [b'.', ..] | [.., b'.'] | [b'0', b'0'..=b'9', ..] => false,
-        _ => digits.len() <= 18,
-    };
-    if !well_formed {
-        return None;
-    }
-    let mut m: i64 = 0;
-    let mut scale: u32 = 0;
-    let mut point = false;
-    for &c in digits {
-        match c {
-            b'0'..=b'9' => {
-                m = m * 10 + i64::from(c - b'0');
-                scale += u32::from(point);
-            }
-            b'.' if !point => point = true,
-            _ => return None,
-        }
-    }
-    if m == 0 {
-        return Some(Decimal::ZERO);
-    }
-    while scale > 0 && m % 10 == 0 {
-        m /= 10;
-        scale -= 1;
-    }
-    Some(Decimal::new(if neg { -m } else { m }, scale))
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -273,8 +283,8 @@ mod tests {
                 if scan(text.as_bytes(), 0) != Ok(text.len()) {
                     continue;
                 }
-                let short = short(text.as_bytes(), neg).unwrap();
-                assert!(scan(text.as_bytes(), 0) == Ok(text.len()));
+                let (short, end) = read_short(text.as_bytes(), 0).unwrap();
+                assert_eq!(end, text.len(), "{text}");
                 let general = general(&text, neg).unwrap();
                 assert_eq!(short, general, "{text}");
                 assert_eq!(short.to_string(), general.to_string(), "{text}");
@@ -283,7 +293,8 @@ mod tests {
         }
     }
 
-    /// The short path never accepts what `scan` refuses.
+    /// The short path never accepts what `scan` refuses, and ends a number
+    /// where `scan` does.
     #[test]
     fn short_path_refuses_what_scan_refuses() {
         let alphabet = [b'0', b'1', b'9', b'.', b'-'];
@@ -302,14 +313,37 @@ mod tests {
             texts.extend(longer);
         }
         for t in texts {
-            let neg = t.first() == Some(&b'-');
-            if short(&t, neg).is_some() {
-                assert_eq!(
-                    scan(&t, 0),
-                    Ok(t.len()),
-                    "{:?}",
-                    String::from_utf8_lossy(&t)
-                );
+            if let Some((_, end)) = read_short(&t, 0) {
+                assert_eq!(scan(&t, 0), Ok(end), "{:?}", String::from_utf8_lossy(&t));
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(20_000))]
+
+        /// The one-pass reading of a token gives what the scan and the
+        /// general reading give, value, scale and end, or declines: on text
+        /// built from the characters of numbers, and on long digit runs
+        /// about the 18-digit limit.
+        #[test]
+        fn read_short_agrees_with_scan_and_parse_exact(
+            text in "[-0-9.eE+ ,x]{0,24}|-?[0-9]{15,21}(\\.[0-9]{0,6})?[,}]?",
+            at in 0usize..3,
+        ) {
+            let b = text.as_bytes();
+            let start = at.min(b.len());
+            if let Some((v, end)) = read_short(b, start) {
+                proptest::prop_assert_eq!(scan(b, start), Ok(end));
+                let token = text.get(start..end).unwrap();
+                let exact = general(token, token.starts_with('-')).unwrap();
+                proptest::prop_assert_eq!(v, exact);
+                proptest::prop_assert_eq!(v.scale(), exact.scale());
+            } else if let Ok(end) = scan(b, start) {
+                // Declined only beyond its reach: an exponent or more than 18 digits.
+                let token = text.get(start..end).unwrap();
+                let digits = token.bytes().filter(u8::is_ascii_digit).count();
+                proptest::prop_assert!(token.contains(['e', 'E']) || digits > 18, "{}", token);
             }
         }
     }
