@@ -270,6 +270,17 @@ pub fn json_syntax(text: &str) -> Result<(), (usize, String)> {
 
 /// Read a JSON data file. `file_name` is used in locations only.
 pub fn load_json(program: &Program, file_name: &str, text: &str) -> Result<Batch, Vec<DataError>> {
+    json_stream::load_text(program, file_name, text)
+}
+
+/// [`load_json`] by the whole-text reader alone, which reads every file
+/// with an error: the reference the streamed reading is tested against.
+#[doc(hidden)]
+pub fn load_json_whole(
+    program: &Program,
+    file_name: &str,
+    text: &str,
+) -> Result<Batch, Vec<DataError>> {
     json::load(program, file_name, text)
 }
 

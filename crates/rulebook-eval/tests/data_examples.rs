@@ -6,7 +6,7 @@
     clippy::indexing_slicing
 )]
 
-use rulebook_eval::data::{load_csv, load_json, load_json_path};
+use rulebook_eval::data::{load_csv, load_json, load_json_path, load_json_whole};
 use std::path::Path;
 
 fn root() -> &'static Path {
@@ -97,7 +97,8 @@ fn examples_read_from_disk_as_in_memory() {
             serde_json::to_string(&doc).unwrap()
         };
         for (i, text) in [text, reversed].iter().enumerate() {
-            let whole = load_json(&program, "data.json", text).unwrap();
+            let whole = load_json_whole(&program, "data.json", text).unwrap();
+            assert_eq!(load_json(&program, "data.json", text).unwrap(), whole);
             let path = std::env::temp_dir()
                 .join(format!("rulebook-examples-{}-{i}.json", std::process::id()));
             std::fs::write(&path, text).unwrap();

@@ -11,7 +11,7 @@ mod data_common;
 use data_common::*;
 use proptest::prelude::*;
 use rulebook_eval::data::{
-    globals_from_value, load_csv, load_json, load_json_path, unit_from_value,
+    globals_from_value, load_csv, load_json, load_json_path, load_json_whole, unit_from_value,
 };
 use rulebook_eval::Value;
 use rulebook_lang::ast::Value as Lit;
@@ -105,7 +105,9 @@ proptest! {
     #[test]
     fn mutated_json_never_panics(edits in prop::collection::vec((any::<usize>(), any::<u8>(), json_byte()), 1..6)) {
         let text = mutate(GOOD, &edits);
-        let in_memory = load_json(&program(), "data.json", &text);
+        let in_memory = load_json_whole(&program(), "data.json", &text);
+        // Text in memory is streamed too, and gives what the whole-text reader gives.
+        prop_assert_eq!(&load_json(&program(), "data.json", &text), &in_memory);
         // Read from disk in pieces, the same file gives the same batch or
         // the same errors, located the same way.
         let path = std::env::temp_dir().join(format!("rulebook-props-{}.json", std::process::id()));

@@ -63,6 +63,19 @@ pub(crate) fn load_path(
     }
 }
 
+/// Read JSON data text already in memory (an upload): as a file is read,
+/// the whole text then read again for the exact errors at any trouble.
+pub(crate) fn load_text(
+    program: &Program,
+    file_name: &str,
+    text: &str,
+) -> Result<Batch, Vec<DataError>> {
+    match stream(program, text.as_bytes()) {
+        Ok(batch) => Ok(batch),
+        Err(Stop::Trouble | Stop::Io(_)) => super::json::load(program, file_name, text),
+    }
+}
+
 /// The text read so far and not yet consumed.
 struct Window<R> {
     source: R,
