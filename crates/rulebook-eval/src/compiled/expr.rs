@@ -264,7 +264,7 @@ pub(super) struct Frame<'a> {
 type R<T> = Result<T, String>;
 
 /// What a place that holds nothing reads as.
-static MISSING: Value = Value::Missing;
+pub(super) static MISSING: Value = Value::Missing;
 
 impl Frame<'_> {
     fn param_by_year(&self, i: u32) -> Value {

@@ -6,13 +6,13 @@
 //! walk with a trace), which the property test against the reference
 //! interpreter holds both to. The difference is only in how: a node's
 //! score is left in the unit's node scores rather than returned, failures
-//! travel as one pointer, and every branch that only serves a trace is
-//! gone, so that a node with nothing to settle costs a few comparisons.
+//! travel as one pointer, and its rules are scored by `Walk::rule` made
+//! without a trace (`rule::<false>`), every branch that only serves one
+//! compiled away.
 
-use super::program::{CNode, CRule, To};
-use super::walk::{dmax, dmin, order, plus, times, Ded, NodeErr, Walk};
+use super::program::{CNode, To};
+use super::walk::{dmax, dmin, order, plus, NodeErr, Walk};
 use crate::eval::Detail;
-use rulebook_lang::ir::RuleKind;
 use rust_decimal::prelude::*;
 
 /// What went wrong, and at which node: boxed so that success is one word.
@@ -37,8 +37,12 @@ impl Walk<'_, '_> {
                 self.blocks.resize(node.blocks.len(), Decimal::ZERO);
             }
             for (ri, rule) in node.rules.iter().enumerate() {
-                self.rule_fast(node, i, ri as u32, rule, &mut awards)
+                let award = self
+                    .rule::<false>(node, i, ri as u32, rule)
                     .map_err(|m| Box::new((i, m)))?;
+                if let Some(a) = award {
+                    awards = plus(awards, a);
+                }
             }
         }
 
@@ -225,98 +229,6 @@ impl Walk<'_, '_> {
             w += 1;
         }
         self.pending.truncate(w);
-        Ok(())
-    }
-
-    /// One rule of node `i` without a trace: an award adds to `awards`, a
-    /// deduction goes on `pending`, a veto on the unit's vetoes.
-    fn rule_fast(
-        &mut self,
-        node: &CNode,
-        i: u32,
-        ri: u32,
-        rule: &CRule,
-        awards: &mut Decimal,
-    ) -> Result<(), String> {
-        let cond = match &rule.condition {
-            None => true,
-            Some(cd) => self.fr.t(cd)?,
-        };
-        let exempt = match &rule.unless {
-            None => false,
-            Some(u) => cond && self.fr.t(u)?,
-        };
-        let waived = exempt && rule.kind == RuleKind::Deduct;
-        let met = cond && !exempt;
-        if rule.kind == RuleKind::Veto {
-            if met {
-                self.veto(i, ri);
-            }
-            return Ok(());
-        }
-        let mut raw = if met {
-            self.amount(&rule.amount, rule.times.is_none(), &mut None)?
-        } else {
-            Decimal::ZERO
-        };
-        if raw.is_zero() && rule.zero_is_nothing {
-            return Ok(());
-        }
-        if let (Some((factor, when)), false) = (&rule.times, raw.is_zero()) {
-            let applies = match when {
-                None => true,
-                Some(w) => self.fr.t(w)?,
-            };
-            if applies {
-                if let Some(f) = self.fr.n(factor)? {
-                    raw = times(raw, f)?;
-                }
-            }
-        }
-        if let Some(p) = rule.round {
-            let r = raw.round_dp_with_strategy(p, RoundingStrategy::MidpointAwayFromZero);
-            if r != raw {
-                raw = r;
-            }
-        }
-        let mut amount = if raw.is_sign_negative() {
-            Decimal::ZERO
-        } else {
-            raw
-        };
-        if let Some(cp) = &rule.cap {
-            if let Some(cap) = self.fr.n(cp)? {
-                if order(amount, cap).is_gt() {
-                    amount = cap;
-                }
-            }
-        }
-        if waived {
-            amount = Decimal::ZERO;
-        }
-        if let Some(b) = rule.block {
-            let cap = match node.blocks.get(b as usize) {
-                Some(e) => self.fr.n(e)?,
-                None => None,
-            };
-            if let (Some(cap), Some(used)) = (cap, self.blocks.get_mut(b as usize)) {
-                let room = dmax(cap - *used, Decimal::ZERO);
-                if order(amount, room).is_gt() {
-                    amount = room;
-                }
-                *used = plus(*used, amount);
-            }
-        }
-        match rule.kind {
-            RuleKind::Award => *awards = plus(*awards, amount),
-            _ if amount.is_zero() => {}
-            _ => self.pending.push(Ded {
-                amount,
-                plan: rule.plan,
-                origin: i,
-                entry: None,
-            }),
-        }
         Ok(())
     }
 }

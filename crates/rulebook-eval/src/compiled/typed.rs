@@ -13,7 +13,7 @@
 //! evaluates it again from the start — expressions have no side effects,
 //! so that gives the same answer and the same first error.
 
-use super::expr::{Band, Code, Frame, Tier};
+use super::expr::{Band, Code, Frame, Tier, MISSING};
 use crate::eval::{arith, cmp_holds, dec_cmp};
 use crate::value::Value;
 use rulebook_lang::ast::{BinOp, CmpOp};
@@ -121,9 +121,6 @@ enum Place {
     Field(usize, usize),
 }
 
-/// What a place that holds nothing reads as.
-static MISSING: Value = Value::Missing;
-
 impl Place {
     fn of(e: &Code) -> Option<Place> {
         Some(match e {
@@ -154,14 +151,6 @@ impl Place {
     }
 }
 
-#[inline(always)]
-fn as_num(v: &Value) -> Option<Decimal> {
-    match v {
-        Value::Num(d) => Some(*d),
-        _ => None,
-    }
-}
-
 /// The general evaluator's answer for `e`.
 fn general_num(e: &Code) -> NumFn {
     let code = e.clone();
@@ -175,7 +164,7 @@ fn general_truth(e: &Code) -> TruthFn {
 
 fn num_fn(e: &Code) -> NumFn {
     if let Some(p) = Place::of(e) {
-        return Box::new(move |f| Ok(as_num(p.read(f))));
+        return Box::new(move |f| Ok(p.read(f).as_num()));
     }
     match e {
         Code::Const(v) => {

@@ -284,7 +284,7 @@ impl Walk<'_, '_> {
         self.blocks.clear();
         self.blocks.resize(node.blocks.len(), Decimal::ZERO);
         for (ri, rule) in node.rules.iter().enumerate() {
-            if let Some(a) = self.rule(node, i, ri as u32, rule).map_err(err)? {
+            if let Some(a) = self.rule::<true>(node, i, ri as u32, rule).map_err(err)? {
                 awards = plus(awards, a);
             }
         }
@@ -435,14 +435,18 @@ impl Walk<'_, '_> {
 
     /// One rule of node `i`: its award, or `None` (a deduction goes on
     /// `pending`, a veto on the unit's vetoes).
-    fn rule(
+    ///
+    /// `TRACE` is whether the unit's trace is kept: the walk without one
+    /// (`node_fast`) has its own copy of this code with every branch that
+    /// only serves a trace compiled away.
+    pub(super) fn rule<const TRACE: bool>(
         &mut self,
         node: &CNode,
         i: u32,
         ri: u32,
         rule: &CRule,
     ) -> Result<Option<Decimal>, String> {
-        let tracing = self.st.tracing;
+        let tracing = TRACE;
         let cond = match &rule.condition {
             None => true,
             Some(cd) => self.fr.t(cd)?,
@@ -737,9 +741,6 @@ impl Walk<'_, '_> {
 /// A number as it is; anything else is evaluated again in full (to tell a
 /// truth value that holds from one that does not), which gives the same.
 fn amount_value(fr: &mut Frame<'_>, e: &Num) -> Result<Option<Decimal>, String> {
-    if let Some(v) = e.code.const_num() {
-        return Ok(Some(v));
-    }
     if let Some(v) = fr.n(e)? {
         return Ok(Some(v));
     }
@@ -845,7 +846,7 @@ pub(super) fn dmax(a: Decimal, b: Decimal) -> Decimal {
 
 /// `mul(a, b)`: rust_decimal's product is `Decimal::ZERO` when either is zero.
 #[inline(always)]
-pub(super) fn times(a: Decimal, b: Decimal) -> Result<Decimal, String> {
+fn times(a: Decimal, b: Decimal) -> Result<Decimal, String> {
     if a.is_zero() || b.is_zero() {
         Ok(Decimal::ZERO)
     } else {
