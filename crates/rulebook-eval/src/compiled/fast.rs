@@ -67,25 +67,16 @@ impl Walk<'_, '_> {
                 self.parts.push((ch, s));
             }
         }
-        let err = |m: String| Box::new((i, m));
-        let score = self
-            .settle(node, i, awards, bonus_children, mark, parts_mark)
-            .map_err(err)?;
-
-        if mark < self.pending.len() {
-            self.pass_on(node, i, mark).map_err(err)?;
-        }
-        self.parts.truncate(parts_mark);
-        if let (Some(s), Some(ns)) = (score, self.st.nodes.get_mut(i as usize)) {
-            ns.score = s;
-        }
+        self.settle(node, i, awards, bonus_children, mark, parts_mark)
+            .map_err(|m| Box::new((i, m)))?;
         Ok(())
     }
 
     /// Node `i`'s score once its rules and parts are in (`None` without a
-    /// base): pools settled here, then a bonus part's awards within its
-    /// cap, or what is left of a based node's points once it has taken
-    /// the deductions it settles.
+    /// base), also kept in the unit's node scores: pools settled here, then
+    /// a bonus part's awards within its cap, or what is left of a based
+    /// node's points once it has taken the deductions it settles; what
+    /// travels on is left on `pending`.
     #[inline(always)]
     pub(super) fn settle(
         &mut self,
@@ -102,7 +93,7 @@ impl Walk<'_, '_> {
         if node.settles_pool {
             self.pools(i, mark, parts_mark);
         }
-        Ok(if node.bonus {
+        let score = if node.bonus {
             let mut s = plus(awards, bonus_children);
             if let Some(cap) = &node.cap {
                 if let Some(cap) = self.fr.n(cap)? {
@@ -132,7 +123,17 @@ impl Walk<'_, '_> {
             })
         } else {
             None
-        })
+        };
+        // Keep what travels on, within the caps its plan meets here; send
+        // to the total what its plan settles here.
+        if mark < self.pending.len() {
+            self.pass_on(node, i, mark)?;
+        }
+        self.parts.truncate(parts_mark);
+        if let (Some(s), Some(ns)) = (score, self.st.nodes.get_mut(i as usize)) {
+            ns.score = s;
+        }
+        Ok(score)
     }
 
     /// Node `i` takes from `avail` the deductions it settles, within its

@@ -299,20 +299,8 @@ impl Walk<'_, '_> {
                 }
             }
         }
-        let score = self
-            .settle(node, i, awards, bonus_children, mark, parts_mark)
-            .map_err(err)?;
-
-        // Keep what travels on, within the caps its plan meets here; send to
-        // the total what its plan settles here.
-        if mark < self.pending.len() {
-            self.pass_on(node, i, mark).map_err(err)?;
-        }
-        self.parts.truncate(parts_mark);
-        if let (Some(s), Some(ns)) = (score, self.st.nodes.get_mut(i as usize)) {
-            ns.score = s;
-        }
-        Ok(score)
+        self.settle(node, i, awards, bonus_children, mark, parts_mark)
+            .map_err(err)
     }
 
     /// Pools settled at node `i`: deductions that may overflow go last.
