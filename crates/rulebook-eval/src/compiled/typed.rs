@@ -404,10 +404,21 @@ impl Each {
             any: false,
             all: true,
         };
-        let items = f.eval(&self.list)?;
-        let items: &[Value] = match &items {
-            Value::List(l) => l,
-            Value::Group(g) => &g.1,
+        // A list that is an input or a global is read where it is; any
+        // other is worked out (a local's is shared, not copied).
+        let (unit, globals) = (f.unit, f.globals);
+        let held;
+        let list = match self.list {
+            Code::Input(i) => unit.inputs.get(i as usize),
+            Code::Global(i) => globals.get(i as usize),
+            _ => {
+                held = f.eval(&self.list)?;
+                Some(&held)
+            }
+        };
+        let items: &[Value] = match list {
+            Some(Value::List(l)) => l,
+            Some(Value::Group(g)) => &g.1,
             _ => return Ok(acc),
         };
         for it in items {

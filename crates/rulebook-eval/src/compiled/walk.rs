@@ -345,12 +345,12 @@ impl Walk<'_, '_> {
                             for m in members {
                                 let parts = self.parts.get_mut(parts_mark..).unwrap_or(&mut []);
                                 if let Some((_, s)) = parts.iter_mut().find(|(c, _)| c == m) {
-                                    let take = left.min(*s).max(Decimal::ZERO);
-                                    *s -= take;
-                                    left -= take;
+                                    let take = dmax(dmin(left, *s), Decimal::ZERO);
+                                    *s = minus(*s, take);
+                                    left = minus(left, take);
                                 }
                             }
-                            self.credit_taken(e.origin, e.amount - left);
+                            self.credit_taken(e.origin, minus(e.amount, left));
                             if !left.is_zero() {
                                 self.leftover(e.origin, e.entry, left, then_total);
                             }
