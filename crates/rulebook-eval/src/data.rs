@@ -295,6 +295,23 @@ pub fn load_json_path(
     json_stream::load_path(program, file_name, path)
 }
 
+pub use json_stream::{EachUnit, Piece};
+
+/// Read a JSON data file from disk, handing on each unit as soon as it is
+/// read and checked (and the globals when they are) instead of keeping
+/// them. Only [`EachUnit::Done`] says that what was handed on is the whole
+/// of a sound file; otherwise the file was read whole and is given back
+/// (or its errors, as [`load_json`] reports them). `Err` is a file that
+/// cannot be read at all.
+pub fn each_json_unit(
+    program: &Program,
+    file_name: &str,
+    path: &std::path::Path,
+    each: &mut dyn FnMut(Piece),
+) -> std::io::Result<EachUnit> {
+    json_stream::each_unit(program, file_name, path, each)
+}
+
 /// Read a folder of CSV files: `files` pairs each file's name (e.g.
 /// `units.csv`; a directory part is ignored when matching) with its text.
 /// Files not ending in `.csv` are ignored.

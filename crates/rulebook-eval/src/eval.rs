@@ -11,6 +11,8 @@
 //! computed before any unit is scored.
 
 pub(crate) mod cite;
+mod while_reading;
+pub use while_reading::{score_while_reading, scores_alone, WhileReading};
 
 use crate::compiled::{Compiled, Scratch};
 use crate::data::{Batch, UnitData};

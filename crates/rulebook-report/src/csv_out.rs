@@ -1,8 +1,8 @@
 //! `--format csv`: one row per unit with totals and (unless `--detail
 //! summary`) two columns per item, written one unit at a time.
 
-use crate::fmt_dec;
 use crate::json::Detail;
+use crate::{fmt_dec, write_dec};
 use rulebook_eval::eval::UnitResult;
 use rulebook_lang::ir::{NodeKind, Program};
 use std::io::{self, Write};
@@ -77,13 +77,16 @@ impl<W: Write> CsvWriter<W> {
     /// a few bytes, for [`CsvWriter::unit_with_cells`] to write later.
     pub fn item_cells(&self, u: &UnitResult, out: &mut String) {
         for (k, &i) in self.items.iter().enumerate() {
-            let s = u.nodes.get(i).cloned().unwrap_or_default();
+            let (score, to_total) = u
+                .nodes
+                .get(i)
+                .map_or_else(Default::default, |n| (n.score, n.to_total));
             if k > 0 {
                 out.push(',');
             }
-            out.push_str(&fmt_dec(s.score));
+            write_dec(out, score);
             out.push(',');
-            out.push_str(&fmt_dec(s.to_total));
+            write_dec(out, to_total);
         }
     }
 
@@ -91,10 +94,17 @@ impl<W: Write> CsvWriter<W> {
     /// [`CsvWriter::item_cells`] wrote for it.
     pub fn unit_with_cells(&mut self, u: &UnitResult, cells: &str) -> io::Result<()> {
         self.figure_cells(u);
-        if !self.items.is_empty() {
-            self.row.extend(cells.split(',').map(String::from));
+        for cell in &self.row {
+            self.w.write_field(cell).map_err(io_err)?;
         }
-        self.w.write_record(&self.row).map_err(io_err)
+        // The item cells are numbers: each written as it is, none made anew.
+        if !self.items.is_empty() {
+            for cell in cells.split(',') {
+                self.w.write_field(cell).map_err(io_err)?;
+            }
+        }
+        // (An empty record after single fields ends the row.)
+        self.w.write_record(None::<&[u8]>).map_err(io_err)
     }
 
     fn figure_cells(&mut self, u: &UnitResult) {

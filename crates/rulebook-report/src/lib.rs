@@ -46,10 +46,18 @@ pub fn total_formula(u: &UnitResult) -> String {
 
 /// A decimal as people write it: no trailing zeros, no exponent.
 pub fn fmt_dec(d: Decimal) -> String {
-    let n = d.normalize();
-    if n.is_zero() {
-        "0".to_string()
+    let mut s = String::new();
+    write_dec(&mut s, d);
+    s
+}
+
+/// [`fmt_dec`] at the end of `out`, with no text of its own made.
+pub fn write_dec(out: &mut String, d: Decimal) {
+    use std::fmt::Write;
+    if d.is_zero() {
+        out.push('0');
     } else {
-        n.to_string()
+        // Writing to a String cannot fail.
+        let _ = write!(out, "{}", d.normalize());
     }
 }

@@ -12,7 +12,7 @@ use super::{usage_error, write_atomic, FINDINGS, OK};
 use rulebook_eval::data::Batch;
 use rulebook_eval::eval::{
     evaluate_batch_map, evaluate_batch_with_progress, prepare_batch, rank_batch, rank_by_total,
-    Options, StreamError, UnitResult,
+    scores_alone, Options, StreamError, UnitResult, WhileReading,
 };
 use rulebook_lang::ir::Program;
 use rulebook_report as report;
@@ -80,9 +80,23 @@ pub fn run(rules: &Path, data: &Path, args: &Args<'_>) -> u8 {
     if args.detail.is_some() && !matches!(format, Format::Json | Format::Jsonl | Format::Csv) {
         return usage_error("--detail applies to --format json, jsonl and csv");
     }
-    let (program, batch) = match load::program_and_batch(rules, data) {
-        Ok(pb) => pb,
-        Err(code) => return code,
+    let program = match load::program(rules) {
+        Ok(p) => p,
+        Err(e) => return load::exit_code(e),
+    };
+    let keeps_rows = format == Format::Csv
+        || (detail == Detail::Summary && matches!(format, Format::Json | Format::Jsonl));
+    let batch = if keeps_rows && load::is_json_file(data) && scores_alone(&program) {
+        match while_reading(&program, data, format, detail, output) {
+            Ok(code) => return code,
+            Err(loaded) => loaded,
+        }
+    } else {
+        load::batch(&program, data)
+    };
+    let batch = match batch {
+        Ok(b) => b,
+        Err(e) => return load::exit_code(e),
     };
     let bar = progress(&batch);
     let tick = || {
@@ -153,6 +167,75 @@ fn stream_text(
         Ok(s) => s,
         Err(errors) => return eval_failed(&errors),
     };
+    write_text(program, &source, format, detail, output, tick)
+}
+
+/// Score a JSON data file while it is read (CSV and summaries, for a
+/// rulebook whose units score alone), then rank and write the units. `Err`
+/// is the file read whole instead (or why it could not be): the batch's
+/// own path takes it from there.
+fn while_reading(
+    program: &Program,
+    data: &Path,
+    format: Format,
+    detail: Detail,
+    output: Option<&Path>,
+) -> Result<u8, Result<Batch, load::LoadError>> {
+    let Ok(csv) = report::csv_out::CsvWriter::begin(program, std::io::sink(), detail) else {
+        return Err(load::batch(program, data));
+    };
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{pos} units read and scored  {per_sec}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        bar
+    });
+    let tick = || {
+        if let Some(b) = &bar {
+            b.inc(1);
+        }
+    };
+    let mut kept = Kept::default();
+    let name = data.display().to_string();
+    let scored = rulebook_eval::eval::score_while_reading(program, &name, data, &tick, &mut |u| {
+        kept.keep(u, format, &csv)
+    });
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let errors = match scored {
+        Err(e) => return Ok(usage_error(&format!("cannot read `{name}`: {e}"))),
+        Ok(WhileReading::Whole(loaded)) => return Err(load::loaded(loaded, &name)),
+        Ok(WhileReading::Scored(errors)) => errors,
+    };
+    if !errors.is_empty() {
+        return Ok(eval_failed(&errors));
+    }
+    if kept.figures.is_empty() {
+        return Err(load::loaded(Ok(Batch::default()), &name));
+    }
+    rank_by_total(&mut kept.figures);
+    Ok(write_text(
+        program,
+        &Scored::Kept(kept),
+        format,
+        detail,
+        output,
+        &|| {},
+    ))
+}
+
+/// Write the scored units as JSON, JSON Lines or CSV.
+fn write_text(
+    program: &Program,
+    source: &Scored<'_>,
+    format: Format,
+    detail: Detail,
+    output: Option<&Path>,
+    tick: &(dyn Fn() + Sync),
+) -> u8 {
     let mut failed: Option<Vec<rulebook_eval::eval::EvalError>> = None;
     let mut fill = |w: &mut dyn std::io::Write| -> std::io::Result<()> {
         let r = if format == Format::Csv {
@@ -200,17 +283,37 @@ fn stream_text(
 /// a first pass ranks the batch, a second scores each unit again and writes
 /// it as it is scored, so memory does not grow with the output.
 enum Scored<'b> {
-    Kept {
-        batch: &'b Batch,
-        /// Each unit's figures (name, nodes and trace left empty), ranked.
-        figures: Vec<UnitResult>,
-        /// CSV: each unit's item cells, one after another; `ends` says where
-        /// each unit's end.
-        cells: String,
-        ends: Vec<usize>,
-    },
+    Kept(Kept),
     /// Ranked by a first pass; whether the second keeps the reasons.
     Twice(Box<rulebook_eval::eval::Ranked<'b>>, bool),
+}
+
+/// Each unit's row, kept small.
+#[derive(Default)]
+struct Kept {
+    /// Each unit's figures (nodes and trace left empty), ranked.
+    figures: Vec<UnitResult>,
+    /// CSV: each unit's item cells, one after another; `ends` says where
+    /// each unit's end.
+    cells: String,
+    ends: Vec<usize>,
+}
+
+impl Kept {
+    fn keep<W: std::io::Write>(
+        &mut self,
+        mut u: UnitResult,
+        format: Format,
+        csv: &report::csv_out::CsvWriter<W>,
+    ) {
+        if format == Format::Csv {
+            csv.item_cells(&u, &mut self.cells);
+            self.ends.push(self.cells.len());
+        }
+        u.nodes = Vec::new();
+        u.trace = Vec::new();
+        self.figures.push(u);
+    }
 }
 
 /// A unit for the writer: its result, and for a kept CSV row its item cells
@@ -236,31 +339,21 @@ impl<'b> Scored<'b> {
             return rank_batch(program, batch, true).map(|r| Scored::Twice(Box::new(r), false));
         };
         let ready = prepare_batch(program, batch, true)?;
-        let mut figures = Vec::with_capacity(batch.units.len());
-        let mut cells = String::new();
-        let mut ends = Vec::with_capacity(batch.units.len());
-        let kept = ready.stream(false, tick, &mut |mut u: UnitResult| {
-            if format == Format::Csv {
-                csv.item_cells(&u, &mut cells);
-                ends.push(cells.len());
-            }
-            u.unit = String::new();
-            u.nodes = Vec::new();
-            u.trace = Vec::new();
-            figures.push(u);
+        let mut kept = Kept {
+            figures: Vec::with_capacity(batch.units.len()),
+            cells: String::new(),
+            ends: Vec::with_capacity(batch.units.len()),
+        };
+        let streamed = ready.stream(false, tick, &mut |u: UnitResult| {
+            kept.keep(u, format, &csv);
             Ok::<(), ()>(())
         });
-        match kept {
+        match streamed {
             Ok(()) | Err(StreamError::Sink(())) => {}
             Err(StreamError::Eval(errors)) => return Err(errors),
         }
-        rank_by_total(&mut figures);
-        Ok(Scored::Kept {
-            batch,
-            figures,
-            cells,
-            ends,
-        })
+        rank_by_total(&mut kept.figures);
+        Ok(Scored::Kept(kept))
     }
 
     /// Every unit, rank set, in the batch's order.
@@ -271,16 +364,14 @@ impl<'b> Scored<'b> {
     ) -> Result<(), StreamError<E>> {
         match self {
             Scored::Twice(ranked, trace) => ranked.stream(*trace, tick, &mut |u| sink((u, None))),
-            Scored::Kept {
-                batch,
+            Scored::Kept(Kept {
                 figures,
                 cells,
                 ends,
-            } => {
+            }) => {
                 let mut start = 0;
-                for (k, (f, data)) in figures.iter().zip(&batch.units).enumerate() {
-                    let mut u = f.clone();
-                    u.unit.clone_from(&data.name);
+                for (k, f) in figures.iter().enumerate() {
+                    let u = f.clone();
                     let row = ends.get(k).and_then(|&end| {
                         let c = cells.get(start..end);
                         start = end;

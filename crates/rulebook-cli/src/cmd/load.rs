@@ -48,6 +48,11 @@ pub fn program(path: &Path) -> Result<Program, LoadError> {
 /// Read a data file: `.json`, or a folder of CSV files (or its `units.csv`).
 pub fn batch(program: &Program, path: &Path) -> Result<Batch, LoadError> {
     let (result, name) = batch_quiet(program, path)?;
+    loaded(result, &name)
+}
+
+/// A data file `name` as read: its batch, or its errors printed.
+pub fn loaded(result: Result<Batch, Vec<data::DataError>>, name: &str) -> Result<Batch, LoadError> {
     match result {
         Ok(b) if b.units.is_empty() => {
             eprintln!(
@@ -89,11 +94,24 @@ pub fn done_with(batch: Batch) {
 /// A rulebook and a data file, as `eval` and `explain` need them; on failure,
 /// the exit code (diagnostics already printed).
 pub fn program_and_batch(rules: &Path, data: &Path) -> Result<(Program, Batch), u8> {
-    let exit = |e: LoadError| match e {
+    let program = program(rules).map_err(exit_code)?;
+    let batch = batch(&program, data).map_err(exit_code)?;
+    Ok((program, batch))
+}
+
+/// The exit code for a load that stopped (its diagnostics already printed).
+pub fn exit_code(e: LoadError) -> u8 {
+    match e {
         LoadError::Usage(msg) => super::usage_error(&msg),
         LoadError::Findings => super::FINDINGS,
-    };
-    let program = program(rules).map_err(exit)?;
-    let batch = batch(&program, data).map_err(exit)?;
-    Ok((program, batch))
+    }
+}
+
+/// A data path that is read as one JSON file (not a CSV file or folder, not
+/// a workbook).
+pub fn is_json_file(path: &Path) -> bool {
+    path.is_file()
+        && path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"))
 }

@@ -50,16 +50,60 @@ pub(crate) fn load_path(
     path: &std::path::Path,
 ) -> std::io::Result<Result<Batch, Vec<DataError>>> {
     let file = std::fs::File::open(path)?;
-    match stream(program, file) {
+    match collect(program, file) {
         Ok(batch) => Ok(Ok(batch)),
         Err(Stop::Io(e)) => Err(e),
-        Err(Stop::Trouble) => {
-            let bytes = std::fs::read(path)?;
-            Ok(match std::str::from_utf8(&bytes) {
-                Ok(text) => super::json::load(program, file_name, text),
-                Err(_) => Err(vec![super::not_utf8(file_name, &bytes)]),
-            })
-        }
+        Err(Stop::Trouble) => whole(program, file_name, path),
+    }
+}
+
+/// The file at `path` read whole, for the exact errors.
+fn whole(
+    program: &Program,
+    file_name: &str,
+    path: &std::path::Path,
+) -> std::io::Result<Result<Batch, Vec<DataError>>> {
+    let bytes = std::fs::read(path)?;
+    Ok(match std::str::from_utf8(&bytes) {
+        Ok(text) => super::json::load(program, file_name, text),
+        Err(_) => Err(vec![super::not_utf8(file_name, &bytes)]),
+    })
+}
+
+/// What the streamed reader hands on, in the order it reads them.
+#[derive(Debug)]
+pub enum Piece {
+    /// The globals (once: when read, or at the end of a file without them).
+    Globals(Vec<Value>),
+    Unit(UnitData),
+}
+
+/// How [`each_unit`] ended.
+#[derive(Debug)]
+pub enum EachUnit {
+    /// Every unit was handed on and the file is sound.
+    Done,
+    /// The file is not plainly sound: it was read whole instead. What was
+    /// handed on is to be dropped; this is the file (or its errors).
+    Whole(Result<Batch, Vec<DataError>>),
+}
+
+/// Read the JSON data file at `path`, handing each unit on as soon as it
+/// is read and checked (and the globals when they are), without keeping
+/// them: for scoring while the file is read. Only [`EachUnit::Done`] says
+/// that what was handed on is the whole of a sound file. `Err` is a file
+/// that cannot be read at all.
+pub(crate) fn each_unit(
+    program: &Program,
+    file_name: &str,
+    path: &std::path::Path,
+    each: &mut dyn FnMut(Piece),
+) -> std::io::Result<EachUnit> {
+    let file = std::fs::File::open(path)?;
+    match stream(program, file, each) {
+        Ok(()) => Ok(EachUnit::Done),
+        Err(Stop::Io(e)) => Err(e),
+        Err(Stop::Trouble) => whole(program, file_name, path).map(EachUnit::Whole),
     }
 }
 
@@ -70,7 +114,7 @@ pub(crate) fn load_text(
     file_name: &str,
     text: &str,
 ) -> Result<Batch, Vec<DataError>> {
-    match stream(program, text.as_bytes()) {
+    match collect(program, text.as_bytes()) {
         Ok(batch) => Ok(batch),
         Err(Stop::Trouble | Stop::Io(_)) => super::json::load(program, file_name, text),
     }
@@ -289,7 +333,18 @@ fn extent(b: &[u8]) -> Option<usize> {
     None
 }
 
-fn stream<R: Read>(program: &Program, source: R) -> Result<Batch, Stop> {
+/// The units and globals of a sound file, kept as a batch.
+fn collect<R: Read>(program: &Program, source: R) -> Result<Batch, Stop> {
+    let (mut globals, mut units) = (Vec::new(), Vec::new());
+    stream(program, source, &mut |piece| match piece {
+        Piece::Globals(g) => globals = g,
+        Piece::Unit(u) => units.push(u),
+    })?;
+    Ok(Batch { globals, units })
+}
+
+/// Read a file in pieces, handing each on; `Err` at any trouble.
+fn stream<R: Read>(program: &Program, source: R, each: &mut dyn FnMut(Piece)) -> Result<(), Stop> {
     let schema = Schema::new(program);
     let mut ck = Checker::new(Origin::json("", ""));
     let mut w = Window::new(source);
@@ -299,8 +354,7 @@ fn stream<R: Read>(program: &Program, source: R) -> Result<Batch, Stop> {
         w.pos = '\u{feff}'.len_utf8();
     }
     w.expect(b'{')?;
-    let mut units: Option<Vec<UnitData>> = None;
-    let mut globals = None;
+    let (mut units, mut globals) = (false, false);
     if w.next_token()? == Some(b'}') {
         return Err(Stop::Trouble);
     }
@@ -308,9 +362,17 @@ fn stream<R: Read>(program: &Program, source: R) -> Result<Batch, Stop> {
         let key = w.key()?;
         w.expect(b':')?;
         match key.as_str() {
-            "units" if units.is_none() => units = Some(read_units(&mut w, &schema, &mut ck)?),
-            "globals" if globals.is_none() => {
-                globals = Some(w.value(1, |d| read_globals(&schema, &mut ck, 0, Some(d)))?);
+            "units" if !units => {
+                read_units(&mut w, &schema, &mut ck, each)?;
+                units = true;
+            }
+            "globals" if !globals => {
+                let g = w.value(1, |d| read_globals(&schema, &mut ck, 0, Some(d)))?;
+                if ck.has_errors() {
+                    return Err(Stop::Trouble);
+                }
+                each(Piece::Globals(g));
+                globals = true;
             }
             _ => return Err(Stop::Trouble),
         }
@@ -329,12 +391,14 @@ fn stream<R: Read>(program: &Program, source: R) -> Result<Batch, Stop> {
     if w.next_token()?.is_some() {
         return Err(Stop::Trouble);
     }
-    let globals = match globals {
-        Some(g) => g,
-        None => read_globals(&schema, &mut ck, 0, None),
-    };
+    if !globals {
+        let g = read_globals(&schema, &mut ck, 0, None);
+        if !ck.has_errors() {
+            each(Piece::Globals(g));
+        }
+    }
     match units {
-        Some(units) if !ck.has_errors() => Ok(Batch { globals, units }),
+        true if !ck.has_errors() => Ok(()),
         _ => Err(Stop::Trouble),
     }
 }
@@ -591,20 +655,24 @@ fn read_units<'p, R: Read>(
     w: &mut Window<R>,
     schema: &Schema<'p>,
     ck: &mut Checker<'p, '_>,
-) -> Result<Vec<UnitData>, Stop> {
+    each: &mut dyn FnMut(Piece),
+) -> Result<(), Stop> {
     w.expect(b'[')?;
-    let mut units = Vec::new();
     if w.next_token()? == Some(b']') {
         w.pos += 1;
-        return Ok(units);
+        return Ok(());
     }
     loop {
-        units.push(w.unit(schema, ck)?);
+        let unit = w.unit(schema, ck)?;
+        if ck.has_errors() {
+            return Err(Stop::Trouble);
+        }
+        each(Piece::Unit(unit));
         match w.next_token()? {
             Some(b',') => w.pos += 1,
             Some(b']') => {
                 w.pos += 1;
-                return Ok(units);
+                return Ok(());
             }
             _ => return Err(Stop::Trouble),
         }
@@ -656,7 +724,7 @@ section 一 "一" {
         let whole = super::super::json::load(&program, "d.json", text).unwrap();
         assert_eq!(whole.units.len(), 2);
         for step in 1..text.len() + 2 {
-            let got = stream(
+            let got = collect(
                 &program,
                 Trickle {
                     bytes: text.as_bytes(),
@@ -693,7 +761,7 @@ section 一 "一" {
             let whole = super::super::json::load(&program, "d.json", &text).unwrap();
             for step in [13, 100, 4096, BLOCK] {
                 let bytes = text.as_bytes();
-                match stream(&program, Trickle { bytes, step }) {
+                match collect(&program, Trickle { bytes, step }) {
                     Ok(b) => assert_eq!(b, whole, "{data}, step {step}"),
                     Err(_) => panic!("{data}, step {step}: a sound file gave up"),
                 }
@@ -821,7 +889,7 @@ section 一 "一" {
             "{\"units\": [{\"unit\": \"甲\", \"done\": 1}], \"units\": []}",
             "{\"units\": [{\"unit\": \"甲\", \"done\": 1",
         ] {
-            let got = stream(
+            let got = collect(
                 &program,
                 Trickle {
                     bytes: text.as_bytes(),
@@ -831,7 +899,7 @@ section 一 "一" {
             assert!(matches!(got, Err(Stop::Trouble)), "{text}");
         }
         let cut = b"{\"units\": [{\"unit\": \"\xe7\x94";
-        let got = stream(
+        let got = collect(
             &program,
             Trickle {
                 bytes: cut,
