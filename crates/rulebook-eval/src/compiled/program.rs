@@ -61,21 +61,24 @@ pub(super) struct CNode {
 }
 
 #[derive(Debug)]
+///
+/// What only some rules have, or only a trace reads, is boxed: the rules a
+/// unit walks then sit close together in memory.
 pub(super) struct CRule {
     pub kind: RuleKind,
     pub condition: Option<Truth>,
-    pub unless: Option<Truth>,
+    pub unless: Option<Box<Truth>>,
     pub amount: CAmount,
     pub cap: Option<Num>,
     pub block: Option<u32>,
-    pub times: Option<(Num, Option<Truth>)>,
+    pub times: Option<Box<(Num, Option<Truth>)>>,
     pub round: Option<u32>,
     /// Index into [`Compiled::plans`].
     pub plan: u32,
     /// The facts an explanation names, as the reference finds them.
-    pub reads: Vec<ir::Expr>,
+    pub reads: Box<[ir::Expr]>,
     /// An amount over one list with `where`: its local, list and condition.
-    pub filtered: Option<(u32, Code, Code)>,
+    pub filtered: Option<Box<(u32, Code, Code)>>,
     /// A deduction whose amount, when it comes to 0, does nothing at all:
     /// no block, no cap or a constant one that is not negative.
     pub zero_is_nothing: bool,
@@ -85,24 +88,27 @@ pub(super) struct CRule {
 pub(super) enum CAmount {
     None,
     Expr(Num),
-    Each {
-        rate: Num,
-        count: Num,
-    },
-    Steps {
-        rate: Num,
-        step: Num,
-        actual: Num,
-        target: Num,
-        above: bool,
-        ceil: bool,
-    },
-    Proportion {
-        max: Num,
-        ratio: Num,
-        floor: Option<Num>,
-        places: u32,
-    },
+    Each { rate: Num, count: Num },
+    Steps(Box<Steps>),
+    Proportion(Box<Proportion>),
+}
+
+#[derive(Debug)]
+pub(super) struct Steps {
+    pub rate: Num,
+    pub step: Num,
+    pub actual: Num,
+    pub target: Num,
+    pub above: bool,
+    pub ceil: bool,
+}
+
+#[derive(Debug)]
+pub(super) struct Proportion {
+    pub max: Num,
+    pub ratio: Num,
+    pub floor: Option<Num>,
+    pub places: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -207,25 +213,25 @@ impl<'p> Compiled<'p> {
                         target,
                         above,
                         ceil,
-                    } => CAmount::Steps {
+                    } => CAmount::Steps(Box::new(Steps {
                         rate: n(rate),
                         step: n(step),
                         actual: n(actual),
                         target: n(target),
                         above: *above,
                         ceil: *ceil,
-                    },
+                    })),
                     Amount::Proportion {
                         max,
                         ratio,
                         floor,
                         places,
-                    } => CAmount::Proportion {
+                    } => CAmount::Proportion(Box::new(Proportion {
                         max: n(max),
                         ratio: n(ratio),
                         floor: floor.as_ref().map(n),
                         places: *places,
-                    },
+                    })),
                 };
                 let filtered = match &r.amount {
                     Amount::Expr(e) | Amount::Each { count: e, .. } => match e {
@@ -234,7 +240,7 @@ impl<'p> Compiled<'p> {
                             filter: Some(f),
                             ..
                         } => match loops.as_slice() {
-                            [(slot, list)] => Some((*slot, c(list), c(f))),
+                            [(slot, list)] => Some(Box::new((*slot, c(list), c(f)))),
                             _ => None,
                         },
                         _ => None,
@@ -251,14 +257,14 @@ impl<'p> Compiled<'p> {
                     zero_is_nothing,
                     kind: r.kind,
                     condition: r.condition.as_ref().map(t),
-                    unless: r.unless.as_ref().map(t),
+                    unless: r.unless.as_ref().map(|u| Box::new(t(u))),
                     amount,
                     cap,
                     block: r.block,
                     times: r
                         .times
                         .as_ref()
-                        .map(|x| (n(&x.factor), x.when.as_ref().map(t))),
+                        .map(|x| Box::new((n(&x.factor), x.when.as_ref().map(t)))),
                     round: r.round,
                     plan: (plans.len() - 1) as u32,
                     reads: fact_reads(r).into_iter().cloned().collect(),

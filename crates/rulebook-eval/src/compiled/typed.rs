@@ -27,7 +27,8 @@ type TruthFn = Box<dyn for<'f, 'a> Fn(&'f mut Frame<'a>) -> R<bool> + Send + Syn
 
 /// An expression read as a number: `None` when missing or not a number.
 pub(super) struct Num {
-    pub code: Code,
+    /// (Boxed: read only off the fast paths, it keeps rules small.)
+    pub code: Box<Code>,
     how: How,
     f: NumFn,
 }
@@ -42,7 +43,7 @@ enum How {
 
 /// An expression read as a condition: missing or not a truth value is false.
 pub(super) struct Truth {
-    pub code: Code,
+    pub code: Box<Code>,
     how: How,
     f: TruthFn,
 }
@@ -52,7 +53,7 @@ impl Num {
         Num {
             how: how(&code),
             f: num_fn(&code),
-            code,
+            code: Box::new(code),
         }
     }
 }
@@ -65,7 +66,7 @@ impl Truth {
                 _ => How::Call,
             },
             f: truth_fn(&code),
-            code,
+            code: Box::new(code),
         }
     }
 }

@@ -9,7 +9,7 @@
 //! allocates only what the result owns (its node scores, vetoes and grade).
 
 use super::expr::{Frame, Slots};
-use super::program::{CAmount, CNode, CRule, Compiled, To};
+use super::program::{CAmount, CNode, CRule, Compiled, Proportion, Steps, To};
 use super::typed::Num;
 use crate::data::UnitData;
 use crate::eval::{
@@ -478,7 +478,7 @@ impl Walk<'_, '_> {
             return Ok(None);
         }
         let mut scaled = None;
-        if let (Some((factor, when)), false) = (&rule.times, raw.is_zero()) {
+        if let (Some((factor, when)), false) = (rule.times.as_deref(), raw.is_zero()) {
             let applies = match when {
                 None => true,
                 Some(w) => self.fr.t(w)?,
@@ -600,12 +600,15 @@ impl Walk<'_, '_> {
             across: self.fr.across,
             lets: &self.fr.slots.lets,
         };
-        rule.reads.iter().filter_map(|e| at.fact(e)).collect()
+        // One allocation, of the right size (none for a rule that reads nothing).
+        let mut facts = Vec::with_capacity(rule.reads.len());
+        facts.extend(rule.reads.iter().filter_map(|e| at.fact(e)));
+        facts
     }
 
     /// How many of the records an amount's `where` left out, of how many.
     fn filtered_out(&mut self, rule: &CRule) -> Result<Option<(u32, u32)>, String> {
-        let Some((slot, list, filter)) = &rule.filtered else {
+        let Some((slot, list, filter)) = rule.filtered.as_deref() else {
             return Ok(None);
         };
         let items = match self.fr.eval(list)? {
@@ -665,14 +668,15 @@ impl Walk<'_, '_> {
                 });
                 Ok(raw)
             }
-            CAmount::Steps {
-                rate,
-                step,
-                actual,
-                target,
-                above,
-                ceil,
-            } => {
+            CAmount::Steps(st) => {
+                let Steps {
+                    rate,
+                    step,
+                    actual,
+                    target,
+                    above,
+                    ceil,
+                } = &**st;
                 let (Some(r), Some(s), Some(a), Some(t)) =
                     (fr.n(rate)?, fr.n(step)?, fr.n(actual)?, fr.n(target)?)
                 else {
@@ -702,12 +706,13 @@ impl Walk<'_, '_> {
                 note(&|| d.clone());
                 Ok(raw)
             }
-            CAmount::Proportion {
-                max,
-                ratio,
-                floor,
-                places,
-            } => {
+            CAmount::Proportion(p) => {
+                let Proportion {
+                    max,
+                    ratio,
+                    floor,
+                    places,
+                } = &**p;
                 let (Some(m), Some(r)) = (fr.n(max)?, fr.n(ratio)?) else {
                     note(&|| Detail::NotApplicable);
                     return Ok(Decimal::ZERO);

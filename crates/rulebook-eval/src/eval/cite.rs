@@ -47,14 +47,18 @@ pub(crate) fn split_cited(cx: &mut Cx<'_>, trace: &mut Vec<TraceEntry>) {
     {
         return;
     }
-    let mut out = Vec::with_capacity(trace.len());
-    for e in trace.drain(..) {
-        match split_one(cx, program, &e) {
-            Some(parts) => out.extend(parts),
-            None => out.push(e),
+    // In place: most entries stay where they are, not moved at all.
+    let mut i = 0;
+    while let Some(e) = trace.get(i) {
+        match split_one(cx, program, e) {
+            Some(parts) => {
+                let n = parts.len();
+                trace.splice(i..=i, parts);
+                i += n;
+            }
+            None => i += 1,
         }
     }
-    *trace = out;
 }
 
 /// The amount expression of an entry that may be split: a plain amount,
