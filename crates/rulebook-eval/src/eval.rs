@@ -96,8 +96,10 @@ pub struct TraceEntry {
     /// The cap that cut the amount, if any.
     pub capped_at: Option<Decimal>,
     /// The facts the rule's condition and amount read, so an explanation
-    /// can say what the unit reported ([`Fact::words`]).
-    pub facts: Vec<Fact>,
+    /// can say what the unit reported ([`Fact::words`]): where they are
+    /// among the unit's [`UnitResult::facts`] (read with
+    /// [`UnitResult::facts_of`]).
+    pub facts: Facts,
     /// `times F`: the amount before the multiplier, and the factor.
     pub scaled: Option<(Decimal, Decimal)>,
     /// `unless U` held: what the rule would have given or taken (the entry's
@@ -108,6 +110,26 @@ pub struct TraceEntry {
     /// An amount over a list with `where`: how many records the condition
     /// left out, of how many.
     pub excluded: Option<(u32, u32)>,
+}
+
+/// Where a trace entry's facts are among its unit's [`UnitResult::facts`]:
+/// a unit's facts are kept together, not in a list per entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Facts {
+    pub start: u32,
+    pub len: u32,
+}
+
+impl Facts {
+    /// Keep `facts` at the end of a unit's `all`; where they went.
+    pub fn keep(all: &mut Vec<Fact>, facts: impl IntoIterator<Item = Fact>) -> Facts {
+        let start = all.len();
+        all.extend(facts);
+        Facts {
+            start: start as u32,
+            len: (all.len() - start) as u32,
+        }
+    }
 }
 
 /// A fact a rule read, kept as the value itself and put into words only
@@ -191,6 +213,9 @@ pub struct UnitResult {
     /// Indexed like `Program::nodes`.
     pub nodes: Vec<NodeScore>,
     pub trace: Vec<TraceEntry>,
+    /// The facts the trace's entries read, each entry's together
+    /// ([`TraceEntry::facts`]).
+    pub facts: Vec<Fact>,
     /// Rank by total among the batch (competition ranking), set by `evaluate_batch`.
     pub rank: u32,
     /// base − deductions before the rulebook's floor raised it (`floor`), when it did.
@@ -198,6 +223,14 @@ pub struct UnitResult {
 }
 
 impl UnitResult {
+    /// The facts trace entry `e` (one of this unit's) read.
+    pub fn facts_of(&self, e: &TraceEntry) -> &[Fact] {
+        let start = e.facts.start as usize;
+        self.facts
+            .get(start..start + e.facts.len as usize)
+            .unwrap_or(&[])
+    }
+
     /// The ids of the vetoes that apply, joined by `sep`.
     pub fn veto_ids(&self, sep: &str) -> String {
         self.vetoes
@@ -858,6 +891,7 @@ pub fn evaluate_unit_in(
     let mut st = State {
         nodes: vec![NodeScore::default(); program.nodes.len()],
         trace: Vec::new(),
+        facts: Vec::new(),
         vetoes: Vec::new(),
         pending: Vec::with_capacity(16),
         parts: Vec::with_capacity(32),
@@ -986,6 +1020,7 @@ pub fn evaluate_unit_in(
         vetoes: st.vetoes,
         nodes: st.nodes,
         trace: st.trace,
+        facts: st.facts,
         rank: 1,
         floored,
     })
@@ -994,6 +1029,7 @@ pub fn evaluate_unit_in(
 struct State<'p> {
     nodes: Vec<NodeScore>,
     trace: Vec<TraceEntry>,
+    facts: Vec<Fact>,
     vetoes: Vec<Veto>,
     /// Deductions on their way up the tree: each node's pending ones sit
     /// above the mark it took when it started (no allocation per node).
@@ -1077,7 +1113,7 @@ fn eval_node<'p>(cx: &mut Cx<'p>, st: &mut State<'p>, i: u32) -> Result<Option<D
                         amount: Decimal::ZERO,
                         detail: Detail::Veto,
                         capped_at: None,
-                        facts: facts(cx, rule),
+                        facts: Facts::keep(&mut st.facts, facts(cx, rule)),
                         scaled: None,
                         waived: None,
                         rounded: None,
@@ -1178,7 +1214,7 @@ fn eval_node<'p>(cx: &mut Cx<'p>, st: &mut State<'p>, i: u32) -> Result<Option<D
                 },
                 detail: detail.unwrap_or(Detail::Condition { met }),
                 capped_at,
-                facts: facts(cx, rule),
+                facts: Facts::keep(&mut st.facts, facts(cx, rule)),
                 scaled,
                 waived: waived_amount,
                 rounded,
@@ -1422,7 +1458,7 @@ fn settle_leftover(
                 Detail::Lost
             },
             capped_at: None,
-            facts: Vec::new(),
+            facts: Facts::default(),
             scaled: None,
             waived: None,
             rounded: None,

@@ -1,7 +1,7 @@
 //! Reasons: a trace entry's numbers in words, citing the inputs by label.
 
 use crate::fmt_dec;
-use rulebook_eval::eval::{Detail, TraceEntry};
+use rulebook_eval::eval::{Detail, Fact, TraceEntry};
 use rulebook_lang::ir::{Amount, Expr, Program, RuleDef, Type, Unit};
 
 /// The rule a trace entry comes from.
@@ -94,12 +94,11 @@ fn gap_unit(u: Unit) -> Unit {
 }
 
 /// 「（label：value；…）」 for the facts a rule read, or nothing.
-fn facts(program: &Program, e: &TraceEntry) -> String {
-    if e.facts.is_empty() {
+fn facts(program: &Program, fs: &[Fact]) -> String {
+    if fs.is_empty() {
         return String::new();
     }
-    let parts: Vec<String> = e
-        .facts
+    let parts: Vec<String> = fs
         .iter()
         .map(|f| {
             let (l, v) = f.words(program);
@@ -111,9 +110,8 @@ fn facts(program: &Program, e: &TraceEntry) -> String {
 
 /// `text` followed by the facts it does not already name (a derived value
 /// or a condition's input beside a count, steps or a proportion).
-fn with_facts(program: &Program, e: &TraceEntry, text: String) -> String {
-    let rest: Vec<String> = e
-        .facts
+fn with_facts(program: &Program, fs: &[Fact], text: String) -> String {
+    let rest: Vec<String> = fs
         .iter()
         .map(|f| f.words(program))
         .filter(|(l, _)| !text.contains(l.as_str()))
@@ -126,8 +124,9 @@ fn with_facts(program: &Program, e: &TraceEntry, text: String) -> String {
     }
 }
 
-pub fn reason(program: &Program, e: &TraceEntry) -> String {
-    let mut text = reason_core(program, e);
+/// `fs`: the facts the entry read ([`rulebook_eval::eval::UnitResult::facts_of`]).
+pub fn reason(program: &Program, fs: &[Fact], e: &TraceEntry) -> String {
+    let mut text = reason_core(program, fs, e);
     if let Some((before, factor)) = e.scaled {
         let after = before.checked_mul(factor).unwrap_or(before);
         text = format!("{text}，乘以系数 {} = {}", fmt_dec(factor), approx(after));
@@ -160,7 +159,7 @@ pub fn reason(program: &Program, e: &TraceEntry) -> String {
         return format!(
             "{what}：本应{verb} {} 分{}",
             fmt_dec(would),
-            facts(program, e)
+            facts(program, fs)
         );
     }
     if e.amount < rust_decimal::Decimal::ZERO && goes_to_total(program, e) {
@@ -183,7 +182,7 @@ fn goes_to_total(program: &Program, e: &TraceEntry) -> bool {
     ) && rule_of(program, e).is_some_and(|r| r.settle.to.is_total())
 }
 
-fn reason_core(program: &Program, e: &TraceEntry) -> String {
+fn reason_core(program: &Program, fs: &[Fact], e: &TraceEntry) -> String {
     let rule = rule_of(program, e);
     let cap = |s: String| match e.capped_at {
         Some(c) => format!("{s}，封顶 {}", fmt_dec(c)),
@@ -198,7 +197,7 @@ fn reason_core(program: &Program, e: &TraceEntry) -> String {
                 (true, true) => "出现扣分情形",
                 (false, true) => "未出现扣分情形",
             };
-            cap(format!("{head}{}", facts(program, e)))
+            cap(format!("{head}{}", facts(program, fs)))
         }
         Detail::Amount { raw } => {
             let plain_constant =
@@ -211,7 +210,7 @@ fn reason_core(program: &Program, e: &TraceEntry) -> String {
                 (true, false) => "本项分值".to_string(),
                 (false, _) => format!("计 {}", approx(*raw)),
             };
-            cap(format!("{what}{}", facts(program, e)))
+            cap(format!("{what}{}", facts(program, fs)))
         }
         Detail::Each { rate, count, raw } => {
             let label = match rule.map(|r| &r.amount) {
@@ -221,7 +220,7 @@ fn reason_core(program: &Program, e: &TraceEntry) -> String {
             .unwrap_or_else(|| "次数".to_string());
             cap(with_facts(
                 program,
-                e,
+                fs,
                 format!(
                     "{label} {} 次 × {} = {}",
                     fmt_dec(*count),
@@ -261,7 +260,7 @@ fn reason_core(program: &Program, e: &TraceEntry) -> String {
             if gap.is_zero() {
                 return with_facts(
                     program,
-                    e,
+                    fs,
                     format!(
                         "{label} {}，{tlabel} {}：未{dir}目标",
                         with_unit(*actual, unit),
@@ -276,7 +275,7 @@ fn reason_core(program: &Program, e: &TraceEntry) -> String {
             };
             cap(with_facts(
                 program,
-                e,
+                fs,
                 format!(
                     "{label} {}，{tlabel} {}，{dir} {}：每 {} 计一步{part}，{} 步 × {} = {}",
                     with_unit(*actual, unit),
@@ -315,7 +314,7 @@ fn reason_core(program: &Program, e: &TraceEntry) -> String {
                     approx(*raw)
                 )
             };
-            with_facts(program, e, text)
+            with_facts(program, fs, text)
         }
         Detail::Cited {
             raw,

@@ -13,8 +13,8 @@ use super::program::{CAmount, CNode, CRule, Compiled, Proportion, Steps, To};
 use super::typed::Num;
 use crate::data::UnitData;
 use crate::eval::{
-    cite, mul, proportion_amount, steps_amount, AcrossValue, Cx, Detail, EvalError, FactsAt,
-    NodeScore, TraceEntry, UnitResult, Veto,
+    cite, mul, proportion_amount, steps_amount, AcrossValue, Cx, Detail, EvalError, Fact, Facts,
+    FactsAt, NodeScore, TraceEntry, UnitResult, Veto,
 };
 use crate::value::Value;
 use rulebook_lang::ir::RuleKind;
@@ -27,8 +27,10 @@ pub struct Scratch {
     pending: Vec<Ded>,
     parts: Vec<(u32, Decimal)>,
     blocks: Vec<Decimal>,
-    /// The longest trace so far: room made for the next one at once.
+    /// The longest trace so far, and the most facts: room made for the
+    /// next unit's at once.
     trace_hint: usize,
+    facts_hint: usize,
 }
 
 impl Scratch {
@@ -39,6 +41,7 @@ impl Scratch {
             parts: Vec::with_capacity(32),
             blocks: Vec::new(),
             trace_hint: 0,
+            facts_hint: 0,
         }
     }
 }
@@ -56,6 +59,7 @@ pub(super) struct Ded {
 pub(super) struct State {
     pub nodes: Vec<NodeScore>,
     pub trace: Vec<TraceEntry>,
+    pub facts: Vec<Fact>,
     pub vetoes: Vec<Veto>,
     pub inner_bonus: Decimal,
     pub tracing: bool,
@@ -91,6 +95,7 @@ impl Compiled<'_> {
             parts,
             blocks,
             trace_hint,
+            facts_hint,
         } = scratch;
         let mut fr = Frame {
             c: self,
@@ -101,13 +106,11 @@ impl Compiled<'_> {
             slots,
             builtins: None,
         };
+        let room = |hint: usize| if tracing { hint } else { 0 };
         let mut st = State {
             nodes: vec![NodeScore::default(); self.nodes.len()],
-            trace: if tracing {
-                Vec::with_capacity(*trace_hint)
-            } else {
-                Vec::new()
-            },
+            trace: Vec::with_capacity(room(*trace_hint)),
+            facts: Vec::with_capacity(room(*facts_hint)),
             vetoes: Vec::new(),
             inner_bonus: Decimal::ZERO,
             tracing,
@@ -142,6 +145,7 @@ impl Compiled<'_> {
             cite::split_cited(&mut cx, &mut st.trace);
         }
         *trace_hint = (*trace_hint).max(st.trace.len());
+        *facts_hint = (*facts_hint).max(st.facts.len());
         // Nodes are numbered parents first, so walking backwards sums each
         // subtree: what it sends to the total, and what no-base parts took.
         // Nothing sent to the total leaves every node's share of it 0, and
@@ -253,6 +257,7 @@ impl Compiled<'_> {
             vetoes: st.vetoes,
             nodes: st.nodes,
             trace: st.trace,
+            facts: st.facts,
             rank: 1,
             floored,
         })
@@ -412,7 +417,7 @@ impl Walk<'_, '_> {
                     Detail::Lost
                 },
                 capped_at: None,
-                facts: Vec::new(),
+                facts: Facts::default(),
                 scaled: None,
                 waived: None,
                 rounded: None,
@@ -592,7 +597,8 @@ impl Walk<'_, '_> {
         });
     }
 
-    fn facts(&self, rule: &CRule) -> Vec<crate::eval::Fact> {
+    /// The facts `rule` reads, kept with the unit's others.
+    fn facts(&mut self, rule: &CRule) -> Facts {
         let at = FactsAt {
             program: self.c.program,
             globals: self.fr.globals,
@@ -600,10 +606,10 @@ impl Walk<'_, '_> {
             across: self.fr.across,
             lets: &self.fr.slots.lets,
         };
-        // One allocation, of the right size (none for a rule that reads nothing).
-        let mut facts = Vec::with_capacity(rule.reads.len());
-        facts.extend(rule.reads.iter().filter_map(|e| at.fact(e)));
-        facts
+        Facts::keep(
+            &mut self.st.facts,
+            rule.reads.iter().filter_map(|e| at.fact(e)),
+        )
     }
 
     /// How many of the records an amount's `where` left out, of how many.

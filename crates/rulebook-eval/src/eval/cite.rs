@@ -8,7 +8,7 @@
 //! cites, with the group (事项) it came from. Only the trace changes: the
 //! entries add up to the original one, and no score moves.
 
-use super::{describe, Cx, Detail, TraceEntry};
+use super::{describe, Cx, Detail, Facts, TraceEntry};
 use crate::value::Value;
 use rulebook_lang::ir::{Agg, Amount, Expr, Program};
 use rust_decimal::Decimal;
@@ -114,7 +114,7 @@ fn split_one(cx: &mut Cx<'_>, program: &Program, e: &TraceEntry) -> Option<Vec<T
                         largest: p.largest,
                     },
                     capped_at: if take < p.amount { e.capped_at } else { None },
-                    facts: Vec::new(),
+                    facts: Facts::default(),
                     scaled: None,
                     waived: None,
                     rounded: None,
