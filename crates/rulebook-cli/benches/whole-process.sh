@@ -33,4 +33,10 @@ for n in ${@:-10000 100000}; do
     # shellcheck disable=SC2086
     run "eval --format $f" $bin eval $rules "$data" --format $f
   done
+  # The same rulebook with its one batch rank (item B9's rank among all
+  # units) read from the unit's own data instead: its units score alone, so
+  # CSV and summaries are scored while the file is read.
+  alone=target/bench-data/ziyuan-no-rank.rules
+  sed 's/tiers rank(certificates_new)/tiers certificates_new/' $rules >$alone
+  run "eval --format csv, rulebook without rank()" $bin eval $alone "$data" --format csv
 done

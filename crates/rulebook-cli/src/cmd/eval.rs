@@ -184,7 +184,9 @@ fn while_reading(
     let Ok(csv) = report::csv_out::CsvWriter::begin(program, std::io::sink(), detail) else {
         return Err(load::batch(program, data));
     };
-    let bar = std::io::stderr().is_terminal().then(|| {
+    // As for a batch of some 2 000 units or more: a file of 8 MB or more.
+    let large = std::fs::metadata(data).is_ok_and(|m| m.len() >= 8 << 20);
+    let bar = (large && std::io::stderr().is_terminal()).then(|| {
         let bar = indicatif::ProgressBar::new_spinner();
         bar.set_style(
             indicatif::ProgressStyle::with_template("{pos} units read and scored  {per_sec}")
