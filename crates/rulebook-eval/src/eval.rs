@@ -441,13 +441,26 @@ impl Pass<'_, '_, '_> {
         start: usize,
         each: &(dyn Fn(Result<UnitResult, EvalError>) -> R + Sync),
     ) -> Vec<R> {
+        self.score_at(units, start, &|_, r| each(r))
+    }
+
+    /// [`Pass::score`], `each` told which of `units` (from 0) it has.
+    fn score_at<R: Send>(
+        &self,
+        units: &[UnitData],
+        start: usize,
+        each: &(dyn Fn(usize, Result<UnitResult, EvalError>) -> R + Sync),
+    ) -> Vec<R> {
         let run = |w: &mut Worker<'_, '_>, (k, u): (usize, &UnitData)| {
             let r = self
                 .ranks
                 .get(start + k)
                 .map(|v| v.as_slice())
                 .unwrap_or(&[]);
-            each(w.score(&self.batch.globals, u, r, self.across, self.trace))
+            each(
+                k,
+                w.score(&self.batch.globals, u, r, self.across, self.trace),
+            )
         };
         if self.parallel {
             units
@@ -680,6 +693,19 @@ impl Ranked<'_> {
         tick: &(dyn Fn() + Sync),
         sink: &mut dyn FnMut(UnitResult) -> Result<(), E>,
     ) -> Result<(), StreamError<E>> {
+        self.stream_map(trace, tick, &|u| u, sink)
+    }
+
+    /// [`Ranked::stream`], each result (rank set) first made into what
+    /// `map` makes of it, on the cores that score (a row of output, say),
+    /// then handed to `sink` in the batch's order.
+    pub fn stream_map<R: Send, E>(
+        &self,
+        trace: bool,
+        tick: &(dyn Fn() + Sync),
+        map: &(dyn Fn(UnitResult) -> R + Sync),
+        sink: &mut dyn FnMut(R) -> Result<(), E>,
+    ) -> Result<(), StreamError<E>> {
         let units = &self.batch.units;
         let pass = Pass {
             engine: Engine::Compiled(&self.compiled),
@@ -694,16 +720,16 @@ impl Ranked<'_> {
         while start < units.len() {
             let end = (start + CHUNK).min(units.len());
             let chunk = units.get(start..end).unwrap_or(&[]);
-            let results = pass.score(chunk, start, &|r| {
+            let results = pass.score_at(chunk, start, &|k, r| {
                 tick();
-                r
+                r.map(|mut u| {
+                    u.rank = self.by_total.get(start + k).copied().unwrap_or(1);
+                    map(u)
+                })
             });
-            for (k, r) in results.into_iter().enumerate() {
+            for r in results {
                 match r {
-                    Ok(mut u) if failed.is_empty() => {
-                        u.rank = self.by_total.get(start + k).copied().unwrap_or(1);
-                        sink(u).map_err(StreamError::Sink)?;
-                    }
+                    Ok(u) if failed.is_empty() => sink(u).map_err(StreamError::Sink)?,
                     Ok(_) => {}
                     // Scoring goes on, to report every unit that fails.
                     Err(e) => failed.push(e),

@@ -202,7 +202,7 @@ fn while_reading(
     let mut kept = Kept::default();
     let name = data.display().to_string();
     let scored = rulebook_eval::eval::score_while_reading(program, &name, data, &tick, &mut |u| {
-        kept.keep(u, format, &csv)
+        kept.keep(Kept::row(u, format, &csv))
     });
     if let Some(b) = &bar {
         b.finish_and_clear();
@@ -301,20 +301,33 @@ struct Kept {
     ends: Vec<usize>,
 }
 
+/// What is kept of a unit: its figures and, for CSV, its item cells.
+type KeptRow = (UnitResult, Option<String>);
+
 impl Kept {
-    fn keep<W: std::io::Write>(
-        &mut self,
+    /// What to keep of `u` (made on the thread that scored it).
+    fn row<W: std::io::Write>(
         mut u: UnitResult,
         format: Format,
         csv: &report::csv_out::CsvWriter<W>,
-    ) {
-        if format == Format::Csv {
-            csv.item_cells(&u, &mut self.cells);
-            self.ends.push(self.cells.len());
-        }
+    ) -> KeptRow {
+        let cells = (format == Format::Csv).then(|| {
+            let mut cells = String::new();
+            csv.item_cells(&u, &mut cells);
+            cells
+        });
         u.nodes = Vec::new();
         u.trace = Vec::new();
-        self.figures.push(u);
+        u.facts = Vec::new();
+        (u, cells)
+    }
+
+    fn keep(&mut self, (figures, cells): KeptRow) {
+        if let Some(c) = cells {
+            self.cells.push_str(&c);
+            self.ends.push(self.cells.len());
+        }
+        self.figures.push(figures);
     }
 }
 
@@ -346,8 +359,9 @@ impl<'b> Scored<'b> {
             cells: String::new(),
             ends: Vec::with_capacity(batch.units.len()),
         };
-        let streamed = ready.stream(false, tick, &mut |u: UnitResult| {
-            kept.keep(u, format, &csv);
+        let row = |u| Kept::row(u, format, &csv);
+        let streamed = ready.stream_map(false, tick, &row, &mut |r| {
+            kept.keep(r);
             Ok::<(), ()>(())
         });
         match streamed {
