@@ -532,4 +532,16 @@ fn every_unit_that_cannot_be_scored_is_reported_and_nothing_written() {
          丙县,2,2,0,0,,1,,2,0\n\
          丁县,0,0,0,0,,4,,0,0\n"
     );
+    // The table (scored while the file is read, as nothing here ranks the
+    // batch) gives the same figures: base, deductions, bonus, total, rank.
+    let o = rulebook(&["eval", rules, data]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let table = stdout(&o);
+    let row = |name: &str| -> Vec<String> {
+        let line = table.lines().find(|l| l.starts_with(name)).unwrap();
+        line.split_whitespace().map(String::from).collect()
+    };
+    assert_eq!(row("甲县"), ["甲县", "1.5", "0", "0", "1.5", "2"]);
+    assert_eq!(row("丙县"), ["丙县", "2", "0", "0", "2", "1"]);
+    assert_eq!(row("丁县"), ["丁县", "0", "0", "0", "0", "4"]);
 }

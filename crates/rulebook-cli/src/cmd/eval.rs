@@ -84,7 +84,10 @@ pub fn run(rules: &Path, data: &Path, args: &Args<'_>) -> u8 {
         Ok(p) => p,
         Err(e) => return load::exit_code(e),
     };
-    let keeps_rows = format == Format::Csv
+    // Outputs that keep a few figures per unit (and, in CSV, its item
+    // cells), not its nodes or reasons: scored while the file is read when
+    // the rulebook lets each unit score alone.
+    let keeps_rows = matches!(format, Format::Csv | Format::Table)
         || (detail == Detail::Summary && matches!(format, Format::Json | Format::Jsonl));
     let batch = if keeps_rows && load::is_json_file(data) && scores_alone(&program) {
         match while_reading(&program, data, format, detail, output) {
@@ -219,6 +222,12 @@ fn while_reading(
         return Err(load::loaded(Ok(Batch::default()), &name));
     }
     rank_by_total(&mut kept.figures);
+    if format == Format::Table {
+        return Ok(write_to(
+            output,
+            report::table::render(&kept.figures).as_bytes(),
+        ));
+    }
     Ok(write_text(
         program,
         &Scored::Kept(kept),
