@@ -38,5 +38,6 @@ for n in ${@:-10000 100000}; do
   # CSV and summaries are scored while the file is read.
   alone=target/bench-data/ziyuan-no-rank.rules
   sed 's/tiers rank(certificates_new)/tiers certificates_new/' $rules >$alone
+  run "eval (table), rulebook without rank()" $bin eval $alone "$data"
   run "eval --format csv, rulebook without rank()" $bin eval $alone "$data" --format csv
 done
