@@ -39,7 +39,7 @@ impl Walk<'_, '_> {
             for (ri, rule) in node.rules.iter().enumerate() {
                 let award = self
                     .rule::<false>(node, i, ri as u32, rule)
-                    .map_err(|m| Box::new((i, m)))?;
+                    .map_err(|message| Box::new(NodeErr { node: i, message }))?;
                 if let Some(a) = award {
                     awards = plus(awards, a);
                 }
@@ -68,7 +68,7 @@ impl Walk<'_, '_> {
             }
         }
         self.settle(node, i, awards, bonus_children, mark, parts_mark)
-            .map_err(|m| Box::new((i, m)))?;
+            .map_err(|message| Box::new(NodeErr { node: i, message }))?;
         Ok(())
     }
 

@@ -67,8 +67,12 @@ pub(super) struct State {
     pub sent_total: bool,
 }
 
-/// A node (by index) and what went wrong there.
-pub(super) type NodeErr = (u32, String);
+/// What went wrong, and at which node (by index).
+#[derive(Debug)]
+pub(super) struct NodeErr {
+    pub node: u32,
+    pub message: String,
+}
 
 pub(super) struct Unit<'a> {
     pub globals: &'a [Value],
@@ -129,7 +133,7 @@ impl Compiled<'_> {
         } else {
             walk.node_fast(0).map_err(|e| *e)
         };
-        walked.map_err(|(node, message)| EvalError {
+        walked.map_err(|NodeErr { node, message }| EvalError {
             unit: unit.name.clone(),
             node: program.node(node).map(|n| n.id.clone()).unwrap_or_default(),
             message,
@@ -281,7 +285,7 @@ impl Walk<'_, '_> {
         let Some(node) = c.nodes.get(i as usize) else {
             return Ok(None);
         };
-        let err = |m: String| (i, m);
+        let err = |message: String| NodeErr { node: i, message };
         let mark = self.pending.len();
         let parts_mark = self.parts.len();
 
