@@ -12,16 +12,16 @@
 //! Passes: `program` lays the nodes, rules and settlement plans out for
 //! the walk and compiles every expression (`expr`), and what rules ask of
 //! them most — a number, whether a condition holds — into closures made
-//! for each expression's shape (`typed`); `walk` scores one unit with a
-//! trace, `fast` without one (every batch), both settling deductions the
-//! one way (`fast`'s `settle`, `take`, `pass_on`), reusing a [`Scratch`]
-//! per thread so that, without a trace, nothing is allocated but what the
-//! result owns. Arithmetic is `rust_decimal` throughout, the very
+//! for each expression's shape (`typed`); `walk` scores one unit, walking
+//! its nodes (`node`, made once with a trace and once without, for every
+//! batch) and settling each node one way (`node`'s `settle`, `take`,
+//! `pass_on`), reusing a [`Scratch`] per thread so that, without a trace,
+//! nothing is allocated but what the result owns. Arithmetic is `rust_decimal` throughout, the very
 //! operations the reference performs, which is what keeps results
 //! byte-identical.
 
 mod expr;
-mod fast;
+mod node;
 mod program;
 mod typed;
 mod walk;

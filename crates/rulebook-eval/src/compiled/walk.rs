@@ -129,14 +129,17 @@ impl Compiled<'_> {
             blocks,
         };
         let walked = if tracing {
-            walk.node(0).map(|_| ())
+            walk.node::<true>(0)
         } else {
-            walk.node_fast(0).map_err(|e| *e)
+            walk.node::<false>(0)
         };
-        walked.map_err(|NodeErr { node, message }| EvalError {
-            unit: unit.name.clone(),
-            node: program.node(node).map(|n| n.id.clone()).unwrap_or_default(),
-            message,
+        walked.map_err(|e| {
+            let NodeErr { node, message } = *e;
+            EvalError {
+                unit: unit.name.clone(),
+                node: program.node(node).map(|n| n.id.clone()).unwrap_or_default(),
+                message,
+            }
         })?;
         if tracing
             && self.cites
@@ -278,40 +281,6 @@ pub(super) struct Walk<'w, 'a> {
 }
 
 impl Walk<'_, '_> {
-    /// Node `i` and its parts: its score (None without a base); the
-    /// deductions it passes on are left on `pending`.
-    fn node(&mut self, i: u32) -> Result<Option<Decimal>, NodeErr> {
-        let c = self.c;
-        let Some(node) = c.nodes.get(i as usize) else {
-            return Ok(None);
-        };
-        let err = |message: String| NodeErr { node: i, message };
-        let mark = self.pending.len();
-        let parts_mark = self.parts.len();
-
-        let mut awards = Decimal::ZERO;
-        self.blocks.clear();
-        self.blocks.resize(node.blocks.len(), Decimal::ZERO);
-        for (ri, rule) in node.rules.iter().enumerate() {
-            if let Some(a) = self.rule::<true>(node, i, ri as u32, rule).map_err(err)? {
-                awards = plus(awards, a);
-            }
-        }
-
-        let mut bonus_children = Decimal::ZERO;
-        for &(ch, is_bonus) in &node.children {
-            if let Some(s) = self.node(ch)? {
-                if is_bonus {
-                    bonus_children = plus(bonus_children, s);
-                } else {
-                    self.parts.push((ch, s));
-                }
-            }
-        }
-        self.settle(node, i, awards, bonus_children, mark, parts_mark)
-            .map_err(err)
-    }
-
     /// Pools settled at node `i`: deductions that may overflow go last.
     pub(super) fn pools(&mut self, i: u32, mark: usize, parts_mark: usize) {
         let c = self.c;
@@ -433,9 +402,8 @@ impl Walk<'_, '_> {
     /// One rule of node `i`: its award, or `None` (a deduction goes on
     /// `pending`, a veto on the unit's vetoes).
     ///
-    /// `TRACE` is whether the unit's trace is kept: the walk without one
-    /// (`node_fast`) has its own copy of this code with every branch that
-    /// only serves a trace compiled away.
+    /// `TRACE` is whether the unit's trace is kept: made without one, every
+    /// branch that only serves a trace is compiled away.
     pub(super) fn rule<const TRACE: bool>(
         &mut self,
         node: &CNode,

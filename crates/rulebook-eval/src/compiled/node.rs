@@ -1,13 +1,12 @@
-//! The node walk when no trace is kept (what `rulebook eval` does for
-//! every unit of a batch), and the settlement both walks share.
+//! The node walk, with or without a trace, and the settlement of a node.
 //!
-//! In: a [`Walk`] whose state keeps no trace. Out: the same node scores,
-//! deductions passed on, vetoes and errors as [`Walk::node`] gives (the
-//! walk with a trace), which the property test against the reference
-//! interpreter holds both to. The difference is only in how: a node's
-//! score is left in the unit's node scores rather than returned, failures
-//! travel as one pointer, and its rules are scored by `Walk::rule` made
-//! without a trace (`rule::<false>`), every branch that only serves one
+//! In: a [`Walk`] over one unit. Out: every node's score in the unit's node
+//! scores, deductions passed on, vetoes, the trace when one is kept, and
+//! the first error, all as the reference interpreter gives them (the
+//! property test against it holds both kinds of walk to that). `node` is
+//! made twice by the compiler from its `TRACE` parameter: without a trace
+//! (what `rulebook eval` does for every unit of a batch) each rule is
+//! scored by `Walk::rule::<false>`, every branch that only serves a trace
 //! compiled away.
 
 use super::program::{CNode, To};
@@ -19,14 +18,15 @@ use rust_decimal::prelude::*;
 pub(super) type Fail = Box<NodeErr>;
 
 impl Walk<'_, '_> {
-    /// Node `i` and its parts, without a trace: its score goes to the
-    /// unit's node scores (when it has one); the deductions it passes on
-    /// are left on `pending`.
-    pub(super) fn node_fast(&mut self, i: u32) -> Result<(), Fail> {
+    /// Node `i` and its parts: its score goes to the unit's node scores
+    /// (when it has one); the deductions it passes on are left on
+    /// `pending`. `TRACE`: whether the unit's trace is kept.
+    pub(super) fn node<const TRACE: bool>(&mut self, i: u32) -> Result<(), Fail> {
         let c = self.c;
         let Some(node) = c.nodes.get(i as usize) else {
             return Ok(());
         };
+        let fail = |message: String| Box::new(NodeErr { node: i, message });
         let mark = self.pending.len();
         let parts_mark = self.parts.len();
 
@@ -37,10 +37,7 @@ impl Walk<'_, '_> {
                 self.blocks.resize(node.blocks.len(), Decimal::ZERO);
             }
             for (ri, rule) in node.rules.iter().enumerate() {
-                let award = self
-                    .rule::<false>(node, i, ri as u32, rule)
-                    .map_err(|message| Box::new(NodeErr { node: i, message }))?;
-                if let Some(a) = award {
+                if let Some(a) = self.rule::<TRACE>(node, i, ri as u32, rule).map_err(fail)? {
                     awards = plus(awards, a);
                 }
             }
@@ -48,7 +45,7 @@ impl Walk<'_, '_> {
 
         let mut bonus_children = Decimal::ZERO;
         for &(ch, is_bonus) in &node.children {
-            self.node_fast(ch)?;
+            self.node::<TRACE>(ch)?;
             let Some(def) = c.nodes.get(ch as usize) else {
                 continue;
             };
@@ -68,15 +65,14 @@ impl Walk<'_, '_> {
             }
         }
         self.settle(node, i, awards, bonus_children, mark, parts_mark)
-            .map_err(|message| Box::new(NodeErr { node: i, message }))?;
-        Ok(())
+            .map_err(fail)
     }
 
-    /// Node `i`'s score once its rules and parts are in (`None` without a
-    /// base), also kept in the unit's node scores: pools settled here, then
-    /// a bonus part's awards within its cap, or what is left of a based
-    /// node's points once it has taken the deductions it settles; what
-    /// travels on is left on `pending`.
+    /// Node `i` once its rules and parts are in: pools settled here, then
+    /// its score (when it has one) kept in the unit's node scores — a bonus
+    /// part's awards within its cap, or what is left of a based node's
+    /// points once it has taken the deductions it settles; what travels on
+    /// is left on `pending`.
     #[inline(always)]
     pub(super) fn settle(
         &mut self,
@@ -86,7 +82,7 @@ impl Walk<'_, '_> {
         bonus_children: Decimal,
         mark: usize,
         parts_mark: usize,
-    ) -> Result<Option<Decimal>, String> {
+    ) -> Result<(), String> {
         if !node.bonus && node.has_parent {
             self.st.inner_bonus = plus(self.st.inner_bonus, bonus_children);
         }
@@ -133,7 +129,7 @@ impl Walk<'_, '_> {
         if let (Some(s), Some(ns)) = (score, self.st.nodes.get_mut(i as usize)) {
             ns.score = s;
         }
-        Ok(score)
+        Ok(())
     }
 
     /// Node `i` takes from `avail` the deductions it settles, within its
