@@ -60,10 +60,10 @@ pub(super) struct CNode {
     pub settles_pool: bool,
 }
 
+/// A rule laid out for the walk. What only some rules have, or only a
+/// trace reads, is boxed: the rules a unit walks then sit close together in
+/// memory.
 #[derive(Debug)]
-///
-/// What only some rules have, or only a trace reads, is boxed: the rules a
-/// unit walks then sit close together in memory.
 pub(super) struct CRule {
     pub kind: RuleKind,
     pub condition: Option<Truth>,

@@ -136,6 +136,18 @@ impl Place {
         })
     }
 
+    /// An input or a global, borrowed from the unit's data or the batch's
+    /// for as long as those live rather than from the frame (which a loop
+    /// over it goes on changing); `None` for a place in the frame.
+    fn outside<'a>(self, f: &Frame<'a>) -> Option<&'a Value> {
+        let (unit, globals) = (f.unit, f.globals);
+        match self {
+            Place::Input(i) => Some(unit.inputs.get(i).unwrap_or(&MISSING)),
+            Place::Global(i) => Some(globals.get(i).unwrap_or(&MISSING)),
+            Place::Local(_) | Place::Field(..) => None,
+        }
+    }
+
     /// As [`Frame`]'s `peek` reads it.
     #[inline(always)]
     fn read<'v>(self, f: &'v Frame<'_>) -> &'v Value {
@@ -343,6 +355,8 @@ fn tiers_fn(e: &Code, subject: &Code, tiers: &[Tier]) -> NumFn {
 struct Each {
     slot: usize,
     list: Code,
+    /// The list, when it is an input or a global: read where it is.
+    list_at: Option<Place>,
     filter: Option<Truth>,
     body: Body,
 }
@@ -384,6 +398,7 @@ impl Each {
         Each {
             slot: slot as usize,
             list: list.clone(),
+            list_at: Place::of(list),
             filter: filter.map(|c| Truth::new(c.clone())),
             body: match agg {
                 Agg::Count if matches!(body, Code::Const(Value::Bool(true))) => Body::CountAll,
@@ -407,19 +422,17 @@ impl Each {
         };
         // A list that is an input or a global is read where it is; any
         // other is worked out (a local's is shared, not copied).
-        let (unit, globals) = (f.unit, f.globals);
         let held;
-        let list = match self.list {
-            Code::Input(i) => unit.inputs.get(i as usize),
-            Code::Global(i) => globals.get(i as usize),
-            _ => {
+        let list = match self.list_at.and_then(|p| p.outside(f)) {
+            Some(v) => v,
+            None => {
                 held = f.eval(&self.list)?;
-                Some(&held)
+                &held
             }
         };
         let items: &[Value] = match list {
-            Some(Value::List(l)) => l,
-            Some(Value::Group(g)) => &g.1,
+            Value::List(l) => l,
+            Value::Group(g) => &g.1,
             _ => return Ok(acc),
         };
         for it in items {
