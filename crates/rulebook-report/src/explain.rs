@@ -118,7 +118,7 @@ pub fn render(program: &Program, u: &UnitResult, batch_size: usize) -> String {
                     "    {}  {:>6}  {}\n",
                     label,
                     signed(e.amount),
-                    reason(program, u.facts_of(e), e)
+                    reason(program, u, e)
                 ));
             }
             let cite = citation(program, x);

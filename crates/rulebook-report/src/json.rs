@@ -215,7 +215,7 @@ fn node_out<'u>(program: &'u Program, u: &'u UnitResult, i: u32, detail: Detail)
                         .get(e.node as usize)
                         .map_or("", |n| n.id.as_str()),
                     amount: Dec(e.amount),
-                    reason: reason(program, u.facts_of(e), e),
+                    reason: reason(program, u, e),
                 })
                 .collect()
         }),

@@ -47,11 +47,7 @@ pub fn render(program: &Program, units: &[UnitResult]) -> String {
                         .get(e.node as usize)
                         .map(|d| d.id.as_str())
                         .unwrap_or("");
-                    format!(
-                        "{id} {}：{}",
-                        fmt_dec(e.amount),
-                        reason(program, u.facts_of(e), e)
-                    )
+                    format!("{id} {}：{}", fmt_dec(e.amount), reason(program, u, e))
                 })
                 .collect();
             out.push_str(&format!(

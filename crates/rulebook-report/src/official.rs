@@ -347,7 +347,7 @@ fn notes_where(
                     .map(|n| n.id.clone())
                     .unwrap_or_default(),
                 amount,
-                reason: reason(program, u.facts_of(e), e),
+                reason: reason(program, u, e),
                 missed: match &e.detail {
                     Detail::Condition { met: false } if !bonus => award_points(program, e),
                     Detail::Proportion { max, .. } if !bonus => Some(*max - e.amount),

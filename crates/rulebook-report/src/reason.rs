@@ -1,7 +1,7 @@
 //! Reasons: a trace entry's numbers in words, citing the inputs by label.
 
 use crate::fmt_dec;
-use rulebook_eval::eval::{Detail, Fact, TraceEntry};
+use rulebook_eval::eval::{Detail, Fact, TraceEntry, UnitResult};
 use rulebook_lang::ir::{Amount, Expr, Program, RuleDef, Type, Unit};
 
 /// The rule a trace entry comes from.
@@ -124,8 +124,9 @@ fn with_facts(program: &Program, fs: &[Fact], text: String) -> String {
     }
 }
 
-/// `fs`: the facts the entry read ([`rulebook_eval::eval::UnitResult::facts_of`]).
-pub fn reason(program: &Program, fs: &[Fact], e: &TraceEntry) -> String {
+/// Trace entry `e` of unit `u` in words.
+pub fn reason(program: &Program, u: &UnitResult, e: &TraceEntry) -> String {
+    let fs = u.facts_of(e);
     let mut text = reason_core(program, fs, e);
     if let Some((before, factor)) = e.scaled {
         let after = before.checked_mul(factor).unwrap_or(before);

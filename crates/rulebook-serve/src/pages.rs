@@ -677,7 +677,7 @@ fn entries(p: &Program, u: &UnitResult, item: u32) -> Markup {
                     li {
                         b class=(cls) { (signed(e.amount)) }
                         " " (p.node(e.node).map(|n| n.id.clone()).unwrap_or_default()) "："
-                        (reason(p, u.facts_of(e), e))
+                        (reason(p, u, e))
                         @if unused { span.muted { "（未适用）" } }
                         br; span.muted { "「" (official::citation(p, e.node)) "」" }
                     }
