@@ -118,6 +118,15 @@ fn read_zip(program: &Program, file_name: &str, bytes: &[u8]) -> Result<Batch, V
     load_csv(program, &files)
 }
 
+/// Whether [`read_path`] reads `path` as one JSON file (not a folder of
+/// CSV files, not a workbook).
+pub fn is_json_file(path: &std::path::Path) -> bool {
+    !path.is_dir()
+        && path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+}
+
 /// Read a data file by path: a `.json` file, a workbook, a zip, or a
 /// folder of `.csv` files (a `.csv` file stands for its folder). `Err` is a
 /// file that cannot be read at all, in words; `Ok(Err)` the data's errors.
@@ -171,10 +180,7 @@ pub fn read_path(
     }
     let cannot = |e: std::io::Error| format!("cannot read `{}`: {e}", path.display());
     let name = path.display().to_string();
-    if path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
-    {
+    if is_json_file(path) {
         // Read in pieces: a large file's text is never held whole.
         return load_json_path(program, &name, path).map_err(cannot);
     }

@@ -89,14 +89,15 @@ pub fn run(rules: &Path, data: &Path, args: &Args<'_>) -> u8 {
     // the rulebook lets each unit score alone.
     let keeps_rows = matches!(format, Format::Csv | Format::Table)
         || (detail == Detail::Summary && matches!(format, Format::Json | Format::Jsonl));
-    let batch = if keeps_rows && load::is_json_file(data) && scores_alone(&program) {
-        match while_reading(&program, data, format, detail, output) {
-            Ok(code) => return code,
-            Err(loaded) => loaded,
-        }
-    } else {
-        load::batch(&program, data)
-    };
+    let batch =
+        if keeps_rows && rulebook_office::data_file::is_json_file(data) && scores_alone(&program) {
+            match while_reading(&program, data, format, detail, output) {
+                Ok(code) => return code,
+                Err(loaded) => loaded,
+            }
+        } else {
+            load::batch(&program, data)
+        };
     let batch = match batch {
         Ok(b) => b,
         Err(e) => return load::exit_code(e),

@@ -106,12 +106,3 @@ pub fn exit_code(e: LoadError) -> u8 {
         LoadError::Findings => super::FINDINGS,
     }
 }
-
-/// A data path that is read as one JSON file (not a CSV file or folder, not
-/// a workbook).
-pub fn is_json_file(path: &Path) -> bool {
-    path.is_file()
-        && path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("json"))
-}
