@@ -49,12 +49,12 @@ fn settle() {
 
 /// Seconds this thread has spent on the CPU, from the kernel's scheduler
 /// statistics (on a shared machine, wall time also counts other processes'
-/// turns); 0 where the kernel does not tell.
-fn cpu_seconds() -> f64 {
+/// turns); `None` where the kernel does not tell.
+fn cpu_seconds() -> Option<f64> {
     std::fs::read_to_string("/proc/thread-self/schedstat")
         .ok()
         .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())
-        .map_or(0.0, |ns| ns / 1e9)
+        .map(|ns| ns / 1e9)
 }
 
 fn main() {
@@ -132,25 +132,26 @@ fn main() {
     // `-- --load-only`: the three loads, interleaved, five rounds, wall and
     // CPU time each (for comparing two builds on a shared machine).
     if args.iter().any(|a| a == "--load-only") {
+        let cpu_now = || cpu_seconds().unwrap_or(0.0);
         for _ in 0..5 {
             settle();
-            let (c, t) = (cpu_seconds(), Instant::now());
+            let (c, t) = (cpu_now(), Instant::now());
             let b = load_json_path(&program, "bench.json", &file)
                 .unwrap()
                 .unwrap();
-            let (file_s, file_cpu) = (t.elapsed().as_secs_f64(), cpu_seconds() - c);
+            let (file_s, file_cpu) = (t.elapsed().as_secs_f64(), cpu_now() - c);
             drop(b);
             settle();
-            let (c, t) = (cpu_seconds(), Instant::now());
+            let (c, t) = (cpu_now(), Instant::now());
             let b = load_json(&program, "bench.json", &big).unwrap();
-            let (text_s, text_cpu) = (t.elapsed().as_secs_f64(), cpu_seconds() - c);
+            let (text_s, text_cpu) = (t.elapsed().as_secs_f64(), cpu_now() - c);
             drop(b);
             settle();
-            let (c, t) = (cpu_seconds(), Instant::now());
+            let (c, t) = (cpu_now(), Instant::now());
             let typed: ziyuan_typed::Doc = serde_json::from_str(&big).unwrap();
-            let (typed_s, typed_cpu) = (t.elapsed().as_secs_f64(), cpu_seconds() - c);
+            let (typed_s, typed_cpu) = (t.elapsed().as_secs_f64(), cpu_now() - c);
             drop(typed);
-            let rate = |s: f64| LOAD_UNITS as f64 / s;
+            let rate = |s: f64| count as f64 / s;
             println!(
                 "units/s wall (CPU): file {:.0} ({:.0})  text {:.0} ({:.0})  serde typed {:.0} ({:.0})",
                 rate(file_s),
@@ -252,19 +253,11 @@ fn main() {
     if args.iter().any(|a| a == "--score-only") {
         let reference = args.iter().any(|a| a == "reference");
         let trace = args.iter().any(|a| a == "trace");
-        // Time on the CPU, from the kernel's scheduler statistics: on a
-        // shared machine, wall time also counts other processes' turns.
-        let on_cpu = || {
-            std::fs::read_to_string("/proc/thread-self/schedstat")
-                .ok()
-                .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())
-                .map(|ns| ns / 1e9)
-        };
         let runs = if units_given.is_some() { 1 } else { 5 };
         for _ in 0..runs {
-            let cpu = on_cpu();
+            let cpu = cpu_seconds();
             let secs = time_with(reference, false, trace);
-            match (cpu, on_cpu()) {
+            match (cpu, cpu_seconds()) {
                 (Some(a), Some(b)) => println!(
                     "{:.0} units/s ({:.0} units per second on the CPU)",
                     units_n as f64 / secs,
