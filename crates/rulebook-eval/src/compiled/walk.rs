@@ -708,9 +708,8 @@ impl Walk<'_, '_> {
 }
 
 /// A plain amount: a number, or 1 for a truth value that holds; `None`
-/// otherwise (the rule does not apply).
-/// A number as it is; anything else is evaluated again in full (to tell a
-/// truth value that holds from one that does not), which gives the same.
+/// otherwise (the rule does not apply). Anything but a number is evaluated
+/// again in full to tell which, which gives the same value.
 fn amount_value(fr: &mut Frame<'_>, e: &Num) -> Result<Option<Decimal>, String> {
     if let Some(v) = fr.n(e)? {
         return Ok(Some(v));
