@@ -187,7 +187,7 @@ pub struct AcrossValue {
     pub unit: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct NodeScore {
     /// The node's score; for a node without a base, minus what it took.
     pub score: Decimal,

@@ -9,7 +9,7 @@
 
 use super::expr::{compile, Code, Rows};
 use super::typed::{Num, Truth};
-use crate::eval::fact_reads;
+use crate::eval::{fact_reads, NodeScore};
 use rulebook_lang::ir::{self, Amount, Program, RuleKind, SettleTo};
 use rust_decimal::Decimal;
 
@@ -27,6 +27,11 @@ pub struct Compiled<'p> {
     /// The distinct pools: where each settles, and its members.
     pub(super) pools: Vec<(u32, Vec<u32>)>,
     pub(super) grades: Vec<Option<Code>>,
+    /// Every node's score before a unit is walked.
+    pub(super) blank: Vec<NodeScore>,
+    /// The nodes that gather from their parts once the walk is over (those
+    /// with parts, and those that only deduct), last first.
+    pub(super) gather: Vec<u32>,
     pub(super) ranks: Vec<Code>,
     pub(super) across: Vec<CAcross>,
     /// Some table's rows cite a node: traced entries are split after scoring.
@@ -296,6 +301,15 @@ impl<'p> Compiled<'p> {
         }
         Compiled {
             program,
+            blank: vec![NodeScore::default(); nodes.len()],
+            gather: (0..nodes.len() as u32)
+                .rev()
+                .filter(|&i| {
+                    nodes
+                        .get(i as usize)
+                        .is_some_and(|n| n.deducts_only || !n.children.is_empty())
+                })
+                .collect(),
             lets,
             let_nums,
             nodes,

@@ -112,7 +112,7 @@ impl Compiled<'_> {
         };
         let room = |hint: usize| if tracing { hint } else { 0 };
         let mut st = State {
-            nodes: vec![NodeScore::default(); self.nodes.len()],
+            nodes: self.blank.clone(),
             trace: Vec::with_capacity(room(*trace_hint)),
             facts: Vec::with_capacity(room(*facts_hint)),
             vetoes: Vec::new(),
@@ -158,8 +158,8 @@ impl Compiled<'_> {
         // Nothing sent to the total leaves every node's share of it 0, and
         // only parts that only deduct have a score to gather.
         let sent = st.sent_total;
-        for i in (0..self.nodes.len()).rev() {
-            let Some(def) = self.nodes.get(i).filter(|d| sent || d.deducts_only) else {
+        for &i in &self.gather {
+            let Some(def) = self.nodes.get(i as usize).filter(|d| sent || d.deducts_only) else {
                 continue;
             };
             let mut to_total = Decimal::ZERO;
@@ -173,7 +173,7 @@ impl Compiled<'_> {
                     taken = plus(taken, cs.score);
                 }
             }
-            if let Some(ns) = st.nodes.get_mut(i) {
+            if let Some(ns) = st.nodes.get_mut(i as usize) {
                 ns.to_total = plus(ns.to_total, to_total);
                 if def.deducts_only {
                     ns.score = plus(ns.score, taken);
