@@ -261,7 +261,7 @@ pub(super) struct Frame<'a> {
     pub builtins: Option<(Decimal, Decimal, Decimal, bool)>,
 }
 
-type R<T> = Result<T, String>;
+type R<T> = Result<T, super::Failed>;
 
 /// What a place that holds nothing reads as.
 pub(super) static MISSING: Value = Value::Missing;
@@ -678,7 +678,7 @@ impl Frame<'_> {
                 for a in args {
                     vals.push(self.eval(a)?);
                 }
-                crate::eval::call_on_values(f, &vals)
+                Ok(crate::eval::call_on_values(f, &vals)?)
             }
             _ => {
                 let mut nums = [Decimal::ZERO; 3];
@@ -696,7 +696,7 @@ impl Frame<'_> {
                     }
                 }
                 if args.len() > 3 {
-                    return crate::eval::call_on_values(f, &vals);
+                    return Ok(crate::eval::call_on_values(f, &vals)?);
                 }
                 if !all {
                     return Ok(Value::Missing);
@@ -726,7 +726,8 @@ impl Frame<'_> {
                                 .iter()
                                 .map(|d| Value::Num(*d))
                                 .collect::<Vec<_>>(),
-                        );
+                        )
+                        .map_err(Into::into);
                     }
                     _ => Value::Missing,
                 })

@@ -29,6 +29,32 @@ mod walk;
 pub use program::Compiled;
 pub use walk::Scratch;
 
+/// Why an expression or a rule could not be worked out for a unit: the
+/// message, boxed so that a result that succeeds is no larger than what it
+/// carries (a truth value, or nothing, comes back in registers).
+/// (`Box<String>`, not `String`: one word rather than three.)
+#[derive(Debug)]
+#[allow(clippy::box_collection)]
+pub(super) struct Failed(Box<String>);
+
+impl Failed {
+    pub fn message(self) -> String {
+        *self.0
+    }
+}
+
+impl From<String> for Failed {
+    fn from(m: String) -> Failed {
+        Failed(Box::new(m))
+    }
+}
+
+impl From<&str> for Failed {
+    fn from(m: &str) -> Failed {
+        Failed(Box::new(m.to_string()))
+    }
+}
+
 use crate::data::UnitData;
 use crate::eval::{AcrossValue, EvalError, UnitResult};
 use crate::value::Value;
@@ -83,6 +109,8 @@ impl Compiled<'_> {
         let Some(code) = code else {
             return Ok(Value::Missing);
         };
-        scratch.with_frame(self, globals, unit, |fr| fr.eval(code))
+        scratch.with_frame(self, globals, unit, |fr| {
+            fr.eval(code).map_err(Failed::message)
+        })
     }
 }

@@ -11,6 +11,7 @@
 
 use super::program::{CNode, To};
 use super::walk::{dmax, dmin, order, plus, NodeErr, Walk};
+use super::Failed;
 use crate::eval::Detail;
 use rust_decimal::prelude::*;
 
@@ -26,7 +27,12 @@ impl Walk<'_, '_> {
         let Some(node) = c.nodes.get(i as usize) else {
             return Ok(());
         };
-        let fail = |message: String| Box::new(NodeErr { node: i, message });
+        let fail = |f: Failed| {
+            Box::new(NodeErr {
+                node: i,
+                message: f.message(),
+            })
+        };
         let mark = self.pending.len();
         let parts_mark = self.parts.len();
 
@@ -37,9 +43,8 @@ impl Walk<'_, '_> {
                 self.blocks.resize(node.blocks.len(), Decimal::ZERO);
             }
             for (ri, rule) in node.rules.iter().enumerate() {
-                if let Some(a) = self.rule::<TRACE>(node, i, ri as u32, rule).map_err(fail)? {
-                    awards = plus(awards, a);
-                }
+                self.rule::<TRACE>(node, i, ri as u32, rule, &mut awards)
+                    .map_err(fail)?;
             }
         }
 
@@ -82,7 +87,7 @@ impl Walk<'_, '_> {
         bonus_children: Decimal,
         mark: usize,
         parts_mark: usize,
-    ) -> Result<(), String> {
+    ) -> Result<(), Failed> {
         if !node.bonus && node.has_parent {
             self.st.inner_bonus = plus(self.st.inner_bonus, bonus_children);
         }
@@ -176,7 +181,7 @@ impl Walk<'_, '_> {
 
     /// Keep on `pending` what travels on from node `i`, within the caps
     /// its plan meets here; send to the total what its plan settles here.
-    pub(super) fn pass_on(&mut self, node: &CNode, i: u32, mark: usize) -> Result<(), String> {
+    pub(super) fn pass_on(&mut self, node: &CNode, i: u32, mark: usize) -> Result<(), Failed> {
         let c = self.c;
         let mut cap_left = match &node.cap {
             Some(cap) if node.caps_what_passes => self.fr.n(cap)?,

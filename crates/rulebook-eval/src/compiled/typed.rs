@@ -21,7 +21,7 @@ use rulebook_lang::ir::Agg;
 use rust_decimal::Decimal;
 use std::fmt;
 
-type R<T> = Result<T, String>;
+type R<T> = Result<T, super::Failed>;
 type NumFn = Box<dyn for<'f, 'a> Fn(&'f mut Frame<'a>) -> R<Option<Decimal>> + Send + Sync>;
 type TruthFn = Box<dyn for<'f, 'a> Fn(&'f mut Frame<'a>) -> R<bool> + Send + Sync>;
 

@@ -11,6 +11,7 @@
 use super::expr::{Frame, Slots};
 use super::program::{CAmount, CNode, CRule, Compiled, Proportion, Steps, To};
 use super::typed::Num;
+use super::Failed;
 use crate::data::UnitData;
 use crate::eval::{
     cite, mul, proportion_amount, steps_amount, AcrossValue, Cx, Detail, EvalError, Fact, Facts,
@@ -159,7 +160,11 @@ impl Compiled<'_> {
         // only parts that only deduct have a score to gather.
         let sent = st.sent_total;
         for &i in &self.gather {
-            let Some(def) = self.nodes.get(i as usize).filter(|d| sent || d.deducts_only) else {
+            let Some(def) = self
+                .nodes
+                .get(i as usize)
+                .filter(|d| sent || d.deducts_only)
+            else {
                 continue;
             };
             let mut to_total = Decimal::ZERO;
@@ -215,7 +220,7 @@ impl Compiled<'_> {
                     if let Some(cap) = fr.n(cap).map_err(|m| EvalError {
                         unit: unit.name.clone(),
                         node: program.node(c).map(|n| n.id.clone()).unwrap_or_default(),
-                        message: m,
+                        message: m.message(),
                     })? {
                         bonus = bonus.min(cap);
                     }
@@ -244,7 +249,7 @@ impl Compiled<'_> {
                     .map_err(|m| EvalError {
                         unit: unit.name.clone(),
                         node: format!("grade `{}`", g.name),
-                        message: m,
+                        message: m.message(),
                     })?
                     .as_bool()
                     .unwrap_or(false),
@@ -399,8 +404,8 @@ impl Walk<'_, '_> {
         }
     }
 
-    /// One rule of node `i`: its award, or `None` (a deduction goes on
-    /// `pending`, a veto on the unit's vetoes).
+    /// One rule of node `i`: an award is added to `awards`, a deduction
+    /// goes on `pending`, a veto on the unit's vetoes.
     ///
     /// `TRACE` is whether the unit's trace is kept: made without one, every
     /// branch that only serves a trace is compiled away.
@@ -410,7 +415,8 @@ impl Walk<'_, '_> {
         i: u32,
         ri: u32,
         rule: &CRule,
-    ) -> Result<Option<Decimal>, String> {
+        awards: &mut Decimal,
+    ) -> Result<(), Failed> {
         let tracing = TRACE;
         let cond = match &rule.condition {
             None => true,
@@ -441,7 +447,7 @@ impl Walk<'_, '_> {
                     });
                 }
             }
-            return Ok(None);
+            return Ok(());
         }
         let mut detail = None;
         let mut raw = if met || (waived && tracing) {
@@ -452,7 +458,7 @@ impl Walk<'_, '_> {
         // A deduction of nothing, with no cap or block that could act on it,
         // leaves no trace when none is kept.
         if raw.is_zero() && rule.zero_is_nothing && !tracing {
-            return Ok(None);
+            return Ok(());
         }
         let mut scaled = None;
         if let (Some((factor, when)), false) = (rule.times.as_deref(), raw.is_zero()) {
@@ -545,7 +551,7 @@ impl Walk<'_, '_> {
             None
         };
         match rule.kind {
-            RuleKind::Award => return Ok(Some(amount)),
+            RuleKind::Award => *awards = plus(*awards, amount),
             _ if amount.is_zero() => {}
             _ => self.pending.push(Ded {
                 amount,
@@ -554,7 +560,7 @@ impl Walk<'_, '_> {
                 entry,
             }),
         }
-        Ok(None)
+        Ok(())
     }
 
     /// Rule `ri` of node `i`, a veto, holds.
@@ -585,7 +591,7 @@ impl Walk<'_, '_> {
     }
 
     /// How many of the records an amount's `where` left out, of how many.
-    fn filtered_out(&mut self, rule: &CRule) -> Result<Option<(u32, u32)>, String> {
+    fn filtered_out(&mut self, rule: &CRule) -> Result<Option<(u32, u32)>, Failed> {
         let Some((slot, list, filter)) = rule.filtered.as_deref() else {
             return Ok(None);
         };
@@ -613,7 +619,7 @@ impl Walk<'_, '_> {
         amount: &CAmount,
         round_inside: bool,
         detail: &mut Option<Detail>,
-    ) -> Result<Decimal, String> {
+    ) -> Result<Decimal, Failed> {
         let tracing = self.st.tracing;
         let mut note = |d: &dyn Fn() -> Detail| {
             if tracing {
@@ -710,7 +716,7 @@ impl Walk<'_, '_> {
 /// A plain amount: a number, or 1 for a truth value that holds; `None`
 /// otherwise (the rule does not apply). Anything but a number is evaluated
 /// again in full to tell which, which gives the same value.
-fn amount_value(fr: &mut Frame<'_>, e: &Num) -> Result<Option<Decimal>, String> {
+fn amount_value(fr: &mut Frame<'_>, e: &Num) -> Result<Option<Decimal>, Failed> {
     if let Some(v) = fr.n(e)? {
         return Ok(Some(v));
     }
@@ -816,10 +822,10 @@ pub(super) fn dmax(a: Decimal, b: Decimal) -> Decimal {
 
 /// `mul(a, b)`: rust_decimal's product is `Decimal::ZERO` when either is zero.
 #[inline(always)]
-fn times(a: Decimal, b: Decimal) -> Result<Decimal, String> {
+fn times(a: Decimal, b: Decimal) -> Result<Decimal, Failed> {
     if a.is_zero() || b.is_zero() {
         Ok(Decimal::ZERO)
     } else {
-        mul(a, b)
+        Ok(mul(a, b)?)
     }
 }
