@@ -43,8 +43,12 @@ impl Walk<'_, '_> {
                 self.blocks.resize(node.blocks.len(), Decimal::ZERO);
             }
             for (ri, rule) in node.rules.iter().enumerate() {
-                self.rule::<TRACE>(node, i, ri as u32, rule, &mut awards)
-                    .map_err(fail)?;
+                if !TRACE && rule.plain {
+                    self.plain_rule(i, rule, &mut awards).map_err(fail)?;
+                } else {
+                    self.rule::<TRACE>(node, i, ri as u32, rule, &mut awards)
+                        .map_err(fail)?;
+                }
             }
         }
 

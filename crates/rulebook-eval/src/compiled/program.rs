@@ -87,6 +87,10 @@ pub(super) struct CRule {
     /// A deduction whose amount, when it comes to 0, does nothing at all:
     /// no block, no cap or a constant one that is not negative.
     pub zero_is_nothing: bool,
+    /// An award or a deduction with neither `unless`, `times`, rounding nor
+    /// a block: what most rules are, scored without a trace by
+    /// `Walk::plain_rule`.
+    pub plain: bool,
 }
 
 #[derive(Debug)]
@@ -259,6 +263,11 @@ impl<'p> Compiled<'p> {
                         .as_ref()
                         .is_none_or(|k| k.code.const_num().is_some_and(|v| !v.is_sign_negative()));
                 rules.push(CRule {
+                    plain: matches!(r.kind, RuleKind::Award | RuleKind::Deduct)
+                        && r.unless.is_none()
+                        && r.times.is_none()
+                        && r.round.is_none()
+                        && r.block.is_none(),
                     zero_is_nothing,
                     kind: r.kind,
                     condition: r.condition.as_ref().map(t),

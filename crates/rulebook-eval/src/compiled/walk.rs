@@ -451,7 +451,7 @@ impl Walk<'_, '_> {
         }
         let mut detail = None;
         let mut raw = if met || (waived && tracing) {
-            self.amount(&rule.amount, rule.times.is_none(), &mut detail)?
+            self.amount::<TRACE>(&rule.amount, rule.times.is_none(), &mut detail)?
         } else {
             Decimal::ZERO
         };
@@ -563,6 +563,53 @@ impl Walk<'_, '_> {
         Ok(())
     }
 
+    /// A [plain](CRule::plain) rule of node `i` without a trace: `rule`'s
+    /// steps, less those the rule has no part for (the property test holds
+    /// the two to the same results).
+    #[inline(always)]
+    pub(super) fn plain_rule(
+        &mut self,
+        i: u32,
+        rule: &CRule,
+        awards: &mut Decimal,
+    ) -> Result<(), Failed> {
+        let met = match &rule.condition {
+            None => true,
+            Some(cd) => self.fr.t(cd)?,
+        };
+        let raw = if met {
+            self.amount::<false>(&rule.amount, true, &mut None)?
+        } else {
+            Decimal::ZERO
+        };
+        if raw.is_zero() && rule.zero_is_nothing {
+            return Ok(());
+        }
+        let mut amount = if raw.is_sign_negative() {
+            Decimal::ZERO
+        } else {
+            raw
+        };
+        if let Some(cp) = &rule.cap {
+            if let Some(cap) = self.fr.n(cp)? {
+                if order(amount, cap).is_gt() {
+                    amount = cap;
+                }
+            }
+        }
+        match rule.kind {
+            RuleKind::Award => *awards = plus(*awards, amount),
+            _ if amount.is_zero() => {}
+            _ => self.pending.push(Ded {
+                amount,
+                plan: rule.plan,
+                origin: i,
+                entry: None,
+            }),
+        }
+        Ok(())
+    }
+
     /// Rule `ri` of node `i`, a veto, holds.
     pub(super) fn veto(&mut self, i: u32, ri: u32) {
         let def = self.c.program.node(i);
@@ -614,13 +661,13 @@ impl Walk<'_, '_> {
     /// A rule's amount before caps; the numbers behind it go to `detail`
     /// only when a trace is kept.
     #[inline(always)]
-    pub(super) fn amount(
+    pub(super) fn amount<const TRACE: bool>(
         &mut self,
         amount: &CAmount,
         round_inside: bool,
         detail: &mut Option<Detail>,
     ) -> Result<Decimal, Failed> {
-        let tracing = self.st.tracing;
+        let tracing = TRACE;
         let mut note = |d: &dyn Fn() -> Detail| {
             if tracing {
                 *detail = Some(d());
