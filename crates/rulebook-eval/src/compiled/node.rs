@@ -53,24 +53,21 @@ impl Walk<'_, '_> {
         }
 
         let mut bonus_children = Decimal::ZERO;
-        for &(ch, is_bonus) in &node.children {
-            self.node::<TRACE>(ch)?;
-            let Some(def) = c.nodes.get(ch as usize) else {
-                continue;
-            };
-            if !def.scored {
+        for part in &node.children {
+            self.node::<TRACE>(part.node)?;
+            if !part.scored {
                 continue;
             }
             let s = self
                 .st
                 .nodes
-                .get(ch as usize)
+                .get(part.node as usize)
                 .map(|n| n.score)
                 .unwrap_or_default();
-            if is_bonus {
+            if part.bonus {
                 bonus_children = plus(bonus_children, s);
             } else {
-                self.parts.push((ch, s));
+                self.parts.push((part.node, s));
             }
         }
         self.settle(node, i, awards, bonus_children, mark, parts_mark)
@@ -92,7 +89,9 @@ impl Walk<'_, '_> {
         mark: usize,
         parts_mark: usize,
     ) -> Result<(), Failed> {
-        if !node.bonus && node.has_parent {
+        // (Adding 0 could only change the scale of a sum that is 0, which
+        // nothing reads: the unit's total takes it only when it is not 0.)
+        if !node.bonus && node.has_parent && !bonus_children.is_zero() {
             self.st.inner_bonus = plus(self.st.inner_bonus, bonus_children);
         }
         if node.settles_pool {
@@ -107,16 +106,17 @@ impl Walk<'_, '_> {
             }
             Some(s)
         } else if let Some(points) = node.points {
-            let start = if node.starts_full {
-                points
+            let avail = if node.starts_full {
+                node.full
             } else {
-                self.parts
+                let start = self
+                    .parts
                     .get(parts_mark..)
                     .unwrap_or(&[])
                     .iter()
-                    .fold(awards, |acc, (_, s)| plus(acc, *s))
+                    .fold(awards, |acc, (_, s)| plus(acc, *s));
+                dmax(dmin(start, points), Decimal::ZERO)
             };
-            let avail = dmax(dmin(start, points), Decimal::ZERO);
             let mut room = match &node.cap {
                 Some(cap) => self.fr.n(cap)?,
                 None => None,

@@ -9,6 +9,7 @@
 
 use super::expr::{compile, Code, Rows};
 use super::typed::{Num, Truth};
+use super::walk::{dmax, dmin};
 use crate::eval::{fact_reads, NodeScore};
 use rulebook_lang::ir::{self, Amount, Program, RuleKind, SettleTo};
 use rust_decimal::Decimal;
@@ -51,18 +52,28 @@ pub(super) struct CNode {
     pub cap: Option<Num>,
     /// The cap as a number, when it is one (what a trace entry says cut it).
     pub cap_const: Option<Decimal>,
-    /// Parts, and whether each is in the bonus section.
-    pub children: Vec<(u32, bool)>,
+    pub children: Vec<Part>,
     pub bonus: bool,
-    /// It has a score of its own: a bonus part, or one with points.
-    pub scored: bool,
     pub points: Option<Decimal>,
     pub starts_full: bool,
+    /// What a node that starts from its full points has before anything
+    /// comes off: its points, not below 0.
+    pub full: Decimal,
     pub deducts_only: bool,
     pub caps_what_passes: bool,
     pub has_parent: bool,
     /// Some rule's deductions are pooled at this node.
     pub settles_pool: bool,
+}
+
+/// One part of a node.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Part {
+    pub node: u32,
+    /// It is in the bonus section.
+    pub bonus: bool,
+    /// It has a score of its own: a bonus part, or one with points.
+    pub scored: bool,
 }
 
 /// A rule laid out for the walk. What only some rules have, or only a
@@ -293,12 +304,22 @@ impl<'p> Compiled<'p> {
                 children: nd
                     .children
                     .iter()
-                    .map(|&k| (k, program.node(k).is_some_and(|d| d.bonus)))
+                    .map(|&k| {
+                        let d = program.node(k);
+                        Part {
+                            node: k,
+                            bonus: d.is_some_and(|d| d.bonus),
+                            scored: d.is_some_and(|d| d.bonus || d.points.is_some()),
+                        }
+                    })
                     .collect(),
                 bonus: nd.bonus,
-                scored: nd.bonus || nd.points.is_some(),
                 points: nd.points,
                 starts_full: nd.starts_full,
+                full: nd
+                    .points
+                    .map(|p| dmax(dmin(p, p), Decimal::ZERO))
+                    .unwrap_or_default(),
                 deducts_only: nd.deducts_only(),
                 caps_what_passes: nd.caps_what_passes(),
                 has_parent: nd.parent.is_some(),

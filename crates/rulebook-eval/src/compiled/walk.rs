@@ -9,7 +9,7 @@
 //! allocates only what the result owns (its node scores, vetoes and grade).
 
 use super::expr::{Frame, Slots};
-use super::program::{CAmount, CNode, CRule, Compiled, Proportion, Steps, To};
+use super::program::{CAmount, CNode, CRule, Compiled, Part, Proportion, Steps, To};
 use super::typed::Num;
 use super::Failed;
 use crate::data::UnitData;
@@ -169,7 +169,7 @@ impl Compiled<'_> {
             };
             let mut to_total = Decimal::ZERO;
             let mut taken = Decimal::ZERO;
-            for &(c, _) in &def.children {
+            for &Part { node: c, .. } in &def.children {
                 let Some(cs) = st.nodes.get(c as usize) else {
                     continue;
                 };
@@ -195,7 +195,12 @@ impl Compiled<'_> {
             base_sum = root_score;
         }
         let top = root.map(|r| r.children.as_slice()).unwrap_or(&[]);
-        for &(c, is_bonus) in top {
+        for &Part {
+            node: c,
+            bonus: is_bonus,
+            ..
+        } in top
+        {
             let Some(def) = self.nodes.get(c as usize) else {
                 continue;
             };
@@ -212,7 +217,12 @@ impl Compiled<'_> {
         }
         if !st.inner_bonus.is_zero() {
             bonus = plus(bonus, st.inner_bonus);
-            for &(c, is_bonus) in top {
+            for &Part {
+                node: c,
+                bonus: is_bonus,
+                ..
+            } in top
+            {
                 let Some(def) = self.nodes.get(c as usize).filter(|_| is_bonus) else {
                     continue;
                 };
