@@ -1361,7 +1361,7 @@ fn eval_node<'p>(cx: &mut Cx<'p>, st: &mut State<'p>, i: u32) -> Result<Option<D
                     d.amount = *r;
                     if let Some(e) = d.entry.and_then(|e| st.trace.get_mut(e)) {
                         e.amount = e.amount.saturating_add(cut);
-                        e.capped_at = node.cap.as_ref().and_then(rulebook_lang::check::const_num);
+                        e.capped_at = node.cap.as_ref().and_then(rulebook_lang::ir::const_num);
                     }
                 }
                 *r -= d.amount;
@@ -1400,7 +1400,7 @@ fn eval_node<'p>(cx: &mut Cx<'p>, st: &mut State<'p>, i: u32) -> Result<Option<D
                 if let Some(e) = entry.and_then(|e| st.trace.get_mut(e)) {
                     e.amount = e.amount.saturating_add(cut);
                     if e.capped_at.is_none() {
-                        e.capped_at = node.cap.as_ref().and_then(rulebook_lang::check::const_num);
+                        e.capped_at = node.cap.as_ref().and_then(rulebook_lang::ir::const_num);
                     }
                 }
             }

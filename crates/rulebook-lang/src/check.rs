@@ -9,6 +9,7 @@
 
 use crate::ast::{self, BinOp, CmpOp, ExprKind, Span, Spanned};
 use crate::diag::{did_you_mean, Code, Diagnostic};
+pub(crate) use crate::ir::const_num;
 use crate::ir::{self, Agg, Builtin, Expr, Func, Type, Unit};
 use rust_decimal::Decimal;
 use std::collections::{BTreeSet, HashMap};
@@ -2229,25 +2230,6 @@ fn div_units(a: Unit, b: Unit) -> Option<Unit> {
         (Pp, Pct) | (Pct, Pp) => Plain,
         _ => return None,
     })
-}
-
-/// The value of a constant expression.
-pub fn const_num(e: &Expr) -> Option<Decimal> {
-    match e {
-        Expr::Num(v) => Some(*v),
-        Expr::Neg(x) => const_num(x).map(|v| -v),
-        Expr::Bin(op, a, b) => {
-            let (a, b) = (const_num(a)?, const_num(b)?);
-            match op {
-                BinOp::Add => a.checked_add(b),
-                BinOp::Sub => a.checked_sub(b),
-                BinOp::Mul => a.checked_mul(b),
-                BinOp::Div => a.checked_div(b),
-                _ => None,
-            }
-        }
-        _ => None,
-    }
 }
 
 /// Whether dividing by `d` always gives a terminating decimal: its digits,

@@ -666,3 +666,23 @@ impl Program {
         self.nodes.iter().position(|n| n.id == id).map(|i| i as u32)
     }
 }
+
+/// The value of a constant expression (a number, or arithmetic on
+/// numbers that does not overflow); `None` for anything else.
+pub fn const_num(e: &Expr) -> Option<Decimal> {
+    match e {
+        Expr::Num(v) => Some(*v),
+        Expr::Neg(x) => const_num(x).map(|v| -v),
+        Expr::Bin(op, a, b) => {
+            let (a, b) = (const_num(a)?, const_num(b)?);
+            match op {
+                BinOp::Add => a.checked_add(b),
+                BinOp::Sub => a.checked_sub(b),
+                BinOp::Mul => a.checked_mul(b),
+                BinOp::Div => a.checked_div(b),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}

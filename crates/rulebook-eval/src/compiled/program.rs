@@ -300,7 +300,7 @@ impl<'p> Compiled<'p> {
                 rules,
                 blocks: nd.blocks.iter().map(n).collect(),
                 cap: nd.cap.as_ref().map(n),
-                cap_const: nd.cap.as_ref().and_then(rulebook_lang::check::const_num),
+                cap_const: nd.cap.as_ref().and_then(rulebook_lang::ir::const_num),
                 children: nd
                     .children
                     .iter()
