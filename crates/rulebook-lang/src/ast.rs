@@ -1,6 +1,6 @@
 //! The syntax tree of a `.rules` file, as written.
 //!
-//! Comes from [`crate::parse`]; goes to [`crate::check`]. Every node carries a
+//! Comes from [`crate::parse`]; goes to [`crate::check`](mod@crate::check). Every node carries a
 //! [`Span`] of byte offsets into the whole source, so any later stage can point
 //! at the text it is talking about. Nothing here is resolved or typed yet.
 

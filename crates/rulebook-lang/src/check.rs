@@ -9,12 +9,16 @@
 //!
 //! This file holds the entry point and the declarations (inputs, globals,
 //! parameters, tables, derived values, grades, the year); expressions are
-//! checked in `check_expr`, calls and aggregates in `check_calls`, tiers in
-//! `check_tiers`, the table's tree in `check_nodes` and tests in
-//! `check_tests`.
+//! checked in `expr`, calls and aggregates in `calls`, tiers in `tiers`
+//! (modules of this one, so that the checker's state stays its own), the
+//! table's tree in `check_nodes` and tests in `check_tests`.
 
 use crate::ast::{self, BinOp, CmpOp, Span};
-use crate::check_expr::ExprCtx;
+use expr::ExprCtx;
+
+mod calls;
+pub(crate) mod expr;
+mod tiers;
 use crate::diag::{Code, Diagnostic};
 pub(crate) use crate::ir::const_num;
 use crate::ir::{self, Agg, Expr, Func, Type, Unit};
@@ -72,10 +76,10 @@ pub(crate) struct Checker<'a> {
     /// Byte offsets where lines start, to find line numbers quickly.
     line_starts: crate::diag::LineIndex,
     diags: Vec<Diagnostic>,
-    pub(crate) names: HashMap<String, (Slot, Span)>,
-    pub(crate) input_types: Vec<Type>,
-    pub(crate) global_types: Vec<Type>,
-    pub(crate) param_types: Vec<Type>,
+    names: HashMap<String, (Slot, Span)>,
+    input_types: Vec<Type>,
+    global_types: Vec<Type>,
+    param_types: Vec<Type>,
     /// What each input, global and parameter can be, from its declaration.
     input_bounds: Vec<crate::bounds::Interval>,
     global_bounds: Vec<crate::bounds::Interval>,
@@ -83,23 +87,23 @@ pub(crate) struct Checker<'a> {
     table_defs: Vec<ir::TableDef>,
     lets: Vec<Option<ir::LetDef>>,
     let_state: Vec<LetState>,
-    pub(crate) let_inputs: Vec<BTreeSet<Slot>>,
-    pub(crate) tables: HashMap<String, (u32, usize)>,
-    pub(crate) locals: Vec<(String, Type)>,
-    pub(crate) max_locals: u32,
-    pub(crate) ranks: Vec<Expr>,
-    pub(crate) across: Vec<ir::AcrossDef>,
-    pub(crate) used: BTreeSet<Slot>,
+    let_inputs: Vec<BTreeSet<Slot>>,
+    tables: HashMap<String, (u32, usize)>,
+    locals: Vec<(String, Type)>,
+    max_locals: u32,
+    ranks: Vec<Expr>,
+    across: Vec<ir::AcrossDef>,
+    used: BTreeSet<Slot>,
     /// Inputs read while checking the current rule or let.
-    pub(crate) reads: BTreeSet<Slot>,
+    reads: BTreeSet<Slot>,
     /// Where `total`, `base`, `bonus`, `vetoed` may be used.
-    pub(crate) builtins_allowed: bool,
-    pub(crate) in_rank: bool,
+    builtins_allowed: bool,
+    in_rank: bool,
 }
 
-pub(crate) type Ty = Option<Type>;
+type Ty = Option<Type>;
 
-pub(crate) fn num(u: Unit) -> Ty {
+fn num(u: Unit) -> Ty {
     Some(Type::Num(u))
 }
 
@@ -132,7 +136,7 @@ impl<'a> Checker<'a> {
         }
     }
 
-    pub(crate) fn err(&mut self, d: Diagnostic) {
+    fn err(&mut self, d: Diagnostic) {
         self.diags.push(d);
     }
 
@@ -140,7 +144,7 @@ impl<'a> Checker<'a> {
         self.line_starts.line(offset)
     }
 
-    pub(crate) fn snippet(&self, span: Span) -> String {
+    fn snippet(&self, span: Span) -> String {
         let s = self.src.get(span.start..span.end).unwrap_or("");
         s.split_whitespace().collect::<Vec<_>>().join(" ")
     }
@@ -555,7 +559,7 @@ impl<'a> Checker<'a> {
         }
     }
 
-    pub(crate) fn check_let(&mut self, file: &ast::File, i: usize) -> Ty {
+    fn check_let(&mut self, file: &ast::File, i: usize) -> Ty {
         let state = self.let_state.get(i).copied().unwrap_or(LetState::Done);
         let decl = file.lets.get(i)?;
         match state {

@@ -649,7 +649,7 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
                 // The gap's unit: pct − pct is percentage points.
                 let gap = match (at, tt) {
                     (Some(Type::Num(x)), Some(Type::Num(y))) => {
-                        match crate::check_expr::add_units(x, y, true) {
+                        match crate::check::expr::add_units(x, y, true) {
                             Some(u) => Some(u),
                             None => {
                                 self.c.diag(
@@ -676,7 +676,7 @@ impl<'c, 'a, 'f> NodeChecker<'c, 'a, 'f> {
                     _ => None,
                 };
                 if let (Some(g), Some(Type::Num(s))) = (gap, st.clone()) {
-                    if crate::check_expr::add_units(g, s, false).is_none() {
+                    if crate::check::expr::add_units(g, s, false).is_none() {
                         self.c.diag(
                             Diagnostic::error(
                                 Code::UnitMismatch,

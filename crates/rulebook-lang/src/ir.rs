@@ -1,6 +1,6 @@
 //! The checked intermediate representation the evaluator runs.
 //!
-//! Comes from [`crate::check`]; everything here is resolved: names are slots
+//! Comes from [`crate::check`](mod@crate::check); everything here is resolved: names are slots
 //! (indices into the unit's input vector, the globals, the parameters, the
 //! derived values), node targets are node indices, units of measure have been
 //! checked. The whole program is serde-serializable (`rulebook compile`), so

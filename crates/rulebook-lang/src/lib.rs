@@ -7,11 +7,8 @@
 pub mod ast;
 pub mod bounds;
 pub mod check;
-mod check_calls;
-mod check_expr;
 mod check_nodes;
 mod check_tests;
-mod check_tiers;
 pub mod date;
 pub mod diag;
 pub mod format;

@@ -1,4 +1,4 @@
-//! Parsing: source text → [`ast::File`].
+//! Parsing: source text → [`crate::ast::File`].
 //!
 //! The grammar lives in `grammar/rules.pest`. pest gives a tree of pairs; this
 //! pass turns it into the typed syntax tree with a byte span on every node.

@@ -6,8 +6,8 @@
 //! with units of measure worked out through sums, products and quotients;
 //! every unknown name, field or table, every mismatch of type or unit and
 //! every table lookup with no row is reported where it is written. Calls
-//! and aggregates are checked in [`crate::check_calls`], tiers in
-//! [`crate::check_tiers`]. Part of [`crate::check`].
+//! and aggregates are checked in [`calls`](super::calls), tiers in
+//! [`tiers`](super::tiers). Part of [`crate::check`].
 
 use crate::ast::{self, BinOp, CmpOp, ExprKind, Span, Spanned};
 use crate::check::{const_num, num, Checker, Slot, Ty};

@@ -6,9 +6,9 @@
 //! covers, a tier after `else`, overlapping intervals and gaps between
 //! them are warnings. Part of [`crate::check`].
 
+use super::expr::ExprCtx;
 use crate::ast::{self, CmpOp, Span};
 use crate::check::{const_num, num, Checker, Ty};
-use crate::check_expr::ExprCtx;
 use crate::diag::{Code, Diagnostic};
 use crate::ir::{self, Expr, Type, Unit};
 use rust_decimal::Decimal;

@@ -8,9 +8,9 @@
 //! where it cannot be used are located errors. The same aggregate across
 //! units written twice is computed once. Part of [`crate::check`].
 
+use super::expr::ExprCtx;
 use crate::ast::{self, ExprKind, Span};
 use crate::check::{const_num, num, Checker, Ty};
-use crate::check_expr::ExprCtx;
 use crate::diag::{did_you_mean, Code, Diagnostic};
 use crate::ir::{self, Agg, Expr, Func, Type, Unit};
 use rust_decimal::Decimal;
