@@ -2437,24 +2437,28 @@ pub(crate) fn call_on_values(f: Func, vals: &[Value]) -> Result<Value, String> {
             _ => Value::Missing,
         },
         Func::Ladder => match nums.as_deref() {
-            Some([n, steps @ ..]) if !steps.is_empty() => {
-                let n = n.floor().max(Decimal::ZERO);
-                let len = Decimal::from(steps.len());
-                let mut sum = Decimal::ZERO;
-                for (k, s) in steps.iter().enumerate() {
-                    if Decimal::from(k) < n {
-                        sum = add(sum, *s)?;
-                    }
-                }
-                if n > len {
-                    let last = steps.last().copied().unwrap_or_default();
-                    sum = add(sum, mul(sub(n, len)?, last)?)?;
-                }
-                Value::Num(sum)
-            }
+            Some([n, steps @ ..]) if !steps.is_empty() => Value::Num(ladder(*n, steps)?),
             _ => Value::Missing,
         },
     })
+}
+
+/// `ladder(n, s1, s2, …)`: the first `n` steps summed (n rounded down, not
+/// below 0), the last step again for each one past the end.
+pub(crate) fn ladder(n: Decimal, steps: &[Decimal]) -> Result<Decimal, String> {
+    let n = n.floor().max(Decimal::ZERO);
+    let len = Decimal::from(steps.len());
+    let mut sum = Decimal::ZERO;
+    for (k, s) in steps.iter().enumerate() {
+        if Decimal::from(k) < n {
+            sum = add(sum, *s)?;
+        }
+    }
+    if n > len {
+        let last = steps.last().copied().unwrap_or_default();
+        sum = add(sum, mul(sub(n, len)?, last)?)?;
+    }
+    Ok(sum)
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use super::expr::{Band, Code, Frame, Tier, MISSING};
 use crate::eval::{arith, cmp_holds, dec_cmp};
 use crate::value::Value;
 use rulebook_lang::ast::{BinOp, CmpOp};
-use rulebook_lang::ir::Agg;
+use rulebook_lang::ir::{Agg, Func};
 use rust_decimal::Decimal;
 use std::fmt;
 
@@ -212,6 +212,38 @@ fn num_fn(e: &Code) -> NumFn {
             Box::new(move |f| if tc(f)? { fa(f) } else { fb(f) })
         }
         Code::Tiers(subject, tiers) => tiers_fn(e, subject, tiers),
+        // The number of records in a list or a group that is somewhere
+        // already, read without a copy of it.
+        Code::Call(Func::Count, _) | Code::GroupCount(..)
+            if count_of(e).and_then(Place::of).is_some() =>
+        {
+            let p = count_of(e).and_then(Place::of);
+            Box::new(move |f| {
+                Ok(match p.map(|p| p.read(f)) {
+                    Some(Value::List(l)) => Some(Decimal::from(l.len())),
+                    Some(Value::Group(g)) => Some(Decimal::from(g.1.len())),
+                    _ => None,
+                })
+            })
+        }
+        // `ladder(n, s1, s2, …)` over numbers, up to seven steps.
+        Code::Call(Func::Ladder, args) if (2..=8).contains(&args.len()) => {
+            let (args, code) = (args.iter().map(num_fn).collect::<Vec<_>>(), e.clone());
+            Box::new(move |f| {
+                let mut nums = [Decimal::ZERO; 8];
+                for (a, slot) in args.iter().zip(nums.iter_mut()) {
+                    match a(f)? {
+                        Some(x) => *slot = x,
+                        // Not a number: the general evaluator decides.
+                        None => return f.num(&code),
+                    }
+                }
+                match nums.get(..args.len()) {
+                    Some([n, steps @ ..]) => Ok(Some(crate::eval::ladder(*n, steps)?)),
+                    _ => f.num(&code),
+                }
+            })
+        }
         Code::Agg {
             agg,
             body,
@@ -276,6 +308,18 @@ fn truth_fn(e: &Code) -> TruthFn {
             _ => general_truth(e),
         },
         _ => general_truth(e),
+    }
+}
+
+/// The list or group a `count(…)` or `g.count` counts.
+fn count_of(e: &Code) -> Option<&Code> {
+    match e {
+        Code::Call(Func::Count, args) => match args.as_slice() {
+            [x] => Some(x),
+            _ => None,
+        },
+        Code::GroupCount(x) => Some(x),
+        _ => None,
     }
 }
 
