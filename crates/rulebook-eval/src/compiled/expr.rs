@@ -257,9 +257,16 @@ pub(super) struct Frame<'a> {
     pub ranks: &'a [Decimal],
     pub across: &'a [AcrossValue],
     pub slots: &'a mut Slots,
+    /// The record a loop over the unit's data (or the batch's) is at, for
+    /// each of the first [`LENT`] locals: lent where it is rather than
+    /// copied into `slots` (see [`Frame::local`]).
+    pub lent: [Option<&'a Value>; LENT],
     /// total, base, bonus, vetoed: set once the unit is scored (for grades).
     pub builtins: Option<(Decimal, Decimal, Decimal, bool)>,
 }
+
+/// How many locals can hold a lent record.
+pub(super) const LENT: usize = 8;
 
 type R<T> = Result<T, super::Failed>;
 
@@ -267,6 +274,15 @@ type R<T> = Result<T, super::Failed>;
 pub(super) static MISSING: Value = Value::Missing;
 
 impl Frame<'_> {
+    /// Local `i`: the record lent to it, or else what it holds.
+    #[inline(always)]
+    pub fn local(&self, i: usize) -> Option<&Value> {
+        match self.lent.get(i) {
+            Some(Some(v)) => Some(v),
+            _ => self.slots.locals.get(i),
+        }
+    }
+
     fn param_by_year(&self, i: u32) -> Value {
         let Some(ir::YearSource::Global(g)) = self.c.program.year else {
             return Value::Missing;
@@ -315,7 +331,7 @@ impl Frame<'_> {
             Code::Const(v) => Some(v),
             Code::Input(i) => or_missing(self.unit.inputs.get(*i as usize)),
             Code::Global(i) => or_missing(self.globals.get(*i as usize)),
-            Code::Local(i) => or_missing(self.slots.locals.get(*i as usize)),
+            Code::Local(i) => or_missing(self.local(*i as usize)),
             Code::Across(i) => or_missing(self.across.get(*i as usize).map(|a| &a.value)),
             Code::Let(i) => self.slots.lets.get(*i as usize)?.as_ref(),
             Code::Field(x, i) => match self.peek(x)? {
@@ -361,7 +377,7 @@ impl Frame<'_> {
                 Some(Some(v)) => v.as_num(),
                 _ => self.let_value(*i)?.as_num(),
             },
-            Code::Local(i) => slot(self.slots.locals.get(*i as usize)),
+            Code::Local(i) => slot(self.local(*i as usize)),
             Code::Rank(i) => Some(self.ranks.get(*i as usize).copied().unwrap_or(Decimal::ONE)),
             Code::Arith(op, a, b) => match (self.num(a)?, self.num(b)?) {
                 (Some(x), Some(y)) => Some(arith(*op, x, y)?),
@@ -394,7 +410,7 @@ impl Frame<'_> {
             Code::Const(v) => v.as_bool(),
             Code::Input(i) => slot(self.unit.inputs.get(*i as usize)),
             Code::Global(i) => slot(self.globals.get(*i as usize)),
-            Code::Local(i) => slot(self.slots.locals.get(*i as usize)),
+            Code::Local(i) => slot(self.local(*i as usize)),
             Code::Let(i) => match self.slots.lets.get(*i as usize) {
                 Some(Some(v)) => v.as_bool(),
                 _ => self.let_value(*i)?.as_bool(),
@@ -477,12 +493,7 @@ impl Frame<'_> {
                 Some(v) => v.clone(),
             },
             Code::Let(i) => self.let_value(*i)?,
-            Code::Local(i) => self
-                .slots
-                .locals
-                .get(*i as usize)
-                .cloned()
-                .unwrap_or(Value::Missing),
+            Code::Local(i) => self.local(*i as usize).cloned().unwrap_or(Value::Missing),
             Code::Rank(i) => {
                 Value::Num(self.ranks.get(*i as usize).copied().unwrap_or(Decimal::ONE))
             }

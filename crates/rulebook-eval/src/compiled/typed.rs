@@ -13,7 +13,7 @@
 //! evaluates it again from the start — expressions have no side effects,
 //! so that gives the same answer and the same first error.
 
-use super::expr::{Band, Code, Frame, Tier, MISSING};
+use super::expr::{Band, Code, Frame, Tier, LENT, MISSING};
 use crate::eval::{arith, cmp_holds, dec_cmp};
 use crate::value::Value;
 use rulebook_lang::ast::{BinOp, CmpOp};
@@ -154,8 +154,8 @@ impl Place {
         match self {
             Place::Input(i) => f.unit.inputs.get(i),
             Place::Global(i) => f.globals.get(i),
-            Place::Local(i) => f.slots.locals.get(i),
-            Place::Field(l, k) => match f.slots.locals.get(l) {
+            Place::Local(i) => f.local(i),
+            Place::Field(l, k) => match f.local(l) {
                 Some(Value::Record(fields)) => fields.get(k),
                 _ => None,
             },
@@ -456,66 +456,102 @@ impl Each {
     }
 
     /// Every record of the list in turn, as the general evaluator's loop.
-    fn run(&self, f: &mut Frame<'_>) -> R<Acc> {
-        let mut acc = Acc {
+    fn run<'a>(&self, f: &mut Frame<'a>) -> R<Acc> {
+        let acc = Acc {
             sum: Decimal::ZERO,
             best: None,
             count: 0,
             any: false,
             all: true,
         };
-        // A list that is an input or a global is read where it is; any
-        // other is worked out (a local's is shared, not copied).
-        let held;
-        let list = match self.list_at.and_then(|p| p.outside(f)) {
-            Some(v) => v,
-            None => {
-                held = f.eval(&self.list)?;
-                &held
+        // A list that is an input or a global is read where it is, and
+        // each of its records lent to the loop's local rather than copied
+        // into it; any other list is worked out (a local's is shared, not
+        // copied).
+        if let Some(list) = self.list_at.and_then(|p| p.outside(f)) {
+            let items: &'a [Value] = match list {
+                Value::List(l) => l,
+                Value::Group(g) => &g.1,
+                _ => return Ok(acc),
+            };
+            return if self.slot < LENT {
+                self.lending(f, items, acc)
+            } else {
+                self.copying(f, items, acc)
+            };
+        }
+        let held = f.eval(&self.list)?;
+        match &held {
+            Value::List(l) => self.copying(f, l, acc),
+            Value::Group(g) => self.copying(f, &g.1, acc),
+            _ => Ok(acc),
+        }
+    }
+
+    /// Each record lent to the local in turn; the local is given back
+    /// whatever happens.
+    fn lending<'a>(&self, f: &mut Frame<'a>, items: &'a [Value], mut acc: Acc) -> R<Acc> {
+        let mut done = Ok(());
+        for it in items {
+            if let Some(l) = f.lent.get_mut(self.slot) {
+                *l = Some(it);
             }
-        };
-        let items: &[Value] = match list {
-            Value::List(l) => l,
-            Value::Group(g) => &g.1,
-            _ => return Ok(acc),
-        };
+            done = self.gather(f, &mut acc);
+            if done.is_err() {
+                break;
+            }
+        }
+        if let Some(l) = f.lent.get_mut(self.slot) {
+            *l = None;
+        }
+        done.map(|()| acc)
+    }
+
+    /// Each record copied into the local in turn.
+    fn copying(&self, f: &mut Frame<'_>, items: &[Value], mut acc: Acc) -> R<Acc> {
         for it in items {
             if let Some(s) = f.slots.locals.get_mut(self.slot) {
                 s.clone_from(it);
             }
-            if let Some(flt) = &self.filter {
-                if !f.t(flt)? {
-                    continue;
+            self.gather(f, &mut acc)?;
+        }
+        Ok(acc)
+    }
+
+    /// The record the local holds, when the filter keeps it, into `acc`.
+    fn gather(&self, f: &mut Frame<'_>, acc: &mut Acc) -> R<()> {
+        if let Some(flt) = &self.filter {
+            if !f.t(flt)? {
+                return Ok(());
+            }
+        }
+        match &self.body {
+            Body::CountAll => acc.count += 1,
+            Body::Count(b) => {
+                if !matches!(f.eval(b)?, Value::Bool(false) | Value::Missing) {
+                    acc.count += 1;
                 }
             }
-            match &self.body {
-                Body::CountAll => acc.count += 1,
-                Body::Count(b) => {
-                    if !matches!(f.eval(b)?, Value::Bool(false) | Value::Missing) {
-                        acc.count += 1;
-                    }
-                }
-                Body::Truth(b) => {
-                    let holds = f.t(b)?;
-                    acc.any |= holds;
-                    acc.all &= holds;
-                }
-                Body::Num(b, agg) => {
-                    if let Some(x) = f.n(b)? {
-                        match agg {
-                            Agg::Sum => acc.sum = arith(BinOp::Add, acc.sum, x)?,
-                            Agg::Mean => {
-                                acc.sum = arith(BinOp::Add, acc.sum, x)?;
-                                acc.count += 1;
-                            }
-                            Agg::Max => acc.best = Some(acc.best.map_or(x, |b| b.max(x))),
-                            Agg::Min => acc.best = Some(acc.best.map_or(x, |b| b.min(x))),
-                            Agg::Count | Agg::Any | Agg::All => {}
+            Body::Truth(b) => {
+                let holds = f.t(b)?;
+                acc.any |= holds;
+                acc.all &= holds;
+            }
+            Body::Num(b, agg) => {
+                if let Some(x) = f.n(b)? {
+                    match agg {
+                        Agg::Sum => acc.sum = arith(BinOp::Add, acc.sum, x)?,
+                        Agg::Mean => {
+                            acc.sum = arith(BinOp::Add, acc.sum, x)?;
+                            acc.count += 1;
                         }
+                        Agg::Max => acc.best = Some(acc.best.map_or(x, |b| b.max(x))),
+                        Agg::Min => acc.best = Some(acc.best.map_or(x, |b| b.min(x))),
+                        Agg::Count | Agg::Any | Agg::All => {}
                     }
                 }
             }
         }
-        Ok(acc)
+        Ok(())
     }
 }

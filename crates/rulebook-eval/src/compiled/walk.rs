@@ -8,7 +8,7 @@
 //! which this walk follows step for step. Without a trace the walk
 //! allocates only what the result owns (its node scores, vetoes and grade).
 
-use super::expr::{Frame, Slots};
+use super::expr::{Frame, Slots, LENT};
 use super::program::{CAmount, CNode, CRule, Compiled, Part, Proportion, Steps, To};
 use super::typed::Num;
 use super::Failed;
@@ -109,6 +109,7 @@ impl Compiled<'_> {
             ranks: u.ranks,
             across: u.across,
             slots,
+            lent: [None; LENT],
             builtins: None,
         };
         let room = |hint: usize| if tracing { hint } else { 0 };
@@ -802,6 +803,7 @@ impl Scratch {
             ranks: &[],
             across: &[],
             slots: &mut self.slots,
+            lent: [None; LENT],
             builtins: None,
         };
         f(&mut fr)
