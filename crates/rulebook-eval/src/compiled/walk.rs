@@ -561,6 +561,22 @@ impl Walk<'_, '_> {
         } else {
             None
         };
+        self.hand_on(i, rule, amount, entry, awards);
+        Ok(())
+    }
+
+    /// A rule's amount once it is known: an award added to `awards`, a
+    /// deduction (of something) put on `pending` to settle where its plan
+    /// says.
+    #[inline(always)]
+    fn hand_on(
+        &mut self,
+        i: u32,
+        rule: &CRule,
+        amount: Decimal,
+        entry: Option<usize>,
+        awards: &mut Decimal,
+    ) {
         match rule.kind {
             RuleKind::Award => *awards = plus(*awards, amount),
             _ if amount.is_zero() => {}
@@ -571,7 +587,6 @@ impl Walk<'_, '_> {
                 entry,
             }),
         }
-        Ok(())
     }
 
     /// A [plain](CRule::plain) rule of node `i` without a trace: `rule`'s
@@ -608,16 +623,7 @@ impl Walk<'_, '_> {
                 }
             }
         }
-        match rule.kind {
-            RuleKind::Award => *awards = plus(*awards, amount),
-            _ if amount.is_zero() => {}
-            _ => self.pending.push(Ded {
-                amount,
-                plan: rule.plan,
-                origin: i,
-                entry: None,
-            }),
-        }
+        self.hand_on(i, rule, amount, None, awards);
         Ok(())
     }
 
