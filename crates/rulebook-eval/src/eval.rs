@@ -2415,22 +2415,13 @@ pub(crate) fn call_on_values(f: Func, vals: &[Value]) -> Result<Value, String> {
         },
         Func::Sorted | Func::Gaps => match vals.first() {
             Some(Value::List(l)) => {
-                let mut items: Vec<Value> = l.iter().filter(|v| !v.is_missing()).cloned().collect();
-                items.sort_by(|a, b| compare(a, b).unwrap_or(std::cmp::Ordering::Equal));
+                let mut items = Vec::new();
+                sorted_into(l, &mut items);
                 if f == Func::Sorted {
                     Value::List(Arc::from(items))
                 } else {
-                    let mut gaps = Vec::with_capacity(items.len().saturating_sub(1));
-                    for w in items.windows(2) {
-                        let g = match (w.first(), w.get(1)) {
-                            (Some(Value::Date(a)), Some(Value::Date(b))) => {
-                                Value::Num(Decimal::from(*b) - Decimal::from(*a))
-                            }
-                            (Some(Value::Num(a)), Some(Value::Num(b))) => Value::Num(sub(*b, *a)?),
-                            _ => Value::Missing,
-                        };
-                        gaps.push(g);
-                    }
+                    let mut gaps = Vec::new();
+                    gaps_into(&items, &mut gaps)?;
                     Value::List(Arc::from(gaps))
                 }
             }
@@ -2441,6 +2432,29 @@ pub(crate) fn call_on_values(f: Func, vals: &[Value]) -> Result<Value, String> {
             _ => Value::Missing,
         },
     })
+}
+
+/// `sorted(list)` into `out` (emptied first): the values given, in order.
+pub(crate) fn sorted_into(list: &[Value], out: &mut Vec<Value>) {
+    out.clear();
+    out.extend(list.iter().filter(|v| !v.is_missing()).cloned());
+    out.sort_by(|a, b| compare(a, b).unwrap_or(std::cmp::Ordering::Equal));
+}
+
+/// `gaps(…)` of a sorted list into `out` (emptied first): each value less
+/// the one before it (days between dates).
+pub(crate) fn gaps_into(sorted: &[Value], out: &mut Vec<Value>) -> Result<(), String> {
+    out.clear();
+    for w in sorted.windows(2) {
+        out.push(match (w.first(), w.get(1)) {
+            (Some(Value::Date(a)), Some(Value::Date(b))) => {
+                Value::Num(Decimal::from(*b) - Decimal::from(*a))
+            }
+            (Some(Value::Num(a)), Some(Value::Num(b))) => Value::Num(sub(*b, *a)?),
+            _ => Value::Missing,
+        });
+    }
+    Ok(())
 }
 
 /// `ladder(n, s1, s2, …)`: the first `n` steps summed (n rounded down, not

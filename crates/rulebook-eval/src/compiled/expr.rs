@@ -229,6 +229,9 @@ pub(super) struct Slots {
     /// Derived values worked out so far for this unit.
     pub lets: Vec<Option<Value>>,
     pub locals: Vec<Value>,
+    /// Room for a list worked out on the way (`gaps(…)`), kept from unit to
+    /// unit; a loop takes it and gives it back.
+    pub spare: [Vec<Value>; 2],
 }
 
 impl Slots {
@@ -236,6 +239,7 @@ impl Slots {
         Slots {
             lets: vec![None; program.lets.len()],
             locals: vec![Value::Missing; program.locals as usize],
+            spare: Default::default(),
         }
     }
     /// Forget the last unit's values.

@@ -401,6 +401,8 @@ struct Each {
     list: Code,
     /// The list, when it is an input or a global: read where it is.
     list_at: Option<Place>,
+    /// The list is `gaps(…)` of an input or a global, read where it is.
+    gaps_of: Option<Place>,
     filter: Option<Truth>,
     body: Body,
 }
@@ -443,6 +445,13 @@ impl Each {
             slot: slot as usize,
             list: list.clone(),
             list_at: Place::of(list),
+            gaps_of: match list {
+                Code::Call(Func::Gaps, args) => match args.as_slice() {
+                    [x] => Place::of(x),
+                    _ => None,
+                },
+                _ => None,
+            },
             filter: filter.map(|c| Truth::new(c.clone())),
             body: match agg {
                 Agg::Count if matches!(body, Code::Const(Value::Bool(true))) => Body::CountAll,
@@ -480,12 +489,30 @@ impl Each {
                 self.copying(f, items, acc)
             };
         }
+        if let Some(dates) = self.gaps_of.and_then(|p| p.outside(f)) {
+            return self.over_gaps(f, dates, acc);
+        }
         let held = f.eval(&self.list)?;
         match &held {
             Value::List(l) => self.copying(f, l, acc),
             Value::Group(g) => self.copying(f, &g.1, acc),
             _ => Ok(acc),
         }
+    }
+
+    /// `gaps(…)` of a list that is somewhere already, worked out in room
+    /// kept from unit to unit rather than in a new list.
+    fn over_gaps(&self, f: &mut Frame<'_>, list: &Value, acc: Acc) -> R<Acc> {
+        let Value::List(l) = list else {
+            return Ok(acc);
+        };
+        let [mut sorted, mut gaps] = std::mem::take(&mut f.slots.spare);
+        crate::eval::sorted_into(l, &mut sorted);
+        let done = crate::eval::gaps_into(&sorted, &mut gaps)
+            .map_err(Into::into)
+            .and_then(|()| self.copying(f, &gaps, acc));
+        f.slots.spare = [sorted, gaps];
+        done
     }
 
     /// Each record lent to the local in turn; the local is given back
