@@ -274,6 +274,23 @@ pub(super) const LENT: usize = 8;
 
 type R<T> = Result<T, super::Failed>;
 
+/// `items grouped by field`: each key with its records, keys in the order
+/// they first come.
+pub(super) fn groups(items: &[Value], field: u32) -> Vec<(Value, Vec<Value>)> {
+    let mut groups: Vec<(Value, Vec<Value>)> = Vec::new();
+    for it in items {
+        let key = match it {
+            Value::Record(f) => f.get(field as usize).cloned().unwrap_or(Value::Missing),
+            _ => Value::Missing,
+        };
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, list)) => list.push(it.clone()),
+            None => groups.push((key, vec![it.clone()])),
+        }
+    }
+    groups
+}
+
 /// What a place that holds nothing reads as.
 pub(super) static MISSING: Value = Value::Missing;
 
@@ -568,27 +585,12 @@ impl Frame<'_> {
             Code::Table(t, keys) => self.table(*t, keys)?,
             Code::IsMissing(x, want) => Value::Bool(self.eval(x)?.is_missing() == *want),
             Code::GroupBy(x, field) => match self.eval(x)? {
-                Value::List(items) => {
-                    let mut groups: Vec<(Value, Vec<Value>)> = Vec::new();
-                    for it in items.iter() {
-                        let key = match it {
-                            Value::Record(f) => {
-                                f.get(*field as usize).cloned().unwrap_or(Value::Missing)
-                            }
-                            _ => Value::Missing,
-                        };
-                        match groups.iter_mut().find(|(k, _)| *k == key) {
-                            Some((_, list)) => list.push(it.clone()),
-                            None => groups.push((key, vec![it.clone()])),
-                        }
-                    }
-                    Value::List(
-                        groups
-                            .into_iter()
-                            .map(|g| Value::Group(Arc::new(g)))
-                            .collect(),
-                    )
-                }
+                Value::List(items) => Value::List(
+                    groups(&items, *field)
+                        .into_iter()
+                        .map(|g| Value::Group(Arc::new(g)))
+                        .collect(),
+                ),
                 _ => Value::Missing,
             },
             Code::Tiers(subject, tiers) => self.tiers(subject, tiers)?,

@@ -403,6 +403,8 @@ struct Each {
     list_at: Option<Place>,
     /// The list is `gaps(…)` of an input or a global, read where it is.
     gaps_of: Option<Place>,
+    /// The list is an input or a global `grouped by` a field.
+    groups_of: Option<(Place, u32)>,
     filter: Option<Truth>,
     body: Body,
 }
@@ -445,6 +447,10 @@ impl Each {
             slot: slot as usize,
             list: list.clone(),
             list_at: Place::of(list),
+            groups_of: match list {
+                Code::GroupBy(x, field) => Place::of(x).map(|p| (p, *field)),
+                _ => None,
+            },
             gaps_of: match list {
                 Code::Call(Func::Gaps, args) => match args.as_slice() {
                     [x] => Place::of(x),
@@ -492,6 +498,12 @@ impl Each {
         if let Some(dates) = self.gaps_of.and_then(|p| p.outside(f)) {
             return self.over_gaps(f, dates, acc);
         }
+        if let Some((list, field)) = self
+            .groups_of
+            .and_then(|(p, field)| Some((p.outside(f)?, field)))
+        {
+            return self.over_groups(f, list, field, acc);
+        }
         let held = f.eval(&self.list)?;
         match &held {
             Value::List(l) => self.copying(f, l, acc),
@@ -513,6 +525,21 @@ impl Each {
             .and_then(|()| self.copying(f, &gaps, acc));
         f.slots.spare = [sorted, gaps];
         done
+    }
+
+    /// The groups of a list that is somewhere already, each put in the
+    /// local as it is made, rather than a list of them made first.
+    fn over_groups(&self, f: &mut Frame<'_>, list: &Value, field: u32, mut acc: Acc) -> R<Acc> {
+        let Value::List(l) = list else {
+            return Ok(acc);
+        };
+        for g in super::expr::groups(l, field) {
+            if let Some(s) = f.slots.locals.get_mut(self.slot) {
+                *s = Value::Group(std::sync::Arc::new(g));
+            }
+            self.gather(f, &mut acc)?;
+        }
+        Ok(acc)
     }
 
     /// Each record lent to the local in turn; the local is given back
