@@ -16,9 +16,9 @@
 //! its nodes (`node`, made once with a trace and once without, for every
 //! batch) and settling each node one way (`node`'s `settle`, `take`,
 //! `pass_on`), reusing a [`Scratch`] per thread so that, without a trace,
-//! nothing is allocated but what the result owns. Arithmetic is `rust_decimal` throughout, the very
-//! operations the reference performs, which is what keeps results
-//! byte-identical.
+//! nothing is allocated but what the result owns. Arithmetic is
+//! `rust_decimal` throughout, the very operations the reference performs,
+//! which is what keeps results byte-identical.
 
 mod expr;
 mod node;

@@ -5,9 +5,10 @@
 //! the first error, all as the reference interpreter gives them (the
 //! property test against it holds both kinds of walk to that). `node` is
 //! made twice by the compiler from its `TRACE` parameter: without a trace
-//! (what `rulebook eval` does for every unit of a batch) each rule is
-//! scored by `Walk::rule::<false>`, every branch that only serves a trace
-//! compiled away.
+//! (what `rulebook eval` does for every unit of a batch) a plain rule is
+//! scored by `Walk::plain_rule`, inlined here, and any other by
+//! `Walk::rule::<false>`, every branch that only serves a trace compiled
+//! away.
 
 use super::program::{CNode, To};
 use super::walk::{dmax, dmin, order, plus, NodeErr, Walk};

@@ -9,7 +9,7 @@
 
 use super::expr::{compile, Code, Rows};
 use super::typed::{Num, Truth};
-use super::walk::{dmax, dmin};
+use super::walk::dmax;
 use crate::eval::{fact_reads, NodeScore};
 use rulebook_lang::ir::{self, Amount, Program, RuleKind, SettleTo};
 use rust_decimal::Decimal;
@@ -318,7 +318,7 @@ impl<'p> Compiled<'p> {
                 starts_full: nd.starts_full,
                 full: nd
                     .points
-                    .map(|p| dmax(dmin(p, p), Decimal::ZERO))
+                    .map(|p| dmax(p, Decimal::ZERO))
                     .unwrap_or_default(),
                 deducts_only: nd.deducts_only(),
                 caps_what_passes: nd.caps_what_passes(),

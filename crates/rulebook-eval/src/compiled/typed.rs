@@ -214,17 +214,17 @@ fn num_fn(e: &Code) -> NumFn {
         Code::Tiers(subject, tiers) => tiers_fn(e, subject, tiers),
         // The number of records in a list or a group that is somewhere
         // already, read without a copy of it.
-        Code::Call(Func::Count, _) | Code::GroupCount(..)
-            if count_of(e).and_then(Place::of).is_some() =>
-        {
-            let p = count_of(e).and_then(Place::of);
-            Box::new(move |f| {
-                Ok(match p.map(|p| p.read(f)) {
-                    Some(Value::List(l)) => Some(Decimal::from(l.len())),
-                    Some(Value::Group(g)) => Some(Decimal::from(g.1.len())),
-                    _ => None,
-                })
-            })
+        Code::Call(Func::Count, _) | Code::GroupCount(..) => {
+            match count_of(e).and_then(Place::of) {
+                Some(p) => Box::new(move |f| {
+                    Ok(match p.read(f) {
+                        Value::List(l) => Some(Decimal::from(l.len())),
+                        Value::Group(g) => Some(Decimal::from(g.1.len())),
+                        _ => None,
+                    })
+                }),
+                None => general_num(e),
+            }
         }
         // `ladder(n, s1, s2, …)` over numbers, up to seven steps.
         Code::Call(Func::Ladder, args) if (2..=8).contains(&args.len()) => {
@@ -399,12 +399,8 @@ fn tiers_fn(e: &Code, subject: &Code, tiers: &[Tier]) -> NumFn {
 struct Each {
     slot: usize,
     list: Code,
-    /// The list, when it is an input or a global: read where it is.
-    list_at: Option<Place>,
-    /// The list is `gaps(…)` of an input or a global, read where it is.
-    gaps_of: Option<Place>,
-    /// The list is an input or a global `grouped by` a field.
-    groups_of: Option<(Place, u32)>,
+    /// Where the list comes from, when that is somewhere already.
+    source: Source,
     filter: Option<Truth>,
     body: Body,
 }
@@ -416,6 +412,32 @@ enum Body {
     Count(Code),
     Num(Num, Agg),
     Truth(Truth),
+}
+
+/// A list that comes straight from a place (read where it is, when that is
+/// an input or a global), or `gaps(…)` or `grouped by` of one; `Other`:
+/// worked out by the general evaluator.
+#[derive(Clone, Copy)]
+enum Source {
+    At(Place),
+    GapsOf(Place),
+    GroupsOf(Place, u32),
+    Other,
+}
+
+impl Source {
+    fn of(list: &Code) -> Source {
+        match list {
+            Code::GroupBy(x, field) => {
+                Place::of(x).map_or(Source::Other, |p| Source::GroupsOf(p, *field))
+            }
+            Code::Call(Func::Gaps, args) => match args.as_slice() {
+                [x] => Place::of(x).map_or(Source::Other, Source::GapsOf),
+                _ => Source::Other,
+            },
+            _ => Place::of(list).map_or(Source::Other, Source::At),
+        }
+    }
 }
 
 /// What an aggregate has gathered.
@@ -446,18 +468,7 @@ impl Each {
         Each {
             slot: slot as usize,
             list: list.clone(),
-            list_at: Place::of(list),
-            groups_of: match list {
-                Code::GroupBy(x, field) => Place::of(x).map(|p| (p, *field)),
-                _ => None,
-            },
-            gaps_of: match list {
-                Code::Call(Func::Gaps, args) => match args.as_slice() {
-                    [x] => Place::of(x),
-                    _ => None,
-                },
-                _ => None,
-            },
+            source: Source::of(list),
             filter: filter.map(|c| Truth::new(c.clone())),
             body: match agg {
                 Agg::Count if matches!(body, Code::Const(Value::Bool(true))) => Body::CountAll,
@@ -481,28 +492,34 @@ impl Each {
         };
         // A list that is an input or a global is read where it is, and
         // each of its records lent to the loop's local rather than copied
-        // into it; any other list is worked out (a local's is shared, not
-        // copied).
-        if let Some(list) = self.list_at.and_then(|p| p.outside(f)) {
-            let items: &'a [Value] = match list {
-                Value::List(l) => l,
-                Value::Group(g) => &g.1,
-                _ => return Ok(acc),
-            };
-            return if self.slot < LENT {
-                self.lending(f, items, acc)
-            } else {
-                self.copying(f, items, acc)
-            };
-        }
-        if let Some(dates) = self.gaps_of.and_then(|p| p.outside(f)) {
-            return self.over_gaps(f, dates, acc);
-        }
-        if let Some((list, field)) = self
-            .groups_of
-            .and_then(|(p, field)| Some((p.outside(f)?, field)))
-        {
-            return self.over_groups(f, list, field, acc);
+        // into it; gaps and groups of one are worked out here; any other
+        // list by the general evaluator (a local's is shared, not copied).
+        match self.source {
+            Source::At(p) => {
+                if let Some(list) = p.outside(f) {
+                    let items: &'a [Value] = match list {
+                        Value::List(l) => l,
+                        Value::Group(g) => &g.1,
+                        _ => return Ok(acc),
+                    };
+                    return if self.slot < LENT {
+                        self.lending(f, items, acc)
+                    } else {
+                        self.copying(f, items, acc)
+                    };
+                }
+            }
+            Source::GapsOf(p) => {
+                if let Some(list) = p.outside(f) {
+                    return self.over_gaps(f, list, acc);
+                }
+            }
+            Source::GroupsOf(p, field) => {
+                if let Some(list) = p.outside(f) {
+                    return self.over_groups(f, list, field, acc);
+                }
+            }
+            Source::Other => {}
         }
         let held = f.eval(&self.list)?;
         match &held {
