@@ -10,9 +10,10 @@
 //! amounts saturate at rust_decimal's limit (about 7.9e28), far beyond any score. Ranks across the batch are
 //! computed before any unit is scored.
 
+mod batch_values;
 pub(crate) mod cite;
 mod while_reading;
-pub use while_reading::{score_while_reading, scores_alone, WhileReading};
+pub use while_reading::{score_while_reading, scores_alone, scores_while_reading, WhileReading};
 
 use crate::compiled::{Compiled, Scratch};
 use crate::data::{Batch, UnitData};
@@ -360,12 +361,6 @@ enum Worker<'c, 'p> {
     Reference(&'p Program),
 }
 
-/// Evaluates batch-level expressions unit by unit.
-struct Probe<'c, 'p, 'g> {
-    worker: Worker<'c, 'p>,
-    globals: &'g [Value],
-}
-
 impl<'c, 'p> Engine<'c, 'p> {
     fn program(self) -> &'p Program {
         match self {
@@ -379,18 +374,18 @@ impl<'c, 'p> Engine<'c, 'p> {
             Engine::Reference(p) => Worker::Reference(p),
         }
     }
-    fn probe<'g>(self, globals: &'g [Value]) -> Probe<'c, 'p, 'g> {
-        Probe {
-            worker: self.worker(),
-            globals,
-        }
-    }
 }
 
-impl Probe<'_, '_, '_> {
-    fn eval(&mut self, u: &UnitData, which: BatchExpr) -> Result<Value, String> {
-        match &mut self.worker {
-            Worker::Compiled(c, scratch) => c.eval_batch_expr(scratch, self.globals, u, which),
+impl Worker<'_, '_> {
+    /// A batch-level expression for unit `u`.
+    fn batch_expr(
+        &mut self,
+        globals: &[Value],
+        u: &UnitData,
+        which: BatchExpr,
+    ) -> Result<Value, String> {
+        match self {
+            Worker::Compiled(c, scratch) => c.eval_batch_expr(scratch, globals, u, which),
             Worker::Reference(p) => {
                 let e = match which {
                     BatchExpr::Rank(k) => p.ranks.get(k),
@@ -398,7 +393,7 @@ impl Probe<'_, '_, '_> {
                     BatchExpr::AcrossFilter(k) => p.across.get(k).and_then(|a| a.filter.as_ref()),
                 };
                 match e {
-                    Some(e) => Cx::new(p, self.globals, u, &[], &[]).eval(e),
+                    Some(e) => Cx::new(p, globals, u, &[], &[]).eval(e),
                     None => Ok(Value::Missing),
                 }
             }
@@ -482,8 +477,7 @@ fn batch_map<R: Send>(
     tick: &(dyn Fn() + Sync),
     map: &(dyn Fn(UnitResult) -> R + Sync),
 ) -> Result<Vec<R>, Vec<EvalError>> {
-    let ranks = compute_ranks(engine, batch)?;
-    let across = across_with(engine, batch)?;
+    let (ranks, across) = batch_values_of(engine, batch)?;
     let each = |r: Result<UnitResult, EvalError>| {
         let r = r.map(map);
         tick();
@@ -512,8 +506,9 @@ fn batch_map<R: Send>(
     }
 }
 
-/// Score only the unit at `index`, its ranks (`rank(...)`) taken across the
-/// whole batch as [`evaluate_batch`] takes them: a what-if after changing
+/// Score only the unit at `index`, its ranks (`rank(...)`) and the
+/// aggregates across units (`max(E across units)` …) taken over the whole
+/// batch as [`evaluate_batch`] takes them: a what-if after changing
 /// one unit's data, without scoring the others. The rank by total is left
 /// at 0.
 pub fn evaluate_one(
@@ -532,7 +527,7 @@ fn one_with(
     index: usize,
     trace: bool,
 ) -> Result<UnitResult, Vec<EvalError>> {
-    let ranks = compute_ranks(engine, batch)?;
+    let (ranks, across) = batch_values_of(engine, batch)?;
     let Some(unit) = batch.units.get(index) else {
         return Err(vec![EvalError {
             unit: String::new(),
@@ -543,7 +538,7 @@ fn one_with(
     let r = ranks.get(index).map(|v| v.as_slice()).unwrap_or(&[]);
     engine
         .worker()
-        .score(&batch.globals, unit, r, &[], trace)
+        .score(&batch.globals, unit, r, &across, trace)
         .map_err(|e| vec![e])
 }
 
@@ -669,8 +664,7 @@ pub fn prepare_batch<'b>(
 ) -> Result<Ranked<'b>, Vec<EvalError>> {
     let compiled = Compiled::new(program);
     let engine = Engine::Compiled(&compiled);
-    let ranks = compute_ranks(engine, batch)?;
-    let across = across_with(engine, batch)?;
+    let (ranks, across) = batch_values_of(engine, batch)?;
     Ok(Ranked {
         compiled,
         batch,
@@ -759,46 +753,18 @@ pub fn competition_ranks(values: &[Value]) -> Vec<u32> {
         .collect()
 }
 
-fn compute_ranks(
+/// Each unit's ranks and the batch's aggregates, or every error
+/// ([`batch_values`]).
+fn batch_values_of(
     engine: Engine<'_, '_>,
     batch: &Batch,
-) -> Result<Vec<Vec<Decimal>>, Vec<EvalError>> {
-    let program = engine.program();
-    if program.ranks.is_empty() {
-        return Ok(vec![Vec::new(); batch.units.len()]);
+) -> Result<batch_values::Values, Vec<EvalError>> {
+    let mut values = batch_values::BatchValues::new(engine.program());
+    let mut worker = engine.worker();
+    for u in &batch.units {
+        values.add(&mut worker, &batch.globals, u);
     }
-    let mut per_rank: Vec<Vec<Value>> = Vec::new();
-    let mut errors = Vec::new();
-    let mut probe = engine.probe(&batch.globals);
-    for k in 0..program.ranks.len() {
-        let mut vals = Vec::with_capacity(batch.units.len());
-        for u in &batch.units {
-            match probe.eval(u, BatchExpr::Rank(k)) {
-                Ok(v) => vals.push(v),
-                Err(m) => {
-                    errors.push(EvalError {
-                        unit: u.name.clone(),
-                        node: format!("rank #{}", k + 1),
-                        message: m,
-                    });
-                    vals.push(Value::Missing);
-                }
-            }
-        }
-        per_rank.push(vals);
-    }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    let ranked: Vec<Vec<u32>> = per_rank.iter().map(|v| competition_ranks(v)).collect();
-    Ok((0..batch.units.len())
-        .map(|i| {
-            ranked
-                .iter()
-                .map(|r| Decimal::from(r.get(i).copied().unwrap_or(1)))
-                .collect()
-        })
-        .collect())
+    values.finish()
 }
 
 /// The batch's aggregates (`max(E across units)` …), each computed once:
@@ -809,86 +775,7 @@ pub fn compute_across(
     program: &Program,
     batch: &Batch,
 ) -> Result<Vec<AcrossValue>, Vec<EvalError>> {
-    across_with(Engine::Reference(program), batch)
-}
-
-fn across_with(engine: Engine<'_, '_>, batch: &Batch) -> Result<Vec<AcrossValue>, Vec<EvalError>> {
-    let program = engine.program();
-    let mut probe = engine.probe(&batch.globals);
-    let mut out = Vec::with_capacity(program.across.len());
-    let mut errors = Vec::new();
-    for (k, def) in program.across.iter().enumerate() {
-        let mut best: Option<(Decimal, &str)> = None;
-        let mut sum = Decimal::ZERO;
-        let mut count: u64 = 0;
-        for u in &batch.units {
-            let mut step = || -> Result<(), String> {
-                if def.filter.is_some()
-                    && !probe
-                        .eval(u, BatchExpr::AcrossFilter(k))?
-                        .as_bool()
-                        .unwrap_or(false)
-                {
-                    return Ok(());
-                }
-                let v = probe.eval(u, BatchExpr::Across(k))?;
-                if def.func == ir::AcrossFn::Count {
-                    if v.as_bool().unwrap_or(false) {
-                        count += 1;
-                    }
-                    return Ok(());
-                }
-                let Some(x) = v.as_num() else {
-                    return Ok(());
-                };
-                sum = add(sum, x)?;
-                count += 1;
-                let better = match (best, def.func) {
-                    (None, _) => true,
-                    (Some((b, _)), ir::AcrossFn::Max) => x > b,
-                    (Some((b, _)), ir::AcrossFn::Min) => x < b,
-                    _ => false,
-                };
-                if better {
-                    best = Some((x, u.name.as_str()));
-                }
-                Ok(())
-            };
-            if let Err(m) = step() {
-                errors.push(EvalError {
-                    unit: u.name.clone(),
-                    node: format!("`{}` #{}", def.source, k + 1),
-                    message: m,
-                });
-            }
-        }
-        let (value, unit) = match def.func {
-            ir::AcrossFn::Max | ir::AcrossFn::Min => match best {
-                Some((v, u)) => (Value::Num(v), Some(u.to_string())),
-                None => (Value::Missing, None),
-            },
-            ir::AcrossFn::Sum => (Value::Num(sum), None),
-            ir::AcrossFn::Count => (Value::Num(Decimal::from(count)), None),
-            ir::AcrossFn::Mean if count == 0 => (Value::Missing, None),
-            ir::AcrossFn::Mean => match div(sum, Decimal::from(count)) {
-                Ok(v) => (Value::Num(v), None),
-                Err(m) => {
-                    errors.push(EvalError {
-                        unit: String::new(),
-                        node: def.source.clone(),
-                        message: m,
-                    });
-                    (Value::Missing, None)
-                }
-            },
-        };
-        out.push(AcrossValue { value, unit });
-    }
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(errors)
-    }
+    batch_values_of(Engine::Reference(program), batch).map(|(_, across)| across)
 }
 
 /// Score one unit. `ranks` holds the unit's rank for each `rank(...)` of the program.

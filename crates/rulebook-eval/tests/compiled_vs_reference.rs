@@ -173,6 +173,18 @@ fn agree(program: &Program, batch: &Batch, context: &str) {
                 format!("{b:?}"),
                 "unit #{index}, trace {trace}\n{context}"
             );
+            // One unit scored alone, its ranks and aggregates taken over
+            // the batch, is what scoring the batch gives it.
+            if let (Ok(all), Ok(mut one)) = (&compiled, a) {
+                if let Some(want) = all.get(index) {
+                    one.rank = want.rank;
+                    assert_eq!(
+                        format!("{one:?}"),
+                        format!("{want:?}"),
+                        "unit #{index} alone, trace {trace}\n{context}"
+                    );
+                }
+            }
         }
     }
 }

@@ -10,8 +10,8 @@
 
 use rulebook_eval::data::load_json_path;
 use rulebook_eval::eval::{
-    evaluate_batch, rank_by_total, score_while_reading, scores_alone, Options, UnitResult,
-    WhileReading,
+    evaluate_batch, rank_by_total, score_while_reading, scores_alone, scores_while_reading,
+    Options, UnitResult, WhileReading,
 };
 use rulebook_lang::ir::Program;
 use std::path::Path;
@@ -149,15 +149,191 @@ fn a_file_with_an_error_comes_back_whole() {
     }
 }
 
-/// A rulebook that ranks the batch cannot score a unit before all are read.
+/// Every unit's result of the batch read whole and scored, ranked.
+fn whole(program: &Program, path: &Path) -> Vec<UnitResult> {
+    let batch = load_json_path(program, "data.json", path).unwrap().unwrap();
+    let mut whole = evaluate_batch(
+        program,
+        &batch,
+        Options {
+            trace: false,
+            parallel: false,
+        },
+    )
+    .unwrap();
+    rank_by_total(&mut whole);
+    whole
+}
+
+/// The Ziyuan rulebook ranks every unit by its `certificates_new`: a skim
+/// of the file works the ranks out ahead, and the units are scored as
+/// they are read, as the batch read whole scores them. Over the example
+/// units and over 1 401 units made from them (the ranks then spread over
+/// the whole batch).
 #[test]
-fn a_rulebook_that_ranks_gets_the_batch_whole() {
+fn a_rulebook_that_ranks_by_an_input_scores_while_reading() {
     let src = std::fs::read_to_string(root().join("rulebooks/ziyuan-2024.rules")).unwrap();
     let program = program("ziyuan-2024.rules", &src);
     assert!(!scores_alone(&program));
+    assert!(scores_while_reading(&program));
     let path = root().join("examples/ziyuan-2024/data.json");
+    let read = while_reading(&program, &path).unwrap();
+    assert_eq!(read.len(), 8);
+    assert_eq!(read, whole(&program, &path));
+
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut data: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let units = data["units"].as_array().unwrap().clone();
+    let mut many = Vec::new();
+    for k in 0..200 {
+        for u in &units {
+            let mut u = u.clone();
+            let name = u["unit"].as_str().unwrap();
+            // (资源县's targets are the rulebook's own, under its name.)
+            if k > 0 && name == "资源县" {
+                continue;
+            }
+            if k > 0 {
+                u["unit"] = serde_json::Value::String(format!("{name}{k}"));
+            }
+            u["certificates_new"] = serde_json::json!((k * 7) % 23);
+            many.push(u);
+        }
+    }
+    data["units"] = serde_json::Value::Array(many);
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("many.json");
+    // Pretty-printed, so keys and values are spread over lines.
+    std::fs::write(&big, serde_json::to_string_pretty(&data).unwrap()).unwrap();
+    let read = while_reading(&program, &big).unwrap();
+    assert_eq!(read.len(), 1401);
+    assert_eq!(read, whole(&program, &big));
+}
+
+const RANKED: &str = r#"rulebook "排名测试"
+input done: number in 0..100 "完成率"
+input visits: list of { done: number in 0..100 "完成率" } "检查记录"
+item 1 "完成率全市第一的得3分，第二得1分" {
+  points 3
+  award tiers rank(done) { = 1: 3, = 2: 1, else: 0 }
+}
+item 2 "高于各县最低完成率的得1分" {
+  points 1
+  award 1 if done > min(done across units)
+}
+"#;
+
+/// Files the skim reads wrongly — a record field named like the ranked
+/// input, a unit whose name comes after its values, a key written with an
+/// escape — are still scored right: a unit that is not what the skim found
+/// sends the batch to be scored whole. (Hand-computed: 甲 done 80, 乙 90,
+/// 丙 70: 乙 ranks 1st, 3 + 1; 甲 2nd, 1 + 1; 丙 3rd and lowest, 0.)
+#[test]
+fn a_file_the_skim_misreads_is_scored_right() {
+    let program = program("ranked.rules", RANKED);
+    assert!(scores_while_reading(&program));
+    let plain = r#"{"units": [
+        {"unit": "甲", "done": 80, "visits": []},
+        {"unit": "乙", "done": 90, "visits": []},
+        {"unit": "丙", "done": 70, "visits": []}]}"#;
+    let misleading = [
+        plain.to_string(),
+        plain.replace(r#""visits": []}"#, r#""visits": [{"done": 10}]}"#),
+        r#"{"units": [{"done": 80, "visits": [], "unit": "甲"},
+            {"done": 90, "visits": [], "unit": "乙"},
+            {"done": 70, "visits": [], "unit": "丙"}]}"#
+            .to_string(),
+        plain.replacen(r#""done": 90"#, r#""\u0064one": 90"#, 1),
+        // (`globals` after the units, with a key named like the input.)
+        plain.replacen("]}", r#"], "globals": {"done": 5}}"#, 1),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (k, text) in misleading.iter().enumerate() {
+        let path = dir.path().join(format!("m{k}.json"));
+        std::fs::write(&path, text).unwrap();
+        let got = match while_reading(&program, &path) {
+            Ok(read) => {
+                assert_eq!(k, 0, "file #{k} was not scored whole");
+                read
+            }
+            Err(WhileReading::Whole(Ok(batch))) => {
+                assert_ne!(k, 0, "the plain file was scored whole");
+                let mut r = evaluate_batch(
+                    &program,
+                    &batch,
+                    Options {
+                        trace: false,
+                        parallel: false,
+                    },
+                )
+                .unwrap();
+                rank_by_total(&mut r);
+                r
+            }
+            Err(WhileReading::Whole(Err(errors))) if k == 4 => {
+                // An unknown global is an error of the data.
+                assert!(!errors.is_empty());
+                continue;
+            }
+            Err(other) => panic!("file #{k}: {other:?}"),
+        };
+        let totals: Vec<_> = got
+            .iter()
+            .map(|u| (u.unit.as_str(), u.total.to_string()))
+            .collect();
+        assert_eq!(
+            totals,
+            [("甲", "2".into()), ("乙", "4".into()), ("丙", "0".into())],
+            "file #{k}"
+        );
+        assert_eq!(got, whole(&program, &path), "file #{k}");
+    }
+}
+
+/// The batch's values cannot be worked out (a rank over a division by
+/// zero): the batch comes back whole, for the errors scoring it gives.
+#[test]
+fn batch_values_with_errors_send_the_batch_whole() {
+    let src = RANKED.replace("rank(done)", "rank(100 / (done - 80))");
+    let program = program("ranked.rules", &src);
+    assert!(scores_while_reading(&program));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("d.json");
+    std::fs::write(
+        &path,
+        r#"{"units": [{"unit": "甲", "done": 80, "visits": []}, {"unit": "乙", "done": 90, "visits": []}]}"#,
+    )
+    .unwrap();
     match while_reading(&program, &path) {
-        Err(WhileReading::Whole(Ok(batch))) => assert_eq!(batch.units.len(), 8),
+        Err(WhileReading::Whole(Ok(batch))) => {
+            assert_eq!(batch.units.len(), 2);
+            let errors = evaluate_batch(&program, &batch, Options::default()).unwrap_err();
+            assert_eq!(errors.len(), 1, "{errors:?}");
+            assert_eq!(errors[0].unit, "甲");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A rank over something only a whole scoring gives (a global) is not
+/// skimmed: the batch comes back whole.
+#[test]
+fn a_rank_over_a_global_gets_the_batch_whole() {
+    let src = GLOBALS.replace(
+        "award 2 if city_met",
+        "award 2 if city_met and rank(if city_met then done else 0) = 1",
+    );
+    let program = program("globals.rules", &src);
+    assert!(!scores_while_reading(&program));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("g.json");
+    std::fs::write(
+        &path,
+        r#"{"globals": {"city_met": true}, "units": [{"unit": "甲", "done": 2}]}"#,
+    )
+    .unwrap();
+    match while_reading(&program, &path) {
+        Err(WhileReading::Whole(Ok(batch))) => assert_eq!(batch.units.len(), 1),
         other => panic!("{other:?}"),
     }
 }

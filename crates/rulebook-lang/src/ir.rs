@@ -588,6 +588,74 @@ pub enum Expr {
     Tiers(Box<Expr>, Vec<TierDef>),
 }
 
+impl Expr {
+    /// Each expression directly inside this one, in a fixed order: a
+    /// list's items, an operation's operands, a condition then its two
+    /// branches, an aggregate's body, `where` and lists, a table's keys,
+    /// tiers' subject then each tier's amount and bounds.
+    pub fn each_child<'a>(&'a self, mut f: impl FnMut(&'a Expr)) {
+        match self {
+            Expr::Num(_)
+            | Expr::Bool(_)
+            | Expr::Str(_)
+            | Expr::Date(_)
+            | Expr::Input(_)
+            | Expr::Global(_)
+            | Expr::Param(_)
+            | Expr::Let(_)
+            | Expr::Local(_)
+            | Expr::Rank(_)
+            | Expr::Across(_)
+            | Expr::Builtin(_) => {}
+            Expr::List(xs) | Expr::Call(_, xs) | Expr::Table(_, xs) => xs.iter().for_each(f),
+            Expr::Not(x)
+            | Expr::Neg(x)
+            | Expr::Field(x, _)
+            | Expr::GroupKey(x)
+            | Expr::GroupCount(x)
+            | Expr::IsMissing(x, _)
+            | Expr::GroupBy(x, _) => f(x),
+            Expr::Bin(_, a, b) => {
+                f(a);
+                f(b);
+            }
+            Expr::If(c, a, b) => {
+                f(c);
+                f(a);
+                f(b);
+            }
+            Expr::Agg {
+                body,
+                loops,
+                filter,
+                ..
+            } => {
+                f(body);
+                if let Some(x) = filter {
+                    f(x);
+                }
+                for (_, list) in loops {
+                    f(list);
+                }
+            }
+            Expr::Tiers(subject, tiers) => {
+                f(subject);
+                for t in tiers {
+                    f(&t.amount);
+                    match &t.band {
+                        BandDef::Else => {}
+                        BandDef::Cmp(_, b) => f(b),
+                        BandDef::Interval { lo, hi, .. } => {
+                            f(lo);
+                            f(hi);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum BandDef {
     Else,

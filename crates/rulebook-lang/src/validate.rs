@@ -11,9 +11,7 @@
 //! bounds. It finds every problem in one pass and never recurses deeper than
 //! the (bounded) expression depth.
 
-use crate::ir::{
-    settlement, Amount, BandDef, Expr, NodeDef, Program, RuleKind, Target, IR_VERSION,
-};
+use crate::ir::{settlement, Amount, Expr, NodeDef, Program, RuleKind, Target, IR_VERSION};
 
 /// The most items of each kind (nodes, inputs, rules of a node, …) a
 /// compiled rulebook may hold; far above any real table.
@@ -328,75 +326,33 @@ impl Validator<'_> {
                     ))
                 }
                 Expr::Let(i) => bad("derived value", *i, p.lets.len()),
-                Expr::List(items) | Expr::Call(_, items) => {
-                    stack.extend(items.iter().map(|x| (x, d)));
-                    None
-                }
-                Expr::Not(x)
-                | Expr::Neg(x)
-                | Expr::Field(x, _)
-                | Expr::GroupKey(x)
-                | Expr::GroupCount(x)
-                | Expr::IsMissing(x, _)
-                | Expr::GroupBy(x, _) => {
-                    stack.push((x, d));
-                    None
-                }
-                Expr::Bin(_, a, b) => {
-                    stack.push((a, d));
-                    stack.push((b, d));
-                    None
-                }
-                Expr::If(c, a, b) => {
-                    stack.extend([(&**c, d), (&**a, d), (&**b, d)]);
-                    None
-                }
-                Expr::Agg {
-                    body,
-                    loops,
-                    filter,
-                    ..
-                } => {
-                    stack.push((body, d));
-                    if let Some(f) = filter {
-                        stack.push((f, d));
-                    }
-                    let mut problem = None;
-                    for (slot, list) in loops {
-                        stack.push((list, d));
-                        problem = problem.or_else(|| bad("variable", *slot, p.locals as usize));
-                    }
-                    problem
-                }
-                Expr::Table(t, keys) => {
-                    stack.extend(keys.iter().map(|x| (x, d)));
-                    match p.tables.get(*t as usize) {
-                        None => bad("table", *t, p.tables.len()),
-                        Some(tb) if tb.arity != keys.len() => Some(format!(
-                            "looks up table `{}` with {} keys; it has {}",
-                            tb.name,
-                            keys.len(),
-                            tb.arity
-                        )),
-                        Some(_) => None,
-                    }
-                }
-                Expr::Tiers(subject, tiers) => {
-                    stack.push((subject, d));
-                    for t in tiers {
-                        stack.push((&t.amount, d));
-                        match &t.band {
-                            BandDef::Else => {}
-                            BandDef::Cmp(_, b) => stack.push((b, d)),
-                            BandDef::Interval { lo, hi, .. } => {
-                                stack.push((lo, d));
-                                stack.push((hi, d));
-                            }
-                        }
-                    }
-                    None
-                }
+                Expr::Agg { loops, .. } => loops
+                    .iter()
+                    .find_map(|(slot, _)| bad("variable", *slot, p.locals as usize)),
+                Expr::Table(t, keys) => match p.tables.get(*t as usize) {
+                    None => bad("table", *t, p.tables.len()),
+                    Some(tb) if tb.arity != keys.len() => Some(format!(
+                        "looks up table `{}` with {} keys; it has {}",
+                        tb.name,
+                        keys.len(),
+                        tb.arity
+                    )),
+                    Some(_) => None,
+                },
+                Expr::List(_)
+                | Expr::Call(..)
+                | Expr::Not(_)
+                | Expr::Neg(_)
+                | Expr::Field(..)
+                | Expr::GroupKey(_)
+                | Expr::GroupCount(_)
+                | Expr::IsMissing(..)
+                | Expr::GroupBy(..)
+                | Expr::Bin(..)
+                | Expr::If(..)
+                | Expr::Tiers(..) => None,
             };
+            e.each_child(|x| stack.push((x, d)));
             if let Some(m) = problem {
                 self.err(at, m);
             }

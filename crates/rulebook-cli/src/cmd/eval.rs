@@ -12,7 +12,7 @@ use super::{usage_error, write_atomic, FINDINGS, OK};
 use rulebook_eval::data::Batch;
 use rulebook_eval::eval::{
     evaluate_batch_map, evaluate_batch_with_progress, prepare_batch, rank_batch, rank_by_total,
-    scores_alone, Options, StreamError, UnitResult, WhileReading,
+    scores_while_reading, Options, StreamError, UnitResult, WhileReading,
 };
 use rulebook_lang::ir::Program;
 use rulebook_report as report;
@@ -86,18 +86,20 @@ pub fn run(rules: &Path, data: &Path, args: &Args<'_>) -> u8 {
     };
     // Outputs that keep a few figures per unit (and, in CSV, its item
     // cells), not its nodes or reasons: scored while the file is read when
-    // the rulebook lets each unit score alone.
+    // each unit scores alone or with batch values a skim can work out.
     let keeps_rows = matches!(format, Format::Csv | Format::Table)
         || (detail == Detail::Summary && matches!(format, Format::Json | Format::Jsonl));
-    let batch =
-        if keeps_rows && rulebook_office::data_file::is_json_file(data) && scores_alone(&program) {
-            match while_reading(&program, data, format, detail, output) {
-                Ok(code) => return code,
-                Err(loaded) => loaded,
-            }
-        } else {
-            load::batch(&program, data)
-        };
+    let batch = if keeps_rows
+        && rulebook_office::data_file::is_json_file(data)
+        && scores_while_reading(&program)
+    {
+        match while_reading(&program, data, format, detail, output) {
+            Ok(code) => return code,
+            Err(loaded) => loaded,
+        }
+    } else {
+        load::batch(&program, data)
+    };
     let batch = match batch {
         Ok(b) => b,
         Err(e) => return load::exit_code(e),
@@ -174,8 +176,9 @@ fn stream_text(
     write_text(program, &source, format, detail, output, tick)
 }
 
-/// Score a JSON data file while it is read (CSV and summaries, for a
-/// rulebook whose units score alone), then rank and write the units. `Err`
+/// Score a JSON data file while it is read (CSV and summaries; a rulebook
+/// that ranks units by their own inputs has the ranks worked out by a skim
+/// of the file first), then rank and write the units. `Err`
 /// is the file read whole instead (or why it could not be): the batch's
 /// own path takes it from there.
 fn while_reading(

@@ -29,7 +29,7 @@ use std::sync::Arc;
 const BLOCK: usize = 1 << 20;
 
 /// Why the streamed reading gave up: the whole file is then read in memory.
-enum Stop {
+pub(super) enum Stop {
     /// Not a plainly sound file: read it whole for the exact errors.
     Trouble,
     /// The file could not be read.
@@ -121,13 +121,13 @@ pub(crate) fn load_text(
 }
 
 /// The text read so far and not yet consumed.
-struct Window<R> {
+pub(super) struct Window<R> {
     source: R,
-    text: String,
+    pub(super) text: String,
     /// Bytes of a character cut at the end of the last block.
     carry: Vec<u8>,
     /// The cursor in `text`.
-    pos: usize,
+    pub(super) pos: usize,
     eof: bool,
     block: Vec<u8>,
     /// Which inputs the unit being read has given (kept between units).
@@ -135,7 +135,7 @@ struct Window<R> {
 }
 
 impl<R: Read> Window<R> {
-    fn new(source: R) -> Self {
+    pub(super) fn new(source: R) -> Self {
         Window {
             source,
             text: String::new(),
@@ -147,9 +147,19 @@ impl<R: Read> Window<R> {
         }
     }
 
+    /// Step over a byte-order mark at the start (Windows Notepad writes
+    /// one): it is not part of the data.
+    pub(super) fn past_byte_order_mark(&mut self) -> Result<(), Stop> {
+        while self.text.len() < 3 && self.more()? {}
+        if self.text.starts_with('\u{feff}') {
+            self.pos = '\u{feff}'.len_utf8();
+        }
+        Ok(())
+    }
+
     /// Drop the consumed text and append the next block. `false` at the end
     /// of the file.
-    fn more(&mut self) -> Result<bool, Stop> {
+    pub(super) fn more(&mut self) -> Result<bool, Stop> {
         if self.eof {
             return Ok(false);
         }
@@ -194,7 +204,7 @@ impl<R: Read> Window<R> {
     }
 
     /// The next byte that is not white space, reading on as needed.
-    fn next_token(&mut self) -> Result<Option<u8>, Stop> {
+    pub(super) fn next_token(&mut self) -> Result<Option<u8>, Stop> {
         loop {
             let rest = self.text.as_bytes().get(self.pos..).unwrap_or_default();
             match rest
@@ -216,7 +226,7 @@ impl<R: Read> Window<R> {
     }
 
     /// Expect `byte` as the next token and step over it.
-    fn expect(&mut self, byte: u8) -> Result<(), Stop> {
+    pub(super) fn expect(&mut self, byte: u8) -> Result<(), Stop> {
         if self.next_token()? == Some(byte) {
             self.pos += 1;
             Ok(())
@@ -228,7 +238,11 @@ impl<R: Read> Window<R> {
     /// Parse one value at the cursor and hand it to `f`. A value is parsed
     /// once it is whole in the window ([`extent`]); a parse error in a whole
     /// value is trouble.
-    fn value<T>(&mut self, depth: usize, f: impl FnOnce(&Datum<'_>) -> T) -> Result<T, Stop> {
+    pub(super) fn value<T>(
+        &mut self,
+        depth: usize,
+        f: impl FnOnce(&Datum<'_>) -> T,
+    ) -> Result<T, Stop> {
         self.next_token()?;
         loop {
             let rest = self.text.get(self.pos..).unwrap_or_default();
@@ -280,7 +294,7 @@ impl<R: Read> Window<R> {
     }
 
     /// A key in quotes at the cursor.
-    fn key(&mut self) -> Result<String, Stop> {
+    pub(super) fn key(&mut self) -> Result<String, Stop> {
         self.value(1, |d| match &d.node {
             super::check::Node::Str(s) => Some(s.to_string()),
             _ => None,
@@ -294,7 +308,7 @@ impl<R: Read> Window<R> {
 /// skipped), a string up to its closing quote, anything else up to the
 /// next delimiter, which must be in `b` (so a number is never cut short).
 /// Brackets are counted, not matched: the parser judges the value.
-fn extent(b: &[u8]) -> Option<usize> {
+pub(super) fn extent(b: &[u8]) -> Option<usize> {
     let first = *b.first()?;
     let mut depth = 0usize;
     let mut i = 0;
@@ -348,11 +362,7 @@ fn stream<R: Read>(program: &Program, source: R, each: &mut dyn FnMut(Piece)) ->
     let schema = Schema::new(program);
     let mut ck = Checker::new(Origin::json("", ""));
     let mut w = Window::new(source);
-    // A byte-order mark (Windows Notepad writes one) is not part of the data.
-    while w.text.len() < 3 && w.more()? {}
-    if w.text.starts_with('\u{feff}') {
-        w.pos = '\u{feff}'.len_utf8();
-    }
+    w.past_byte_order_mark()?;
     w.expect(b'{')?;
     let (mut units, mut globals) = (false, false);
     if w.next_token()? == Some(b'}') {

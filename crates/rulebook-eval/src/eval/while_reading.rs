@@ -1,22 +1,30 @@
 //! Scoring a JSON data file while it is read.
 //!
-//! In: a program whose units' scores need nothing from other units (no
-//! `rank`, no aggregate over the batch) and a JSON data file. Out: each
-//! unit's result, in the file's order, handed to a sink on the calling
-//! thread while another thread reads and checks the file: on two cores
-//! reading and scoring take about a quarter more time than reading alone
-//! (README, "Speed"), and no unit's data is kept once it is scored. A file
-//! that is not plainly sound is read whole instead and given back for the
-//! exact errors; nothing scored from it counts ([`WhileReading::Whole`]
-//! tells the caller to drop what its sink was given).
+//! In: a program and a JSON data file. Out: each unit's result, in the
+//! file's order, handed to a sink on the calling thread while another
+//! thread reads and checks the file: on two cores reading and scoring take
+//! about a quarter more time than reading alone (README, "Speed"), and no
+//! unit's data is kept once it is scored. When the program's scores need
+//! the whole batch (a `rank(…)`, an aggregate across units) and what these
+//! read are the units' own inputs, a third thread first skims the file for
+//! those inputs alone and works the batch's values out; the units read
+//! meanwhile wait for them. A file that is not plainly sound is read whole
+//! instead and given back for the exact errors; nothing scored from it
+//! counts ([`WhileReading::Whole`] tells the caller to drop what its sink
+//! was given). So is a batch whose values cannot be worked out (an error
+//! in a rank's expression, say), for the errors scoring it whole gives.
 
-use super::{Engine, EvalError, UnitResult};
+use super::batch_values::{inputs_read, BatchValues, Values};
+use super::{AcrossValue, Engine, EvalError, UnitResult, Worker};
 use crate::compiled::Compiled;
 use crate::data::{self, Batch, DataError, EachUnit, Piece, UnitData};
 use crate::value::Value;
 use rulebook_lang::ir::Program;
+use rust_decimal::Decimal;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, TrySendError};
+use std::sync::OnceLock;
 
 /// Units sent from the reading thread to the scoring one at a time.
 const CHUNK: usize = 64;
@@ -27,22 +35,80 @@ pub enum WhileReading {
     /// The file was sound and every unit went to the sink, except those
     /// that could not be scored: these errors (every one, in order).
     Scored(Vec<EvalError>),
-    /// The file is not plainly sound, or the program's scores need the
-    /// whole batch: here it is, read whole (or its errors). What the sink
+    /// The file is not plainly sound, or the batch's values could not be
+    /// worked out ahead (or the program's scores need what only a whole
+    /// batch gives): here it is, read whole (or its errors). What the sink
     /// was given, if anything, is to be dropped.
     Whole(Result<Batch, Vec<DataError>>),
 }
 
-/// Whether a program's units can be scored one by one as they are read.
+/// Whether a program's units can be scored one by one, needing nothing
+/// from the other units (no `rank`, no aggregate over the batch).
 pub fn scores_alone(program: &Program) -> bool {
     program.ranks.is_empty() && program.across.is_empty()
 }
 
+/// Whether a program's units can be scored as a data file is read: alone,
+/// or with the batch's values worked out by a skim of the file ahead of
+/// the reading (what they read are the units' own inputs).
+pub fn scores_while_reading(program: &Program) -> bool {
+    scores_alone(program) || inputs_read(program).is_some()
+}
+
 enum Msg {
     Globals(Vec<Value>),
-    Units(Vec<UnitData>),
+    /// Units from the `.0`th of the file on.
+    Units(usize, Vec<UnitData>),
     /// Units the reading thread scored itself, the scoring one being busy.
     Scored(Vec<Result<UnitResult, EvalError>>),
+    /// The skim is over: the batch's values are in (or cannot be had).
+    Ahead,
+}
+
+/// The batch's values, as the skim worked them out: `None` when it could
+/// not (the file is not shaped as expected, or they have errors).
+type Ahead = OnceLock<Option<Skimmed>>;
+
+/// What scoring a unit needs besides its data: the globals, and when the
+/// program needs the whole batch, the batch's values.
+#[derive(Clone, Copy)]
+struct Ready<'a> {
+    globals: &'a [Value],
+    ahead: Option<&'a Skimmed>,
+}
+
+impl<'a> Ready<'a> {
+    /// Ready when the globals are in and, if `ahead` is needed, the
+    /// batch's values.
+    fn new(globals: Option<&'a [Value]>, ahead: Option<&'a Ahead>) -> Option<Self> {
+        let ahead = match ahead {
+            None => None,
+            Some(a) => Some(a.get()?.as_ref()?),
+        };
+        Some(Ready {
+            globals: globals?,
+            ahead,
+        })
+    }
+
+    /// Score the `k`th unit of the file; `None` once a unit is not what
+    /// the skim found (nothing scored then counts).
+    fn score(
+        self,
+        worker: &mut Worker<'_, '_>,
+        k: usize,
+        u: &UnitData,
+    ) -> Option<Result<UnitResult, EvalError>> {
+        let (ranks, across): (&[Decimal], &[AcrossValue]) = match self.ahead {
+            Some(a) if a.astray.load(Ordering::Relaxed) || !a.agrees(k, u) => return None,
+            Some(Skimmed {
+                values: (ranks, across),
+                ..
+            }) => (ranks.get(k).map_or(&[], Vec::as_slice), across),
+            None => (&[], &[]),
+        };
+        Some(worker.score(self.globals, u, ranks, across, false))
+    }
 }
 
 /// Score the units of the JSON data file at `path` as it is read (see the
@@ -56,15 +122,21 @@ pub fn score_while_reading(
     tick: &(dyn Fn() + Sync),
     sink: &mut dyn FnMut(UnitResult),
 ) -> std::io::Result<WhileReading> {
-    if !scores_alone(program) {
-        return data::load_json_path(program, file_name, path).map(WhileReading::Whole);
-    }
+    let wanted = match (scores_alone(program), inputs_read(program)) {
+        (true, _) => None,
+        (false, Some(wanted)) => Some(wanted),
+        (false, None) => {
+            return data::load_json_path(program, file_name, path).map(WhileReading::Whole)
+        }
+    };
     let compiled = Compiled::new(program);
     let engine = Engine::Compiled(&compiled);
+    let ahead_cell: Ahead = OnceLock::new();
+    let ahead = wanted.is_some().then_some(&ahead_cell);
     // Without globals in the rulebook there is nothing to wait for.
     let no_globals = program.globals.is_empty().then(Vec::new);
     let mut globals = no_globals.clone();
-    let mut waiting: Vec<UnitData> = Vec::new();
+    let mut waiting: Vec<(usize, Vec<UnitData>)> = Vec::new();
     let mut errors = Vec::new();
     let mut hand_on = |r: Result<UnitResult, EvalError>| {
         match r {
@@ -76,6 +148,14 @@ pub fn score_while_reading(
     let mut worker = engine.worker();
     let read = std::thread::scope(|s| {
         let (tx, rx) = mpsc::sync_channel::<Msg>(2);
+        if let Some(wanted) = wanted {
+            let tx = tx.clone();
+            let cell = &ahead_cell;
+            s.spawn(move || {
+                let _ = cell.set(skim_ahead(program, engine, path, &wanted));
+                let _ = tx.send(Msg::Ahead);
+            });
+        }
         // Units scored on the other thread come back to be freed where
         // they were made: the allocator frees memory of its own thread
         // without taking a lock that the reading thread's allocations
@@ -87,15 +167,19 @@ pub fn score_while_reading(
             // one has not yet taken the last ones: both cores then score.
             let mut worker = engine.worker();
             let mut globals = no_globals;
+            let mut read = 0;
             let mut send = |chunk: Vec<UnitData>, globals: &Option<Vec<Value>>| {
                 while let Ok(done) = back_rx.try_recv() {
                     drop(done);
                 }
-                match (tx.try_send(Msg::Units(chunk)), globals) {
-                    (Err(TrySendError::Full(Msg::Units(units))), Some(g)) => {
-                        let scored = units
-                            .iter()
-                            .map(|u| worker.score(g, u, &[], &[], false))
+                let start = read;
+                read += chunk.len();
+                let ready = Ready::new(globals.as_deref(), ahead);
+                match (tx.try_send(Msg::Units(start, chunk)), ready) {
+                    (Err(TrySendError::Full(Msg::Units(_, units))), Some(r)) => {
+                        let scored = (start..)
+                            .zip(&units)
+                            .filter_map(|(k, u)| r.score(&mut worker, k, u))
                             .collect();
                         drop(units);
                         let _ = tx.send(Msg::Scored(scored));
@@ -131,30 +215,146 @@ pub fn score_while_reading(
             read
         });
         for msg in rx {
-            let mut score = |g: &[Value], units: Vec<UnitData>| {
-                for u in &units {
-                    hand_on(worker.score(g, u, &[], &[], false));
+            let scored = match msg {
+                Msg::Globals(g) => {
+                    globals.get_or_insert(g);
+                    None
                 }
-                // (Once the reading is over, they are freed here.)
-                let _ = back_tx.send(units);
+                Msg::Units(start, us) => {
+                    waiting.push((start, us));
+                    None
+                }
+                Msg::Scored(rs) => Some(rs),
+                Msg::Ahead => None,
             };
-            match (msg, &globals) {
-                (Msg::Globals(g), None) => {
-                    score(&g, std::mem::take(&mut waiting));
-                    globals = Some(g);
+            // Units wait (in the file's order) until they can be scored;
+            // units the reading thread scored come after those.
+            if let Some(r) = Ready::new(globals.as_deref(), ahead) {
+                for (start, units) in waiting.drain(..) {
+                    for (k, u) in (start..).zip(&units) {
+                        if let Some(scored) = r.score(&mut worker, k, u) {
+                            hand_on(scored);
+                        }
+                    }
+                    // (Once the reading is over, they are freed here.)
+                    let _ = back_tx.send(units);
                 }
-                (Msg::Globals(_), Some(_)) => {}
-                (Msg::Units(us), Some(g)) => score(g, us),
-                (Msg::Units(us), None) => waiting.extend(us),
-                (Msg::Scored(rs), _) => rs.into_iter().for_each(&mut hand_on),
             }
+            scored.into_iter().flatten().for_each(&mut hand_on);
         }
         reader
             .join()
             .unwrap_or_else(|_| Err(std::io::Error::other("the data file's reader stopped")))
     })?;
+    let held = match ahead_cell.get() {
+        Some(Some(skimmed)) => skimmed.held(),
+        _ => true,
+    };
     Ok(match read {
-        EachUnit::Done => WhileReading::Scored(errors),
+        // A unit was not what the skim found (a key written with escapes,
+        // say): the file read whole, to be scored whole.
+        EachUnit::Done if !held => {
+            WhileReading::Whole(data::load_json_path(program, file_name, path)?)
+        }
+        EachUnit::Done if waiting.is_empty() => WhileReading::Scored(errors),
+        // The batch's values could not be worked out ahead: the batch, as
+        // read, for scoring whole (which reports their errors).
+        EachUnit::Done => WhileReading::Whole(Ok(Batch {
+            globals: globals.unwrap_or_default(),
+            units: waiting.into_iter().flat_map(|(_, us)| us).collect(),
+        })),
         EachUnit::Whole(whole) => WhileReading::Whole(whole),
     })
+}
+
+/// What the skim found and worked out: the batch's values, and what it
+/// read of each unit, to be held to what the full reading gives.
+pub(super) struct Skimmed {
+    values: Values,
+    /// The inputs read (indices into a unit's inputs).
+    wanted: Vec<usize>,
+    /// Each unit's name, in the file's order.
+    names: Vec<String>,
+    /// Each unit's wanted inputs, one unit after another.
+    inputs: Vec<Value>,
+    /// Units whose reading agreed with the skim.
+    agreed: AtomicUsize,
+    /// Some unit's reading did not: nothing scored counts.
+    astray: AtomicBool,
+}
+
+impl Skimmed {
+    /// Whether the `k`th unit of the file, as fully read, is what the skim
+    /// found: the same name and the same wanted values, to the digit.
+    fn agrees(&self, k: usize, u: &UnitData) -> bool {
+        let w = self.wanted.len();
+        let same = self.names.get(k) == Some(&u.name)
+            && self.inputs.get(k * w..(k + 1) * w).is_some_and(|mine| {
+                self.wanted
+                    .iter()
+                    .zip(mine)
+                    .all(|(&i, v)| u.inputs.get(i).is_some_and(|x| same_value(x, v)))
+            });
+        if same {
+            self.agreed.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.astray.store(true, Ordering::Relaxed);
+        }
+        same
+    }
+
+    /// Every unit of the file agreed, and no other.
+    fn held(&self) -> bool {
+        !self.astray.load(Ordering::Relaxed)
+            && self.agreed.load(Ordering::Relaxed) == self.names.len()
+    }
+}
+
+/// The same value, numbers to the digit (scale included).
+fn same_value(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Num(x), Value::Num(y)) => x.serialize() == y.serialize(),
+        (Value::List(x), Value::List(y)) | (Value::Record(x), Value::Record(y)) => {
+            x.len() == y.len() && x.iter().zip(y.iter()).all(|(x, y)| same_value(x, y))
+        }
+        _ => a == b,
+    }
+}
+
+/// Skim the file at `path` for what the batch's values read (`wanted`)
+/// and work them out; `None` when the file is not shaped as expected or
+/// the values have errors.
+fn skim_ahead(
+    program: &Program,
+    engine: Engine<'_, '_>,
+    path: &Path,
+    wanted: &[bool],
+) -> Option<Skimmed> {
+    let mut worker = engine.worker();
+    let mut values = BatchValues::new(program);
+    let indices: Vec<usize> = (0..wanted.len())
+        .filter(|&i| wanted.get(i).copied().unwrap_or(false))
+        .collect();
+    let (mut names, mut inputs) = (Vec::new(), Vec::new());
+    let shaped = data::skim_json_units(program, path, wanted, &mut |u| {
+        // (What the batch's values read includes no global.)
+        values.add(&mut worker, &[], u);
+        names.push(u.name.clone());
+        inputs.extend(
+            indices
+                .iter()
+                .map(|&i| u.inputs.get(i).cloned().unwrap_or(Value::Missing)),
+        );
+    });
+    match shaped {
+        Ok(true) => Some(Skimmed {
+            values: values.finish().ok()?,
+            wanted: indices,
+            names,
+            inputs,
+            agreed: AtomicUsize::new(0),
+            astray: AtomicBool::new(false),
+        }),
+        _ => None,
+    }
 }
