@@ -15,12 +15,48 @@ fn io_err(e: csv::Error) -> io::Error {
     }
 }
 
-/// Writes rows as units come: `begin`, `unit` for each, `finish`.
+/// Writes rows as units come: `begin`, `unit` (or `unit_text_with_rank`)
+/// for each, `finish`.
 pub struct CsvWriter<W: Write> {
-    w: csv::Writer<W>,
+    w: Out<W>,
     /// The items' node indices (none for a summary).
     items: Vec<usize>,
     row: Vec<String>,
+}
+
+/// The output: through the CSV writer, or (rows made as text) straight.
+enum Out<W: Write> {
+    Csv(Box<csv::Writer<W>>),
+    Raw(W),
+    /// Only while one becomes the other.
+    Between,
+}
+
+impl<W: Write> Out<W> {
+    fn csv(&mut self) -> io::Result<&mut csv::Writer<W>> {
+        if let Out::Raw(_) = self {
+            if let Out::Raw(w) = std::mem::replace(self, Out::Between) {
+                *self = Out::Csv(Box::new(csv::Writer::from_writer(w)));
+            }
+        }
+        match self {
+            Out::Csv(w) => Ok(w),
+            _ => Err(io::Error::other("the CSV output is closed")),
+        }
+    }
+
+    fn raw(&mut self) -> io::Result<&mut W> {
+        if let Out::Csv(_) = self {
+            if let Out::Csv(w) = std::mem::replace(self, Out::Between) {
+                // What the CSV writer holds goes out first.
+                *self = Out::Raw(w.into_inner().map_err(|e| e.into_error())?);
+            }
+        }
+        match self {
+            Out::Raw(w) => Ok(w),
+            _ => Err(io::Error::other("the CSV output is closed")),
+        }
+    }
 }
 
 impl<W: Write> CsvWriter<W> {
@@ -56,7 +92,7 @@ impl<W: Write> CsvWriter<W> {
         }
         w.write_record(&header).map_err(io_err)?;
         Ok(CsvWriter {
-            w,
+            w: Out::Csv(Box::new(w)),
             items,
             row: Vec::new(),
         })
@@ -69,61 +105,91 @@ impl<W: Write> CsvWriter<W> {
             self.row.push(fmt_dec(s.score));
             self.row.push(fmt_dec(s.to_total));
         }
-        self.w.write_record(&self.row).map_err(io_err)
+        self.w.csv()?.write_record(&self.row).map_err(io_err)
     }
 
-    /// The item cells of a unit's row, appended to `out` separated by commas
-    /// (numbers, which CSV never quotes): what a row needs of its nodes, in
-    /// a few bytes, for [`CsvWriter::unit_with_cells`] to write later.
-    pub fn item_cells(&self, u: &UnitResult, out: &mut String) {
-        for (k, &i) in self.items.iter().enumerate() {
+    /// A unit's row as CSV text, all but its rank (which the batch's
+    /// order by total gives later), appended to `out`; where the rank goes
+    /// in what was appended. Made on the thread that scored the unit, so
+    /// that writing the row later is a copy ([`CsvWriter::unit_text`]);
+    /// the same bytes [`CsvWriter::unit`] writes.
+    pub fn unit_text(&self, u: &UnitResult, out: &mut Vec<u8>) -> usize {
+        let mut cells = String::new();
+        for &i in &self.items {
             let (score, to_total) = u
                 .nodes
                 .get(i)
                 .map_or_else(Default::default, |n| (n.score, n.to_total));
-            if k > 0 {
-                out.push(',');
-            }
-            write_dec(out, score);
-            out.push(',');
-            write_dec(out, to_total);
+            cells.push(',');
+            write_dec(&mut cells, score);
+            cells.push(',');
+            write_dec(&mut cells, to_total);
         }
+        // The text cells are encoded by the same CSV writer, into memory
+        // (where flushing writes nothing at once); the rank is left out, and
+        // the item cells, numbers that CSV never quotes, go in as they are.
+        let mut w = csv::WriterBuilder::new()
+            .buffer_capacity(256)
+            .from_writer(Vec::with_capacity(128));
+        let mut at = 0;
+        for (k, f) in figure_fields(u).iter().enumerate() {
+            if k == RANK {
+                let _ = w.flush();
+                at = w.get_ref().len();
+            } else {
+                let _ = w.write_field(f);
+            }
+        }
+        let _ = w.flush();
+        let fields_end = w.get_ref().len();
+        let _ = w.write_record(None::<&[u8]>);
+        let _ = w.flush();
+        let text = w.get_ref();
+        out.extend_from_slice(text.get(..fields_end).unwrap_or_default());
+        out.extend_from_slice(cells.as_bytes());
+        out.extend_from_slice(text.get(fields_end..).unwrap_or_default());
+        at
     }
 
-    /// A unit's row from its figures (its nodes are not read) and the cells
-    /// [`CsvWriter::item_cells`] wrote for it.
-    pub fn unit_with_cells(&mut self, u: &UnitResult, cells: &str) -> io::Result<()> {
-        self.figure_cells(u);
-        for cell in &self.row {
-            self.w.write_field(cell).map_err(io_err)?;
-        }
-        // The item cells are numbers: each written as it is, none made anew.
-        if !self.items.is_empty() {
-            for cell in cells.split(',') {
-                self.w.write_field(cell).map_err(io_err)?;
-            }
-        }
-        // (An empty record after single fields ends the row.)
-        self.w.write_record(None::<&[u8]>).map_err(io_err)
+    /// Write a row [`CsvWriter::unit_text`] made, with its rank put in at
+    /// `at`.
+    pub fn unit_text_with_rank(&mut self, text: &[u8], at: usize, rank: u32) -> io::Result<()> {
+        let (before, after) = text.split_at(at.min(text.len()));
+        let out = self.w.raw()?;
+        out.write_all(before)?;
+        write!(out, ",{rank}")?;
+        out.write_all(after)
     }
 
     fn figure_cells(&mut self, u: &UnitResult) {
         self.row.clear();
-        self.row.extend([
-            crate::safe::spreadsheet_cell(&u.unit).into_owned(),
-            fmt_dec(u.total),
-            fmt_dec(u.base),
-            fmt_dec(u.bonus),
-            fmt_dec(u.total_deductions),
-            crate::safe::spreadsheet_cell(&u.grade).into_owned(),
-            u.rank.to_string(),
-            crate::safe::spreadsheet_cell(&u.veto_ids(";")).into_owned(),
-        ]);
+        self.row.extend(figure_fields(u));
     }
 
     pub fn finish(self) -> io::Result<W> {
-        self.w.into_inner().map_err(|e| e.into_error())
+        match self.w {
+            Out::Csv(w) => w.into_inner().map_err(|e| e.into_error()),
+            Out::Raw(mut w) => w.flush().map(|()| w),
+            Out::Between => Err(io::Error::other("the CSV output is closed")),
+        }
     }
+}
+
+/// Where the rank is among a row's first cells.
+const RANK: usize = 6;
+
+/// A row's first cells: the unit, its figures, grade, rank and vetoes.
+fn figure_fields(u: &UnitResult) -> [String; 8] {
+    [
+        crate::safe::spreadsheet_cell(&u.unit).into_owned(),
+        fmt_dec(u.total),
+        fmt_dec(u.base),
+        fmt_dec(u.bonus),
+        fmt_dec(u.total_deductions),
+        crate::safe::spreadsheet_cell(&u.grade).into_owned(),
+        u.rank.to_string(),
+        crate::safe::spreadsheet_cell(&u.veto_ids(";")).into_owned(),
+    ]
 }
 
 /// A whole batch (for tests and small batches).

@@ -256,8 +256,8 @@ fn write_text(
         let r = if format == Format::Csv {
             let mut cw = report::csv_out::CsvWriter::begin(program, w, detail)?;
             source
-                .each(tick, &mut |(u, cells)| match cells {
-                    Some(c) => cw.unit_with_cells(&u, c),
+                .each(tick, &mut |(u, text)| match text {
+                    Some((t, at)) => cw.unit_text_with_rank(t, at, u.rank),
                     None => cw.unit(&u),
                 })
                 .and_then(|()| cw.finish().map(|_| ()).map_err(StreamError::Sink))
@@ -308,14 +308,15 @@ enum Scored<'b> {
 struct Kept {
     /// Each unit's figures (nodes and trace left empty), ranked.
     figures: Vec<UnitResult>,
-    /// CSV: each unit's item cells, one after another; `ends` says where
-    /// each unit's end.
-    cells: String,
-    ends: Vec<usize>,
+    /// CSV: each unit's row but its rank, one after another; `rows` says
+    /// where each ends and where its rank goes.
+    text: Vec<u8>,
+    rows: Vec<(usize, usize)>,
 }
 
-/// What is kept of a unit: its figures and, for CSV, its item cells.
-type KeptRow = (UnitResult, Option<String>);
+/// What is kept of a unit: its figures and, for CSV, its row but the rank
+/// and where the rank goes in it.
+type KeptRow = (UnitResult, Option<(Vec<u8>, usize)>);
 
 impl Kept {
     /// What to keep of `u` (made on the thread that scored it).
@@ -324,29 +325,31 @@ impl Kept {
         format: Format,
         csv: &report::csv_out::CsvWriter<W>,
     ) -> KeptRow {
-        let cells = (format == Format::Csv).then(|| {
-            let mut cells = String::new();
-            csv.item_cells(&u, &mut cells);
-            cells
+        let text = (format == Format::Csv).then(|| {
+            let mut text = Vec::new();
+            let at = csv.unit_text(&u, &mut text);
+            (text, at)
         });
         u.nodes = Vec::new();
         u.trace = Vec::new();
         u.facts = Vec::new();
-        (u, cells)
+        (u, text)
     }
 
-    fn keep(&mut self, (figures, cells): KeptRow) {
-        if let Some(c) = cells {
-            self.cells.push_str(&c);
-            self.ends.push(self.cells.len());
+    fn keep(&mut self, (figures, text): KeptRow) {
+        if let Some((t, at)) = text {
+            let start = self.text.len();
+            self.text.extend_from_slice(&t);
+            self.rows.push((self.text.len(), start + at));
         }
         self.figures.push(figures);
     }
 }
 
-/// A unit for the writer: its result, and for a kept CSV row its item cells
-/// (the result's nodes are then not filled in).
-type Row<'a> = (UnitResult, Option<&'a str>);
+/// A unit for the writer: its result, and for a kept CSV row its text but
+/// the rank and where the rank goes (the result's nodes are then not filled
+/// in).
+type Row<'a> = (UnitResult, Option<(&'a [u8], usize)>);
 
 impl<'b> Scored<'b> {
     fn new(
@@ -369,8 +372,8 @@ impl<'b> Scored<'b> {
         let ready = prepare_batch(program, batch, true)?;
         let mut kept = Kept {
             figures: Vec::with_capacity(batch.units.len()),
-            cells: String::new(),
-            ends: Vec::with_capacity(batch.units.len()),
+            text: Vec::new(),
+            rows: Vec::with_capacity(batch.units.len()),
         };
         let row = |u| Kept::row(u, format, &csv);
         let streamed = ready.stream_map(false, tick, &row, &mut |r| {
@@ -395,16 +398,17 @@ impl<'b> Scored<'b> {
             Scored::Twice(ranked, trace) => ranked.stream(*trace, tick, &mut |u| sink((u, None))),
             Scored::Kept(Kept {
                 figures,
-                cells,
-                ends,
+                text,
+                rows,
             }) => {
                 let mut start = 0;
                 for (k, f) in figures.iter().enumerate() {
                     let u = f.clone();
-                    let row = ends.get(k).and_then(|&end| {
-                        let c = cells.get(start..end);
+                    let row = rows.get(k).and_then(|&(end, at)| {
+                        let t = text.get(start..end);
+                        let at = at - start;
                         start = end;
-                        c
+                        t.map(|t| (t, at))
                     });
                     sink((u, row)).map_err(StreamError::Sink)?;
                 }

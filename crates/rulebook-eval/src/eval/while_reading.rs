@@ -8,7 +8,11 @@
 //! the whole batch (a `rank(…)`, an aggregate across units) and what these
 //! read are the units' own inputs, a third thread first skims the file for
 //! those inputs alone and works the batch's values out; the units read
-//! meanwhile wait for them. A file that is not plainly sound is read whole
+//! meanwhile wait for them. The skim is a guess (`data::skim`): before a
+//! unit is scored, its name and the values the skim read are compared with
+//! the full reading's, and if any differs (or the units are not as many),
+//! nothing scored counts and the file is read again whole, to be scored as
+//! a batch. A file that is not plainly sound is read whole
 //! instead and given back for the exact errors; nothing scored from it
 //! counts ([`WhileReading::Whole`] tells the caller to drop what its sink
 //! was given). So is a batch whose values cannot be worked out (an error
