@@ -114,41 +114,56 @@ impl<W: Write> CsvWriter<W> {
     /// that writing the row later is a copy ([`CsvWriter::unit_text`]);
     /// the same bytes [`CsvWriter::unit`] writes.
     pub fn unit_text(&self, u: &UnitResult, out: &mut Vec<u8>) -> usize {
-        let mut cells = String::new();
-        for &i in &self.items {
-            let (score, to_total) = u
-                .nodes
-                .get(i)
-                .map_or_else(Default::default, |n| (n.score, n.to_total));
-            cells.push(',');
-            write_dec(&mut cells, score);
-            cells.push(',');
-            write_dec(&mut cells, to_total);
-        }
-        // The text cells are encoded by the same CSV writer, into memory
-        // (where flushing writes nothing at once); the rank is left out, and
-        // the item cells, numbers that CSV never quotes, go in as they are.
+        // The row is written by the same CSV writer, into memory, with a
+        // one-letter field standing for the rank and one for the item
+        // cells; a field is whole once the next one has begun (a quoted
+        // field's closing quote comes then), so each stand-in is the last
+        // byte written just after it is written. The item cells, numbers
+        // that CSV never quotes, are put in as they are.
         let mut w = csv::WriterBuilder::new()
             .buffer_capacity(256)
             .from_writer(Vec::with_capacity(128));
-        let mut at = 0;
+        let stand_in = |w: &mut csv::Writer<Vec<u8>>, letter: &str| {
+            let _ = w.write_field(letter);
+            let _ = w.flush();
+            w.get_ref().len().saturating_sub(1)
+        };
+        let mut rank_at = 0;
         for (k, f) in figure_fields(u).iter().enumerate() {
             if k == RANK {
-                let _ = w.flush();
-                at = w.get_ref().len();
+                rank_at = stand_in(&mut w, "R");
             } else {
                 let _ = w.write_field(f);
             }
         }
-        let _ = w.flush();
-        let fields_end = w.get_ref().len();
+        let cells_at = (!self.items.is_empty()).then(|| stand_in(&mut w, "C"));
         let _ = w.write_record(None::<&[u8]>);
         let _ = w.flush();
         let text = w.get_ref();
-        out.extend_from_slice(text.get(..fields_end).unwrap_or_default());
-        out.extend_from_slice(cells.as_bytes());
-        out.extend_from_slice(text.get(fields_end..).unwrap_or_default());
-        at
+        let piece = |from: usize, to: usize| text.get(from..to).unwrap_or_default();
+        out.extend_from_slice(piece(0, rank_at));
+        match cells_at {
+            Some(at) => {
+                out.extend_from_slice(piece(rank_at + 1, at));
+                let mut cells = String::new();
+                for (k, &i) in self.items.iter().enumerate() {
+                    let (score, to_total) = u
+                        .nodes
+                        .get(i)
+                        .map_or_else(Default::default, |n| (n.score, n.to_total));
+                    if k > 0 {
+                        cells.push(',');
+                    }
+                    write_dec(&mut cells, score);
+                    cells.push(',');
+                    write_dec(&mut cells, to_total);
+                }
+                out.extend_from_slice(cells.as_bytes());
+                out.extend_from_slice(piece(at + 1, text.len()));
+            }
+            None => out.extend_from_slice(piece(rank_at + 1, text.len())),
+        }
+        rank_at
     }
 
     /// Write a row [`CsvWriter::unit_text`] made, with its rank put in at
@@ -157,7 +172,7 @@ impl<W: Write> CsvWriter<W> {
         let (before, after) = text.split_at(at.min(text.len()));
         let out = self.w.raw()?;
         out.write_all(before)?;
-        write!(out, ",{rank}")?;
+        write!(out, "{rank}")?;
         out.write_all(after)
     }
 

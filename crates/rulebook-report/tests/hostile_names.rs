@@ -71,3 +71,44 @@ fn csv_names_are_not_formulas() {
         assert!(!"=+-@\t\r".contains(first), "{rec:?}");
     }
 }
+
+/// A CSV row made ahead as text and written with its rank later (what
+/// `eval --format csv` does) is the row the CSV writer writes whole, for
+/// names, grades and vetoes that need quoting or none, with and without
+/// item columns.
+#[test]
+fn csv_rows_made_ahead_are_the_rows_written_whole() {
+    use rulebook_report::csv_out::CsvWriter;
+    use rulebook_report::json::Detail;
+    let (program, mut units) = hostile();
+    let extra = ["甲,乙", "say \"x\"", "", "line\nbreak", "  spaced  "];
+    for (k, name) in extra.iter().enumerate() {
+        let mut u = units[0].clone();
+        u.unit = (*name).to_owned();
+        u.grade = extra[(k + 1) % extra.len()].to_owned();
+        u.vetoes = vec![rulebook_eval::eval::Veto {
+            id: extra[(k + 2) % extra.len()].to_owned(),
+            reason: String::new(),
+        }];
+        units.push(u);
+    }
+    for (k, u) in units.iter_mut().enumerate() {
+        u.rank = 1 + (k as u32 * 7) % 11;
+    }
+    for detail in [Detail::Items, Detail::Summary] {
+        let mut whole = CsvWriter::begin(&program, Vec::new(), detail).unwrap();
+        let mut ahead = CsvWriter::begin(&program, Vec::new(), detail).unwrap();
+        for u in &units {
+            whole.unit(u).unwrap();
+            let mut text = Vec::new();
+            let at = ahead.unit_text(u, &mut text);
+            ahead.unit_text_with_rank(&text, at, u.rank).unwrap();
+        }
+        let (whole, ahead) = (whole.finish().unwrap(), ahead.finish().unwrap());
+        assert_eq!(
+            String::from_utf8(ahead).unwrap(),
+            String::from_utf8(whole).unwrap(),
+            "{detail:?}"
+        );
+    }
+}
