@@ -24,8 +24,8 @@ use memchr::memmem::Finder;
 use rulebook_lang::ir::Program;
 use std::io::Read;
 
-/// The most text one value (or the value of a key beside `units`) may take
-/// before the skim gives up, rather than hold a broken file's rest.
+/// The most text the skim holds while it waits for a value to be whole
+/// before it gives up, rather than hold a broken file's rest.
 const MOST: usize = 64 << 20;
 
 /// A key searched for: the input it names, or the unit's name.
