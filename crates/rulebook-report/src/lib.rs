@@ -56,8 +56,110 @@ pub fn write_dec(out: &mut String, d: Decimal) {
     use std::fmt::Write;
     if d.is_zero() {
         out.push('0');
-    } else {
+        return;
+    }
+    // Most figures have a mantissa of a few digits: written from it
+    // directly, as `Decimal`'s own `Display` of the normalised value writes
+    // it (a property test holds the two together); any other through it.
+    let m = d.mantissa().unsigned_abs();
+    let Ok(mut m) = u64::try_from(m) else {
         // Writing to a String cannot fail.
         let _ = write!(out, "{}", d.normalize());
+        return;
+    };
+    let mut scale = d.scale();
+    while scale > 0 && m % 10 == 0 {
+        m /= 10;
+        scale -= 1;
+    }
+    let mut digits = [0u8; 20];
+    let mut n = 0;
+    let mut rest = m;
+    while rest > 0 || n == 0 {
+        if let Some(slot) = digits.get_mut(n) {
+            *slot = b'0' + (rest % 10) as u8;
+        }
+        rest /= 10;
+        n += 1;
+    }
+    if d.is_sign_negative() {
+        out.push('-');
+    }
+    let scale = scale as usize;
+    if n <= scale {
+        // 0.000ddd
+        out.push_str("0.");
+        out.extend(std::iter::repeat_n('0', scale - n));
+        out.extend(digits.iter().take(n).rev().map(|&c| c as char));
+    } else {
+        let int = n - scale;
+        for (k, &c) in digits.iter().take(n).rev().enumerate() {
+            if k == int {
+                out.push('.');
+            }
+            out.push(c as char);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use proptest::prelude::*;
+
+    /// What `write_dec` must give: `Decimal`'s `Display` of the normalised
+    /// value, "0" for any zero.
+    fn by_display(d: Decimal) -> String {
+        if d.is_zero() {
+            "0".into()
+        } else {
+            d.normalize().to_string()
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4000))]
+        #[test]
+        fn decimals_are_written_as_display_writes_them(
+            small in -1_000_000_000i64..1_000_000_000,
+            wide in any::<i64>(),
+            huge in -(1i128 << 95)..(1i128 << 95),
+            pick in 0u8..3,
+            scale in 0u32..=28,
+        ) {
+            let m = match pick {
+                0 => i128::from(small),
+                1 => i128::from(wide),
+                _ => huge,
+            };
+            let d = Decimal::try_from_i128_with_scale(m, scale).unwrap();
+            let mut got = String::new();
+            write_dec(&mut got, d);
+            prop_assert_eq!(got, by_display(d));
+        }
+    }
+
+    #[test]
+    fn edges() {
+        for (m, scale) in [
+            (0i128, 0u32),
+            (0, 5),
+            (-0, 3),
+            (1, 28),
+            (-1, 28),
+            (10, 1),
+            (1000, 3),
+            (-25, 1),
+            (i128::from(u64::MAX), 0),
+            (i128::from(u64::MAX), 28),
+            (-i128::from(u64::MAX), 10),
+            (i128::from(u64::MAX) + 1, 4),
+        ] {
+            let d = Decimal::from_i128_with_scale(m, scale);
+            let mut got = String::new();
+            write_dec(&mut got, d);
+            assert_eq!(got, by_display(d), "{m} e-{scale}");
+        }
     }
 }
