@@ -54,39 +54,48 @@ fn a_large_file_scores_as_the_batch_does() {
     let src = std::fs::read_to_string(root().join("rulebooks/zhoushan-2021.rules")).unwrap();
     let program = program("zhoushan-2021.rules", &src);
     assert!(scores_alone(&program));
-    let text = std::fs::read_to_string(root().join("examples/zhoushan-2021/data.json")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = repeated("zhoushan-2021", 300, false, dir.path(), |k, u| {
+        let name = format!("{}{k}", u["unit"].as_str().unwrap());
+        u["unit"] = serde_json::Value::String(name);
+        true
+    });
+    let read = while_reading(&program, &path).unwrap();
+    assert_eq!(read.len(), 1500);
+    assert_eq!(read, whole(&program, &path));
+}
+
+/// The example units of `examples/NAME/data.json` repeated `times` times,
+/// each copy (and its number) given to `edit`, which may leave it out;
+/// written to a file in `dir` (`pretty`: one key to a line).
+fn repeated(
+    name: &str,
+    times: usize,
+    pretty: bool,
+    dir: &Path,
+    edit: impl Fn(usize, &mut serde_json::Value) -> bool,
+) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(root().join(format!("examples/{name}/data.json"))).unwrap();
     let mut data: serde_json::Value = serde_json::from_str(&text).unwrap();
     let units = data["units"].as_array().unwrap().clone();
     let mut many = Vec::new();
-    for k in 0..300 {
+    for k in 0..times {
         for u in &units {
             let mut u = u.clone();
-            let name = format!("{}{k}", u["unit"].as_str().unwrap());
-            u["unit"] = serde_json::Value::String(name);
-            many.push(u);
+            if edit(k, &mut u) {
+                many.push(u);
+            }
         }
     }
     data["units"] = serde_json::Value::Array(many);
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("many.json");
-    std::fs::write(&path, serde_json::to_string(&data).unwrap()).unwrap();
-
-    let batch = load_json_path(&program, "many.json", &path)
-        .unwrap()
-        .unwrap();
-    let mut whole = evaluate_batch(
-        &program,
-        &batch,
-        Options {
-            trace: false,
-            parallel: true,
-        },
-    )
-    .unwrap();
-    rank_by_total(&mut whole);
-    let read = while_reading(&program, &path).unwrap();
-    assert_eq!(read.len(), 1500);
-    assert_eq!(read, whole);
+    let path = dir.join("many.json");
+    let text = if pretty {
+        serde_json::to_string_pretty(&data)
+    } else {
+        serde_json::to_string(&data)
+    };
+    std::fs::write(&path, text.unwrap()).unwrap();
+    path
 }
 
 const GLOBALS: &str = r#"rulebook "全局测试"
@@ -181,30 +190,20 @@ fn a_rulebook_that_ranks_by_an_input_scores_while_reading() {
     assert_eq!(read.len(), 8);
     assert_eq!(read, whole(&program, &path));
 
-    let text = std::fs::read_to_string(&path).unwrap();
-    let mut data: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let units = data["units"].as_array().unwrap().clone();
-    let mut many = Vec::new();
-    for k in 0..200 {
-        for u in &units {
-            let mut u = u.clone();
-            let name = u["unit"].as_str().unwrap();
-            // (资源县's targets are the rulebook's own, under its name.)
-            if k > 0 && name == "资源县" {
-                continue;
-            }
-            if k > 0 {
-                u["unit"] = serde_json::Value::String(format!("{name}{k}"));
-            }
-            u["certificates_new"] = serde_json::json!((k * 7) % 23);
-            many.push(u);
-        }
-    }
-    data["units"] = serde_json::Value::Array(many);
     let dir = tempfile::tempdir().unwrap();
-    let big = dir.path().join("many.json");
     // Pretty-printed, so keys and values are spread over lines.
-    std::fs::write(&big, serde_json::to_string_pretty(&data).unwrap()).unwrap();
+    let big = repeated("ziyuan-2024", 200, true, dir.path(), |k, u| {
+        let name = u["unit"].as_str().unwrap().to_string();
+        // (资源县's targets are the rulebook's own, under its name.)
+        if k > 0 && name == "资源县" {
+            return false;
+        }
+        if k > 0 {
+            u["unit"] = serde_json::Value::String(format!("{name}{k}"));
+        }
+        u["certificates_new"] = serde_json::json!((k * 7) % 23);
+        true
+    });
     let read = while_reading(&program, &big).unwrap();
     assert_eq!(read.len(), 1401);
     assert_eq!(read, whole(&program, &big));
