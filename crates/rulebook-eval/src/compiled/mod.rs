@@ -4,7 +4,7 @@
 //! In: a checked [`Program`](rulebook_lang::ir::Program) ([`Compiled::new`]),
 //! then units with their batch's ranks and aggregates
 //! ([`Compiled::score`]). Out: each unit's
-//! [`UnitResult`](crate::eval::UnitResult), equal in every field — values
+//! [`UnitResult`], equal in every field — values
 //! with the same scale, trace entries, errors — to what the reference
 //! interpreter ([`crate::eval::reference`]) gives; a property test
 //! (`tests/compiled_vs_reference.rs`) holds the two to that.

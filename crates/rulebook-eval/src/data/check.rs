@@ -1,6 +1,6 @@
 //! The one place data is checked against the rulebook.
 //!
-//! In: a [`Datum`] tree — what a JSON file, a CSV cell or a rulebook test's
+//! In: a `Datum` tree — what a JSON file, a CSV cell or a rulebook test's
 //! literal says, with where it said it — and the declared [`Type`] and range
 //! of each slot. Out: runtime [`Value`]s, and a [`DataError`] for every
 //! value that does not fit (the checker never stops at the first). The JSON,

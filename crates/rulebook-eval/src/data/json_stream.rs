@@ -78,7 +78,7 @@ pub enum Piece {
     Unit(UnitData),
 }
 
-/// How [`each_unit`] ended.
+/// How `each_unit` ended.
 #[derive(Debug)]
 pub enum EachUnit {
     /// Every unit was handed on and the file is sound.
