@@ -3,7 +3,7 @@
 //! In: the bytes of an xlsx (or xlsm, xlsb, xls, ods) workbook laid out as
 //! [`crate::layout`] says. Each sheet's filled cells are read one by one
 //! (never as a whole grid: two cells far apart cost two cells), become text
-//! ([`crate::cells`]) and form a [`Table`] whose rows keep their sheet rows
+//! (`crate::cells`) and form a [`Table`] whose rows keep their sheet rows
 //! and columns; the tables go through the same reader as a folder of CSV
 //! files (`rulebook_eval::data::load_tables`), so a workbook is checked
 //! exactly like one, and every error names its cell (`units!B7`).

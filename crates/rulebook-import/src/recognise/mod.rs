@@ -1,7 +1,7 @@
 //! Sentences → rules. The phrasings the language's cookbook covers
 //! (docs/language.md, Patterns) become rules reading declared inputs,
 //! labelled from the sentence; anything else becomes `todo "why"`.
-//! Phrasings read a whole sentence at a time are in [`phrases`].
+//! Phrasings read a whole sentence at a time are in `phrases`.
 //!
 //! The reader is deliberately cautious: a node gets rules only when every
 //! sentence of it that scores (得/扣/加/不得分/不合格) was read; otherwise
