@@ -18,7 +18,7 @@ mod csv_files;
 mod json;
 mod json_stream;
 mod number;
-mod skim;
+pub(crate) mod skim;
 
 use crate::value::Value;
 use check::{Checker, Loc, Node, Origin, Schema, UnitIn};
@@ -311,19 +311,6 @@ pub fn each_json_unit(
     each: &mut dyn FnMut(Piece),
 ) -> std::io::Result<EachUnit> {
     json_stream::each_unit(program, file_name, path, each)
-}
-
-/// Skim the JSON data file at `path` for the inputs `wanted` says, each
-/// unit handed on with only those (and its name): a guess ahead of the
-/// full reading, to be held to it (`skim`). `Ok(false)` when the file is
-/// not shaped as expected.
-pub(crate) fn skim_json_units(
-    program: &Program,
-    path: &std::path::Path,
-    wanted: &[bool],
-    each: &mut dyn FnMut(&UnitData),
-) -> std::io::Result<bool> {
-    skim::units(program, path, wanted, each)
 }
 
 /// Read a folder of CSV files: `files` pairs each file's name (e.g.

@@ -15,48 +15,13 @@ fn io_err(e: csv::Error) -> io::Error {
     }
 }
 
-/// Writes rows as units come: `begin`, `unit` (or `unit_text_with_rank`)
-/// for each, `finish`.
+/// Writes rows as units come: `begin`, `unit` (or `unit_text` on the
+/// thread that scored the unit and `unit_text_with_rank` later) for each,
+/// `finish`. Every row is made by `unit_text`.
 pub struct CsvWriter<W: Write> {
-    w: Out<W>,
+    w: io::BufWriter<W>,
     /// The items' node indices (none for a summary).
     items: Vec<usize>,
-    row: Vec<String>,
-}
-
-/// The output: through the CSV writer, or (rows made as text) straight.
-enum Out<W: Write> {
-    Csv(Box<csv::Writer<W>>),
-    Raw(W),
-    /// Only while one becomes the other.
-    Between,
-}
-
-impl<W: Write> Out<W> {
-    fn csv(&mut self) -> io::Result<&mut csv::Writer<W>> {
-        if let Out::Raw(_) = self {
-            if let Out::Raw(w) = std::mem::replace(self, Out::Between) {
-                *self = Out::Csv(Box::new(csv::Writer::from_writer(w)));
-            }
-        }
-        match self {
-            Out::Csv(w) => Ok(w),
-            _ => Err(io::Error::other("the CSV output is closed")),
-        }
-    }
-
-    fn raw(&mut self) -> io::Result<&mut W> {
-        if let Out::Csv(_) = self {
-            if let Out::Csv(w) = std::mem::replace(self, Out::Between) {
-                // What the CSV writer holds goes out first.
-                *self = Out::Raw(w.into_inner().map_err(|e| e.into_error())?);
-            }
-        }
-        match self {
-            Out::Raw(w) => Ok(w),
-            _ => Err(io::Error::other("the CSV output is closed")),
-        }
-    }
 }
 
 impl<W: Write> CsvWriter<W> {
@@ -72,7 +37,6 @@ impl<W: Write> CsvWriter<W> {
                 .map(|(i, _)| i)
                 .collect()
         };
-        let mut w = csv::Writer::from_writer(out);
         let mut header: Vec<String> = [
             "unit",
             "total",
@@ -90,29 +54,26 @@ impl<W: Write> CsvWriter<W> {
             header.push(format!("item_{id}"));
             header.push(format!("item_{id}_to_total"));
         }
-        w.write_record(&header).map_err(io_err)?;
-        Ok(CsvWriter {
-            w: Out::Csv(Box::new(w)),
-            items,
-            row: Vec::new(),
-        })
+        let mut head = csv::Writer::from_writer(Vec::new());
+        head.write_record(&header).map_err(io_err)?;
+        let head = head.into_inner().map_err(|e| e.into_error())?;
+        let mut w = io::BufWriter::new(out);
+        w.write_all(&head)?;
+        Ok(CsvWriter { w, items })
     }
 
+    /// A unit's row, its rank as the unit has it.
     pub fn unit(&mut self, u: &UnitResult) -> io::Result<()> {
-        self.figure_cells(u);
-        for &i in &self.items {
-            let s = u.nodes.get(i).cloned().unwrap_or_default();
-            self.row.push(fmt_dec(s.score));
-            self.row.push(fmt_dec(s.to_total));
-        }
-        self.w.csv()?.write_record(&self.row).map_err(io_err)
+        let mut text = Vec::new();
+        let at = self.unit_text(u, &mut text);
+        self.unit_text_with_rank(&text, at, u.rank)
     }
 
     /// A unit's row as CSV text, all but its rank (which the batch's
     /// order by total gives later), appended to `out`; where the rank goes
     /// in what was appended. Made on the thread that scored the unit, so
-    /// that writing the row later is a copy ([`CsvWriter::unit_text`]);
-    /// the same bytes [`CsvWriter::unit`] writes.
+    /// that writing the row later is a copy
+    /// ([`CsvWriter::unit_text_with_rank`]).
     pub fn unit_text(&self, u: &UnitResult, out: &mut Vec<u8>) -> usize {
         // The row is written by the same CSV writer, into memory, with a
         // one-letter field standing for the rank and one for the item
@@ -170,23 +131,13 @@ impl<W: Write> CsvWriter<W> {
     /// `at`.
     pub fn unit_text_with_rank(&mut self, text: &[u8], at: usize, rank: u32) -> io::Result<()> {
         let (before, after) = text.split_at(at.min(text.len()));
-        let out = self.w.raw()?;
-        out.write_all(before)?;
-        write!(out, "{rank}")?;
-        out.write_all(after)
-    }
-
-    fn figure_cells(&mut self, u: &UnitResult) {
-        self.row.clear();
-        self.row.extend(figure_fields(u));
+        self.w.write_all(before)?;
+        write!(self.w, "{rank}")?;
+        self.w.write_all(after)
     }
 
     pub fn finish(self) -> io::Result<W> {
-        match self.w {
-            Out::Csv(w) => w.into_inner().map_err(|e| e.into_error()),
-            Out::Raw(mut w) => w.flush().map(|()| w),
-            Out::Between => Err(io::Error::other("the CSV output is closed")),
-        }
+        self.w.into_inner().map_err(|e| e.into_error())
     }
 }
 

@@ -79,6 +79,7 @@ fn csv_names_are_not_formulas() {
 #[test]
 fn csv_rows_made_ahead_are_the_rows_written_whole() {
     use rulebook_report::csv_out::CsvWriter;
+    use rulebook_report::fmt_dec;
     use rulebook_report::json::Detail;
     let (program, mut units) = hostile();
     let extra = ["甲,乙", "say \"x\"", "", "line\nbreak", "  spaced  "];
@@ -95,20 +96,49 @@ fn csv_rows_made_ahead_are_the_rows_written_whole() {
     for (k, u) in units.iter_mut().enumerate() {
         u.rank = 1 + (k as u32 * 7) % 11;
     }
+    let items: Vec<usize> = program
+        .nodes
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| n.kind == rulebook_lang::ir::NodeKind::Item)
+        .map(|(i, _)| i)
+        .collect();
     for detail in [Detail::Items, Detail::Summary] {
-        let mut whole = CsvWriter::begin(&program, Vec::new(), detail).unwrap();
-        let mut ahead = CsvWriter::begin(&program, Vec::new(), detail).unwrap();
+        let writer = CsvWriter::begin(&program, Vec::new(), detail).unwrap();
         for u in &units {
-            whole.unit(u).unwrap();
+            // The row as the CSV crate writes it whole, record by record.
+            let cell = |s: &str| rulebook_report::safe::spreadsheet_cell(s).into_owned();
+            let mut fields = vec![
+                cell(&u.unit),
+                fmt_dec(u.total),
+                fmt_dec(u.base),
+                fmt_dec(u.bonus),
+                fmt_dec(u.total_deductions),
+                cell(&u.grade),
+                u.rank.to_string(),
+                cell(&u.veto_ids(";")),
+            ];
+            if detail == Detail::Items {
+                for &i in &items {
+                    fields.push(fmt_dec(u.nodes[i].score));
+                    fields.push(fmt_dec(u.nodes[i].to_total));
+                }
+            }
+            let mut whole = csv::Writer::from_writer(Vec::new());
+            whole.write_record(&fields).unwrap();
+            let whole = whole.into_inner().unwrap();
+
             let mut text = Vec::new();
-            let at = ahead.unit_text(u, &mut text);
+            let at = writer.unit_text(u, &mut text);
+            let mut ahead = CsvWriter::begin(&program, Vec::new(), detail).unwrap();
             ahead.unit_text_with_rank(&text, at, u.rank).unwrap();
+            let ahead = ahead.finish().unwrap();
+            let header_end = ahead.iter().position(|&b| b == b'\n').unwrap() + 1;
+            assert_eq!(
+                String::from_utf8(ahead[header_end..].to_vec()).unwrap(),
+                String::from_utf8(whole).unwrap(),
+                "{detail:?}"
+            );
         }
-        let (whole, ahead) = (whole.finish().unwrap(), ahead.finish().unwrap());
-        assert_eq!(
-            String::from_utf8(ahead).unwrap(),
-            String::from_utf8(whole).unwrap(),
-            "{detail:?}"
-        );
     }
 }

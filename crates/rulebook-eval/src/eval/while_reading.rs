@@ -340,7 +340,7 @@ fn skim_ahead(
         .filter(|&i| wanted.get(i).copied().unwrap_or(false))
         .collect();
     let (mut names, mut inputs) = (Vec::new(), Vec::new());
-    let shaped = data::skim_json_units(program, path, wanted, &mut |u| {
+    let shaped = data::skim::units(program, path, wanted, &mut |u| {
         // (What the batch's values read includes no global.)
         values.add(&mut worker, &[], u);
         names.push(u.name.clone());
