@@ -215,13 +215,7 @@ fn main() {
     // Scoring keeps what a summary table needs of each unit (its total and
     // item scores), as `rulebook eval --format table|csv` does; keeping the
     // full results (every node, every trace entry) is measured separately.
-    let items: Vec<usize> = program
-        .nodes
-        .iter()
-        .enumerate()
-        .filter(|(_, n)| n.kind == rulebook_lang::ir::NodeKind::Item)
-        .map(|(i, _)| i)
-        .collect();
+    let items: Vec<usize> = program.items().map(|i| i as usize).collect();
     let summary = |u: rulebook_eval::eval::UnitResult| {
         let scores: Vec<Decimal> = items.iter().map(|&i| u.nodes[i].score).collect();
         (u.total, scores)

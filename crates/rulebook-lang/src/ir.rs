@@ -727,6 +727,14 @@ pub struct ExpectDef {
 }
 
 impl Program {
+    /// The items' node indices, in the document's order: a report's columns.
+    pub fn items(&self) -> impl Iterator<Item = u32> + '_ {
+        (0u32..)
+            .zip(&self.nodes)
+            .filter(|(_, n)| n.kind == NodeKind::Item)
+            .map(|(i, _)| i)
+    }
+
     pub fn node(&self, i: u32) -> Option<&NodeDef> {
         self.nodes.get(i as usize)
     }

@@ -4,7 +4,7 @@
 use crate::json::Detail;
 use crate::{fmt_dec, write_dec};
 use rulebook_eval::eval::UnitResult;
-use rulebook_lang::ir::{NodeKind, Program};
+use rulebook_lang::ir::Program;
 use std::io::{self, Write};
 
 /// A CSV error as the I/O error it is (a closed pipe stays one).
@@ -29,13 +29,7 @@ impl<W: Write> CsvWriter<W> {
         let items: Vec<usize> = if detail == Detail::Summary {
             Vec::new()
         } else {
-            program
-                .nodes
-                .iter()
-                .enumerate()
-                .filter(|(_, n)| n.kind == NodeKind::Item)
-                .map(|(i, _)| i)
-                .collect()
+            program.items().map(|i| i as usize).collect()
         };
         let mut header: Vec<String> = [
             "unit",

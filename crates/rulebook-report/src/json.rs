@@ -170,11 +170,8 @@ pub fn rulebook_out(program: &Program) -> RulebookOut<'_> {
 pub fn unit_out<'u>(program: &'u Program, u: &'u UnitResult, detail: Detail) -> UnitOut<'u> {
     let items = (detail != Detail::Summary).then(|| {
         program
-            .nodes
-            .iter()
-            .enumerate()
-            .filter(|(_, n)| n.kind == NodeKind::Item)
-            .map(|(i, _)| node_out(program, u, i as u32, detail))
+            .items()
+            .map(|i| node_out(program, u, i, detail))
             .collect()
     });
     UnitOut {

@@ -510,13 +510,7 @@ impl<'p> LargeWriter<'p> {
             for (c, (h, _)) in (0u16..).zip(heads) {
                 ws.write_string_with_format(2, c, h, &fmt.head)?;
             }
-            let items = program
-                .nodes
-                .iter()
-                .enumerate()
-                .filter(|(_, n)| n.kind == rulebook_lang::ir::NodeKind::Item)
-                .map(|(i, _)| i as u32)
-                .collect();
+            let items = program.items().collect();
             let mut w = LargeWriter {
                 program,
                 wb,

@@ -96,13 +96,7 @@ fn csv_rows_made_ahead_are_the_rows_written_whole() {
     for (k, u) in units.iter_mut().enumerate() {
         u.rank = 1 + (k as u32 * 7) % 11;
     }
-    let items: Vec<usize> = program
-        .nodes
-        .iter()
-        .enumerate()
-        .filter(|(_, n)| n.kind == rulebook_lang::ir::NodeKind::Item)
-        .map(|(i, _)| i)
-        .collect();
+    let items: Vec<usize> = program.items().map(|i| i as usize).collect();
     for detail in [Detail::Items, Detail::Summary] {
         let writer = CsvWriter::begin(&program, Vec::new(), detail).unwrap();
         for u in &units {
