@@ -92,7 +92,7 @@ impl Walk<'_, '_> {
     ) -> Result<(), Failed> {
         // (Adding 0 could only change the scale of a sum that is 0, which
         // nothing reads: the unit's total takes it only when it is not 0.)
-        if !node.bonus && node.has_parent && !bonus_children.is_zero() {
+        if !node.bonus && node.parent.is_some() && !bonus_children.is_zero() {
             self.st.inner_bonus = plus(self.st.inner_bonus, bonus_children);
         }
         if node.settles_pool {

@@ -61,7 +61,8 @@ pub(super) struct CNode {
     pub full: Decimal,
     pub deducts_only: bool,
     pub caps_what_passes: bool,
-    pub has_parent: bool,
+    /// The node this one is a part of (none for the root).
+    pub parent: Option<u32>,
     /// Some rule's deductions are pooled at this node.
     pub settles_pool: bool,
 }
@@ -322,7 +323,7 @@ impl<'p> Compiled<'p> {
                     .unwrap_or_default(),
                 deducts_only: nd.deducts_only(),
                 caps_what_passes: nd.caps_what_passes(),
-                has_parent: nd.parent.is_some(),
+                parent: nd.parent,
                 settles_pool: false,
             });
         }

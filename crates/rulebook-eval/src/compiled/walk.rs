@@ -22,12 +22,15 @@ use rulebook_lang::ir::RuleKind;
 use rust_decimal::prelude::*;
 
 /// Buffers one thread reuses from unit to unit.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Scratch {
     slots: Slots,
     pending: Vec<Ded>,
     parts: Vec<(u32, Decimal)>,
     blocks: Vec<Decimal>,
+    /// Per node: it or one of its parts sent something to the unit's
+    /// total (all false between units).
+    sent: Vec<bool>,
     /// The longest trace so far, and the most facts: room made for the
     /// next unit's at once.
     trace_hint: usize,
@@ -41,6 +44,7 @@ impl Scratch {
             pending: Vec::with_capacity(16),
             parts: Vec::with_capacity(32),
             blocks: Vec::new(),
+            sent: vec![false; c.nodes.len()],
             trace_hint: 0,
             facts_hint: 0,
         }
@@ -99,6 +103,7 @@ impl Compiled<'_> {
             pending,
             parts,
             blocks,
+            sent,
             trace_hint,
             facts_hint,
         } = scratch;
@@ -129,6 +134,7 @@ impl Compiled<'_> {
             pending,
             parts,
             blocks,
+            sent,
         };
         let walked = if tracing {
             walk.node::<true>(0)
@@ -157,14 +163,16 @@ impl Compiled<'_> {
         *facts_hint = (*facts_hint).max(st.facts.len());
         // Nodes are numbered parents first, so walking backwards sums each
         // subtree: what it sends to the total, and what no-base parts took.
-        // Nothing sent to the total leaves every node's share of it 0, and
-        // only parts that only deduct have a score to gather.
-        let sent = st.sent_total;
+        // A node whose subtree sent nothing to the total keeps its share of
+        // it 0 (adding 0 changes nothing), and only parts that only deduct
+        // have a score to gather.
+        let sent_any = st.sent_total;
         for &i in &self.gather {
+            let to_total_here = sent_any && sent.get(i as usize).is_some_and(|s| *s);
             let Some(def) = self
                 .nodes
                 .get(i as usize)
-                .filter(|d| sent || d.deducts_only)
+                .filter(|d| to_total_here || d.deducts_only)
             else {
                 continue;
             };
@@ -185,6 +193,9 @@ impl Compiled<'_> {
                     ns.score = plus(ns.score, taken);
                 }
             }
+        }
+        if sent_any {
+            sent.fill(false);
         }
         let root = self.nodes.first();
         let root_score = st.nodes.first().map(|n| n.score).unwrap_or_default();
@@ -294,6 +305,9 @@ pub(super) struct Walk<'w, 'a> {
     pub pending: &'w mut Vec<Ded>,
     pub parts: &'w mut Vec<(u32, Decimal)>,
     pub blocks: &'w mut Vec<Decimal>,
+    /// [`Scratch`]'s per-node mark: something in its subtree went to the
+    /// total.
+    pub sent: &'w mut Vec<bool>,
 }
 
 impl Walk<'_, '_> {
@@ -378,6 +392,16 @@ impl Walk<'_, '_> {
         self.st.sent_total = true;
         if let Some(ns) = self.st.nodes.get_mut(origin as usize) {
             ns.to_total = plus(ns.to_total, amount);
+        }
+        // Mark the node and its ancestors for the gathering after the walk
+        // (those already marked have their ancestors marked too).
+        let mut k = Some(origin);
+        while let Some(n) = k {
+            match self.sent.get_mut(n as usize) {
+                Some(s) if !*s => *s = true,
+                _ => break,
+            }
+            k = self.c.nodes.get(n as usize).and_then(|d| d.parent);
         }
     }
 
