@@ -357,7 +357,8 @@ pub(crate) enum BatchExpr {
 /// One evaluator's state while it scores units (a compiled program's
 /// reusable buffers).
 enum Worker<'c, 'p> {
-    Compiled(&'c Compiled<'p>, Scratch),
+    /// (The scratch boxed: it is far larger than the other variant.)
+    Compiled(&'c Compiled<'p>, Box<Scratch>),
     Reference(&'p Program),
 }
 
@@ -370,7 +371,7 @@ impl<'c, 'p> Engine<'c, 'p> {
     }
     fn worker(self) -> Worker<'c, 'p> {
         match self {
-            Engine::Compiled(c) => Worker::Compiled(c, c.scratch()),
+            Engine::Compiled(c) => Worker::Compiled(c, Box::new(c.scratch())),
             Engine::Reference(p) => Worker::Reference(p),
         }
     }
