@@ -33,11 +33,15 @@ pub(super) struct Num {
     f: NumFn,
 }
 
-/// The two commonest operands, read without a call.
+/// The commonest shapes, worked out without a call: a constant, an input,
+/// and (as a condition) an input compared with a constant number.
 #[derive(Clone, Copy)]
 enum How {
     Const(Option<Decimal>),
     Input(usize),
+    /// `input op constant`: when the input is a number, compared here;
+    /// anything else (missing, a date) goes to the closure.
+    InputCmp(usize, CmpOp, Decimal),
     Call,
 }
 
@@ -61,8 +65,14 @@ impl Num {
 impl Truth {
     pub fn new(code: Code) -> Truth {
         Truth {
-            how: match code {
-                Code::Input(i) => How::Input(i as usize),
+            how: match &code {
+                Code::Input(i) => How::Input(*i as usize),
+                Code::Cmp(op, a, b) => match (&**a, &**b) {
+                    (Code::Input(i), Code::Const(Value::Num(c))) => {
+                        How::InputCmp(*i as usize, *op, *c)
+                    }
+                    _ => How::Call,
+                },
                 _ => How::Call,
             },
             f: truth_fn(&code),
@@ -90,7 +100,7 @@ impl Frame<'_> {
         match x.how {
             How::Const(v) => Ok(v),
             How::Input(i) => Ok(self.unit.inputs.get(i).and_then(Value::as_num)),
-            How::Call => (x.f)(self),
+            How::InputCmp(..) | How::Call => (x.f)(self),
         }
     }
 
@@ -99,6 +109,10 @@ impl Frame<'_> {
     pub fn t(&mut self, x: &Truth) -> R<bool> {
         match x.how {
             How::Input(i) => Ok(matches!(self.unit.inputs.get(i), Some(Value::Bool(true)))),
+            How::InputCmp(i, op, c) => match self.unit.inputs.get(i) {
+                Some(Value::Num(v)) => Ok(cmp_holds(op, dec_cmp(*v, c))),
+                _ => (x.f)(self),
+            },
             How::Const(_) | How::Call => (x.f)(self),
         }
     }

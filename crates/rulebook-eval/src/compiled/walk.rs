@@ -804,10 +804,19 @@ impl Walk<'_, '_> {
 /// A plain amount: a number, or 1 for a truth value that holds; `None`
 /// otherwise (the rule does not apply). Anything but a number is evaluated
 /// again in full to tell which, which gives the same value.
+/// (The number read where the rule is scored; the rest, rarely needed, is
+/// a call.)
+#[inline(always)]
 fn amount_value(fr: &mut Frame<'_>, e: &Num) -> Result<Option<Decimal>, Failed> {
     if let Some(v) = fr.n(e)? {
         return Ok(Some(v));
     }
+    amount_not_number(fr, e)
+}
+
+/// [`amount_value`] of an amount that is not a number.
+#[inline(never)]
+fn amount_not_number(fr: &mut Frame<'_>, e: &Num) -> Result<Option<Decimal>, Failed> {
     Ok(match fr.eval(&e.code)? {
         Value::Num(v) => Some(v),
         Value::Bool(true) => Some(Decimal::ONE),
