@@ -743,11 +743,11 @@ impl Ranked<'_> {
 /// Competition ranking, largest first: ties share the better rank (1, 1, 3).
 pub fn competition_ranks(values: &[Value]) -> Vec<u32> {
     let mut sorted: Vec<Decimal> = values.iter().filter_map(|v| v.as_num()).collect();
-    sorted.sort_unstable_by(|a, b| b.cmp(a));
+    sorted.sort_unstable_by(|a, b| dec_cmp(*b, *a));
     values
         .iter()
         .map(|v| match v.as_num() {
-            Some(x) => 1 + sorted.partition_point(|y| *y > x) as u32,
+            Some(x) => 1 + sorted.partition_point(|y| dec_cmp(*y, x).is_gt()) as u32,
             // Units without a value rank after all that have one.
             None => 1 + sorted.len() as u32,
         })
