@@ -85,6 +85,30 @@ fn json_and_csv_data_score_the_same() {
     assert_eq!(stdout(&json), stdout(&csv));
 }
 
+/// JSON and JSON Lines from a JSON file are ranked by a first reading of
+/// the file and written as a second one is scored; the same bytes as for
+/// the same data given as CSV tables, read whole and scored as a batch.
+#[test]
+fn json_from_a_file_read_twice_is_the_batch_s() {
+    for extra in [
+        &["--format", "json"][..],
+        &["--format", "jsonl"],
+        &["--format", "json", "--detail", "items"],
+        &["--format", "jsonl", "--detail", "items"],
+    ] {
+        let run = |data: &str| {
+            let mut args = vec!["eval", "rulebooks/ziyuan-2024.rules", data];
+            args.extend_from_slice(extra);
+            let o = rulebook(&args);
+            assert!(o.status.success(), "{extra:?}: {}", stderr(&o));
+            stdout(&o)
+        };
+        let from_file = run("examples/ziyuan-2024/data.json");
+        assert!(from_file.contains("典型县"), "{extra:?}");
+        assert_eq!(from_file, run("examples/ziyuan-2024/csv"), "{extra:?}");
+    }
+}
+
 #[test]
 fn output_is_byte_identical_from_run_to_run() {
     let a = rulebook(&[

@@ -31,12 +31,25 @@ fn program(name: &str, src: &str) -> Program {
 
 /// Every unit's result as scored while reading, ranked, or what came back.
 fn while_reading(program: &Program, path: &Path) -> Result<Vec<UnitResult>, WhileReading> {
+    while_reading_traced(program, path, false)
+}
+
+/// [`while_reading`], keeping every unit's trace when `trace`.
+fn while_reading_traced(
+    program: &Program,
+    path: &Path,
+    trace: bool,
+) -> Result<Vec<UnitResult>, WhileReading> {
     let mut got = Vec::new();
     let ticks = std::sync::atomic::AtomicUsize::new(0);
     let tick = || {
         ticks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     };
-    match score_while_reading(program, "data.json", path, &tick, &mut |u| got.push(u)).unwrap() {
+    match score_while_reading(program, "data.json", path, trace, &tick, &mut |u| {
+        got.push(u)
+    })
+    .unwrap()
+    {
         WhileReading::Scored(errors) if errors.is_empty() => {
             assert_eq!(ticks.into_inner(), got.len());
             rank_by_total(&mut got);
@@ -160,12 +173,17 @@ fn a_file_with_an_error_comes_back_whole() {
 
 /// Every unit's result of the batch read whole and scored, ranked.
 fn whole(program: &Program, path: &Path) -> Vec<UnitResult> {
+    whole_traced(program, path, false)
+}
+
+/// [`whole`], keeping every unit's trace when `trace`.
+fn whole_traced(program: &Program, path: &Path, trace: bool) -> Vec<UnitResult> {
     let batch = load_json_path(program, "data.json", path).unwrap().unwrap();
     let mut whole = evaluate_batch(
         program,
         &batch,
         Options {
-            trace: false,
+            trace,
             parallel: false,
         },
     )
@@ -207,6 +225,11 @@ fn a_rulebook_that_ranks_by_an_input_scores_while_reading() {
     let read = while_reading(&program, &big).unwrap();
     assert_eq!(read.len(), 1401);
     assert_eq!(read, whole(&program, &big));
+    // With every trace entry kept (`eval --format json` from a file), the
+    // same: every node, reason and fact.
+    let traced = while_reading_traced(&program, &big, true).unwrap();
+    assert!(traced.iter().all(|u| !u.trace.is_empty()));
+    assert_eq!(traced, whole_traced(&program, &big, true));
 }
 
 const RANKED: &str = r#"rulebook "排名测试"

@@ -3,7 +3,8 @@
 //! JSON, JSON Lines, CSV and large XLSX workbooks are written in constant
 //! memory: CSV and summaries keep under 1 KB a unit from one scoring pass;
 //! fuller outputs are ranked by a first pass (one number per unit), and a
-//! second scores each unit again and writes it. The
+//! second scores each unit again and writes it (from a JSON data file,
+//! each pass reads the file, so no unit's data is kept either). The
 //! table keeps only each unit's figures; Markdown, HTML and small XLSX
 //! workbooks lay out the whole batch at once.
 
@@ -11,9 +12,11 @@ use super::load;
 use super::{usage_error, write_atomic, FINDINGS, OK};
 use rulebook_eval::data::Batch;
 use rulebook_eval::eval::{
-    evaluate_batch_map, evaluate_batch_with_progress, prepare_batch, rank_batch, rank_by_total,
-    scores_while_reading, Options, StreamError, UnitResult, WhileReading,
+    competition_ranks, evaluate_batch_map, evaluate_batch_with_progress, prepare_batch, rank_batch,
+    rank_by_total, score_while_reading, scores_while_reading, Options, StreamError, UnitResult,
+    WhileReading,
 };
+use rulebook_eval::Value;
 use rulebook_lang::ir::Program;
 use rulebook_report as report;
 use rulebook_report::json::Detail;
@@ -89,11 +92,19 @@ pub fn run(rules: &Path, data: &Path, args: &Args<'_>) -> u8 {
     // each unit scores alone or with batch values a skim can work out.
     let keeps_rows = matches!(format, Format::Csv | Format::Table)
         || (detail == Detail::Summary && matches!(format, Format::Json | Format::Jsonl));
-    let batch = if keeps_rows
+    // JSON and JSON Lines with every node: ranked by a first reading of
+    // the file, then written as a second reading is scored.
+    let reads_twice = matches!(format, Format::Json | Format::Jsonl);
+    let batch = if (keeps_rows || reads_twice)
         && rulebook_office::data_file::is_json_file(data)
         && scores_while_reading(&program)
     {
-        match while_reading(&program, data, format, detail, output) {
+        let done = if keeps_rows {
+            while_reading(&program, data, format, detail, output)
+        } else {
+            twice_while_reading(&program, data, format, detail, output)
+        };
+        match done {
             Ok(code) => return code,
             Err(loaded) => loaded,
         }
@@ -191,16 +202,7 @@ fn while_reading(
     let Ok(csv) = report::csv_out::CsvWriter::begin(program, std::io::sink(), detail) else {
         return Err(load::batch(program, data));
     };
-    // As for a batch of some 2 000 units or more: a file of 8 MB or more.
-    let large = std::fs::metadata(data).is_ok_and(|m| m.len() >= 8 << 20);
-    let bar = (large && std::io::stderr().is_terminal()).then(|| {
-        let bar = indicatif::ProgressBar::new_spinner();
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("{pos} units read and scored  {per_sec}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-        );
-        bar
-    });
+    let bar = spinner(data, "{pos} units read and scored  {per_sec}");
     let tick = || {
         if let Some(b) = &bar {
             b.inc(1);
@@ -208,7 +210,7 @@ fn while_reading(
     };
     let mut kept = Kept::default();
     let name = data.display().to_string();
-    let scored = rulebook_eval::eval::score_while_reading(program, &name, data, &tick, &mut |u| {
+    let scored = score_while_reading(program, &name, data, false, &tick, &mut |u| {
         kept.keep(Kept::row(u, format, &csv))
     });
     if let Some(b) = &bar {
@@ -240,6 +242,118 @@ fn while_reading(
         output,
         &|| {},
     ))
+}
+
+/// A spinner on stderr counting units, when a large file (8 MB or more:
+/// some 2 000 units) is read on a terminal.
+fn spinner(data: &Path, template: &str) -> Option<indicatif::ProgressBar> {
+    let large = std::fs::metadata(data).is_ok_and(|m| m.len() >= 8 << 20);
+    (large && std::io::stderr().is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(template)
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        bar
+    })
+}
+
+/// JSON or JSON Lines with every node (and with `--detail full` every
+/// reason) from a JSON data file, in memory that does not grow with the
+/// file: a first reading scores each unit for its total alone and ranks
+/// them (a rank by total needs every unit's), a second scores each unit
+/// again as the file is read again and writes it. The second reading must
+/// find the units the first did, with the same totals; a file changed in
+/// between is an error, not a mixed output. `Err` is the file read whole
+/// instead (or why it could not be): the batch's own path takes it from
+/// there.
+fn twice_while_reading(
+    program: &Program,
+    data: &Path,
+    format: Format,
+    detail: Detail,
+    output: Option<&Path>,
+) -> Result<u8, Result<Batch, load::LoadError>> {
+    let name = data.display().to_string();
+    let mut totals = Vec::new();
+    let bar = spinner(data, "{pos} units read and ranked  {per_sec}");
+    let tick = || {
+        if let Some(b) = &bar {
+            b.inc(1);
+        }
+    };
+    let first = score_while_reading(program, &name, data, false, &tick, &mut |u| {
+        totals.push(Value::Num(u.total))
+    });
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let errors = match first {
+        Err(e) => return Ok(usage_error(&format!("cannot read `{name}`: {e}"))),
+        Ok(WhileReading::Whole(loaded)) => return Err(load::loaded(loaded, &name)),
+        Ok(WhileReading::Scored(errors)) => errors,
+    };
+    if !errors.is_empty() {
+        return Ok(eval_failed(&errors));
+    }
+    if totals.is_empty() {
+        return Err(load::loaded(Ok(Batch::default()), &name));
+    }
+    let ranks = competition_ranks(&totals);
+    let bar = spinner(data, "{pos} units read, scored and written  {per_sec}");
+    let tick = || {
+        if let Some(b) = &bar {
+            b.inc(1);
+        }
+    };
+    let mut fill = |w: &mut dyn std::io::Write| -> std::io::Result<()> {
+        let mut jw = report::json::JsonWriter::begin(program, w, format == Format::Jsonl, detail)?;
+        let mut k = 0;
+        let mut same = true;
+        let mut written = Ok(());
+        let second = score_while_reading(
+            program,
+            &name,
+            data,
+            detail == Detail::Full,
+            &tick,
+            &mut |mut u| {
+                match (ranks.get(k), totals.get(k)) {
+                    (Some(&rank), Some(Value::Num(t))) if t.serialize() == u.total.serialize() => {
+                        u.rank = rank;
+                        if written.is_ok() {
+                            written = jw.unit(&u);
+                        }
+                    }
+                    _ => same = false,
+                }
+                k += 1;
+            },
+        );
+        written?;
+        // (Said as the output's failure: a file given with -o is then not
+        // written at all.)
+        match second {
+            Ok(WhileReading::Scored(errors)) if errors.is_empty() && same && k == totals.len() => {
+                jw.finish().map(|_| ())
+            }
+            Ok(_) => Err(std::io::Error::other(format!(
+                "`{name}` changed while it was read: its units or their totals are not those of the first reading; run again once it is written"
+            ))),
+            Err(e) => Err(std::io::Error::other(format!("cannot read `{name}` again: {e}"))),
+        }
+    };
+    let code = match output {
+        Some(o) => match super::write_atomic_with(o, &mut |w| fill(w).map_err(|e| e.to_string())) {
+            Ok(()) => OK,
+            Err(e) => usage_error(&e),
+        },
+        None => super::print_out_with(&mut fill),
+    };
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    Ok(code)
 }
 
 /// Write the scored units as JSON, JSON Lines or CSV.

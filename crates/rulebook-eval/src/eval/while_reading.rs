@@ -79,12 +79,14 @@ type Ahead = OnceLock<Option<Skimmed>>;
 struct Ready<'a> {
     globals: &'a [Value],
     ahead: Option<&'a Skimmed>,
+    /// Whether each unit's trace is kept.
+    trace: bool,
 }
 
 impl<'a> Ready<'a> {
     /// Ready when the globals are in and, if `ahead` is needed, the
     /// batch's values.
-    fn new(globals: Option<&'a [Value]>, ahead: Option<&'a Ahead>) -> Option<Self> {
+    fn new(globals: Option<&'a [Value]>, ahead: Option<&'a Ahead>, trace: bool) -> Option<Self> {
         let ahead = match ahead {
             None => None,
             Some(a) => Some(a.get()?.as_ref()?),
@@ -92,6 +94,7 @@ impl<'a> Ready<'a> {
         Some(Ready {
             globals: globals?,
             ahead,
+            trace,
         })
     }
 
@@ -111,18 +114,19 @@ impl<'a> Ready<'a> {
             }) => (ranks.get(k).map_or(&[], Vec::as_slice), across),
             None => (&[], &[]),
         };
-        Some(worker.score(self.globals, u, ranks, across, false))
+        Some(worker.score(self.globals, u, ranks, across, self.trace))
     }
 }
 
 /// Score the units of the JSON data file at `path` as it is read (see the
-/// module's notes). `tick` is called once per unit scored; `file_name` is
-/// used in the locations of data errors. `Err` is a file that cannot be
-/// read at all.
+/// module's notes), keeping each unit's trace when `trace`. `tick` is
+/// called once per unit scored; `file_name` is used in the locations of
+/// data errors. `Err` is a file that cannot be read at all.
 pub fn score_while_reading(
     program: &Program,
     file_name: &str,
     path: &Path,
+    trace: bool,
     tick: &(dyn Fn() + Sync),
     sink: &mut dyn FnMut(UnitResult),
 ) -> std::io::Result<WhileReading> {
@@ -178,7 +182,7 @@ pub fn score_while_reading(
                 }
                 let start = read;
                 read += chunk.len();
-                let ready = Ready::new(globals.as_deref(), ahead);
+                let ready = Ready::new(globals.as_deref(), ahead, trace);
                 match (tx.try_send(Msg::Units(start, chunk)), ready) {
                     (Err(TrySendError::Full(Msg::Units(_, units))), Some(r)) => {
                         let scored = (start..)
@@ -233,7 +237,7 @@ pub fn score_while_reading(
             };
             // Units wait (in the file's order) until they can be scored;
             // units the reading thread scored come after those.
-            if let Some(r) = Ready::new(globals.as_deref(), ahead) {
+            if let Some(r) = Ready::new(globals.as_deref(), ahead, trace) {
                 for (start, units) in waiting.drain(..) {
                     for (k, u) in (start..).zip(&units) {
                         if let Some(scored) = r.score(&mut worker, k, u) {
