@@ -202,30 +202,15 @@ fn while_reading(
     let Ok(csv) = report::csv_out::CsvWriter::begin(program, std::io::sink(), detail) else {
         return Err(load::batch(program, data));
     };
-    let bar = spinner(data, "{pos} units read and scored  {per_sec}");
-    let tick = || {
-        if let Some(b) = &bar {
-            b.inc(1);
-        }
-    };
     let mut kept = Kept::default();
-    let name = data.display().to_string();
-    let scored = score_while_reading(program, &name, data, false, &tick, &mut |u| {
-        kept.keep(Kept::row(u, format, &csv))
-    });
-    if let Some(b) = &bar {
-        b.finish_and_clear();
-    }
-    let errors = match scored {
-        Err(e) => return Ok(usage_error(&format!("cannot read `{name}`: {e}"))),
-        Ok(WhileReading::Whole(loaded)) => return Err(load::loaded(loaded, &name)),
-        Ok(WhileReading::Scored(errors)) => errors,
-    };
-    if !errors.is_empty() {
-        return Ok(eval_failed(&errors));
-    }
-    if kept.figures.is_empty() {
-        return Err(load::loaded(Ok(Batch::default()), &name));
+    let said = read_scored(
+        program,
+        data,
+        "{pos} units read and scored  {per_sec}",
+        &mut |u| kept.keep(Kept::row(u, format, &csv)),
+    )?;
+    if let Some(code) = said {
+        return Ok(code);
     }
     rank_by_total(&mut kept.figures);
     if format == Format::Table {
@@ -242,6 +227,42 @@ fn while_reading(
         output,
         &|| {},
     ))
+}
+
+/// One reading of a JSON data file, each unit scored as it is read (no
+/// trace) and handed to `sink`, a spinner saying `what` on a terminal.
+/// `Ok(None)`: every unit went to the sink. `Ok(Some(code))`: why not is
+/// said (units that cannot be scored, a file that cannot be read), with
+/// the exit code. `Err`: the file read whole instead, for the batch's own
+/// path (a file with data errors, one without units).
+fn read_scored(
+    program: &Program,
+    data: &Path,
+    what: &str,
+    sink: &mut dyn FnMut(UnitResult),
+) -> Result<Option<u8>, Result<Batch, load::LoadError>> {
+    let name = data.display().to_string();
+    let bar = spinner(data, what);
+    let tick = || {
+        if let Some(b) = &bar {
+            b.inc(1);
+        }
+    };
+    let mut any = false;
+    let scored = score_while_reading(program, &name, data, false, &tick, &mut |u| {
+        any = true;
+        sink(u)
+    });
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    match scored {
+        Err(e) => Ok(Some(usage_error(&format!("cannot read `{name}`: {e}")))),
+        Ok(WhileReading::Whole(loaded)) => Err(load::loaded(loaded, &name)),
+        Ok(WhileReading::Scored(errors)) if !errors.is_empty() => Ok(Some(eval_failed(&errors))),
+        Ok(WhileReading::Scored(_)) if !any => Err(load::loaded(Ok(Batch::default()), &name)),
+        Ok(WhileReading::Scored(_)) => Ok(None),
+    }
 }
 
 /// A spinner on stderr counting units, when a large file (8 MB or more:
@@ -276,28 +297,14 @@ fn twice_while_reading(
 ) -> Result<u8, Result<Batch, load::LoadError>> {
     let name = data.display().to_string();
     let mut totals = Vec::new();
-    let bar = spinner(data, "{pos} units read and ranked  {per_sec}");
-    let tick = || {
-        if let Some(b) = &bar {
-            b.inc(1);
-        }
-    };
-    let first = score_while_reading(program, &name, data, false, &tick, &mut |u| {
-        totals.push(Value::Num(u.total))
-    });
-    if let Some(b) = &bar {
-        b.finish_and_clear();
-    }
-    let errors = match first {
-        Err(e) => return Ok(usage_error(&format!("cannot read `{name}`: {e}"))),
-        Ok(WhileReading::Whole(loaded)) => return Err(load::loaded(loaded, &name)),
-        Ok(WhileReading::Scored(errors)) => errors,
-    };
-    if !errors.is_empty() {
-        return Ok(eval_failed(&errors));
-    }
-    if totals.is_empty() {
-        return Err(load::loaded(Ok(Batch::default()), &name));
+    let said = read_scored(
+        program,
+        data,
+        "{pos} units read and ranked  {per_sec}",
+        &mut |u| totals.push(Value::Num(u.total)),
+    )?;
+    if let Some(code) = said {
+        return Ok(code);
     }
     let ranks = competition_ranks(&totals);
     let bar = spinner(data, "{pos} units read, scored and written  {per_sec}");
