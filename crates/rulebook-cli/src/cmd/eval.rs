@@ -447,7 +447,8 @@ impl Kept {
         csv: &report::csv_out::CsvWriter<W>,
     ) -> KeptRow {
         let text = (format == Format::Csv).then(|| {
-            let mut text = Vec::new();
+            // (Room for a typical row at once, rather than growing to it.)
+            let mut text = Vec::with_capacity(512);
             let at = csv.unit_text(&u, &mut text);
             (text, at)
         });
