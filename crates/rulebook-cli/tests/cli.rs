@@ -109,6 +109,48 @@ fn json_from_a_file_read_twice_is_the_batch_s() {
     }
 }
 
+/// A workbook with a sheet for a named unit, from a JSON file (read twice,
+/// no unit's data kept) and from the same data as CSV tables (read whole):
+/// the same bytes. A name that no unit has is refused before anything is
+/// written.
+#[test]
+fn a_large_workbook_from_a_file_read_twice_is_the_batch_s() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |data: &str, unit: &str, out: &str| {
+        let out = dir.path().join(out);
+        let o = rulebook(&[
+            "eval",
+            "rulebooks/ziyuan-2024.rules",
+            data,
+            "--format",
+            "xlsx",
+            "--unit",
+            unit,
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        (o, out)
+    };
+    let (o, from_file) = run("examples/ziyuan-2024/data.json", "典型县", "file.xlsx");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (o, from_rows) = run("examples/ziyuan-2024/csv", "典型县", "rows.xlsx");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (a, b) = (
+        std::fs::read(from_file).unwrap(),
+        std::fs::read(from_rows).unwrap(),
+    );
+    assert!(a.len() > 10_000);
+    assert!(a == b, "the two workbooks differ");
+    let (o, none) = run("examples/ziyuan-2024/data.json", "无此县", "none.xlsx");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("there is no unit `无此县`"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!none.exists());
+}
+
 #[test]
 fn output_is_byte_identical_from_run_to_run() {
     let a = rulebook(&[

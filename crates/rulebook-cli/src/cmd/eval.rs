@@ -94,13 +94,16 @@ pub fn run(rules: &Path, data: &Path, args: &Args<'_>) -> u8 {
         || (detail == Detail::Summary && matches!(format, Format::Json | Format::Jsonl));
     // JSON and JSON Lines with every node: ranked by a first reading of
     // the file, then written as a second reading is scored.
-    let reads_twice = matches!(format, Format::Json | Format::Jsonl);
+    // So are workbooks too large for a sheet per unit.
+    let reads_twice = matches!(format, Format::Json | Format::Jsonl | Format::Xlsx);
     let batch = if (keeps_rows || reads_twice)
         && rulebook_office::data_file::is_json_file(data)
         && scores_while_reading(&program)
     {
         let done = if keeps_rows {
             while_reading(&program, data, format, detail, output)
+        } else if format == Format::Xlsx {
+            xlsx_while_reading(&program, data, args.units, output)
         } else {
             twice_while_reading(&program, data, format, detail, output)
         };
@@ -128,14 +131,7 @@ pub fn run(rules: &Path, data: &Path, args: &Args<'_>) -> u8 {
             stream_text(&program, &batch, format, detail, output, &tick)
         }
         Format::Xlsx if large_xlsx => {
-            if args.units.is_empty() {
-                eprintln!(
-                    "note: {} units: the workbook has the 汇总 sheet and the 得分明细 sheet (a row per unit and item); \
-                     a sheet per unit is written for batches of at most {} units, or for the units named with --unit NAME",
-                    batch.units.len(),
-                    report::xlsx::SHEETS_LIMIT
-                );
-            }
+            large_xlsx_note(batch.units.len(), args.units);
             stream_xlsx(&program, &batch, args.units, output, &tick)
         }
         _ => whole(&program, &batch, format, output, &tick),
@@ -145,6 +141,17 @@ pub fn run(rules: &Path, data: &Path, args: &Args<'_>) -> u8 {
     }
     load::done_with(batch);
     code
+}
+
+/// What a large workbook holds, said when no unit was named for a sheet.
+fn large_xlsx_note(units: usize, keep: &[String]) {
+    if keep.is_empty() {
+        eprintln!(
+            "note: {units} units: the workbook has the 汇总 sheet and the 得分明细 sheet (a row per unit and item); \
+             a sheet per unit is written for batches of at most {} units, or for the units named with --unit NAME",
+            report::xlsx::SHEETS_LIMIT
+        );
+    }
 }
 
 /// A progress bar on stderr when a large batch runs on a terminal.
@@ -295,72 +302,166 @@ fn twice_while_reading(
     detail: Detail,
     output: Option<&Path>,
 ) -> Result<u8, Result<Batch, load::LoadError>> {
-    let name = data.display().to_string();
-    let mut totals = Vec::new();
-    let said = read_scored(
-        program,
-        data,
-        "{pos} units read and ranked  {per_sec}",
-        &mut |u| totals.push(Value::Num(u.total)),
-    )?;
-    if let Some(code) = said {
-        return Ok(code);
-    }
-    let ranks = competition_ranks(&totals);
-    let bar = spinner(data, "{pos} units read, scored and written  {per_sec}");
-    let tick = || {
-        if let Some(b) = &bar {
-            b.inc(1);
-        }
+    let first = match FirstReading::of(program, data, &mut |_| {})? {
+        Ok(first) => first,
+        Err(code) => return Ok(code),
     };
     let mut fill = |w: &mut dyn std::io::Write| -> std::io::Result<()> {
         let mut jw = report::json::JsonWriter::begin(program, w, format == Format::Jsonl, detail)?;
-        let mut k = 0;
-        let mut same = true;
         let mut written = Ok(());
-        let second = score_while_reading(
-            program,
-            &name,
-            data,
-            detail == Detail::Full,
-            &tick,
-            &mut |mut u| {
-                match (ranks.get(k), totals.get(k)) {
-                    (Some(&rank), Some(Value::Num(t))) if t.serialize() == u.total.serialize() => {
-                        u.rank = rank;
-                        if written.is_ok() {
-                            written = jw.unit(&u);
-                        }
-                    }
-                    _ => same = false,
-                }
-                k += 1;
-            },
-        );
+        let again = first.read_again(program, data, detail == Detail::Full, &mut |u| {
+            if written.is_ok() {
+                written = jw.unit(&u);
+            }
+        });
         written?;
         // (Said as the output's failure: a file given with -o is then not
         // written at all.)
-        match second {
-            Ok(WhileReading::Scored(errors)) if errors.is_empty() && same && k == totals.len() => {
-                jw.finish().map(|_| ())
-            }
-            Ok(_) => Err(std::io::Error::other(format!(
-                "`{name}` changed while it was read: its units or their totals are not those of the first reading; run again once it is written"
-            ))),
-            Err(e) => Err(std::io::Error::other(format!("cannot read `{name}` again: {e}"))),
-        }
+        again.map_err(std::io::Error::other)?;
+        jw.finish().map(|_| ())
     };
-    let code = match output {
+    Ok(match output {
         Some(o) => match super::write_atomic_with(o, &mut |w| fill(w).map_err(|e| e.to_string())) {
             Ok(()) => OK,
             Err(e) => usage_error(&e),
         },
         None => super::print_out_with(&mut fill),
+    })
+}
+
+/// A large workbook (the summary and items sheets, and a sheet for each
+/// unit named with `--unit`) from a JSON data file, read twice as for JSON
+/// ([`twice_while_reading`]), so that no unit's data is kept. A batch small
+/// enough for a sheet per unit, and no `--unit`: `Err`, the file read whole
+/// for the workbook laid out at once.
+fn xlsx_while_reading(
+    program: &Program,
+    data: &Path,
+    keep: &[String],
+    output: Option<&Path>,
+) -> Result<u8, Result<Batch, load::LoadError>> {
+    let mut found = vec![false; keep.len()];
+    let first = FirstReading::of(program, data, &mut |u| {
+        if let Some(k) = keep.iter().position(|k| *k == u.unit) {
+            if let Some(f) = found.get_mut(k) {
+                *f = true;
+            }
+        }
+    })?;
+    let first = match first {
+        Ok(first) => first,
+        Err(code) => return Ok(code),
     };
-    if let Some(b) = &bar {
-        b.finish_and_clear();
+    let units = first.totals.len();
+    if keep.is_empty() && units <= report::xlsx::SHEETS_LIMIT {
+        return Err(load::batch(program, data));
     }
-    Ok(code)
+    if let Some((missing, _)) = keep.iter().zip(&found).find(|(_, f)| !**f) {
+        return Ok(usage_error(&format!(
+            "there is no unit `{missing}` in the data"
+        )));
+    }
+    large_xlsx_note(units, keep);
+    let mut w = match report::xlsx::LargeWriter::begin(program, units, keep) {
+        Ok(w) => w,
+        Err(e) => return Ok(usage_error(&e)),
+    };
+    let mut written = Ok(());
+    let again = first.read_again(program, data, !keep.is_empty(), &mut |u| {
+        if written.is_ok() {
+            written = w.unit(&u);
+        }
+    });
+    if let Err(e) = written.and(again) {
+        return Ok(usage_error(&e));
+    }
+    Ok(match w.finish() {
+        Ok(bytes) => write_to(output, &bytes),
+        Err(e) => usage_error(&e),
+    })
+}
+
+/// What a first reading of a JSON data file keeps: each unit's total, and
+/// its rank by total (a rank by total needs every unit's).
+struct FirstReading {
+    totals: Vec<Value>,
+    ranks: Vec<u32>,
+}
+
+impl FirstReading {
+    /// Read and score the file once, each unit's result also shown to
+    /// `each`. `Ok(Err(code))`: why not is said; `Err`: the file read whole
+    /// instead (see [`read_scored`]).
+    fn of(
+        program: &Program,
+        data: &Path,
+        each: &mut dyn FnMut(&UnitResult),
+    ) -> Result<Result<FirstReading, u8>, Result<Batch, load::LoadError>> {
+        let mut totals = Vec::new();
+        let said = read_scored(
+            program,
+            data,
+            "{pos} units read and ranked  {per_sec}",
+            &mut |u| {
+                each(&u);
+                totals.push(Value::Num(u.total));
+            },
+        )?;
+        Ok(match said {
+            Some(code) => Err(code),
+            None => Ok(FirstReading {
+                ranks: competition_ranks(&totals),
+                totals,
+            }),
+        })
+    }
+
+    /// Read and score the file again (keeping traces when `trace`), each
+    /// unit handed to `sink` with its rank by total. The units must be
+    /// those of the first reading, with the same totals: `Err` says the file
+    /// changed in between (or cannot be read again), rather than leave an
+    /// output mixed from two files.
+    fn read_again(
+        &self,
+        program: &Program,
+        data: &Path,
+        trace: bool,
+        sink: &mut dyn FnMut(UnitResult),
+    ) -> Result<(), String> {
+        let name = data.display().to_string();
+        let bar = spinner(data, "{pos} units read, scored and written  {per_sec}");
+        let tick = || {
+            if let Some(b) = &bar {
+                b.inc(1);
+            }
+        };
+        let mut k = 0;
+        let mut same = true;
+        let second = score_while_reading(program, &name, data, trace, &tick, &mut |mut u| {
+            match (self.ranks.get(k), self.totals.get(k)) {
+                (Some(&rank), Some(Value::Num(t))) if t.serialize() == u.total.serialize() => {
+                    u.rank = rank;
+                    sink(u);
+                }
+                _ => same = false,
+            }
+            k += 1;
+        });
+        if let Some(b) = &bar {
+            b.finish_and_clear();
+        }
+        match second {
+            Ok(WhileReading::Scored(errors))
+                if errors.is_empty() && same && k == self.totals.len() =>
+            {
+                Ok(())
+            }
+            Ok(_) => Err(format!(
+                "`{name}` changed while it was read: its units or their totals are not those of the first reading; run again once it is written"
+            )),
+            Err(e) => Err(format!("cannot read `{name}` again: {e}")),
+        }
+    }
 }
 
 /// Write the scored units as JSON, JSON Lines or CSV.
