@@ -33,6 +33,7 @@ for n in ${@:-10000 100000}; do
     # shellcheck disable=SC2086
     run "eval --format $f" $bin eval $rules "$data" --format $f
   done
+  run "eval --format xlsx -o FILE" $bin eval $rules "$data" --format xlsx -o target/bench-data/out.xlsx
   # The same rulebook with its one batch rank (item B9's rank among all
   # units) read from the unit's own data instead: its units score alone, so
   # CSV and summaries are scored while the file is read.
