@@ -399,6 +399,15 @@ fn item(r: &mut Rng, out: &mut String, id: &str) {
             out.push_str(&format!(
                 "    part {id}.2 \"加分\" {{\n      bonus\n      cap 3\n      award 1 each n1\n    }}\n"
             ));
+            // Parts without rules: the same for every unit.
+            if r.chance(2) {
+                out.push_str(&format!(
+                    "    part {id}.3 \"另计\" {{\n      bonus\n      cap 1\n    }}\n"
+                ));
+                out.push_str(&format!(
+                    "    part {id}.4 \"说明\" {{\n      by \"县委办\"\n    }}\n"
+                ));
+            }
         }
         // A veto.
         _ => {

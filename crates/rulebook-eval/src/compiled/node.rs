@@ -55,7 +55,9 @@ impl Walk<'_, '_> {
 
         let mut bonus_children = Decimal::ZERO;
         for part in &node.children {
-            self.node::<TRACE>(part.node)?;
+            if !part.fixed {
+                self.node::<TRACE>(part.node)?;
+            }
             if !part.scored {
                 continue;
             }

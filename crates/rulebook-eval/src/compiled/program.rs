@@ -9,7 +9,7 @@
 
 use super::expr::{compile, Code, Rows};
 use super::typed::{Num, Truth};
-use super::walk::dmax;
+use super::walk::{dmax, dmin};
 use crate::eval::{fact_reads, NodeScore};
 use rulebook_lang::ir::{self, Amount, Program, RuleKind, SettleTo};
 use rust_decimal::Decimal;
@@ -75,6 +75,9 @@ pub(super) struct Part {
     pub bonus: bool,
     /// It has a score of its own: a bonus part, or one with points.
     pub scored: bool,
+    /// Its walk is the same for every unit ([`CNode::fixed_score`]): not
+    /// walked, its score in the blank.
+    pub fixed: bool,
 }
 
 /// A rule laid out for the walk. What only some rules have, or only a
@@ -151,6 +154,39 @@ pub(super) enum To {
     },
     Total,
     Nowhere,
+}
+
+impl CNode {
+    /// A leaf with no rules, no pool and no cap but a constant: what every
+    /// unit's walk of it gives, as `settle` works it out — its score (a
+    /// bonus part's 0 within its cap, a part with points its full points or
+    /// 0), or `Some(None)` for a node without a score. `None` for any other
+    /// node.
+    pub fn fixed_score(&self) -> Option<Option<Decimal>> {
+        let constant_cap = self.cap.is_none() || self.cap_const.is_some();
+        if !self.rules.is_empty()
+            || !self.children.is_empty()
+            || !self.blocks.is_empty()
+            || self.settles_pool
+            || !constant_cap
+        {
+            return None;
+        }
+        Some(if self.bonus {
+            Some(match self.cap_const {
+                Some(cap) => dmin(Decimal::ZERO, cap),
+                None => Decimal::ZERO,
+            })
+        } else if let Some(points) = self.points {
+            Some(if self.starts_full {
+                self.full
+            } else {
+                dmax(dmin(Decimal::ZERO, points), Decimal::ZERO)
+            })
+        } else {
+            None
+        })
+    }
 }
 
 impl Plan {
@@ -311,6 +347,7 @@ impl<'p> Compiled<'p> {
                             node: k,
                             bonus: d.is_some_and(|d| d.bonus),
                             scored: d.is_some_and(|d| d.bonus || d.points.is_some()),
+                            fixed: false,
                         }
                     })
                     .collect(),
@@ -330,9 +367,24 @@ impl<'p> Compiled<'p> {
         for (n, p) in nodes.iter_mut().zip(pooled_at) {
             n.settles_pool = p;
         }
+        // Parts whose walk is the same for every unit are not walked: their
+        // score is in the blank every unit's node scores start from.
+        let fixed: Vec<Option<Option<Decimal>>> = nodes.iter().map(CNode::fixed_score).collect();
+        for n in &mut nodes {
+            for part in &mut n.children {
+                part.fixed = fixed.get(part.node as usize).is_some_and(Option::is_some);
+            }
+        }
+        let blank = fixed
+            .iter()
+            .map(|f| NodeScore {
+                score: f.flatten().unwrap_or_default(),
+                ..NodeScore::default()
+            })
+            .collect();
         Compiled {
             program,
-            blank: vec![NodeScore::default(); nodes.len()],
+            blank,
             gather: (0..nodes.len() as u32)
                 .rev()
                 .filter(|&i| {
