@@ -177,14 +177,14 @@ impl CNode {
                 Some(cap) => dmin(Decimal::ZERO, cap),
                 None => Decimal::ZERO,
             })
-        } else if let Some(points) = self.points {
-            Some(if self.starts_full {
-                self.full
-            } else {
-                dmax(dmin(Decimal::ZERO, points), Decimal::ZERO)
-            })
         } else {
-            None
+            self.points.map(|points| {
+                if self.starts_full {
+                    self.full
+                } else {
+                    dmax(dmin(Decimal::ZERO, points), Decimal::ZERO)
+                }
+            })
         })
     }
 }
