@@ -109,6 +109,62 @@ fn json_from_a_file_read_twice_is_the_batch_s() {
     }
 }
 
+/// A named pipe given a `.json` name is read once, its writer starting
+/// late: JSON Lines, which from a file reads it twice, and CSV for a
+/// rulebook that ranks by an input, which from a file skims it first, come
+/// out as from the file itself.
+#[cfg(unix)]
+#[test]
+fn a_named_pipe_is_read_once() {
+    let data = std::fs::read(root().join("examples/ziyuan-2024/data.json")).unwrap();
+    for format in ["jsonl", "csv"] {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe.json");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let writer = {
+            let (fifo, data) = (fifo.clone(), data.clone());
+            std::thread::spawn(move || {
+                std::thread::sleep(std::time::Duration::from_millis(200));
+                std::io::Write::write_all(&mut std::fs::File::create(&fifo).unwrap(), &data)
+                    .unwrap();
+            })
+        };
+        let (tx, rx) = std::sync::mpsc::channel();
+        let path = fifo.to_str().unwrap().to_string();
+        std::thread::spawn(move || {
+            let o = rulebook(&[
+                "eval",
+                "rulebooks/ziyuan-2024.rules",
+                &path,
+                "--format",
+                format,
+            ]);
+            let _ = tx.send(o);
+        });
+        let from_pipe = rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("the pipe is read without waiting for a second writer");
+        writer.join().unwrap();
+        assert!(
+            from_pipe.status.success(),
+            "{format}: {}",
+            stderr(&from_pipe)
+        );
+        let from_file = rulebook(&[
+            "eval",
+            "rulebooks/ziyuan-2024.rules",
+            "examples/ziyuan-2024/data.json",
+            "--format",
+            format,
+        ]);
+        assert_eq!(stdout(&from_pipe), stdout(&from_file), "{format}");
+    }
+}
+
 /// A workbook with a sheet for a named unit, from a JSON file (read twice,
 /// no unit's data kept) and from the same data as CSV tables (read whole):
 /// the same bytes. A name that no unit has is refused before anything is

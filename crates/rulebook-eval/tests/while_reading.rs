@@ -359,3 +359,42 @@ fn a_rank_over_a_global_gets_the_batch_whole() {
         other => panic!("{other:?}"),
     }
 }
+
+/// A named pipe given a `.json` name can be read only once: a rulebook
+/// that ranks by an input is then not skimmed (the skim would read the
+/// pipe beside the full reading, and the fallback read it a third time,
+/// waiting for a writer that is gone) but read whole and scored as a
+/// batch. The pipe's writer starts late, as a program feeding it would.
+#[cfg(unix)]
+#[test]
+fn a_named_pipe_is_read_once() {
+    let src = std::fs::read_to_string(root().join("rulebooks/ziyuan-2024.rules")).unwrap();
+    let program = program("ziyuan-2024.rules", &src);
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe.json");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let data = std::fs::read(root().join("examples/ziyuan-2024/data.json")).unwrap();
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            std::io::Write::write_all(&mut std::fs::File::create(&fifo).unwrap(), &data).unwrap();
+        })
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(while_reading(&program, &fifo).map(|r| r.len()));
+    });
+    let got = rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the pipe is read without waiting for a second writer");
+    writer.join().unwrap();
+    match got {
+        Err(WhileReading::Whole(Ok(batch))) => assert_eq!(batch.units.len(), 8),
+        other => panic!("{other:?}"),
+    }
+}

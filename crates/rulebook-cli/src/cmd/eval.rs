@@ -397,6 +397,10 @@ impl FirstReading {
         data: &Path,
         each: &mut dyn FnMut(&UnitResult),
     ) -> Result<Result<FirstReading, u8>, Result<Batch, load::LoadError>> {
+        // Only a file can be read twice (not a pipe given a file's name).
+        if !std::fs::metadata(data).is_ok_and(|m| m.is_file()) {
+            return Err(load::batch(program, data));
+        }
         let mut totals = Vec::new();
         let said = read_scored(
             program,

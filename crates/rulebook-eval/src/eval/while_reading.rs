@@ -130,10 +130,13 @@ pub fn score_while_reading(
     tick: &(dyn Fn() + Sync),
     sink: &mut dyn FnMut(UnitResult),
 ) -> std::io::Result<WhileReading> {
+    // The skim reads the file beside the full reading: only a file can be
+    // read twice (not a pipe given a file's name).
+    let a_file = std::fs::metadata(path).is_ok_and(|m| m.is_file());
     let wanted = match (scores_alone(program), inputs_read(program)) {
         (true, _) => None,
-        (false, Some(wanted)) => Some(wanted),
-        (false, None) => {
+        (false, Some(wanted)) if a_file => Some(wanted),
+        (false, _) => {
             return data::load_json_path(program, file_name, path).map(WhileReading::Whole)
         }
     };
