@@ -100,7 +100,8 @@ impl<W: Write> CsvWriter<W> {
         match cells_at {
             Some(at) => {
                 out.extend_from_slice(piece(rank_at + 1, at));
-                let mut cells = String::new();
+                // (Room for short figures at once.)
+                let mut cells = String::with_capacity(self.items.len() * 8);
                 for (k, &i) in self.items.iter().enumerate() {
                     let (score, to_total) = u
                         .nodes
