@@ -2233,6 +2233,37 @@ pub(crate) fn dec_cmp(a: Decimal, b: Decimal) -> std::cmp::Ordering {
 /// [`dec_cmp`] of two numbers whose scales or signs differ.
 #[inline(never)]
 fn dec_cmp_scales(a: Decimal, b: Decimal) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let (ra, rb) = (
+        u128::from_le_bytes(a.serialize()),
+        u128::from_le_bytes(b.serialize()),
+    );
+    let (ma, mb) = (ra >> 32, rb >> 32);
+    // Signs first (a zero is neither, whatever its sign bit says); then
+    // magnitudes of up to 64 bits, brought to one scale in 128.
+    let negative = |r: u128, m: u128| (r as u32) & 0x8000_0000 != 0 && m != 0;
+    let (na, nb) = (negative(ra, ma), negative(rb, mb));
+    if na != nb {
+        return if na {
+            Ordering::Less
+        } else {
+            Ordering::Greater
+        };
+    }
+    let scale = |r: u128| ((r as u32) >> 16) & 0xFF;
+    let (sa, sb) = (scale(ra), scale(rb));
+    let up = |m: u128, by: u32| POW10.get(by as usize).map(|p| m * *p as u128);
+    let small = (ma | mb) >> 64 == 0;
+    let widened = match sa.cmp(&sb) {
+        _ if !small => None,
+        Ordering::Equal => Some((ma, mb)),
+        Ordering::Less => up(ma, sb - sa).map(|x| (x, mb)),
+        Ordering::Greater => up(mb, sa - sb).map(|y| (ma, y)),
+    };
+    if let Some((x, y)) = widened {
+        let o = x.cmp(&y);
+        return if na { o.reverse() } else { o };
+    }
     let (sa, sb) = (a.scale(), b.scale());
     let (ma, mb) = (a.mantissa(), b.mantissa());
     let widened = match sa.cmp(&sb) {
@@ -2429,6 +2460,22 @@ mod dec_cmp_tests {
             }
             prop_assert_eq!(dec_cmp(a, b), a.cmp(&b));
             prop_assert_eq!(dec_cmp(b, a), b.cmp(&a));
+        }
+
+        /// Any number against a zero of either sign and any scale, and
+        /// the other way round.
+        #[test]
+        fn zeros_of_either_sign_order_as_rust_decimal(
+            m in prop_oneof![-1000i128..1000, any::<i64>().prop_map(i128::from)],
+            s in 0u32..=28,
+            t in 0u32..=28,
+            negative in any::<bool>(),
+        ) {
+            let mut zero = Decimal::from_i128_with_scale(0, t);
+            zero.set_sign_negative(negative);
+            let a = Decimal::from_i128_with_scale(m, s);
+            prop_assert_eq!(dec_cmp(a, zero), a.cmp(&zero));
+            prop_assert_eq!(dec_cmp(zero, a), zero.cmp(&a));
         }
 
         /// Equal values written at other scales (1.5 and 1.50) compare equal.
