@@ -141,6 +141,11 @@ impl Compiled<'_> {
         } else {
             walk.node::<false>(0)
         };
+        // A unit that fails leaves no marks for the next (the gathering that
+        // clears them is not reached).
+        if walked.is_err() && st.sent_total {
+            sent.fill(false);
+        }
         walked.map_err(|e| {
             let NodeErr { node, message } = *e;
             EvalError {
