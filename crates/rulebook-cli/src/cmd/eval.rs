@@ -730,3 +730,63 @@ fn write_to(output: Option<&Path>, bytes: &[u8]) -> u8 {
         None => super::print_out(bytes),
     }
 }
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+mod tests {
+    use super::*;
+    use rust_decimal::Decimal;
+
+    fn root() -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    }
+
+    /// A second reading must find the units of the first with their totals:
+    /// the same file does; a first reading that had another total, or one
+    /// unit more, is taken for a file changed in between and refused.
+    #[test]
+    fn a_second_reading_unlike_the_first_is_refused() {
+        let program = load::program(&root().join("rulebooks/ziyuan-2024.rules"))
+            .ok()
+            .unwrap();
+        let data = root().join("examples/ziyuan-2024/data.json");
+        let first = match FirstReading::of(&program, &data, &mut |_| {}) {
+            Ok(Ok(first)) => first,
+            _ => panic!("the example data reads"),
+        };
+        let mut ranks = Vec::new();
+        first
+            .read_again(&program, &data, false, &mut |u| {
+                ranks.push((u.unit, u.rank))
+            })
+            .unwrap();
+        // 自定县 has the highest total (101.33), 封顶县 the lowest (10).
+        assert_eq!(ranks.len(), 8);
+        assert!(ranks.contains(&("自定县".to_string(), 1)));
+        assert!(ranks.contains(&("封顶县".to_string(), 8)));
+
+        let another_total = FirstReading {
+            totals: {
+                let mut t = first.totals.clone();
+                t[3] = Value::Num(Decimal::new(1234, 2));
+                t
+            },
+            ranks: first.ranks.clone(),
+        };
+        let one_more = FirstReading {
+            totals: [first.totals.clone(), vec![Value::Num(Decimal::ONE)]].concat(),
+            ranks: [first.ranks.clone(), vec![9]].concat(),
+        };
+        for changed in [another_total, one_more] {
+            let e = changed
+                .read_again(&program, &data, false, &mut |_| {})
+                .unwrap_err();
+            assert!(e.contains("changed while it was read"), "{e}");
+        }
+    }
+}
