@@ -31,8 +31,12 @@ pub struct Compiled<'p> {
     /// Every node's score before a unit is walked.
     pub(super) blank: Vec<NodeScore>,
     /// The nodes that gather from their parts once the walk is over (those
-    /// with parts, and those that only deduct), last first.
+    /// with parts), last first.
     pub(super) gather: Vec<u32>,
+    /// The nodes without parts that only deduct: gathering from no parts
+    /// only turns a score or share of the total that is 0 into plain 0
+    /// (adding 0 to 0 gives the 0 added).
+    pub(super) deducting_leaves: Vec<u32>,
     pub(super) ranks: Vec<Code>,
     pub(super) across: Vec<CAcross>,
     /// Some table's rows cite a node: traced entries are split after scoring.
@@ -390,7 +394,14 @@ impl<'p> Compiled<'p> {
                 .filter(|&i| {
                     nodes
                         .get(i as usize)
-                        .is_some_and(|n| n.deducts_only || !n.children.is_empty())
+                        .is_some_and(|n| !n.children.is_empty())
+                })
+                .collect(),
+            deducting_leaves: (0..nodes.len() as u32)
+                .filter(|&i| {
+                    nodes
+                        .get(i as usize)
+                        .is_some_and(|n| n.deducts_only && n.children.is_empty())
                 })
                 .collect(),
             lets,

@@ -172,6 +172,16 @@ impl Compiled<'_> {
         // it 0 (adding 0 changes nothing), and only parts that only deduct
         // have a score to gather.
         let sent_any = st.sent_total;
+        for &i in &self.deducting_leaves {
+            if let Some(ns) = st.nodes.get_mut(i as usize) {
+                if ns.score.is_zero() {
+                    ns.score = Decimal::ZERO;
+                }
+                if ns.to_total.is_zero() {
+                    ns.to_total = Decimal::ZERO;
+                }
+            }
+        }
         for &i in &self.gather {
             let to_total_here = sent_any && sent.get(i as usize).is_some_and(|s| *s);
             let Some(def) = self
