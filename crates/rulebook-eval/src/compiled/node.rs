@@ -112,12 +112,12 @@ impl Walk<'_, '_> {
             let avail = if node.starts_full {
                 node.full
             } else {
-                let start = self
-                    .parts
-                    .get(parts_mark..)
-                    .unwrap_or(&[])
-                    .iter()
-                    .fold(awards, |acc, (_, s)| plus(acc, *s));
+                let start = match self.parts.get(parts_mark..) {
+                    Some(parts) if !parts.is_empty() => {
+                        parts.iter().fold(awards, |acc, (_, s)| plus(acc, *s))
+                    }
+                    _ => awards,
+                };
                 dmax(dmin(start, points), Decimal::ZERO)
             };
             let mut room = match &node.cap {
