@@ -94,7 +94,7 @@ impl Walk<'_, '_> {
     ) -> Result<(), Failed> {
         // (Adding 0 could only change the scale of a sum that is 0, which
         // nothing reads: the unit's total takes it only when it is not 0.)
-        if !node.bonus && node.parent.is_some() && !bonus_children.is_zero() {
+        if !bonus_children.is_zero() && !node.bonus && node.parent.is_some() {
             self.st.inner_bonus = plus(self.st.inner_bonus, bonus_children);
         }
         if node.settles_pool {
