@@ -19,6 +19,14 @@ use rust_decimal::prelude::*;
 /// What went wrong, and at which node: boxed so that success is one word.
 pub(super) type Fail = Box<NodeErr>;
 
+/// `f` at node `i`.
+fn fail(i: u32, f: Failed) -> Fail {
+    Box::new(NodeErr {
+        node: i,
+        message: f.message(),
+    })
+}
+
 impl Walk<'_, '_> {
     /// Node `i` and its parts: its score goes to the unit's node scores
     /// (when it has one); the deductions it passes on are left on
@@ -28,34 +36,15 @@ impl Walk<'_, '_> {
         let Some(node) = c.nodes.get(i as usize) else {
             return Ok(());
         };
-        let fail = |f: Failed| {
-            Box::new(NodeErr {
-                node: i,
-                message: f.message(),
-            })
-        };
         let mark = self.pending.len();
         let parts_mark = self.parts.len();
-
-        let mut awards = Decimal::ZERO;
-        if !node.rules.is_empty() {
-            if !node.blocks.is_empty() {
-                self.blocks.clear();
-                self.blocks.resize(node.blocks.len(), Decimal::ZERO);
-            }
-            for (ri, rule) in node.rules.iter().enumerate() {
-                if !TRACE && rule.plain {
-                    self.plain_rule(i, rule, &mut awards).map_err(fail)?;
-                } else {
-                    self.rule::<TRACE>(node, i, ri as u32, rule, &mut awards)
-                        .map_err(fail)?;
-                }
-            }
-        }
+        let awards = self.rules_of::<TRACE>(node, i)?;
 
         let mut bonus_children = Decimal::ZERO;
         for part in &node.children {
-            if !part.fixed {
+            if part.leaf {
+                self.leaf::<TRACE>(part.node)?;
+            } else if !part.fixed {
                 self.node::<TRACE>(part.node)?;
             }
             if !part.scored {
@@ -74,7 +63,45 @@ impl Walk<'_, '_> {
             }
         }
         self.settle(node, i, awards, bonus_children, mark, parts_mark)
-            .map_err(fail)
+            .map_err(|f| fail(i, f))
+    }
+
+    /// [`Walk::node`] of a node without parts (most nodes), worked out
+    /// where its parent is walked rather than by a call of its own.
+    #[inline(always)]
+    fn leaf<const TRACE: bool>(&mut self, i: u32) -> Result<(), Fail> {
+        let c = self.c;
+        let Some(node) = c.nodes.get(i as usize) else {
+            return Ok(());
+        };
+        let mark = self.pending.len();
+        let parts_mark = self.parts.len();
+        let awards = self.rules_of::<TRACE>(node, i)?;
+        self.settle(node, i, awards, Decimal::ZERO, mark, parts_mark)
+            .map_err(|f| fail(i, f))
+    }
+
+    /// The rules of node `i`, in order: its awards (deductions go on
+    /// `pending`, vetoes on the unit's).
+    #[inline(always)]
+    fn rules_of<const TRACE: bool>(&mut self, node: &CNode, i: u32) -> Result<Decimal, Fail> {
+        let mut awards = Decimal::ZERO;
+        if !node.rules.is_empty() {
+            if !node.blocks.is_empty() {
+                self.blocks.clear();
+                self.blocks.resize(node.blocks.len(), Decimal::ZERO);
+            }
+            for (ri, rule) in node.rules.iter().enumerate() {
+                if !TRACE && rule.plain {
+                    self.plain_rule(i, rule, &mut awards)
+                        .map_err(|f| fail(i, f))?;
+                } else {
+                    self.rule::<TRACE>(node, i, ri as u32, rule, &mut awards)
+                        .map_err(|f| fail(i, f))?;
+                }
+            }
+        }
+        Ok(awards)
     }
 
     /// Node `i` once its rules and parts are in: pools settled here, then

@@ -82,6 +82,8 @@ pub(super) struct Part {
     /// Its walk is the same for every unit ([`CNode::fixed_score`]): not
     /// walked, its score in the blank.
     pub fixed: bool,
+    /// It has no parts (and is not fixed): walked without a call of its own.
+    pub leaf: bool,
 }
 
 /// A rule laid out for the walk. What only some rules have, or only a
@@ -352,6 +354,7 @@ impl<'p> Compiled<'p> {
                             bonus: d.is_some_and(|d| d.bonus),
                             scored: d.is_some_and(|d| d.bonus || d.points.is_some()),
                             fixed: false,
+                            leaf: false,
                         }
                     })
                     .collect(),
@@ -374,9 +377,11 @@ impl<'p> Compiled<'p> {
         // Parts whose walk is the same for every unit are not walked: their
         // score is in the blank every unit's node scores start from.
         let fixed: Vec<Option<Option<Decimal>>> = nodes.iter().map(CNode::fixed_score).collect();
+        let leaves: Vec<bool> = nodes.iter().map(|n| n.children.is_empty()).collect();
         for n in &mut nodes {
             for part in &mut n.children {
                 part.fixed = fixed.get(part.node as usize).is_some_and(Option::is_some);
+                part.leaf = !part.fixed && leaves.get(part.node as usize).is_some_and(|l| *l);
             }
         }
         let blank = fixed
