@@ -27,18 +27,28 @@ fn fail(i: u32, f: Failed) -> Fail {
     })
 }
 
-impl Walk<'_, '_> {
+/// A node whose rules are scored, its parts and settlement to come.
+struct Begun<'w> {
+    node: &'w CNode,
+    mark: usize,
+    parts_mark: usize,
+    awards: Decimal,
+}
+
+impl<'w> Walk<'w, '_> {
     /// Node `i` and its parts: its score goes to the unit's node scores
     /// (when it has one); the deductions it passes on are left on
     /// `pending`. `TRACE`: whether the unit's trace is kept.
     pub(super) fn node<const TRACE: bool>(&mut self, i: u32) -> Result<(), Fail> {
-        let c = self.c;
-        let Some(node) = c.nodes.get(i as usize) else {
+        let Some(Begun {
+            node,
+            mark,
+            parts_mark,
+            awards,
+        }) = self.begin::<TRACE>(i)?
+        else {
             return Ok(());
         };
-        let mark = self.pending.len();
-        let parts_mark = self.parts.len();
-        let awards = self.rules_of::<TRACE>(node, i)?;
 
         let mut bonus_children = Decimal::ZERO;
         for part in &node.children {
@@ -70,15 +80,35 @@ impl Walk<'_, '_> {
     /// where its parent is walked rather than by a call of its own.
     #[inline(always)]
     fn leaf<const TRACE: bool>(&mut self, i: u32) -> Result<(), Fail> {
-        let c = self.c;
-        let Some(node) = c.nodes.get(i as usize) else {
+        let Some(Begun {
+            node,
+            mark,
+            parts_mark,
+            awards,
+        }) = self.begin::<TRACE>(i)?
+        else {
             return Ok(());
         };
-        let mark = self.pending.len();
-        let parts_mark = self.parts.len();
-        let awards = self.rules_of::<TRACE>(node, i)?;
         self.settle(node, i, awards, Decimal::ZERO, mark, parts_mark)
             .map_err(|f| fail(i, f))
+    }
+
+    /// Node `i` begun: where its deductions and parts start on `pending`
+    /// and `parts`, and its rules scored (`None` for no such node).
+    #[inline(always)]
+    fn begin<const TRACE: bool>(&mut self, i: u32) -> Result<Option<Begun<'w>>, Fail> {
+        let c = self.c;
+        let Some(node) = c.nodes.get(i as usize) else {
+            return Ok(None);
+        };
+        let (mark, parts_mark) = (self.pending.len(), self.parts.len());
+        let awards = self.rules_of::<TRACE>(node, i)?;
+        Ok(Some(Begun {
+            node,
+            mark,
+            parts_mark,
+            awards,
+        }))
     }
 
     /// The rules of node `i`, in order: its awards (deductions go on
