@@ -40,18 +40,11 @@ impl<'w> Walk<'w, '_> {
     /// (when it has one); the deductions it passes on are left on
     /// `pending`. `TRACE`: whether the unit's trace is kept.
     pub(super) fn node<const TRACE: bool>(&mut self, i: u32) -> Result<(), Fail> {
-        let Some(Begun {
-            node,
-            mark,
-            parts_mark,
-            awards,
-        }) = self.begin::<TRACE>(i)?
-        else {
+        let Some(begun) = self.begin::<TRACE>(i)? else {
             return Ok(());
         };
-
         let mut bonus_children = Decimal::ZERO;
-        for part in &node.children {
+        for part in &begun.node.children {
             if part.leaf {
                 self.leaf::<TRACE>(part.node)?;
             } else if !part.fixed {
@@ -72,29 +65,23 @@ impl<'w> Walk<'w, '_> {
                 self.parts.push((part.node, s));
             }
         }
-        self.settle(node, i, awards, bonus_children, mark, parts_mark)
-            .map_err(|f| fail(i, f))
+        self.end(i, begun, bonus_children)
     }
 
     /// [`Walk::node`] of a node without parts (most nodes), worked out
     /// where its parent is walked rather than by a call of its own.
     #[inline(always)]
     fn leaf<const TRACE: bool>(&mut self, i: u32) -> Result<(), Fail> {
-        let Some(Begun {
-            node,
-            mark,
-            parts_mark,
-            awards,
-        }) = self.begin::<TRACE>(i)?
-        else {
-            return Ok(());
-        };
-        self.settle(node, i, awards, Decimal::ZERO, mark, parts_mark)
-            .map_err(|f| fail(i, f))
+        match self.begin::<TRACE>(i)? {
+            Some(begun) => self.end(i, begun, Decimal::ZERO),
+            None => Ok(()),
+        }
     }
 
     /// Node `i` begun: where its deductions and parts start on `pending`
-    /// and `parts`, and its rules scored (`None` for no such node).
+    /// and `parts`, and its rules scored, in order, into its awards
+    /// (deductions go on `pending`, vetoes on the unit's); `None` for no
+    /// such node.
     #[inline(always)]
     fn begin<const TRACE: bool>(&mut self, i: u32) -> Result<Option<Begun<'w>>, Fail> {
         let c = self.c;
@@ -102,19 +89,6 @@ impl<'w> Walk<'w, '_> {
             return Ok(None);
         };
         let (mark, parts_mark) = (self.pending.len(), self.parts.len());
-        let awards = self.rules_of::<TRACE>(node, i)?;
-        Ok(Some(Begun {
-            node,
-            mark,
-            parts_mark,
-            awards,
-        }))
-    }
-
-    /// The rules of node `i`, in order: its awards (deductions go on
-    /// `pending`, vetoes on the unit's).
-    #[inline(always)]
-    fn rules_of<const TRACE: bool>(&mut self, node: &CNode, i: u32) -> Result<Decimal, Fail> {
         let mut awards = Decimal::ZERO;
         if !node.rules.is_empty() {
             if !node.blocks.is_empty() {
@@ -131,7 +105,20 @@ impl<'w> Walk<'w, '_> {
                 }
             }
         }
-        Ok(awards)
+        Ok(Some(Begun {
+            node,
+            mark,
+            parts_mark,
+            awards,
+        }))
+    }
+
+    /// Node `i` [begun](Walk::begin), its parts in (`bonus_children`: what
+    /// its bonus parts scored): settled.
+    #[inline(always)]
+    fn end(&mut self, i: u32, b: Begun<'w>, bonus_children: Decimal) -> Result<(), Fail> {
+        self.settle(b.node, i, b.awards, bonus_children, b.mark, b.parts_mark)
+            .map_err(|f| fail(i, f))
     }
 
     /// Node `i` once its rules and parts are in: pools settled here, then
