@@ -11,7 +11,7 @@
 //! away.
 
 use super::program::{CNode, To};
-use super::walk::{dmax, dmin, order, plus, NodeErr, Walk};
+use super::walk::{dmin, order, plus, NodeErr, Walk};
 use super::Failed;
 use crate::eval::Detail;
 use rust_decimal::prelude::*;
@@ -145,13 +145,11 @@ impl<'w> Walk<'w, '_> {
             self.pools(i, mark, parts_mark);
         }
         let score = if node.bonus {
-            let mut s = plus(awards, bonus_children);
-            if let Some(cap) = &node.cap {
-                if let Some(cap) = self.fr.n(cap)? {
-                    s = dmin(s, cap);
-                }
-            }
-            Some(s)
+            let cap = match &node.cap {
+                Some(cap) => self.fr.n(cap)?,
+                None => None,
+            };
+            Some(CNode::within_cap(plus(awards, bonus_children), cap))
         } else if let Some(points) = node.points {
             let avail = if node.starts_full {
                 node.full
@@ -162,7 +160,7 @@ impl<'w> Walk<'w, '_> {
                     }
                     _ => awards,
                 };
-                dmax(dmin(start, points), Decimal::ZERO)
+                CNode::within_points(start, points)
             };
             let mut room = match &node.cap {
                 Some(cap) => self.fr.n(cap)?,

@@ -178,20 +178,36 @@ impl CNode {
         {
             return None;
         }
+        // As `settle` scores it with no awards, parts or deductions.
         Some(if self.bonus {
-            Some(match self.cap_const {
-                Some(cap) => dmin(Decimal::ZERO, cap),
-                None => Decimal::ZERO,
-            })
+            Some(CNode::within_cap(Decimal::ZERO, self.cap_const))
         } else {
             self.points.map(|points| {
                 if self.starts_full {
                     self.full
                 } else {
-                    dmax(dmin(Decimal::ZERO, points), Decimal::ZERO)
+                    CNode::within_points(Decimal::ZERO, points)
                 }
             })
         })
+    }
+
+    /// What a node with points that does not start full has before it
+    /// takes the deductions it settles: what it starts from (its awards
+    /// and its parts' scores) within 0 and its points.
+    #[inline(always)]
+    pub fn within_points(start: Decimal, points: Decimal) -> Decimal {
+        dmax(dmin(start, points), Decimal::ZERO)
+    }
+
+    /// A bonus node's score: what it and its bonus parts award, within its
+    /// cap when it has one.
+    #[inline(always)]
+    pub fn within_cap(awarded: Decimal, cap: Option<Decimal>) -> Decimal {
+        match cap {
+            Some(cap) => dmin(awarded, cap),
+            None => awarded,
+        }
     }
 }
 
