@@ -2252,7 +2252,7 @@ fn dec_cmp_scales(a: Decimal, b: Decimal) -> std::cmp::Ordering {
     }
     let scale = |r: u128| ((r as u32) >> 16) & 0xFF;
     let (sa, sb) = (scale(ra), scale(rb));
-    let up = |m: u128, by: u32| POW10.get(by as usize).map(|p| m * *p as u128);
+    let up = |m: u128, by: u32| POW10.get(by as usize).map(|p| m * p);
     let small = (ma | mb) >> 64 == 0;
     let widened = match sa.cmp(&sb) {
         _ if !small => None,
@@ -2260,31 +2260,16 @@ fn dec_cmp_scales(a: Decimal, b: Decimal) -> std::cmp::Ordering {
         Ordering::Less => up(ma, sb - sa).map(|x| (x, mb)),
         Ordering::Greater => up(mb, sa - sb).map(|y| (ma, y)),
     };
-    if let Some((x, y)) = widened {
-        let o = x.cmp(&y);
-        return if na { o.reverse() } else { o };
-    }
-    let (sa, sb) = (a.scale(), b.scale());
-    let (ma, mb) = (a.mantissa(), b.mantissa());
-    let widened = match sa.cmp(&sb) {
-        std::cmp::Ordering::Equal => Some((ma, mb)),
-        std::cmp::Ordering::Less => POW10
-            .get((sb - sa) as usize)
-            .and_then(|p| ma.checked_mul(*p))
-            .map(|ma| (ma, mb)),
-        std::cmp::Ordering::Greater => POW10
-            .get((sa - sb) as usize)
-            .and_then(|p| mb.checked_mul(*p))
-            .map(|mb| (ma, mb)),
-    };
     match widened {
+        Some((x, y)) if na => x.cmp(&y).reverse(),
         Some((x, y)) => x.cmp(&y),
+        // Wider magnitudes, or scales far apart: rust_decimal's own.
         None => a.cmp(&b),
     }
 }
 
 /// 10⁰ … 10¹⁸, for bringing mantissas to one scale.
-const POW10: [i128; 19] = [
+const POW10: [u128; 19] = [
     1,
     10,
     100,
