@@ -765,7 +765,8 @@ mod tests {
                 ranks.push((u.unit, u.rank))
             })
             .unwrap();
-        // 自定县 has the highest total (101.33), 封顶县 the lowest (10).
+        // By the totals the rulebook's own tests work out by hand from the
+        // document: 自定县 the highest (101.33), 封顶县 the lowest (10).
         assert_eq!(ranks.len(), 8);
         assert!(ranks.contains(&("自定县".to_string(), 1)));
         assert!(ranks.contains(&("封顶县".to_string(), 8)));
