@@ -43,18 +43,9 @@ pub enum Detail {
         count: Decimal,
         raw: Decimal,
     },
-    /// `rate per step of actual below|above target`.
-    Steps {
-        actual: Decimal,
-        target: Decimal,
-        gap: Decimal,
-        step: Decimal,
-        steps: Decimal,
-        rate: Decimal,
-        raw: Decimal,
-        above: bool,
-        ceil: bool,
-    },
+    /// `rate per step of actual below|above target` (boxed: seven numbers
+    /// that would make every entry as large).
+    Steps(Box<StepsDetail>),
     /// `max in proportion to ratio`.
     Proportion {
         ratio: Decimal,
@@ -85,6 +76,20 @@ pub enum Detail {
     },
 }
 
+/// The numbers of `rate per step of actual below|above target`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepsDetail {
+    pub actual: Decimal,
+    pub target: Decimal,
+    pub gap: Decimal,
+    pub step: Decimal,
+    pub steps: Decimal,
+    pub rate: Decimal,
+    pub raw: Decimal,
+    pub above: bool,
+    pub ceil: bool,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct TraceEntry {
     /// The node whose rule this is.
@@ -94,13 +99,22 @@ pub struct TraceEntry {
     /// Points gained (+) or lost (−) by this entry.
     pub amount: Decimal,
     pub detail: Detail,
-    /// The cap that cut the amount, if any.
-    pub capped_at: Option<Decimal>,
     /// The facts the rule's condition and amount read, so an explanation
     /// can say what the unit reported ([`Fact::words`]): where they are
     /// among the unit's [`UnitResult::facts`] (read with
     /// [`UnitResult::facts_of`]).
     pub facts: Facts,
+    /// What changed the amount on its way, when anything did (read with
+    /// [`TraceEntry::capped_at`] and its neighbours). Most entries have
+    /// nothing here, and are the smaller for it.
+    pub adjusted: Option<Box<Adjusted>>,
+}
+
+/// What changed a trace entry's amount on its way.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Adjusted {
+    /// The cap that cut the amount, if any.
+    pub capped_at: Option<Decimal>,
     /// `times F`: the amount before the multiplier, and the factor.
     pub scaled: Option<(Decimal, Decimal)>,
     /// `unless U` held: what the rule would have given or taken (the entry's
@@ -111,6 +125,86 @@ pub struct TraceEntry {
     /// An amount over a list with `where`: how many records the condition
     /// left out, of how many.
     pub excluded: Option<(u32, u32)>,
+}
+
+impl Adjusted {
+    /// Boxed for an entry; `None` when nothing changed the amount.
+    pub fn boxed(self) -> Option<Box<Adjusted>> {
+        (!self.is_empty()).then(|| Box::new(self))
+    }
+
+    /// Nothing changed the amount.
+    fn is_empty(&self) -> bool {
+        self.capped_at.is_none()
+            && self.scaled.is_none()
+            && self.waived.is_none()
+            && self.rounded.is_none()
+            && self.excluded.is_none()
+    }
+}
+
+impl TraceEntry {
+    /// An entry whose amount nothing adjusted.
+    pub fn new(
+        node: u32,
+        rule: Option<u32>,
+        amount: Decimal,
+        detail: Detail,
+        facts: Facts,
+    ) -> Self {
+        TraceEntry {
+            node,
+            rule,
+            amount,
+            detail,
+            facts,
+            adjusted: None,
+        }
+    }
+
+    /// The cap that cut the amount, if any.
+    pub fn capped_at(&self) -> Option<Decimal> {
+        self.adjusted.as_ref().and_then(|a| a.capped_at)
+    }
+
+    /// `times F`: the amount before the multiplier, and the factor.
+    pub fn scaled(&self) -> Option<(Decimal, Decimal)> {
+        self.adjusted.as_ref().and_then(|a| a.scaled)
+    }
+
+    /// `unless U` held: what the rule would have given or taken.
+    pub fn waived(&self) -> Option<Decimal> {
+        self.adjusted.as_ref().and_then(|a| a.waived)
+    }
+
+    /// The amount before the rule's rounding, and the places.
+    pub fn rounded(&self) -> Option<(Decimal, u32)> {
+        self.adjusted.as_ref().and_then(|a| a.rounded)
+    }
+
+    /// How many records a `where` left out, of how many.
+    pub fn excluded(&self) -> Option<(u32, u32)> {
+        self.adjusted.as_ref().and_then(|a| a.excluded)
+    }
+
+    /// Note the cap that cut the amount.
+    pub fn set_capped_at(&mut self, cap: Option<Decimal>) {
+        match &mut self.adjusted {
+            Some(a) => {
+                a.capped_at = cap;
+                if a.is_empty() {
+                    self.adjusted = None;
+                }
+            }
+            None if cap.is_some() => {
+                self.adjusted = Some(Box::new(Adjusted {
+                    capped_at: cap,
+                    ..Adjusted::default()
+                }));
+            }
+            None => {}
+        }
+    }
 }
 
 /// Where a trace entry's facts are among its unit's [`UnitResult::facts`]:
@@ -1021,18 +1115,14 @@ fn eval_node<'p>(cx: &mut Cx<'p>, st: &mut State<'p>, i: u32) -> Result<Option<D
                     reason: node.text.join(" "),
                 });
                 if cx.tracing {
-                    st.trace.push(TraceEntry {
-                        node: i,
-                        rule: Some(ri as u32),
-                        amount: Decimal::ZERO,
-                        detail: Detail::Veto,
-                        capped_at: None,
-                        facts: Facts::keep(&mut st.facts, facts(cx, rule)),
-                        scaled: None,
-                        waived: None,
-                        rounded: None,
-                        excluded: None,
-                    });
+                    let facts = Facts::keep(&mut st.facts, facts(cx, rule));
+                    st.trace.push(TraceEntry::new(
+                        i,
+                        Some(ri as u32),
+                        Decimal::ZERO,
+                        Detail::Veto,
+                        facts,
+                    ));
                 }
             }
             continue;
@@ -1127,12 +1217,15 @@ fn eval_node<'p>(cx: &mut Cx<'p>, st: &mut State<'p>, i: u32) -> Result<Option<D
                     -amount
                 },
                 detail: detail.unwrap_or(Detail::Condition { met }),
-                capped_at,
                 facts: Facts::keep(&mut st.facts, facts(cx, rule)),
-                scaled,
-                waived: waived_amount,
-                rounded,
-                excluded,
+                adjusted: Adjusted {
+                    capped_at,
+                    scaled,
+                    waived: waived_amount,
+                    rounded,
+                    excluded,
+                }
+                .boxed(),
             });
             Some(st.trace.len() - 1)
         } else {
@@ -1249,7 +1342,7 @@ fn eval_node<'p>(cx: &mut Cx<'p>, st: &mut State<'p>, i: u32) -> Result<Option<D
                     d.amount = *r;
                     if let Some(e) = d.entry.and_then(|e| st.trace.get_mut(e)) {
                         e.amount = e.amount.saturating_add(cut);
-                        e.capped_at = node.cap.as_ref().and_then(rulebook_lang::ir::const_num);
+                        e.set_capped_at(node.cap.as_ref().and_then(rulebook_lang::ir::const_num));
                     }
                 }
                 *r -= d.amount;
@@ -1287,8 +1380,8 @@ fn eval_node<'p>(cx: &mut Cx<'p>, st: &mut State<'p>, i: u32) -> Result<Option<D
                 amount = *room;
                 if let Some(e) = entry.and_then(|e| st.trace.get_mut(e)) {
                     e.amount = e.amount.saturating_add(cut);
-                    if e.capped_at.is_none() {
-                        e.capped_at = node.cap.as_ref().and_then(rulebook_lang::ir::const_num);
+                    if e.capped_at().is_none() {
+                        e.set_capped_at(node.cap.as_ref().and_then(rulebook_lang::ir::const_num));
                     }
                 }
             }
@@ -1362,22 +1455,17 @@ fn settle_leftover(
     }
     if cx.tracing {
         let rule = entry.and_then(|e| st.trace.get(e)).and_then(|e| e.rule);
-        st.trace.push(TraceEntry {
-            node: origin,
+        st.trace.push(TraceEntry::new(
+            origin,
             rule,
-            amount: if then_total { -left } else { left },
-            detail: if then_total {
+            if then_total { -left } else { left },
+            if then_total {
                 Detail::Overflow
             } else {
                 Detail::Lost
             },
-            capped_at: None,
-            facts: Facts::default(),
-            scaled: None,
-            waived: None,
-            rounded: None,
-            excluded: None,
-        });
+            Facts::default(),
+        ));
     }
 }
 
@@ -1642,7 +1730,9 @@ fn rule_amount(
                 return Ok(Decimal::ZERO);
             };
             let (raw, d) = steps_amount(r, s, a, t, *above, *ceil)?;
-            note(&|| d.clone());
+            if cx.tracing {
+                *detail = Some(Detail::Steps(Box::new(d)));
+            }
             Ok(raw)
         }
         Amount::Proportion {
@@ -1675,7 +1765,7 @@ pub(crate) fn steps_amount(
     target: Decimal,
     above: bool,
     ceil: bool,
-) -> Result<(Decimal, Detail), String> {
+) -> Result<(Decimal, StepsDetail), String> {
     let gap = if above {
         sub(actual, target)?
     } else {
@@ -1698,7 +1788,7 @@ pub(crate) fn steps_amount(
     let raw = mul(rate, steps)?;
     Ok((
         raw,
-        Detail::Steps {
+        StepsDetail {
             actual,
             target,
             gap,

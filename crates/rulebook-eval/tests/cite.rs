@@ -125,7 +125,7 @@ fn a_cap_cuts_the_last_cited_values_and_the_parts_add_up_to_what_was_taken() {
         .trace
         .iter()
         .filter(|e| e.amount < Decimal::ZERO)
-        .map(|e| e.capped_at)
+        .map(|e| e.capped_at())
         .collect();
     assert_eq!(capped, vec![None, Some(d("4"))]);
     assert_eq!(u.total, d("3"));

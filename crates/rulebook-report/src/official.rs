@@ -276,10 +276,10 @@ pub fn item_to_total(u: &UnitResult, i: u32) -> Decimal {
 /// Does this entry explain a point lost (or, in a bonus item, gained)?
 fn explains(program: &Program, e: &TraceEntry, bonus: bool) -> bool {
     if bonus {
-        return e.amount > Decimal::ZERO || e.capped_at.is_some();
+        return e.amount > Decimal::ZERO || e.capped_at().is_some();
     }
     // An exemption says what it spared (免扣：本应扣 X 分).
-    if e.waived.is_some() {
+    if e.waived().is_some() {
         return true;
     }
     let award = rule_of(program, e).is_some_and(|r| r.kind == RuleKind::Award);

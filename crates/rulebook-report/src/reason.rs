@@ -1,7 +1,7 @@
 //! Reasons: a trace entry's numbers in words, citing the inputs by label.
 
 use crate::fmt_dec;
-use rulebook_eval::eval::{Detail, Fact, TraceEntry, UnitResult};
+use rulebook_eval::eval::{Detail, Fact, StepsDetail, TraceEntry, UnitResult};
 use rulebook_lang::ir::{Amount, Expr, Program, RuleDef, Type, Unit};
 
 /// The rule a trace entry comes from.
@@ -128,17 +128,17 @@ fn with_facts(program: &Program, fs: &[Fact], text: String) -> String {
 pub fn reason(program: &Program, u: &UnitResult, e: &TraceEntry) -> String {
     let fs = u.facts_of(e);
     let mut text = reason_core(program, fs, e);
-    if let Some((before, factor)) = e.scaled {
+    if let Some((before, factor)) = e.scaled() {
         let after = before.checked_mul(factor).unwrap_or(before);
         text = format!("{text}，乘以系数 {} = {}", fmt_dec(factor), approx(after));
     }
-    if let Some((before, places)) = e.rounded {
+    if let Some((before, places)) = e.rounded() {
         let after = before
             .round_dp_with_strategy(places, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
         text = format!("{text}，四舍五入保留{places}位小数 = {}", fmt_dec(after));
     }
     // Records a `where` left out are named, so nothing vanishes unsaid.
-    if let Some((out, of)) = e.excluded {
+    if let Some((out, of)) = e.excluded() {
         text = match (e.amount.is_zero(), out == of) {
             (true, true) if of == 1 => "1 条记录不符合计分条件，计 0".to_string(),
             (true, true) => format!("{of} 条记录均不符合计分条件，计 0"),
@@ -149,7 +149,7 @@ pub fn reason(program: &Program, u: &UnitResult, e: &TraceEntry) -> String {
     if e.amount > rust_decimal::Decimal::ZERO && inside_item_bonus(program, e.node) {
         text = format!("{text}，计入加分");
     }
-    if let Some(would) = e.waived {
+    if let Some(would) = e.waived() {
         let deduct =
             rule_of(program, e).is_some_and(|r| r.kind == rulebook_lang::ir::RuleKind::Deduct);
         let (verb, what) = if deduct {
@@ -178,14 +178,14 @@ fn goes_to_total(program: &Program, e: &TraceEntry) -> bool {
         Detail::Condition { .. }
             | Detail::Amount { .. }
             | Detail::Each { .. }
-            | Detail::Steps { .. }
+            | Detail::Steps(_)
             | Detail::Cited { .. }
     ) && rule_of(program, e).is_some_and(|r| r.settle.to.is_total())
 }
 
 fn reason_core(program: &Program, fs: &[Fact], e: &TraceEntry) -> String {
     let rule = rule_of(program, e);
-    let cap = |s: String| match e.capped_at {
+    let cap = |s: String| match e.capped_at() {
         Some(c) => format!("{s}，封顶 {}", fmt_dec(c)),
         None => s,
     };
@@ -230,17 +230,18 @@ fn reason_core(program: &Program, fs: &[Fact], e: &TraceEntry) -> String {
                 ),
             ))
         }
-        Detail::Steps {
-            actual,
-            target,
-            gap,
-            step,
-            steps,
-            rate,
-            raw,
-            above,
-            ceil,
-        } => {
+        Detail::Steps(d) => {
+            let StepsDetail {
+                actual,
+                target,
+                gap,
+                step,
+                steps,
+                rate,
+                raw,
+                above,
+                ceil,
+            } = &**d;
             let (label, unit, tlabel) = match rule.map(|r| &r.amount) {
                 Some(Amount::Steps {
                     actual: a,
@@ -304,7 +305,7 @@ fn reason_core(program: &Program, fs: &[Fact], e: &TraceEntry) -> String {
                 )
             } else {
                 // Rounded here unless a multiplier follows (then after it).
-                let note = if e.scaled.is_none() {
+                let note = if e.scaled().is_none() {
                     "（保留两位小数）"
                 } else {
                     ""

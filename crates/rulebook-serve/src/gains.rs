@@ -105,8 +105,8 @@ fn changes(program: &Program, result: &UnitResult) -> Vec<Change> {
         }
         let cite = rule.cite.clone();
         let found = match (&rule.amount, &e.detail) {
-            (Amount::Steps { actual, .. }, Detail::Steps { target, .. }) => {
-                input_slot(actual).map(|slot| (slot, *target))
+            (Amount::Steps { actual, .. }, Detail::Steps(d)) => {
+                input_slot(actual).map(|slot| (slot, d.target))
             }
             (Amount::Each { count, .. }, _) => input_slot(count).map(|slot| (slot, Decimal::ZERO)),
             _ => None,

@@ -211,7 +211,7 @@ impl<'w> Walk<'w, '_> {
                     d.amount = *r;
                     if let Some(e) = d.entry.and_then(|e| self.st.trace.get_mut(e)) {
                         e.amount = plus(e.amount, cut);
-                        e.capped_at = node.cap_const;
+                        e.set_capped_at(node.cap_const);
                     }
                 }
                 *r -= d.amount;
@@ -254,8 +254,8 @@ impl<'w> Walk<'w, '_> {
                     amount = *room;
                     if let Some(e) = d.entry.and_then(|e| self.st.trace.get_mut(e)) {
                         e.amount = plus(e.amount, cut);
-                        if e.capped_at.is_none() {
-                            e.capped_at = node.cap_const;
+                        if e.capped_at().is_none() {
+                            e.set_capped_at(node.cap_const);
                         }
                     }
                 }

@@ -14,8 +14,8 @@ use super::typed::Num;
 use super::Failed;
 use crate::data::UnitData;
 use crate::eval::{
-    cite, mul, proportion_amount, steps_amount, AcrossValue, Cx, Detail, EvalError, Fact, Facts,
-    FactsAt, NodeScore, TraceEntry, UnitResult, Veto,
+    cite, mul, proportion_amount, steps_amount, AcrossValue, Adjusted, Cx, Detail, EvalError, Fact,
+    Facts, FactsAt, NodeScore, TraceEntry, UnitResult, Veto,
 };
 use crate::value::Value;
 use rulebook_lang::ir::RuleKind;
@@ -435,22 +435,17 @@ impl Walk<'_, '_> {
             let rule = entry
                 .and_then(|e| self.st.trace.get(e))
                 .and_then(|e| e.rule);
-            self.st.trace.push(TraceEntry {
-                node: origin,
+            self.st.trace.push(TraceEntry::new(
+                origin,
                 rule,
-                amount: if then_total { -left } else { left },
-                detail: if then_total {
+                if then_total { -left } else { left },
+                if then_total {
                     Detail::Overflow
                 } else {
                     Detail::Lost
                 },
-                capped_at: None,
-                facts: Facts::default(),
-                scaled: None,
-                waived: None,
-                rounded: None,
-                excluded: None,
-            });
+                Facts::default(),
+            ));
         }
     }
 
@@ -483,25 +478,28 @@ impl Walk<'_, '_> {
                 self.veto(i, ri);
                 if tracing {
                     let facts = self.facts(rule);
-                    self.st.trace.push(TraceEntry {
-                        node: i,
-                        rule: Some(ri),
-                        amount: Decimal::ZERO,
-                        detail: Detail::Veto,
-                        capped_at: None,
+                    self.st.trace.push(TraceEntry::new(
+                        i,
+                        Some(ri),
+                        Decimal::ZERO,
+                        Detail::Veto,
                         facts,
-                        scaled: None,
-                        waived: None,
-                        rounded: None,
-                        excluded: None,
-                    });
+                    ));
                 }
             }
             return Ok(());
         }
         let mut detail = None;
         let mut raw = if met || (waived && tracing) {
-            self.amount::<TRACE>(&rule.amount, rule.times.is_none(), &mut detail)?
+            // A deduction of nothing that no `unless` waives leaves no
+            // entry: its numbers need not be kept.
+            let unseen_if_zero = rule.kind == RuleKind::Deduct && rule.unless.is_none();
+            self.amount::<TRACE>(
+                &rule.amount,
+                rule.times.is_none(),
+                &mut detail,
+                unseen_if_zero,
+            )?
         } else {
             Decimal::ZERO
         };
@@ -589,12 +587,15 @@ impl Walk<'_, '_> {
                     -amount
                 },
                 detail: detail.unwrap_or(Detail::Condition { met }),
-                capped_at,
                 facts,
-                scaled,
-                waived: waived_amount,
-                rounded,
-                excluded,
+                adjusted: Adjusted {
+                    capped_at,
+                    scaled,
+                    waived: waived_amount,
+                    rounded,
+                    excluded,
+                }
+                .boxed(),
             });
             Some(self.st.trace.len() - 1)
         } else {
@@ -643,7 +644,7 @@ impl Walk<'_, '_> {
             Some(cd) => self.fr.t(cd)?,
         };
         let raw = if met {
-            self.amount::<false>(&rule.amount, true, &mut None)?
+            self.amount::<false>(&rule.amount, true, &mut None, true)?
         } else {
             Decimal::ZERO
         };
@@ -715,13 +716,15 @@ impl Walk<'_, '_> {
     }
 
     /// A rule's amount before caps; the numbers behind it go to `detail`
-    /// only when a trace is kept.
+    /// only when a trace is kept, and not for an amount of nothing when
+    /// `unseen_if_zero` (no entry will show them).
     #[inline(always)]
     pub(super) fn amount<const TRACE: bool>(
         &mut self,
         amount: &CAmount,
         round_inside: bool,
         detail: &mut Option<Detail>,
+        unseen_if_zero: bool,
     ) -> Result<Decimal, Failed> {
         let tracing = TRACE;
         let mut note = |d: &dyn Fn() -> Detail| {
@@ -774,7 +777,7 @@ impl Walk<'_, '_> {
                 // with 0 is rust_decimal's plain 0). Numbers this small cannot
                 // overflow in the subtraction, and the step is valid, so the
                 // general path could not fail either.
-                if !tracing
+                if (!tracing || unseen_if_zero)
                     && s.is_sign_positive()
                     && !s.is_zero()
                     && a.mantissa().unsigned_abs() < SMALL
@@ -790,7 +793,9 @@ impl Walk<'_, '_> {
                     }
                 }
                 let (raw, d) = steps_amount(r, s, a, t, *above, *ceil)?;
-                note(&|| d.clone());
+                if tracing {
+                    *detail = Some(Detail::Steps(Box::new(d)));
+                }
                 Ok(raw)
             }
             CAmount::Proportion(p) => {

@@ -8,7 +8,7 @@
 //! cites, with the group (事项) it came from. Only the trace changes: the
 //! entries add up to the original one, and no score moves.
 
-use super::{describe, Cx, Detail, Facts, TraceEntry};
+use super::{describe, Adjusted, Cx, Detail, Facts, TraceEntry};
 use crate::value::Value;
 use rulebook_lang::ir::{Agg, Amount, Expr, Program};
 use rust_decimal::Decimal;
@@ -67,7 +67,7 @@ pub(crate) fn may_split<'p>(program: &'p Program, e: &TraceEntry) -> Option<&'p 
     if !matches!(e.detail, Detail::Amount { .. }) {
         return None;
     }
-    if e.amount.is_zero() || e.scaled.is_some() || e.waived.is_some() || e.rounded.is_some() {
+    if e.amount.is_zero() || e.scaled().is_some() || e.waived().is_some() || e.rounded().is_some() {
         return None;
     }
     let rule = program
@@ -113,12 +113,12 @@ fn split_one(cx: &mut Cx<'_>, program: &Program, e: &TraceEntry) -> Option<Vec<T
                         group: p.group,
                         largest: p.largest,
                     },
-                    capped_at: if take < p.amount { e.capped_at } else { None },
                     facts: Facts::default(),
-                    scaled: None,
-                    waived: None,
-                    rounded: None,
-                    excluded: None,
+                    adjusted: Adjusted {
+                        capped_at: if take < p.amount { e.capped_at() } else { None },
+                        ..Adjusted::default()
+                    }
+                    .boxed(),
                 }
             })
             .collect(),
