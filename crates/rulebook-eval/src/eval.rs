@@ -239,8 +239,9 @@ pub enum Fact {
     Param(u32, Value),
     /// A derived value, worked out while scoring.
     Let(u32, Value),
-    /// A batch aggregate, already in words (label, value).
-    Words(String, String),
+    /// A batch aggregate, already in words (label, value); boxed, as it is
+    /// rare and would make every fact as large.
+    Words(Box<(String, String)>),
 }
 
 impl Fact {
@@ -269,7 +270,7 @@ impl Fact {
                 .get(*i as usize)
                 .map(|def| let_words(def, v))
                 .unwrap_or_default(),
-            Fact::Words(l, v) => (l.clone(), v.clone()),
+            Fact::Words(w) => (**w).clone(),
         }
     }
 }
@@ -1558,10 +1559,7 @@ impl FactsAt<'_> {
             Expr::Global(i) => Fact::Global(*i, self.globals.get(*i as usize)?.clone()),
             Expr::Param(i) => Fact::Param(*i, self.unit.params.get(*i as usize)?.clone()),
             Expr::Let(i) => Fact::Let(*i, self.lets.get(*i as usize)?.as_ref()?.clone()),
-            Expr::Across(i) => {
-                let (l, v) = across_fact(self.program, self.across, *i)?;
-                Fact::Words(l, v)
-            }
+            Expr::Across(i) => Fact::Words(Box::new(across_fact(self.program, self.across, *i)?)),
             _ => return None,
         })
     }
