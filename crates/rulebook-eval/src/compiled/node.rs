@@ -11,7 +11,7 @@
 //! away.
 
 use super::program::{CNode, To};
-use super::walk::{dmin, order, plus, NodeErr, Walk};
+use super::walk::{dmin, minus, order, plus, NodeErr, Walk};
 use super::Failed;
 use crate::eval::Detail;
 use rust_decimal::prelude::*;
@@ -207,20 +207,20 @@ impl<'w> Walk<'w, '_> {
             }
             if let Some(r) = room.as_mut() {
                 if order(d.amount, *r).is_gt() {
-                    let cut = d.amount - *r;
+                    let cut = minus(d.amount, *r);
                     d.amount = *r;
                     if let Some(e) = d.entry.and_then(|e| self.st.trace.get_mut(e)) {
                         e.amount = plus(e.amount, cut);
                         e.set_capped_at(node.cap_const);
                     }
                 }
-                *r -= d.amount;
+                *r = minus(*r, d.amount);
             }
             let d = *d;
             let take = dmin(d.amount, avail);
-            avail -= take;
+            avail = minus(avail, take);
             self.credit_taken(d.origin, take);
-            let left = d.amount - take;
+            let left = minus(d.amount, take);
             if !left.is_zero() {
                 self.leftover(d.origin, d.entry, left, false);
             }
@@ -250,7 +250,7 @@ impl<'w> Walk<'w, '_> {
             let mut amount = d.amount;
             if let Some(room) = cap_left.as_mut().filter(|_| plan.caps.contains(&i)) {
                 if order(amount, *room).is_gt() {
-                    let cut = amount - *room;
+                    let cut = minus(amount, *room);
                     amount = *room;
                     if let Some(e) = d.entry.and_then(|e| self.st.trace.get_mut(e)) {
                         e.amount = plus(e.amount, cut);
@@ -259,7 +259,7 @@ impl<'w> Walk<'w, '_> {
                         }
                     }
                 }
-                *room -= amount;
+                *room = minus(*room, amount);
             }
             if amount.is_zero() {
                 continue;

@@ -42,6 +42,9 @@ enum How {
     /// `input op constant`: when the input is a number, compared here;
     /// anything else (missing, a date) goes to the closure.
     InputCmp(usize, CmpOp, Decimal),
+    /// A parameter the unit gives as a number; anything else (a parameter
+    /// left to its default) goes to the closure.
+    Param(usize),
     Call,
 }
 
@@ -100,6 +103,10 @@ impl Frame<'_> {
         match x.how {
             How::Const(v) => Ok(v),
             How::Input(i) => Ok(self.unit.inputs.get(i).and_then(Value::as_num)),
+            How::Param(i) => match self.unit.params.get(i) {
+                Some(Value::Num(v)) => Ok(Some(*v)),
+                _ => (x.f)(self),
+            },
             How::InputCmp(..) | How::Call => (x.f)(self),
         }
     }
@@ -113,7 +120,7 @@ impl Frame<'_> {
                 Some(Value::Num(v)) => Ok(cmp_holds(op, dec_cmp(*v, c))),
                 _ => (x.f)(self),
             },
-            How::Const(_) | How::Call => (x.f)(self),
+            How::Const(_) | How::Param(_) | How::Call => (x.f)(self),
         }
     }
 }
@@ -122,6 +129,7 @@ fn how(e: &Code) -> How {
     match e {
         Code::Const(v) => How::Const(v.as_num()),
         Code::Input(i) => How::Input(*i as usize),
+        Code::Param(i) => How::Param(*i as usize),
         _ => How::Call,
     }
 }
@@ -205,9 +213,34 @@ fn num_fn(e: &Code) -> NumFn {
                 _ => Ok(f.let_value(i)?.as_num()),
             })
         }
+        // A parameter the unit gives as a number, read where it is.
+        Code::Param(i) => {
+            let (i, code) = (*i as usize, e.clone());
+            Box::new(move |f| match f.unit.params.get(i) {
+                Some(Value::Num(v)) => Ok(Some(*v)),
+                _ => f.num(&code),
+            })
+        }
         Code::Rank(i) => {
             let i = *i as usize;
             Box::new(move |f| Ok(Some(f.ranks.get(i).copied().unwrap_or(Decimal::ONE))))
+        }
+        // The difference of two places: of two numbers, or of two dates in
+        // days (as the general evaluator gives it: `found - filed > 30 days`).
+        Code::Arith(BinOp::Sub, a, b) if Place::of(a).is_some() && Place::of(b).is_some() => {
+            match (Place::of(a), Place::of(b)) {
+                (Some(pa), Some(pb)) => {
+                    let code = e.clone();
+                    Box::new(move |f| match (pa.read(f), pb.read(f)) {
+                        (Value::Num(x), Value::Num(y)) => Ok(Some(arith(BinOp::Sub, *x, *y)?)),
+                        (Value::Date(p), Value::Date(q)) => {
+                            Ok(Some(Decimal::from(*p) - Decimal::from(*q)))
+                        }
+                        _ => Ok(f.eval(&code)?.as_num()),
+                    })
+                }
+                _ => general_num(e),
+            }
         }
         Code::Arith(op, a, b) => {
             let (fa, fb, op, code) = (num_fn(a), num_fn(b), *op, e.clone());
