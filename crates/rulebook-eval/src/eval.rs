@@ -13,7 +13,9 @@
 mod batch_values;
 pub(crate) mod cite;
 mod while_reading;
-pub use while_reading::{score_while_reading, scores_alone, scores_while_reading, WhileReading};
+pub use while_reading::{
+    readable_twice, score_while_reading, scores_alone, scores_while_reading, WhileReading,
+};
 
 use crate::compiled::{Compiled, Scratch};
 use crate::data::{Batch, UnitData};

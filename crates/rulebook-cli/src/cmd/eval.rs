@@ -13,8 +13,8 @@ use super::{usage_error, write_atomic, FINDINGS, OK};
 use rulebook_eval::data::Batch;
 use rulebook_eval::eval::{
     competition_ranks, evaluate_batch_map, evaluate_batch_with_progress, prepare_batch, rank_batch,
-    rank_by_total, score_while_reading, scores_while_reading, Options, StreamError, UnitResult,
-    WhileReading,
+    rank_by_total, readable_twice, score_while_reading, scores_while_reading, Options, StreamError,
+    UnitResult, WhileReading,
 };
 use rulebook_eval::Value;
 use rulebook_lang::ir::Program;
@@ -397,8 +397,7 @@ impl FirstReading {
         data: &Path,
         each: &mut dyn FnMut(&UnitResult),
     ) -> Result<Result<FirstReading, u8>, Result<Batch, load::LoadError>> {
-        // Only a file can be read twice (not a pipe given a file's name).
-        if !std::fs::metadata(data).is_ok_and(|m| m.is_file()) {
+        if !readable_twice(data) {
             return Err(load::batch(program, data));
         }
         let mut totals = Vec::new();

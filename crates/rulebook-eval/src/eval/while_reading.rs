@@ -118,6 +118,12 @@ impl<'a> Ready<'a> {
     }
 }
 
+/// Whether `path` can be read more than once: a regular file, not a pipe
+/// (or anything else) given a file's name, which gives its data once.
+pub fn readable_twice(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.is_file())
+}
+
 /// Score the units of the JSON data file at `path` as it is read (see the
 /// module's notes), keeping each unit's trace when `trace`. `tick` is
 /// called once per unit scored; `file_name` is used in the locations of
@@ -130,9 +136,8 @@ pub fn score_while_reading(
     tick: &(dyn Fn() + Sync),
     sink: &mut dyn FnMut(UnitResult),
 ) -> std::io::Result<WhileReading> {
-    // The skim reads the file beside the full reading: only a file can be
-    // read twice (not a pipe given a file's name).
-    let a_file = std::fs::metadata(path).is_ok_and(|m| m.is_file());
+    // The skim reads the file beside the full reading.
+    let a_file = readable_twice(path);
     let wanted = match (scores_alone(program), inputs_read(program)) {
         (true, _) => None,
         (false, Some(wanted)) if a_file => Some(wanted),
