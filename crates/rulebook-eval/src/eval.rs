@@ -2163,9 +2163,7 @@ impl<'p> Cx<'p> {
                     (BinOp::Sub, Value::Num(p), Value::Num(q)) => Value::Num(sub(p, q)?),
                     (BinOp::Mul, Value::Num(p), Value::Num(q)) => Value::Num(mul(p, q)?),
                     (BinOp::Div, Value::Num(p), Value::Num(q)) => Value::Num(div(p, q)?),
-                    (BinOp::Sub, Value::Date(p), Value::Date(q)) => {
-                        Value::Num(Decimal::from(p) - Decimal::from(q))
-                    }
+                    (BinOp::Sub, Value::Date(p), Value::Date(q)) => Value::Num(days_between(p, q)),
                     (BinOp::Add, Value::Date(p), Value::Num(q)) => Value::Date(shift_date(p, q)?),
                     (BinOp::Sub, Value::Date(p), Value::Num(q)) => Value::Date(shift_date(p, -q)?),
                     _ => Value::Missing,
@@ -2277,6 +2275,11 @@ struct Acc {
     count: u64,
     any: bool,
     all: bool,
+}
+
+/// `a - b` of two dates: the days from `b` to `a`.
+pub(crate) fn days_between(a: i32, b: i32) -> Decimal {
+    Decimal::from(a) - Decimal::from(b)
 }
 
 pub(crate) fn shift_date(d: i32, days: Decimal) -> Result<i32, String> {

@@ -13,7 +13,7 @@
 
 use super::Compiled;
 use crate::data::UnitData;
-use crate::eval::{arith, cmp_holds, compare, dec_cmp, shift_date, AcrossValue};
+use crate::eval::{arith, cmp_holds, compare, days_between, dec_cmp, shift_date, AcrossValue};
 use crate::value::Value;
 use rulebook_lang::ast::{BinOp, CmpOp};
 use rulebook_lang::ir::{self, Agg, Builtin, Expr, Func, Program};
@@ -543,9 +543,7 @@ impl Frame<'_> {
                 let (x, y) = (self.eval(a)?, self.eval(b)?);
                 match (op, x, y) {
                     (_, Value::Num(p), Value::Num(q)) => Value::Num(arith(*op, p, q)?),
-                    (BinOp::Sub, Value::Date(p), Value::Date(q)) => {
-                        Value::Num(Decimal::from(p) - Decimal::from(q))
-                    }
+                    (BinOp::Sub, Value::Date(p), Value::Date(q)) => Value::Num(days_between(p, q)),
                     (BinOp::Add, Value::Date(p), Value::Num(q)) => Value::Date(shift_date(p, q)?),
                     (BinOp::Sub, Value::Date(p), Value::Num(q)) => Value::Date(shift_date(p, -q)?),
                     _ => Value::Missing,

@@ -14,7 +14,7 @@
 //! so that gives the same answer and the same first error.
 
 use super::expr::{Band, Code, Frame, Tier, LENT, MISSING};
-use crate::eval::{arith, cmp_holds, dec_cmp};
+use crate::eval::{arith, cmp_holds, days_between, dec_cmp};
 use crate::value::Value;
 use rulebook_lang::ast::{BinOp, CmpOp};
 use rulebook_lang::ir::{Agg, Func};
@@ -225,31 +225,27 @@ fn num_fn(e: &Code) -> NumFn {
             let i = *i as usize;
             Box::new(move |f| Ok(Some(f.ranks.get(i).copied().unwrap_or(Decimal::ONE))))
         }
-        // The difference of two places: of two numbers, or of two dates in
-        // days (as the general evaluator gives it: `found - filed > 30 days`).
-        Code::Arith(BinOp::Sub, a, b) if Place::of(a).is_some() && Place::of(b).is_some() => {
-            match (Place::of(a), Place::of(b)) {
-                (Some(pa), Some(pb)) => {
-                    let code = e.clone();
-                    Box::new(move |f| match (pa.read(f), pb.read(f)) {
-                        (Value::Num(x), Value::Num(y)) => Ok(Some(arith(BinOp::Sub, *x, *y)?)),
-                        (Value::Date(p), Value::Date(q)) => {
-                            Ok(Some(Decimal::from(*p) - Decimal::from(*q)))
-                        }
-                        _ => Ok(f.eval(&code)?.as_num()),
-                    })
-                }
-                _ => general_num(e),
+        Code::Arith(op, a, b) => match (op, Place::of(a), Place::of(b)) {
+            // The difference of two places: of two numbers, or of two dates
+            // in days (`c.inspected - c.found > 30 days`), read where they
+            // are.
+            (BinOp::Sub, Some(pa), Some(pb)) => {
+                let code = e.clone();
+                Box::new(move |f| match (pa.read(f), pb.read(f)) {
+                    (Value::Num(x), Value::Num(y)) => Ok(Some(arith(BinOp::Sub, *x, *y)?)),
+                    (Value::Date(p), Value::Date(q)) => Ok(Some(days_between(*p, *q))),
+                    _ => Ok(f.eval(&code)?.as_num()),
+                })
             }
-        }
-        Code::Arith(op, a, b) => {
-            let (fa, fb, op, code) = (num_fn(a), num_fn(b), *op, e.clone());
-            Box::new(move |f| match (fa(f)?, fb(f)?) {
-                (Some(x), Some(y)) => Ok(Some(arith(op, x, y)?)),
-                // Dates, missing values: the general path decides.
-                _ => Ok(f.eval(&code)?.as_num()),
-            })
-        }
+            _ => {
+                let (fa, fb, op, code) = (num_fn(a), num_fn(b), *op, e.clone());
+                Box::new(move |f| match (fa(f)?, fb(f)?) {
+                    (Some(x), Some(y)) => Ok(Some(arith(op, x, y)?)),
+                    // Dates, missing values: the general path decides.
+                    _ => Ok(f.eval(&code)?.as_num()),
+                })
+            }
+        },
         Code::Neg(x) => {
             let fx = num_fn(x);
             Box::new(move |f| Ok(fx(f)?.map(|v| -v)))
