@@ -2076,12 +2076,8 @@ impl<'p> Cx<'p> {
                     .tables
                     .get(*t as usize)
                     .ok_or("unknown table")?;
-                let v = table
-                    .rows
-                    .iter()
-                    .find(|(rk, _)| {
-                        rk.len() == ks.len() && rk.iter().zip(&ks).all(|(a, b)| a.as_str() == &**b)
-                    })
+                let v = table_row(table, &ks)
+                    .and_then(|at| table.rows.get(at))
                     .map(|(_, v)| *v)
                     .unwrap_or_default();
                 Value::Num(v)
@@ -2187,24 +2183,9 @@ impl<'p> Cx<'p> {
         loops: &[(u32, Expr)],
         filter: Option<&Expr>,
     ) -> Result<Value, String> {
-        let mut acc = Acc {
-            agg,
-            sum: Decimal::ZERO,
-            best: None,
-            count: 0,
-            any: false,
-            all: true,
-        };
+        let mut acc = Acc::new(agg);
         self.agg_loop(&mut acc, body, loops, filter)?;
-        Ok(match agg {
-            Agg::Sum => Value::Num(acc.sum),
-            Agg::Mean if acc.count == 0 => Value::Missing,
-            Agg::Mean => Value::Num(div(acc.sum, Decimal::from(acc.count))?),
-            Agg::Max | Agg::Min => Value::Num(acc.best.unwrap_or_default()),
-            Agg::Count => Value::Num(Decimal::from(acc.count)),
-            Agg::Any => Value::Bool(acc.any),
-            Agg::All => Value::Bool(acc.all),
-        })
+        acc.value()
     }
 
     fn agg_loop(
@@ -2220,38 +2201,7 @@ impl<'p> Cx<'p> {
                     return Ok(());
                 }
             }
-            let v = self.eval(body)?;
-            match acc.agg {
-                Agg::Sum => {
-                    if let Value::Num(x) = v {
-                        acc.sum = add(acc.sum, x)?;
-                    }
-                }
-                Agg::Mean => {
-                    if let Value::Num(x) = v {
-                        acc.sum = add(acc.sum, x)?;
-                        acc.count += 1;
-                    }
-                }
-                Agg::Max => {
-                    if let Value::Num(x) = v {
-                        acc.best = Some(acc.best.map_or(x, |b| b.max(x)));
-                    }
-                }
-                Agg::Min => {
-                    if let Value::Num(x) = v {
-                        acc.best = Some(acc.best.map_or(x, |b| b.min(x)));
-                    }
-                }
-                Agg::Count => {
-                    if !matches!(v, Value::Bool(false) | Value::Missing) {
-                        acc.count += 1;
-                    }
-                }
-                Agg::Any => acc.any |= v.as_bool().unwrap_or(false),
-                Agg::All => acc.all &= v.as_bool().unwrap_or(false),
-            }
-            return Ok(());
+            return acc.add(self.eval(body)?);
         };
         let items: Arc<[Value]> = match self.eval(list)? {
             Value::List(l) => l,
@@ -2268,13 +2218,83 @@ impl<'p> Cx<'p> {
     }
 }
 
-struct Acc {
+/// What an aggregate has gathered so far.
+pub(crate) struct Acc {
     agg: Agg,
     sum: Decimal,
     best: Option<Decimal>,
     count: u64,
     any: bool,
     all: bool,
+}
+
+impl Acc {
+    pub(crate) fn new(agg: Agg) -> Acc {
+        Acc {
+            agg,
+            sum: Decimal::ZERO,
+            best: None,
+            count: 0,
+            any: false,
+            all: true,
+        }
+    }
+
+    /// One value of the aggregate's body taken in.
+    pub(crate) fn add(&mut self, v: Value) -> Result<(), String> {
+        match self.agg {
+            Agg::Sum => {
+                if let Value::Num(x) = v {
+                    self.sum = add(self.sum, x)?;
+                }
+            }
+            Agg::Mean => {
+                if let Value::Num(x) = v {
+                    self.sum = add(self.sum, x)?;
+                    self.count += 1;
+                }
+            }
+            Agg::Max => {
+                if let Value::Num(x) = v {
+                    self.best = Some(self.best.map_or(x, |b| b.max(x)));
+                }
+            }
+            Agg::Min => {
+                if let Value::Num(x) = v {
+                    self.best = Some(self.best.map_or(x, |b| b.min(x)));
+                }
+            }
+            Agg::Count => {
+                if !matches!(v, Value::Bool(false) | Value::Missing) {
+                    self.count += 1;
+                }
+            }
+            Agg::Any => self.any |= v.as_bool().unwrap_or(false),
+            Agg::All => self.all &= v.as_bool().unwrap_or(false),
+        }
+        Ok(())
+    }
+
+    /// The aggregate's value once every value is in.
+    pub(crate) fn value(self) -> Result<Value, String> {
+        Ok(match self.agg {
+            Agg::Sum => Value::Num(self.sum),
+            Agg::Mean if self.count == 0 => Value::Missing,
+            Agg::Mean => Value::Num(div(self.sum, Decimal::from(self.count))?),
+            Agg::Max | Agg::Min => Value::Num(self.best.unwrap_or_default()),
+            Agg::Count => Value::Num(Decimal::from(self.count)),
+            Agg::Any => Value::Bool(self.any),
+            Agg::All => Value::Bool(self.all),
+        })
+    }
+}
+
+/// The row of `table` whose keys are `keys`, when there is one (a table
+/// has no row for a key it does not list: its value there is 0).
+pub(crate) fn table_row(table: &ir::TableDef, keys: &[Arc<str>]) -> Option<usize> {
+    table.rows.iter().position(|(rk, _)| {
+        rk.len() == keys.len() && rk.iter().zip(keys).all(|(a, b)| a.as_str() == &**b)
+    })
 }
 
 /// `a - b` of two dates: the days from `b` to `a`.

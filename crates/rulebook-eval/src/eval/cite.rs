@@ -8,10 +8,11 @@
 //! cites, with the group (事项) it came from. Only the trace changes: the
 //! entries add up to the original one, and no score moves.
 
-use super::{describe, Adjusted, Cx, Detail, Facts, TraceEntry};
+use super::{describe, table_row, Acc, Adjusted, Cx, Detail, Facts, TraceEntry};
 use crate::value::Value;
 use rulebook_lang::ir::{Agg, Amount, Expr, Program};
 use rust_decimal::Decimal;
+use std::sync::Arc;
 
 /// One value taken from a cited table row.
 struct Part {
@@ -21,6 +22,9 @@ struct Part {
     group: Option<String>,
     largest: bool,
 }
+
+/// One record's value, its cited parts and its group.
+type Item = (Option<Decimal>, Option<Vec<Part>>, Option<String>);
 
 /// Does the expression read a table some of whose rows cite a node?
 fn reads_cited_table(program: &Program, e: &Expr) -> bool {
@@ -86,7 +90,7 @@ fn split_one(cx: &mut Cx<'_>, program: &Program, e: &TraceEntry) -> Option<Vec<T
         return None;
     };
     let expr = may_split(program, e)?;
-    let parts = cx.cited(expr).ok()??;
+    let parts = cx.cited(expr).ok()?.parts?;
     let sum = parts
         .iter()
         .fold(Decimal::ZERO, |s, p| s.saturating_add(p.amount));
@@ -125,37 +129,49 @@ fn split_one(cx: &mut Cx<'_>, program: &Program, e: &TraceEntry) -> Option<Vec<T
     )
 }
 
+/// What an expression came to, and the cited table rows it came from.
+#[derive(Default)]
+struct Cited {
+    value: Option<Decimal>,
+    /// `None` when some part of the value comes from elsewhere.
+    parts: Option<Vec<Part>>,
+}
+
 impl Cx<'_> {
-    /// The values `e` is made of, each from a cited table row: `None` when
-    /// some part of it comes from elsewhere.
-    fn cited(&mut self, e: &Expr) -> Result<Option<Vec<Part>>, String> {
+    /// The value of `e` and the values it is made of, each from a cited
+    /// table row; worked out together, in one pass over the records.
+    fn cited(&mut self, e: &Expr) -> Result<Cited, String> {
         match e {
             Expr::Table(t, keys) => {
-                let mut row = Vec::with_capacity(keys.len());
+                // The row read as the evaluator reads it (keys in words,
+                // no row: 0), its words kept only when it cites a clause.
+                let mut ks = Vec::with_capacity(keys.len());
                 for k in keys {
                     match self.eval(k)? {
-                        Value::Text(s) => row.push(s.to_string()),
-                        _ => return Ok(None),
+                        Value::Text(s) => ks.push(s),
+                        _ => return Ok(Cited::default()),
                     }
                 }
                 let Some(table) = self.program.tables.get(*t as usize) else {
-                    return Ok(None);
+                    return Ok(Cited::default());
                 };
-                let Some(at) = table.rows.iter().position(|(rk, _)| *rk == row) else {
-                    return Ok(None);
-                };
-                let (Some((_, amount)), Some(Some(node))) =
-                    (table.rows.get(at), table.cites.get(at))
-                else {
-                    return Ok(None);
-                };
-                Ok(Some(vec![Part {
-                    node: *node,
-                    amount: *amount,
-                    row,
-                    group: None,
-                    largest: false,
-                }]))
+                let at = table_row(table, &ks);
+                let value = Some(
+                    at.and_then(|at| table.rows.get(at))
+                        .map(|(_, v)| *v)
+                        .unwrap_or_default(),
+                );
+                let parts = at.and_then(|at| match (table.rows.get(at), table.cites.get(at)) {
+                    (Some((_, amount)), Some(Some(node))) => Some(vec![Part {
+                        node: *node,
+                        amount: *amount,
+                        row: ks.iter().map(|k| k.to_string()).collect(),
+                        group: None,
+                        largest: false,
+                    }]),
+                    _ => None,
+                });
+                Ok(Cited { value, parts })
             }
             Expr::Agg {
                 agg: agg @ (Agg::Sum | Agg::Max),
@@ -164,9 +180,10 @@ impl Cx<'_> {
                 filter,
             } => {
                 let mut items = Vec::new();
+                let mut acc = Acc::new(*agg);
                 self.bindings(loops, filter.as_deref(), &mut |cx: &mut Self| {
-                    let v = cx.num(body)?;
-                    let parts = cx.cited(body)?;
+                    let c = cx.cited(body)?;
+                    acc.add(c.value.map_or(Value::Missing, Value::Num))?;
                     let group = loops
                         .first()
                         .and_then(|(slot, _)| cx.locals.get(*slot as usize))
@@ -174,42 +191,54 @@ impl Cx<'_> {
                             Value::Group(g) => Some(describe(&g.0)),
                             _ => None,
                         });
-                    items.push((v, parts, group));
+                    items.push((c.value, c.parts, group));
                     Ok(())
                 })?;
-                if *agg == Agg::Max {
-                    // The first of the largest applies.
-                    let mut best: Option<(Decimal, Option<Vec<Part>>)> = None;
-                    for (v, parts, _) in items {
-                        let Some(v) = v else { continue };
-                        if best.as_ref().is_none_or(|(b, _)| v > *b) {
-                            best = Some((v, parts));
-                        }
-                    }
-                    return Ok(best.and_then(|(_, p)| p).map(|mut ps| {
-                        for p in &mut ps {
-                            p.largest = true;
-                        }
-                        ps
-                    }));
-                }
-                let mut all = Vec::new();
-                for (v, parts, group) in items {
-                    if v.is_none_or(|v| v.is_zero()) {
-                        continue;
-                    }
-                    let Some(parts) = parts else { return Ok(None) };
-                    for mut p in parts {
-                        if p.group.is_none() {
-                            p.group.clone_from(&group);
-                        }
-                        all.push(p);
-                    }
-                }
-                Ok(Some(all))
+                let value = acc.value()?.as_num();
+                Ok(Cited {
+                    value,
+                    parts: Self::cited_parts(*agg, items),
+                })
             }
-            _ => Ok(None),
+            _ => Ok(Cited {
+                value: self.num(e)?,
+                parts: None,
+            }),
         }
+    }
+
+    /// The parts of a sum or a largest value, from each record's value,
+    /// parts and group.
+    fn cited_parts(agg: Agg, items: Vec<Item>) -> Option<Vec<Part>> {
+        if agg == Agg::Max {
+            // The first of the largest applies.
+            let mut best: Option<(Decimal, Option<Vec<Part>>)> = None;
+            for (v, parts, _) in items {
+                let Some(v) = v else { continue };
+                if best.as_ref().is_none_or(|(b, _)| v > *b) {
+                    best = Some((v, parts));
+                }
+            }
+            return best.and_then(|(_, p)| p).map(|mut ps| {
+                for p in &mut ps {
+                    p.largest = true;
+                }
+                ps
+            });
+        }
+        let mut all = Vec::new();
+        for (v, parts, group) in items {
+            if v.is_none_or(|v| v.is_zero()) {
+                continue;
+            }
+            for mut p in parts? {
+                if p.group.is_none() {
+                    p.group.clone_from(&group);
+                }
+                all.push(p);
+            }
+        }
+        Some(all)
     }
 
     /// Run `f` once for every binding of the loops that passes the filter.
@@ -227,14 +256,14 @@ impl Cx<'_> {
             }
             return f(self);
         };
-        let items: Vec<Value> = match self.eval(list)? {
-            Value::List(l) => l.to_vec(),
-            Value::Group(g) => g.1.clone(),
+        let items: Arc<[Value]> = match self.eval(list)? {
+            Value::List(l) => l,
+            Value::Group(g) => Arc::from(g.1.clone()),
             _ => return Ok(()),
         };
-        for it in items {
+        for it in items.iter() {
             if let Some(s) = self.locals.get_mut(*slot as usize) {
-                *s = it;
+                s.clone_from(it);
             }
             self.bindings(rest, filter, f)?;
         }
