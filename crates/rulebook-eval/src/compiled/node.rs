@@ -69,13 +69,33 @@ impl<'w> Walk<'w, '_> {
     }
 
     /// [`Walk::node`] of a node without parts (most nodes), worked out
-    /// where its parent is walked rather than by a call of its own.
+    /// where its parent is walked rather than by a call of its own. When
+    /// its rules deducted nothing and it has no pool or cap to work out,
+    /// its score is its awards' (as `settle` gives it, without the rest).
     #[inline(always)]
     fn leaf<const TRACE: bool>(&mut self, i: u32) -> Result<(), Fail> {
-        match self.begin::<TRACE>(i)? {
-            Some(begun) => self.end(i, begun, Decimal::ZERO),
-            None => Ok(()),
+        let Some(begun) = self.begin::<TRACE>(i)? else {
+            return Ok(());
+        };
+        let node = begun.node;
+        if node.quiet && self.pending.len() == begun.mark {
+            let score = if node.bonus {
+                CNode::within_cap(plus(begun.awards, Decimal::ZERO), node.cap_const)
+            } else if let Some(points) = node.points {
+                if node.starts_full {
+                    node.full
+                } else {
+                    CNode::within_points(begun.awards, points)
+                }
+            } else {
+                return Ok(());
+            };
+            if let Some(ns) = self.st.nodes.get_mut(i as usize) {
+                ns.score = score;
+            }
+            return Ok(());
         }
+        self.end(i, begun, Decimal::ZERO)
     }
 
     /// Node `i` begun: where its deductions and parts start on `pending`

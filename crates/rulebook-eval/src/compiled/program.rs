@@ -69,6 +69,9 @@ pub(super) struct CNode {
     pub parent: Option<u32>,
     /// Some rule's deductions are pooled at this node.
     pub settles_pool: bool,
+    /// No pool settles here and its cap, if any, is a constant: once its
+    /// rules have deducted nothing, its awards alone give its score.
+    pub quiet: bool,
 }
 
 /// One part of a node.
@@ -385,10 +388,12 @@ impl<'p> Compiled<'p> {
                 caps_what_passes: nd.caps_what_passes(),
                 parent: nd.parent,
                 settles_pool: false,
+                quiet: false,
             });
         }
         for (n, p) in nodes.iter_mut().zip(pooled_at) {
             n.settles_pool = p;
+            n.quiet = !p && (n.cap.is_none() || n.cap_const.is_some());
         }
         // Parts whose walk is the same for every unit are not walked: their
         // score is in the blank every unit's node scores start from.
