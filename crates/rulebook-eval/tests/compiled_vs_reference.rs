@@ -361,6 +361,13 @@ fn item(r: &mut Rng, out: &mut String, id: &str) {
         // Parts and a pool, maybe overflowing to the total.
         5 => {
             out.push_str("    points 4\n");
+            // Sometimes a bonus part first: the pool's members are then
+            // not the first of the parts the walk keeps.
+            if r.chance(2) {
+                out.push_str(&format!(
+                    "    part {id}.0 \"加分\" {{\n      bonus\n      cap 1\n      award 1 each n1\n    }}\n"
+                ));
+            }
             out.push_str(&format!(
                 "    part {id}.1 \"甲\" {{ points 2  award 2 if b1 }}\n"
             ));

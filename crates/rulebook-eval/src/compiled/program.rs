@@ -25,8 +25,11 @@ pub struct Compiled<'p> {
     pub(super) nodes: Vec<CNode>,
     /// Every rule's settlement plan, indexed by [`CRule::plan`].
     pub(super) plans: Vec<Plan>,
-    /// The distinct pools: where each settles, and its members.
-    pub(super) pools: Vec<(u32, Vec<u32>)>,
+    /// The distinct pools: where each settles' parts its members are, in
+    /// order, as places in that node's run of scores kept on the walk's
+    /// `parts` (one for each of its parts that has a score and is not a
+    /// bonus part, in order).
+    pub(super) pools: Vec<Vec<u32>>,
     pub(super) grades: Vec<Option<Code>>,
     /// Every node's score before a unit is walked.
     pub(super) blank: Vec<NodeScore>,
@@ -405,6 +408,27 @@ impl<'p> Compiled<'p> {
                 part.leaf = !part.fixed && leaves.get(part.node as usize).is_some_and(|l| *l);
             }
         }
+        // Where each pool's members are among its node's kept parts.
+        let pools = pools
+            .iter()
+            .map(|(at, members)| {
+                let kept: Vec<u32> = nodes
+                    .get(*at as usize)
+                    .map(|n| {
+                        n.children
+                            .iter()
+                            .filter(|p| p.scored && !p.bonus)
+                            .map(|p| p.node)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                members
+                    .iter()
+                    .filter_map(|m| kept.iter().position(|k| k == m))
+                    .map(|k| k as u32)
+                    .collect()
+            })
+            .collect();
         let blank = fixed
             .iter()
             .map(|f| NodeScore {

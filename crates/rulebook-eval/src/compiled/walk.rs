@@ -326,62 +326,70 @@ pub(super) struct Walk<'w, 'a> {
 }
 
 impl Walk<'_, '_> {
-    /// Pools settled at node `i`: deductions that may overflow go last.
+    /// Pools settled at node `i`, in the order their first deduction
+    /// came: deductions that may overflow go last.
     pub(super) fn pools(&mut self, i: u32, mark: usize, parts_mark: usize) {
         let c = self.c;
+        // The pools settled so far (numbered below 128; any other is
+        // looked for among the deductions before it).
+        let mut settled: u128 = 0;
         let mut k = mark;
         while let Some(d) = self.pending.get(k) {
             let plan = c.plans.get(d.plan as usize);
             let pool = plan.filter(|p| p.pooled_at(i)).and_then(|p| p.pool());
-            if let Some(pool) = pool {
-                let first_of_pool = !self
+            k += 1;
+            let Some(pool) = pool else {
+                continue;
+            };
+            let first_of_pool = match 1u128.checked_shl(pool) {
+                Some(bit) => {
+                    let first = settled & bit == 0;
+                    settled |= bit;
+                    first
+                }
+                None => !self
                     .pending
-                    .get(mark..k)
+                    .get(mark..k - 1)
                     .unwrap_or(&[])
                     .iter()
-                    .any(|e| self.pool_of(e) == Some(pool));
-                let members = c
-                    .pools
-                    .get(pool as usize)
-                    .map(|p| p.1.as_slice())
-                    .unwrap_or(&[]);
-                if first_of_pool {
-                    for overflow_pass in [false, true] {
-                        for j in k..self.pending.len() {
-                            let Some(e) = self.pending.get(j).copied() else {
-                                continue;
-                            };
-                            let Some(ep) = c.plans.get(e.plan as usize) else {
-                                continue;
-                            };
-                            let then_total = matches!(
-                                ep.to,
-                                To::Pool {
-                                    then_total: true,
-                                    ..
-                                }
-                            );
-                            if ep.pool() != Some(pool) || then_total != overflow_pass {
-                                continue;
-                            }
-                            let mut left = e.amount;
-                            for m in members {
-                                let parts = self.parts.get_mut(parts_mark..).unwrap_or(&mut []);
-                                if let Some((_, s)) = parts.iter_mut().find(|(c, _)| c == m) {
-                                    let take = dmax(dmin(left, *s), Decimal::ZERO);
-                                    *s = minus(*s, take);
-                                    left = minus(left, take);
-                                }
-                            }
-                            self.credit_taken(e.origin, minus(e.amount, left));
-                            if !left.is_zero() {
-                                self.leftover(e.origin, e.entry, left, then_total);
-                            }
+                    .any(|e| self.pool_of(e) == Some(pool)),
+            };
+            if !first_of_pool {
+                continue;
+            }
+            let members = c.pools.get(pool as usize).map_or(&[][..], Vec::as_slice);
+            for overflow_pass in [false, true] {
+                for j in k - 1..self.pending.len() {
+                    let Some(e) = self.pending.get(j).copied() else {
+                        continue;
+                    };
+                    let Some(ep) = c.plans.get(e.plan as usize) else {
+                        continue;
+                    };
+                    let then_total = matches!(
+                        ep.to,
+                        To::Pool {
+                            then_total: true,
+                            ..
                         }
+                    );
+                    if ep.pool() != Some(pool) || then_total != overflow_pass {
+                        continue;
+                    }
+                    let mut left = e.amount;
+                    for &m in members {
+                        if let Some((_, s)) = self.parts.get_mut(parts_mark + m as usize) {
+                            let take = dmax(dmin(left, *s), Decimal::ZERO);
+                            *s = minus(*s, take);
+                            left = minus(left, take);
+                        }
+                    }
+                    self.credit_taken(e.origin, minus(e.amount, left));
+                    if !left.is_zero() {
+                        self.leftover(e.origin, e.entry, left, then_total);
                     }
                 }
             }
-            k += 1;
         }
     }
 
