@@ -186,7 +186,7 @@ impl<'w> Walk<'w, '_> {
                 Some(cap) => self.fr.n(cap)?,
                 None => None,
             };
-            Some(if self.pending.len() > mark {
+            Some(if node.takes && self.pending.len() > mark {
                 self.take(node, i, mark, avail, &mut room)
             } else {
                 avail
@@ -196,7 +196,7 @@ impl<'w> Walk<'w, '_> {
         };
         // Keep what travels on, within the caps its plan meets here; send
         // to the total what its plan settles here.
-        if mark < self.pending.len() {
+        if mark < self.pending.len() && !node.passes_through {
             self.pass_on(node, i, mark)?;
         }
         self.parts.truncate(parts_mark);

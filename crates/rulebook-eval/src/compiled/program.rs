@@ -75,6 +75,11 @@ pub(super) struct CNode {
     /// No pool settles here and its cap, if any, is a constant: once its
     /// rules have deducted nothing, its awards alone give its score.
     pub quiet: bool,
+    /// Some plan has this node take its deductions.
+    pub takes: bool,
+    /// No plan settles anything here or meets a cap here: what its parts
+    /// deduct travels on through it as it is.
+    pub passes_through: bool,
 }
 
 /// One part of a node.
@@ -392,11 +397,17 @@ impl<'p> Compiled<'p> {
                 parent: nd.parent,
                 settles_pool: false,
                 quiet: false,
+                takes: false,
+                passes_through: false,
             });
         }
-        for (n, p) in nodes.iter_mut().zip(pooled_at) {
+        for ((i, n), p) in (0u32..).zip(nodes.iter_mut()).zip(pooled_at) {
             n.settles_pool = p;
             n.quiet = !p && (n.cap.is_none() || n.cap_const.is_some());
+            n.takes = plans.iter().any(|pl| pl.taken_by(i));
+            n.passes_through = !plans
+                .iter()
+                .any(|pl| pl.at == i || (n.caps_what_passes && pl.caps.contains(&i)));
         }
         // Parts whose walk is the same for every unit are not walked: their
         // score is in the blank every unit's node scores start from.
