@@ -70,15 +70,17 @@ impl<'w> Walk<'w, '_> {
 
     /// [`Walk::node`] of a node without parts (most nodes), worked out
     /// where its parent is walked rather than by a call of its own. When
-    /// its rules deducted nothing and it has no pool or cap to work out,
-    /// its score is its awards' (as `settle` gives it, without the rest).
+    /// it has no pool or cap to work out, and its rules deducted nothing or
+    /// it neither takes nor stops what they deduct, its score is its
+    /// awards' (as `settle` gives it, without the rest).
     #[inline(always)]
     fn leaf<const TRACE: bool>(&mut self, i: u32) -> Result<(), Fail> {
         let Some(begun) = self.begin::<TRACE>(i)? else {
             return Ok(());
         };
         let node = begun.node;
-        if node.quiet && self.pending.len() == begun.mark {
+        if node.quiet && (self.pending.len() == begun.mark || (!node.takes && node.passes_through))
+        {
             let score = if node.bonus {
                 CNode::within_cap(plus(begun.awards, Decimal::ZERO), node.cap_const)
             } else if let Some(points) = node.points {
