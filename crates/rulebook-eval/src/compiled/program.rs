@@ -8,7 +8,7 @@
 //! is worked out here once.
 
 use super::expr::{compile, Code, Rows};
-use super::typed::{Num, Truth};
+use super::typed::{Filtered, Num, Truth};
 use super::walk::{dmax, dmin};
 use crate::eval::{fact_reads, NodeScore};
 use rulebook_lang::ir::{self, Amount, Program, RuleKind, SettleTo};
@@ -115,7 +115,7 @@ pub(super) struct CRule {
     /// The facts an explanation names, as the reference finds them.
     pub reads: Box<[ir::Expr]>,
     /// An amount over one list with `where`: its local, list and condition.
-    pub filtered: Option<Box<(u32, Code, Code)>>,
+    pub filtered: Option<Box<Filtered>>,
     /// A deduction whose amount, when it comes to 0, does nothing at all:
     /// no block, no cap or a constant one that is not negative.
     pub zero_is_nothing: bool,
@@ -330,7 +330,7 @@ impl<'p> Compiled<'p> {
                             filter: Some(f),
                             ..
                         } => match loops.as_slice() {
-                            [(slot, list)] => Some(Box::new((*slot, c(list), c(f)))),
+                            [(slot, list)] => Some(Box::new(Filtered::new(*slot, &c(list), &c(f)))),
                             _ => None,
                         },
                         _ => None,

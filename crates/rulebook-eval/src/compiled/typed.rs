@@ -90,6 +90,12 @@ impl fmt::Debug for Num {
     }
 }
 
+impl fmt::Debug for Filtered {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.list.fmt(f)
+    }
+}
+
 impl fmt::Debug for Truth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.code.fmt(f)
@@ -438,6 +444,29 @@ fn tiers_fn(e: &Code, subject: &Code, tiers: &[Tier]) -> NumFn {
     })
 }
 
+/// An amount's `where` over one list: how many of the list's records it
+/// leaves out, of how many (what a trace entry notes), as the reference's
+/// `filtered_out` counts them.
+pub(super) struct Filtered(Each);
+
+impl Filtered {
+    pub fn new(slot: u32, list: &Code, filter: &Code) -> Filtered {
+        let kept = Code::Const(Value::Bool(true));
+        Filtered(Each::new(Agg::Count, slot, list, &kept, Some(filter)))
+    }
+
+    /// (left out, of), for a list; `None` for anything else.
+    pub fn out_of(&self, f: &mut Frame<'_>) -> R<Option<(u32, u32)>> {
+        let list = f.eval(&self.0.list)?;
+        let Value::List(items) = &list else {
+            return Ok(None);
+        };
+        let kept = self.0.copying(f, items, Acc::empty())?.count;
+        let of = items.len() as u64;
+        Ok(Some((of.saturating_sub(kept) as u32, of as u32)))
+    }
+}
+
 /// An aggregate over one list: what it does with each record.
 struct Each {
     slot: usize,
@@ -493,6 +522,16 @@ struct Acc {
 }
 
 impl Acc {
+    fn empty() -> Acc {
+        Acc {
+            sum: Decimal::ZERO,
+            best: None,
+            count: 0,
+            any: false,
+            all: true,
+        }
+    }
+
     /// The aggregate's value as a number, as the general evaluator gives it.
     fn num(&self, agg: Agg) -> R<Option<Decimal>> {
         Ok(match agg {
@@ -526,13 +565,7 @@ impl Each {
 
     /// Every record of the list in turn, as the general evaluator's loop.
     fn run<'a>(&self, f: &mut Frame<'a>) -> R<Acc> {
-        let acc = Acc {
-            sum: Decimal::ZERO,
-            best: None,
-            count: 0,
-            any: false,
-            all: true,
-        };
+        let acc = Acc::empty();
         // A list that is an input or a global is read where it is, and
         // each of its records lent to the loop's local rather than copied
         // into it; gaps and groups of one are worked out here; any other

@@ -704,23 +704,10 @@ impl Walk<'_, '_> {
 
     /// How many of the records an amount's `where` left out, of how many.
     fn filtered_out(&mut self, rule: &CRule) -> Result<Option<(u32, u32)>, Failed> {
-        let Some((slot, list, filter)) = rule.filtered.as_deref() else {
-            return Ok(None);
-        };
-        let items = match self.fr.eval(list)? {
-            Value::List(l) => l,
-            _ => return Ok(None),
-        };
-        let mut out = 0u32;
-        for it in items.iter() {
-            if let Some(s) = self.fr.slots.locals.get_mut(*slot as usize) {
-                *s = it.clone();
-            }
-            if !self.fr.truth(filter)? {
-                out += 1;
-            }
+        match rule.filtered.as_deref() {
+            Some(filtered) => filtered.out_of(self.fr),
+            None => Ok(None),
         }
-        Ok(Some((out, items.len() as u32)))
     }
 
     /// A rule's amount before caps; the numbers behind it go to `detail`
