@@ -48,14 +48,8 @@ pub enum Detail {
     /// `rate per step of actual below|above target` (boxed: seven numbers
     /// that would make every entry as large).
     Steps(Box<StepsDetail>),
-    /// `max in proportion to ratio`.
-    Proportion {
-        ratio: Decimal,
-        max: Decimal,
-        raw: Decimal,
-        floor: Option<Decimal>,
-        below_floor: bool,
-    },
+    /// `max in proportion to ratio` (boxed, as `Steps`).
+    Proportion(Box<ProportionDetail>),
     /// An input it needs was not given: the rule does not apply.
     NotApplicable,
     /// A deduction that went to the unit's total.
@@ -66,16 +60,30 @@ pub enum Detail {
     Lost,
     Veto,
     /// A value taken from a table row that cites this entry's node (a hit
-    /// policy across clauses): the row's keys and value, the group it was
-    /// taken for (`g.key`), whether it was the largest of its group, and
-    /// the node holding the rule.
-    Cited {
-        from: u32,
-        raw: Decimal,
-        row: Vec<String>,
-        group: Option<String>,
-        largest: bool,
-    },
+    /// policy across clauses); boxed, as it is rare.
+    Cited(Box<CitedDetail>),
+}
+
+/// The numbers of `max in proportion to ratio`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProportionDetail {
+    pub ratio: Decimal,
+    pub max: Decimal,
+    pub raw: Decimal,
+    pub floor: Option<Decimal>,
+    pub below_floor: bool,
+}
+
+/// A value taken from a cited table row: the row's keys and value, the
+/// group it was taken for (`g.key`), whether it was the largest of its
+/// group, and the node holding the rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CitedDetail {
+    pub from: u32,
+    pub raw: Decimal,
+    pub row: Vec<String>,
+    pub group: Option<String>,
+    pub largest: bool,
 }
 
 /// The numbers of `rate per step of actual below|above target`.
@@ -107,9 +115,12 @@ pub struct TraceEntry {
     /// [`UnitResult::facts_of`]).
     pub facts: Facts,
     /// What changed the amount on its way, when anything did (read with
-    /// [`TraceEntry::capped_at`] and its neighbours). Most entries have
-    /// nothing here, and are the smaller for it.
-    pub adjusted: Option<Box<Adjusted>>,
+    /// [`TraceEntry::capped_at`] and its neighbours): the two commonest kept
+    /// here, the rest boxed, as most entries have none of them.
+    capped_at: Option<Decimal>,
+    /// Records left out by a `where`, of how many (none when of none).
+    excluded: [u32; 2],
+    adjusted: Option<Box<Adjusted>>,
 }
 
 /// What changed a trace entry's amount on its way.
@@ -129,22 +140,6 @@ pub struct Adjusted {
     pub excluded: Option<(u32, u32)>,
 }
 
-impl Adjusted {
-    /// Boxed for an entry; `None` when nothing changed the amount.
-    pub fn boxed(self) -> Option<Box<Adjusted>> {
-        (!self.is_empty()).then(|| Box::new(self))
-    }
-
-    /// Nothing changed the amount.
-    fn is_empty(&self) -> bool {
-        self.capped_at.is_none()
-            && self.scaled.is_none()
-            && self.waived.is_none()
-            && self.rounded.is_none()
-            && self.excluded.is_none()
-    }
-}
-
 impl TraceEntry {
     /// An entry whose amount nothing adjusted.
     pub fn new(
@@ -160,13 +155,55 @@ impl TraceEntry {
             amount,
             detail,
             facts,
+            capped_at: None,
+            excluded: [0, 0],
             adjusted: None,
+        }
+    }
+
+    /// An entry whose amount `adjusted` says what changed on its way.
+    #[inline(always)]
+    pub fn adjusted(
+        node: u32,
+        rule: Option<u32>,
+        amount: Decimal,
+        detail: Detail,
+        facts: Facts,
+        adjusted: Adjusted,
+    ) -> Self {
+        let Adjusted {
+            capped_at,
+            scaled,
+            waived,
+            rounded,
+            excluded,
+        } = adjusted;
+        let rare = scaled.is_some() || waived.is_some() || rounded.is_some();
+        TraceEntry {
+            node,
+            rule,
+            amount,
+            detail,
+            facts,
+            capped_at,
+            excluded: match excluded {
+                Some((out, of)) if of > 0 => [out, of],
+                _ => [0, 0],
+            },
+            adjusted: rare.then(|| {
+                Box::new(Adjusted {
+                    scaled,
+                    waived,
+                    rounded,
+                    ..Adjusted::default()
+                })
+            }),
         }
     }
 
     /// The cap that cut the amount, if any.
     pub fn capped_at(&self) -> Option<Decimal> {
-        self.adjusted.as_ref().and_then(|a| a.capped_at)
+        self.capped_at
     }
 
     /// `times F`: the amount before the multiplier, and the factor.
@@ -186,26 +223,13 @@ impl TraceEntry {
 
     /// How many records a `where` left out, of how many.
     pub fn excluded(&self) -> Option<(u32, u32)> {
-        self.adjusted.as_ref().and_then(|a| a.excluded)
+        let [out, of] = self.excluded;
+        (of > 0).then_some((out, of))
     }
 
     /// Note the cap that cut the amount.
     pub fn set_capped_at(&mut self, cap: Option<Decimal>) {
-        match &mut self.adjusted {
-            Some(a) => {
-                a.capped_at = cap;
-                if a.is_empty() {
-                    self.adjusted = None;
-                }
-            }
-            None if cap.is_some() => {
-                self.adjusted = Some(Box::new(Adjusted {
-                    capped_at: cap,
-                    ..Adjusted::default()
-                }));
-            }
-            None => {}
-        }
+        self.capped_at = cap;
     }
 }
 
@@ -1211,25 +1235,25 @@ fn eval_node<'p>(cx: &mut Cx<'p>, st: &mut State<'p>, i: u32) -> Result<Option<D
                         || excluded.is_some()
                         || matches!(detail, Some(Detail::NotApplicable)))))
         {
-            st.trace.push(TraceEntry {
-                node: i,
-                rule: Some(ri as u32),
-                amount: if rule.kind == RuleKind::Award {
+            let facts = Facts::keep(&mut st.facts, facts(cx, rule));
+            st.trace.push(TraceEntry::adjusted(
+                i,
+                Some(ri as u32),
+                if rule.kind == RuleKind::Award {
                     amount
                 } else {
                     -amount
                 },
-                detail: detail.unwrap_or(Detail::Condition { met }),
-                facts: Facts::keep(&mut st.facts, facts(cx, rule)),
-                adjusted: Adjusted {
+                detail.unwrap_or(Detail::Condition { met }),
+                facts,
+                Adjusted {
                     capped_at,
                     scaled,
                     waived: waived_amount,
                     rounded,
                     excluded,
-                }
-                .boxed(),
-            });
+                },
+            ));
             Some(st.trace.len() - 1)
         } else {
             None
@@ -1750,7 +1774,7 @@ fn rule_amount(
                 None => None,
             };
             let (raw, d) = proportion_amount(m, r, f, round_inside.then_some(*places))?;
-            note(&|| d.clone());
+            note(&|| Detail::Proportion(Box::new(d.clone())));
             Ok(raw)
         }
     }
@@ -1810,7 +1834,7 @@ pub(crate) fn proportion_amount(
     ratio: Decimal,
     floor: Option<Decimal>,
     places: Option<u32>,
-) -> Result<(Decimal, Detail), String> {
+) -> Result<(Decimal, ProportionDetail), String> {
     let below = floor.is_some_and(|f| ratio < f);
     let raw = if below {
         Decimal::ZERO
@@ -1823,7 +1847,7 @@ pub(crate) fn proportion_amount(
     };
     Ok((
         raw,
-        Detail::Proportion {
+        ProportionDetail {
             ratio,
             max,
             raw,

@@ -87,12 +87,7 @@ fn each_matter_is_cited_under_the_clause_of_its_largest_situation() {
         deductions(&p, &u),
         vec![("1.2".into(), d("-2")), ("1.3".into(), d("-0.5"))]
     );
-    let Detail::Cited {
-        group,
-        row,
-        largest,
-        ..
-    } = &u
+    let Detail::Cited(cited) = &u
         .trace
         .iter()
         .find(|e| e.amount < Decimal::ZERO)
@@ -101,6 +96,7 @@ fn each_matter_is_cited_under_the_clause_of_its_largest_situation() {
     else {
         panic!("not cited");
     };
+    let (group, row, largest) = (&cited.group, &cited.row, cited.largest);
     assert_eq!(group.as_deref(), Some("A"));
     assert_eq!(row, &vec!["relapse".to_string()]);
     assert!(largest);

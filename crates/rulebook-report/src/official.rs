@@ -290,12 +290,7 @@ fn explains(program: &Program, e: &TraceEntry, bonus: bool) -> bool {
         | Detail::Veto
         | Detail::ToTotal => true,
         Detail::Condition { met: false } => award,
-        Detail::Proportion {
-            raw,
-            max,
-            below_floor,
-            ..
-        } => award && (*below_floor || raw < max),
+        Detail::Proportion(d) => award && (d.below_floor || d.raw < d.max),
         _ => e.amount < Decimal::ZERO,
     }
 }
@@ -350,7 +345,7 @@ fn notes_where(
                 reason: reason(program, u, e),
                 missed: match &e.detail {
                     Detail::Condition { met: false } if !bonus => award_points(program, e),
-                    Detail::Proportion { max, .. } if !bonus => Some(*max - e.amount),
+                    Detail::Proportion(d) if !bonus => Some(d.max - e.amount),
                     _ => None,
                 },
                 sentence: citation(program, e.node),

@@ -1,15 +1,17 @@
 //! Reasons: a trace entry's numbers in words, citing the inputs by label.
 
 use crate::fmt_dec;
-use rulebook_eval::eval::{Detail, Fact, StepsDetail, TraceEntry, UnitResult};
+use rulebook_eval::eval::{
+    CitedDetail, Detail, Fact, ProportionDetail, StepsDetail, TraceEntry, UnitResult,
+};
 use rulebook_lang::ir::{Amount, Expr, Program, RuleDef, Type, Unit};
 
 /// The rule a trace entry comes from.
 pub fn rule_of<'p>(program: &'p Program, e: &TraceEntry) -> Option<&'p RuleDef> {
     // A value from a cited table row sits under the clause it cites; its
     // rule is in the node it came from.
-    let node = match e.detail {
-        Detail::Cited { from, .. } => from,
+    let node = match &e.detail {
+        Detail::Cited(c) => c.from,
         _ => e.node,
     };
     program
@@ -179,7 +181,7 @@ fn goes_to_total(program: &Program, e: &TraceEntry) -> bool {
             | Detail::Amount { .. }
             | Detail::Each { .. }
             | Detail::Steps(_)
-            | Detail::Cited { .. }
+            | Detail::Cited(_)
     ) && rule_of(program, e).is_some_and(|r| r.settle.to.is_total())
 }
 
@@ -290,13 +292,14 @@ fn reason_core(program: &Program, fs: &[Fact], e: &TraceEntry) -> String {
                 ),
             ))
         }
-        Detail::Proportion {
-            ratio,
-            max,
-            raw,
-            floor,
-            below_floor,
-        } => {
+        Detail::Proportion(d) => {
+            let ProportionDetail {
+                ratio,
+                max,
+                raw,
+                floor,
+                below_floor,
+            } = &**d;
             let pct = fmt_dec((*ratio * rust_decimal::Decimal::ONE_HUNDRED).round_dp(2));
             let text = if *below_floor {
                 format!(
@@ -318,13 +321,14 @@ fn reason_core(program: &Program, fs: &[Fact], e: &TraceEntry) -> String {
             };
             with_facts(program, fs, text)
         }
-        Detail::Cited {
-            raw,
-            row,
-            group,
-            largest,
-            ..
-        } => {
+        Detail::Cited(c) => {
+            let CitedDetail {
+                raw,
+                row,
+                group,
+                largest,
+                ..
+            } = &**c;
             let head = match group {
                 Some(g) => format!("{g}："),
                 None => String::new(),

@@ -586,25 +586,24 @@ impl Walk<'_, '_> {
                         || matches!(detail, Some(Detail::NotApplicable)))))
         {
             let facts = self.facts(rule);
-            self.st.trace.push(TraceEntry {
-                node: i,
-                rule: Some(ri),
-                amount: if rule.kind == RuleKind::Award {
+            self.st.trace.push(TraceEntry::adjusted(
+                i,
+                Some(ri),
+                if rule.kind == RuleKind::Award {
                     amount
                 } else {
                     -amount
                 },
-                detail: detail.unwrap_or(Detail::Condition { met }),
+                detail.unwrap_or(Detail::Condition { met }),
                 facts,
-                adjusted: Adjusted {
+                Adjusted {
                     capped_at,
                     scaled,
                     waived: waived_amount,
                     rounded,
                     excluded,
-                }
-                .boxed(),
-            });
+                },
+            ));
             Some(self.st.trace.len() - 1)
         } else {
             None
@@ -809,7 +808,7 @@ impl Walk<'_, '_> {
                     None => None,
                 };
                 let (raw, d) = proportion_amount(m, r, f, round_inside.then_some(*places))?;
-                note(&|| d.clone());
+                note(&|| Detail::Proportion(Box::new(d.clone())));
                 Ok(raw)
             }
         }

@@ -8,7 +8,7 @@
 //! cites, with the group (事项) it came from. Only the trace changes: the
 //! entries add up to the original one, and no score moves.
 
-use super::{describe, table_row, Acc, Adjusted, Cx, Detail, Facts, TraceEntry};
+use super::{describe, table_row, Acc, CitedDetail, Cx, Detail, Facts, TraceEntry};
 use crate::value::Value;
 use rulebook_lang::ir::{Agg, Amount, Expr, Program};
 use rust_decimal::Decimal;
@@ -106,24 +106,23 @@ fn split_one(cx: &mut Cx<'_>, program: &Program, e: &TraceEntry) -> Option<Vec<T
             .map(|p| {
                 let take = p.amount.min(left).max(Decimal::ZERO);
                 left -= take;
-                TraceEntry {
-                    node: p.node,
-                    rule: e.rule,
-                    amount: if negative { -take } else { take },
-                    detail: Detail::Cited {
+                let mut entry = TraceEntry::new(
+                    p.node,
+                    e.rule,
+                    if negative { -take } else { take },
+                    Detail::Cited(Box::new(CitedDetail {
                         from: e.node,
                         raw: p.amount,
                         row: p.row,
                         group: p.group,
                         largest: p.largest,
-                    },
-                    facts: Facts::default(),
-                    adjusted: Adjusted {
-                        capped_at: if take < p.amount { e.capped_at() } else { None },
-                        ..Adjusted::default()
-                    }
-                    .boxed(),
+                    })),
+                    Facts::default(),
+                );
+                if take < p.amount {
+                    entry.set_capped_at(e.capped_at());
                 }
+                entry
             })
             .collect(),
     )
