@@ -48,6 +48,13 @@ pub enum Detail {
     /// `rate per step of actual below|above target` (boxed: seven numbers
     /// that would make every entry as large).
     Steps(Box<StepsDetail>),
+    /// `rate per step of actual below|above target` where the actual value
+    /// is not below (above) the target: no steps, and nothing.
+    NoSteps {
+        actual: Decimal,
+        target: Decimal,
+        above: bool,
+    },
     /// `max in proportion to ratio` (boxed, as `Steps`).
     Proportion(Box<ProportionDetail>),
     /// An input it needs was not given: the rule does not apply.
@@ -1755,7 +1762,7 @@ fn rule_amount(
             };
             let (raw, d) = steps_amount(r, s, a, t, *above, *ceil)?;
             if cx.tracing {
-                *detail = Some(Detail::Steps(Box::new(d)));
+                *detail = Some(d.into_detail());
             }
             Ok(raw)
         }
@@ -1776,6 +1783,22 @@ fn rule_amount(
             let (raw, d) = proportion_amount(m, r, f, round_inside.then_some(*places))?;
             note(&|| Detail::Proportion(Box::new(d.clone())));
             Ok(raw)
+        }
+    }
+}
+
+impl StepsDetail {
+    /// The detail a trace entry keeps: the numbers of the steps, or, with
+    /// no steps to take, the two values compared.
+    pub(crate) fn into_detail(self) -> Detail {
+        if self.gap.is_zero() {
+            Detail::NoSteps {
+                actual: self.actual,
+                target: self.target,
+                above: self.above,
+            }
+        } else {
+            Detail::Steps(Box::new(self))
         }
     }
 }

@@ -181,8 +181,28 @@ fn goes_to_total(program: &Program, e: &TraceEntry) -> bool {
             | Detail::Amount { .. }
             | Detail::Each { .. }
             | Detail::Steps(_)
+            | Detail::NoSteps { .. }
             | Detail::Cited(_)
     ) && rule_of(program, e).is_some_and(|r| r.settle.to.is_total())
+}
+
+/// What a `per … below|above` rule compares, in words: the actual value's
+/// label and unit, and the target's label.
+fn steps_names(program: &Program, rule: Option<&RuleDef>) -> (String, Unit, String) {
+    match rule.map(|r| &r.amount) {
+        Some(Amount::Steps {
+            actual: a,
+            target: t,
+            ..
+        }) => {
+            let (l, u) = name_of(program, a).unwrap_or_else(|| ("实际值".to_string(), Unit::Plain));
+            let tl = name_of(program, t)
+                .map(|(l, _)| l)
+                .unwrap_or_else(|| "目标".to_string());
+            (l, u, tl)
+        }
+        _ => ("实际值".to_string(), Unit::Plain, "目标".to_string()),
+    }
 }
 
 fn reason_core(program: &Program, fs: &[Fact], e: &TraceEntry) -> String {
@@ -232,6 +252,23 @@ fn reason_core(program: &Program, fs: &[Fact], e: &TraceEntry) -> String {
                 ),
             ))
         }
+        Detail::NoSteps {
+            actual,
+            target,
+            above,
+        } => {
+            let (label, unit, tlabel) = steps_names(program, rule);
+            let dir = if *above { "高于" } else { "低于" };
+            with_facts(
+                program,
+                fs,
+                format!(
+                    "{label} {}，{tlabel} {}：未{dir}目标",
+                    with_unit(*actual, unit),
+                    with_unit(*target, unit)
+                ),
+            )
+        }
         Detail::Steps(d) => {
             let StepsDetail {
                 actual,
@@ -244,34 +281,9 @@ fn reason_core(program: &Program, fs: &[Fact], e: &TraceEntry) -> String {
                 above,
                 ceil,
             } = &**d;
-            let (label, unit, tlabel) = match rule.map(|r| &r.amount) {
-                Some(Amount::Steps {
-                    actual: a,
-                    target: t,
-                    ..
-                }) => {
-                    let (l, u) =
-                        name_of(program, a).unwrap_or_else(|| ("实际值".to_string(), Unit::Plain));
-                    let tl = name_of(program, t)
-                        .map(|(l, _)| l)
-                        .unwrap_or_else(|| "目标".to_string());
-                    (l, u, tl)
-                }
-                _ => ("实际值".to_string(), Unit::Plain, "目标".to_string()),
-            };
+            let (label, unit, tlabel) = steps_names(program, rule);
             let gu = gap_unit(unit);
             let dir = if *above { "高于" } else { "低于" };
-            if gap.is_zero() {
-                return with_facts(
-                    program,
-                    fs,
-                    format!(
-                        "{label} {}，{tlabel} {}：未{dir}目标",
-                        with_unit(*actual, unit),
-                        with_unit(*target, unit)
-                    ),
-                );
-            }
             let part = if *ceil {
                 "（不足一步按一步计）"
             } else {

@@ -499,15 +499,7 @@ impl Walk<'_, '_> {
         }
         let mut detail = None;
         let mut raw = if met || (waived && tracing) {
-            // A deduction of nothing that no `unless` waives leaves no
-            // entry: its numbers need not be kept.
-            let unseen_if_zero = rule.kind == RuleKind::Deduct && rule.unless.is_none();
-            self.amount::<TRACE>(
-                &rule.amount,
-                rule.times.is_none(),
-                &mut detail,
-                unseen_if_zero,
-            )?
+            self.amount::<TRACE>(&rule.amount, rule.times.is_none(), &mut detail)?
         } else {
             Decimal::ZERO
         };
@@ -651,7 +643,7 @@ impl Walk<'_, '_> {
             Some(cd) => self.fr.t(cd)?,
         };
         let raw = if met {
-            self.amount::<false>(&rule.amount, true, &mut None, true)?
+            self.amount::<false>(&rule.amount, true, &mut None)?
         } else {
             Decimal::ZERO
         };
@@ -710,15 +702,13 @@ impl Walk<'_, '_> {
     }
 
     /// A rule's amount before caps; the numbers behind it go to `detail`
-    /// only when a trace is kept, and not for an amount of nothing when
-    /// `unseen_if_zero` (no entry will show them).
+    /// only when a trace is kept.
     #[inline(always)]
     pub(super) fn amount<const TRACE: bool>(
         &mut self,
         amount: &CAmount,
         round_inside: bool,
         detail: &mut Option<Detail>,
-        unseen_if_zero: bool,
     ) -> Result<Decimal, Failed> {
         let tracing = TRACE;
         let mut note = |d: &dyn Fn() -> Detail| {
@@ -771,8 +761,7 @@ impl Walk<'_, '_> {
                 // with 0 is rust_decimal's plain 0). Numbers this small cannot
                 // overflow in the subtraction, and the step is valid, so the
                 // general path could not fail either.
-                if (!tracing || unseen_if_zero)
-                    && s.is_sign_positive()
+                if s.is_sign_positive()
                     && !s.is_zero()
                     && a.mantissa().unsigned_abs() < SMALL
                     && t.mantissa().unsigned_abs() < SMALL
@@ -783,12 +772,17 @@ impl Walk<'_, '_> {
                         order(t, a).is_gt()
                     };
                     if !short {
+                        note(&|| Detail::NoSteps {
+                            actual: a,
+                            target: t,
+                            above: *above,
+                        });
                         return Ok(Decimal::ZERO);
                     }
                 }
                 let (raw, d) = steps_amount(r, s, a, t, *above, *ceil)?;
                 if tracing {
-                    *detail = Some(Detail::Steps(Box::new(d)));
+                    *detail = Some(d.into_detail());
                 }
                 Ok(raw)
             }
