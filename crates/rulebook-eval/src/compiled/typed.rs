@@ -455,15 +455,33 @@ impl Filtered {
         Filtered(Each::new(Agg::Count, slot, list, &kept, Some(filter)))
     }
 
-    /// (left out, of), for a list; `None` for anything else.
+    /// (left out, of), for a list; `None` for anything else. A list that
+    /// is an input or a global lends its records, as [`Each::run`] does.
     pub fn out_of(&self, f: &mut Frame<'_>) -> R<Option<(u32, u32)>> {
-        let list = f.eval(&self.0.list)?;
+        let each = &self.0;
+        let out_of = |kept: u64, of: usize| {
+            let of = of as u64;
+            Some((of.saturating_sub(kept) as u32, of as u32))
+        };
+        if let Source::At(p) = each.source {
+            if let Some(list) = p.outside(f) {
+                let Value::List(items) = list else {
+                    return Ok(None);
+                };
+                let acc = if each.slot < LENT {
+                    each.lending(f, items, Acc::empty())?
+                } else {
+                    each.copying(f, items, Acc::empty())?
+                };
+                return Ok(out_of(acc.count, items.len()));
+            }
+        }
+        let list = f.eval(&each.list)?;
         let Value::List(items) = &list else {
             return Ok(None);
         };
-        let kept = self.0.copying(f, items, Acc::empty())?.count;
-        let of = items.len() as u64;
-        Ok(Some((of.saturating_sub(kept) as u32, of as u32)))
+        let kept = each.copying(f, items, Acc::empty())?.count;
+        Ok(out_of(kept, items.len()))
     }
 }
 
