@@ -2250,14 +2250,15 @@ impl<'p> Cx<'p> {
             }
             return acc.add(self.eval(body)?);
         };
-        let items: Arc<[Value]> = match self.eval(list)? {
+        let held = self.eval(list)?;
+        let items: &[Value] = match &held {
             Value::List(l) => l,
-            Value::Group(g) => Arc::from(g.1.clone()),
+            Value::Group(g) => &g.1,
             _ => return Ok(()),
         };
-        for it in items.iter() {
+        for it in items {
             if let Some(s) = self.locals.get_mut(*slot as usize) {
-                *s = it.clone();
+                s.clone_from(it);
             }
             self.agg_loop(acc, body, rest, filter)?;
         }

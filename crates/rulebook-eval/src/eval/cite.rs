@@ -12,13 +12,14 @@ use super::{describe, table_row, Acc, CitedDetail, Cx, Detail, Facts, TraceEntry
 use crate::value::Value;
 use rulebook_lang::ir::{Agg, Amount, Expr, Program};
 use rust_decimal::Decimal;
-use std::sync::Arc;
 
 /// One value taken from a cited table row.
 struct Part {
     node: u32,
     amount: Decimal,
-    row: Vec<String>,
+    /// The table and row it came from: the row's keys are put in words
+    /// only for the parts an entry is made of.
+    row: (u32, usize),
     group: Option<String>,
     largest: bool,
 }
@@ -113,7 +114,12 @@ fn split_one(cx: &mut Cx<'_>, program: &Program, e: &TraceEntry) -> Option<Vec<T
                     Detail::Cited(Box::new(CitedDetail {
                         from: e.node,
                         raw: p.amount,
-                        row: p.row,
+                        row: program
+                            .tables
+                            .get(p.row.0 as usize)
+                            .and_then(|t| t.rows.get(p.row.1))
+                            .map(|(keys, _)| keys.clone())
+                            .unwrap_or_default(),
                         group: p.group,
                         largest: p.largest,
                     })),
@@ -143,7 +149,7 @@ impl Cx<'_> {
         match e {
             Expr::Table(t, keys) => {
                 // The row read as the evaluator reads it (keys in words,
-                // no row: 0), its words kept only when it cites a clause.
+                // no row: 0).
                 let mut ks = Vec::with_capacity(keys.len());
                 for k in keys {
                     match self.eval(k)? {
@@ -164,7 +170,7 @@ impl Cx<'_> {
                     (Some((_, amount)), Some(Some(node))) => Some(vec![Part {
                         node: *node,
                         amount: *amount,
-                        row: ks.iter().map(|k| k.to_string()).collect(),
+                        row: (*t, at),
                         group: None,
                         largest: false,
                     }]),
@@ -255,12 +261,13 @@ impl Cx<'_> {
             }
             return f(self);
         };
-        let items: Arc<[Value]> = match self.eval(list)? {
+        let held = self.eval(list)?;
+        let items: &[Value] = match &held {
             Value::List(l) => l,
-            Value::Group(g) => Arc::from(g.1.clone()),
+            Value::Group(g) => &g.1,
             _ => return Ok(()),
         };
-        for it in items.iter() {
+        for it in items {
             if let Some(s) = self.locals.get_mut(*slot as usize) {
                 s.clone_from(it);
             }
