@@ -378,10 +378,20 @@ fn cmp_fn(e: &Code, op: CmpOp, a: &Code, b: &Code) -> TruthFn {
     let code = e.clone();
     if let (Some(p), Code::Const(Value::Text(t))) = (Place::of(a), b) {
         let t = t.clone();
-        return Box::new(move |f| match p.read(f) {
-            Value::Text(x) => Ok(cmp_holds(op, (**x).cmp(&*t))),
-            _ => f.truth(&code),
-        });
+        // (Equal texts are equal bytes: told apart by length first.)
+        return match op {
+            CmpOp::Eq | CmpOp::Ne => {
+                let eq = op == CmpOp::Eq;
+                Box::new(move |f| match p.read(f) {
+                    Value::Text(x) => Ok((**x == *t) == eq),
+                    _ => f.truth(&code),
+                })
+            }
+            _ => Box::new(move |f| match p.read(f) {
+                Value::Text(x) => Ok(cmp_holds(op, (**x).cmp(&*t))),
+                _ => f.truth(&code),
+            }),
+        };
     }
     let (fa, fb) = (num_fn(a), num_fn(b));
     Box::new(move |f| match (fa(f)?, fb(f)?) {
