@@ -156,16 +156,7 @@ impl TraceEntry {
         detail: Detail,
         facts: Facts,
     ) -> Self {
-        TraceEntry {
-            node,
-            rule,
-            amount,
-            detail,
-            facts,
-            capped_at: None,
-            excluded: [0, 0],
-            adjusted: None,
-        }
+        TraceEntry::adjusted(node, rule, amount, detail, facts, Adjusted::default())
     }
 
     /// An entry whose amount `adjusted` says what changed on its way.
@@ -2277,6 +2268,7 @@ pub(crate) struct Acc {
 }
 
 impl Acc {
+    #[inline(always)]
     pub(crate) fn new(agg: Agg) -> Acc {
         Acc {
             agg,
@@ -2288,42 +2280,76 @@ impl Acc {
         }
     }
 
+    /// The aggregate being gathered.
+    pub(crate) fn agg(&self) -> Agg {
+        self.agg
+    }
+
+    /// Records counted so far (or numbers taken into a mean).
+    pub(crate) fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// Some record held.
+    pub(crate) fn any(&self) -> bool {
+        self.any
+    }
+
+    /// Every record held.
+    pub(crate) fn all(&self) -> bool {
+        self.all
+    }
+
     /// One value of the aggregate's body taken in.
     pub(crate) fn add(&mut self, v: Value) -> Result<(), String> {
         match self.agg {
-            Agg::Sum => {
-                if let Value::Num(x) = v {
-                    self.sum = add(self.sum, x)?;
-                }
-            }
-            Agg::Mean => {
-                if let Value::Num(x) = v {
-                    self.sum = add(self.sum, x)?;
-                    self.count += 1;
-                }
-            }
-            Agg::Max => {
-                if let Value::Num(x) = v {
-                    self.best = Some(self.best.map_or(x, |b| b.max(x)));
-                }
-            }
-            Agg::Min => {
-                if let Value::Num(x) = v {
-                    self.best = Some(self.best.map_or(x, |b| b.min(x)));
-                }
-            }
+            Agg::Sum | Agg::Mean | Agg::Max | Agg::Min => match v {
+                Value::Num(x) => self.add_num(x),
+                _ => Ok(()),
+            },
             Agg::Count => {
-                if !matches!(v, Value::Bool(false) | Value::Missing) {
-                    self.count += 1;
-                }
+                self.add_counted(!matches!(v, Value::Bool(false) | Value::Missing));
+                Ok(())
             }
-            Agg::Any => self.any |= v.as_bool().unwrap_or(false),
-            Agg::All => self.all &= v.as_bool().unwrap_or(false),
+            Agg::Any | Agg::All => {
+                self.add_truth(v.as_bool().unwrap_or(false));
+                Ok(())
+            }
+        }
+    }
+
+    /// A number taken into a sum, a mean, a largest or a smallest (any
+    /// other aggregate ignores it).
+    #[inline(always)]
+    pub(crate) fn add_num(&mut self, x: Decimal) -> Result<(), String> {
+        match self.agg {
+            Agg::Sum => self.sum = add(self.sum, x)?,
+            Agg::Mean => {
+                self.sum = add(self.sum, x)?;
+                self.count += 1;
+            }
+            Agg::Max => self.best = Some(self.best.map_or(x, |b| b.max(x))),
+            Agg::Min => self.best = Some(self.best.map_or(x, |b| b.min(x))),
+            Agg::Count | Agg::Any | Agg::All => {}
         }
         Ok(())
     }
 
+    /// A record a count counts (or not).
+    #[inline(always)]
+    pub(crate) fn add_counted(&mut self, counted: bool) {
+        self.count += u64::from(counted);
+    }
+
+    /// Whether a record holds, for `any` and `all`.
+    #[inline(always)]
+    pub(crate) fn add_truth(&mut self, holds: bool) {
+        self.any |= holds;
+        self.all &= holds;
+    }
+
     /// The aggregate's value once every value is in.
+    #[inline(always)]
     pub(crate) fn value(self) -> Result<Value, String> {
         Ok(match self.agg {
             Agg::Sum => Value::Num(self.sum),

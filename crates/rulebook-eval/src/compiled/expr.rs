@@ -13,7 +13,7 @@
 
 use super::Compiled;
 use crate::data::UnitData;
-use crate::eval::{arith, cmp_holds, compare, days_between, dec_cmp, shift_date, AcrossValue};
+use crate::eval::{arith, cmp_holds, compare, days_between, dec_cmp, shift_date, Acc, AcrossValue};
 use crate::value::Value;
 use rulebook_lang::ast::{BinOp, CmpOp};
 use rulebook_lang::ir::{self, Agg, Builtin, Expr, Func, Program};
@@ -757,24 +757,9 @@ impl Frame<'_> {
         loops: &[(u32, Code)],
         filter: Option<&Code>,
     ) -> R<Value> {
-        let mut acc = Acc {
-            agg,
-            sum: Decimal::ZERO,
-            best: None,
-            count: 0,
-            any: false,
-            all: true,
-        };
+        let mut acc = Acc::new(agg);
         self.agg_loop(&mut acc, body, loops, filter)?;
-        Ok(match agg {
-            Agg::Sum => Value::Num(acc.sum),
-            Agg::Mean if acc.count == 0 => Value::Missing,
-            Agg::Mean => Value::Num(arith(BinOp::Div, acc.sum, Decimal::from(acc.count))?),
-            Agg::Max | Agg::Min => Value::Num(acc.best.unwrap_or_default()),
-            Agg::Count => Value::Num(Decimal::from(acc.count)),
-            Agg::Any => Value::Bool(acc.any),
-            Agg::All => Value::Bool(acc.all),
-        })
+        Ok(acc.value()?)
     }
 
     fn agg_loop(
@@ -790,35 +775,17 @@ impl Frame<'_> {
                     return Ok(());
                 }
             }
-            match acc.agg {
-                Agg::Sum => {
+            match acc.agg() {
+                Agg::Sum | Agg::Mean | Agg::Max | Agg::Min => {
                     if let Some(x) = self.num(body)? {
-                        acc.sum = arith(BinOp::Add, acc.sum, x)?;
+                        acc.add_num(x)?;
                     }
                 }
-                Agg::Mean => {
-                    if let Some(x) = self.num(body)? {
-                        acc.sum = arith(BinOp::Add, acc.sum, x)?;
-                        acc.count += 1;
-                    }
-                }
-                Agg::Max => {
-                    if let Some(x) = self.num(body)? {
-                        acc.best = Some(acc.best.map_or(x, |b| b.max(x)));
-                    }
-                }
-                Agg::Min => {
-                    if let Some(x) = self.num(body)? {
-                        acc.best = Some(acc.best.map_or(x, |b| b.min(x)));
-                    }
-                }
-                Agg::Count => {
-                    if !matches!(self.eval(body)?, Value::Bool(false) | Value::Missing) {
-                        acc.count += 1;
-                    }
-                }
-                Agg::Any => acc.any |= self.truth(body)?,
-                Agg::All => acc.all &= self.truth(body)?,
+                Agg::Count => acc.add_counted(!matches!(
+                    self.eval(body)?,
+                    Value::Bool(false) | Value::Missing
+                )),
+                Agg::Any | Agg::All => acc.add_truth(self.truth(body)?),
             }
             return Ok(());
         };
@@ -836,13 +803,4 @@ impl Frame<'_> {
         }
         Ok(())
     }
-}
-
-struct Acc {
-    agg: Agg,
-    sum: Decimal,
-    best: Option<Decimal>,
-    count: u64,
-    any: bool,
-    all: bool,
 }

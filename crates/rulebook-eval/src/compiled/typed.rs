@@ -14,7 +14,7 @@
 //! so that gives the same answer and the same first error.
 
 use super::expr::{Band, Code, Frame, Tier, LENT, MISSING};
-use crate::eval::{arith, cmp_holds, days_between, dec_cmp};
+use crate::eval::{arith, cmp_holds, days_between, dec_cmp, Acc};
 use crate::value::Value;
 use rulebook_lang::ast::{BinOp, CmpOp};
 use rulebook_lang::ir::{Agg, Func};
@@ -302,8 +302,7 @@ fn num_fn(e: &Code) -> NumFn {
             (Agg::Any | Agg::All, _) => general_num(e),
             (_, [(slot, list)]) => {
                 let each = Each::new(*agg, *slot, list, body, filter.as_deref());
-                let agg = *agg;
-                Box::new(move |f| each.run(f)?.num(agg))
+                Box::new(move |f| Ok(each.run(f)?.value()?.as_num()))
             }
             _ => general_num(e),
         },
@@ -351,7 +350,7 @@ fn truth_fn(e: &Code) -> TruthFn {
                 let any = *agg == Agg::Any;
                 Box::new(move |f| {
                     let acc = each.run(f)?;
-                    Ok(if any { acc.any } else { acc.all })
+                    Ok(if any { acc.any() } else { acc.all() })
                 })
             }
             _ => general_truth(e),
@@ -479,24 +478,25 @@ impl Filtered {
                     return Ok(None);
                 };
                 let acc = if each.slot < LENT {
-                    each.lending(f, items, Acc::empty())?
+                    each.lending(f, items, Acc::new(each.agg))?
                 } else {
-                    each.copying(f, items, Acc::empty())?
+                    each.copying(f, items, Acc::new(each.agg))?
                 };
-                return Ok(out_of(acc.count, items.len()));
+                return Ok(out_of(acc.count(), items.len()));
             }
         }
         let list = f.eval(&each.list)?;
         let Value::List(items) = &list else {
             return Ok(None);
         };
-        let kept = each.copying(f, items, Acc::empty())?.count;
+        let kept = each.copying(f, items, Acc::new(each.agg))?.count();
         Ok(out_of(kept, items.len()))
     }
 }
 
 /// An aggregate over one list: what it does with each record.
 struct Each {
+    agg: Agg,
     slot: usize,
     list: Code,
     /// Where the list comes from, when that is somewhere already.
@@ -510,7 +510,7 @@ enum Body {
     CountAll,
     /// Counted unless false or missing.
     Count(Code),
-    Num(Num, Agg),
+    Num(Num),
     Truth(Truth),
 }
 
@@ -540,42 +540,10 @@ impl Source {
     }
 }
 
-/// What an aggregate has gathered.
-struct Acc {
-    sum: Decimal,
-    best: Option<Decimal>,
-    count: u64,
-    any: bool,
-    all: bool,
-}
-
-impl Acc {
-    fn empty() -> Acc {
-        Acc {
-            sum: Decimal::ZERO,
-            best: None,
-            count: 0,
-            any: false,
-            all: true,
-        }
-    }
-
-    /// The aggregate's value as a number, as the general evaluator gives it.
-    fn num(&self, agg: Agg) -> R<Option<Decimal>> {
-        Ok(match agg {
-            Agg::Sum => Some(self.sum),
-            Agg::Mean if self.count == 0 => None,
-            Agg::Mean => Some(arith(BinOp::Div, self.sum, Decimal::from(self.count))?),
-            Agg::Max | Agg::Min => Some(self.best.unwrap_or_default()),
-            Agg::Count => Some(Decimal::from(self.count)),
-            Agg::Any | Agg::All => None,
-        })
-    }
-}
-
 impl Each {
     fn new(agg: Agg, slot: u32, list: &Code, body: &Code, filter: Option<&Code>) -> Each {
         Each {
+            agg,
             slot: slot as usize,
             list: list.clone(),
             source: Source::of(list),
@@ -584,16 +552,14 @@ impl Each {
                 Agg::Count if matches!(body, Code::Const(Value::Bool(true))) => Body::CountAll,
                 Agg::Count => Body::Count(body.clone()),
                 Agg::Any | Agg::All => Body::Truth(Truth::new(body.clone())),
-                Agg::Sum | Agg::Mean | Agg::Max | Agg::Min => {
-                    Body::Num(Num::new(body.clone()), agg)
-                }
+                Agg::Sum | Agg::Mean | Agg::Max | Agg::Min => Body::Num(Num::new(body.clone())),
             },
         }
     }
 
     /// Every record of the list in turn, as the general evaluator's loop.
     fn run<'a>(&self, f: &mut Frame<'a>) -> R<Acc> {
-        let acc = Acc::empty();
+        let acc = Acc::new(self.agg);
         // A list that is an input or a global is read where it is, and
         // each of its records lent to the loop's local rather than copied
         // into it; gaps and groups of one are worked out here; any other
@@ -701,29 +667,14 @@ impl Each {
             }
         }
         match &self.body {
-            Body::CountAll => acc.count += 1,
+            Body::CountAll => acc.add_counted(true),
             Body::Count(b) => {
-                if !matches!(f.eval(b)?, Value::Bool(false) | Value::Missing) {
-                    acc.count += 1;
-                }
+                acc.add_counted(!matches!(f.eval(b)?, Value::Bool(false) | Value::Missing))
             }
-            Body::Truth(b) => {
-                let holds = f.t(b)?;
-                acc.any |= holds;
-                acc.all &= holds;
-            }
-            Body::Num(b, agg) => {
+            Body::Truth(b) => acc.add_truth(f.t(b)?),
+            Body::Num(b) => {
                 if let Some(x) = f.n(b)? {
-                    match agg {
-                        Agg::Sum => acc.sum = arith(BinOp::Add, acc.sum, x)?,
-                        Agg::Mean => {
-                            acc.sum = arith(BinOp::Add, acc.sum, x)?;
-                            acc.count += 1;
-                        }
-                        Agg::Max => acc.best = Some(acc.best.map_or(x, |b| b.max(x))),
-                        Agg::Min => acc.best = Some(acc.best.map_or(x, |b| b.min(x))),
-                        Agg::Count | Agg::Any | Agg::All => {}
-                    }
+                    acc.add_num(x)?;
                 }
             }
         }
