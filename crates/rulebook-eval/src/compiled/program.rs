@@ -42,8 +42,6 @@ pub struct Compiled<'p> {
     pub(super) deducting_leaves: Vec<u32>,
     pub(super) ranks: Vec<Code>,
     pub(super) across: Vec<CAcross>,
-    /// Some table's rows cite a node: traced entries are split after scoring.
-    pub(super) cites: bool,
 }
 
 #[derive(Debug)]
@@ -119,6 +117,9 @@ pub(super) struct CRule {
     /// A deduction whose amount, when it comes to 0, does nothing at all:
     /// no block, no cap or a constant one that is not negative.
     pub zero_is_nothing: bool,
+    /// Its amount reads a table whose rows cite nodes: its trace entries
+    /// may be split by the rows they came from.
+    pub reads_cited: bool,
     /// An award or a deduction with neither `unless`, `times`, rounding nor
     /// a block: what most rules are, scored without a trace by
     /// `Walk::plain_rule`.
@@ -364,6 +365,7 @@ impl<'p> Compiled<'p> {
                     plan: (plans.len() - 1) as u32,
                     reads: fact_reads(r).into_iter().cloned().collect(),
                     filtered,
+                    reads_cited: crate::eval::cite::reads_cited(program, r),
                 });
             }
             nodes.push(CNode {
@@ -484,10 +486,6 @@ impl<'p> Compiled<'p> {
                     filter: a.filter.as_ref().map(c),
                 })
                 .collect(),
-            cites: program
-                .tables
-                .iter()
-                .any(|t| t.cites.iter().any(Option::is_some)),
             tables,
         }
     }

@@ -70,6 +70,9 @@ pub(super) struct State {
     pub tracing: bool,
     /// Some deduction went to the unit's total.
     pub sent_total: bool,
+    /// The trace entries of rules that read a cited table, to be split
+    /// once the walk is over.
+    pub cited: Vec<usize>,
 }
 
 /// What went wrong, and at which node (by index).
@@ -126,6 +129,7 @@ impl Compiled<'_> {
             inner_bonus: Decimal::ZERO,
             tracing,
             sent_total: false,
+            cited: Vec::new(),
         };
         let mut walk = Walk {
             c: self,
@@ -154,15 +158,9 @@ impl Compiled<'_> {
                 message,
             }
         })?;
-        if tracing
-            && self.cites
-            && st
-                .trace
-                .iter()
-                .any(|e| cite::may_split(program, e).is_some())
-        {
+        if !st.cited.is_empty() {
             let mut cx = Cx::new(program, u.globals, unit, u.ranks, u.across);
-            cite::split_cited(&mut cx, &mut st.trace);
+            cite::split_these(&mut cx, &mut st.trace, &st.cited);
         }
         *trace_hint = (*trace_hint).max(st.trace.len());
         *facts_hint = (*facts_hint).max(st.facts.len());
@@ -596,7 +594,11 @@ impl Walk<'_, '_> {
                     excluded,
                 },
             ));
-            Some(self.st.trace.len() - 1)
+            let at = self.st.trace.len() - 1;
+            if rule.reads_cited {
+                self.st.cited.push(at);
+            }
+            Some(at)
         } else {
             None
         };

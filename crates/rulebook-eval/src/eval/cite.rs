@@ -10,7 +10,7 @@
 
 use super::{describe, table_row, Acc, CitedDetail, Cx, Detail, Facts, TraceEntry};
 use crate::value::Value;
-use rulebook_lang::ir::{Agg, Amount, Expr, Program};
+use rulebook_lang::ir::{self, Agg, Amount, Expr, Program};
 use rust_decimal::Decimal;
 
 /// One value taken from a cited table row.
@@ -63,6 +63,29 @@ pub(crate) fn split_cited(cx: &mut Cx<'_>, trace: &mut Vec<TraceEntry>) {
             }
             None => i += 1,
         }
+    }
+}
+
+/// Does the rule's amount read a table some of whose rows cite a node (so
+/// that its trace entries may be split)?
+pub(crate) fn reads_cited(program: &Program, rule: &ir::RuleDef) -> bool {
+    matches!(&rule.amount, Amount::Expr(e) if reads_cited_table(program, e))
+}
+
+/// Split the entries at `these` (in order, as they were before any split)
+/// whose amount comes from cited table rows: the entries of the rules that
+/// [`reads_cited`], noted as the walk made them.
+pub(crate) fn split_these(cx: &mut Cx<'_>, trace: &mut Vec<TraceEntry>, these: &[usize]) {
+    let program = cx.program;
+    // Each split moves the entries after it on by its parts less one.
+    let mut moved = 0;
+    for &k in these {
+        let i = k + moved;
+        let Some(parts) = trace.get(i).and_then(|e| split_one(cx, program, e)) else {
+            continue;
+        };
+        moved += parts.len().saturating_sub(1);
+        trace.splice(i..=i, parts);
     }
 }
 
