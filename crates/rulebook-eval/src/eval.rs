@@ -231,6 +231,49 @@ impl TraceEntry {
     }
 }
 
+/// What one rule of a node came to, as its trace entry shows it: both
+/// evaluators make a rule's entry from this.
+pub(crate) struct RuleOutcome {
+    pub kind: RuleKind,
+    /// Its condition held and no `unless` did.
+    pub met: bool,
+    /// An `unless` held on a deduction.
+    pub waived: bool,
+    /// Its amount before caps (0 once waived).
+    pub raw: Decimal,
+    /// What it gave or took, caps applied.
+    pub amount: Decimal,
+    pub detail: Option<Detail>,
+    pub adjusted: Adjusted,
+}
+
+impl RuleOutcome {
+    /// Whether an explanation shows the rule: an award, met or not; a
+    /// deduction of something; one an `unless` waived or a `where` left
+    /// records out of; one whose data was not given.
+    #[inline(always)]
+    pub(crate) fn shown(&self) -> bool {
+        self.adjusted.waived.is_some()
+            || (!self.waived
+                && (self.kind == RuleKind::Award
+                    || !self.raw.is_zero()
+                    || self.adjusted.excluded.is_some()
+                    || matches!(self.detail, Some(Detail::NotApplicable))))
+    }
+
+    /// The trace entry of rule `rule` of node `node`, with the facts it read.
+    #[inline(always)]
+    pub(crate) fn entry(self, node: u32, rule: u32, facts: Facts) -> TraceEntry {
+        let amount = if self.kind == RuleKind::Award {
+            self.amount
+        } else {
+            -self.amount
+        };
+        let detail = self.detail.unwrap_or(Detail::Condition { met: self.met });
+        TraceEntry::adjusted(node, Some(rule), amount, detail, facts, self.adjusted)
+    }
+}
+
 /// Where a trace entry's facts are among its unit's [`UnitResult::facts`]:
 /// a unit's facts are kept together, not in a list per entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -1225,33 +1268,24 @@ fn eval_node<'p>(cx: &mut Cx<'p>, st: &mut State<'p>, i: u32) -> Result<Option<D
         } else {
             None
         };
-        let entry = if cx.tracing
-            && (waived_amount.is_some()
-                || (!waived
-                    && (rule.kind == RuleKind::Award
-                        || !raw.is_zero()
-                        || excluded.is_some()
-                        || matches!(detail, Some(Detail::NotApplicable)))))
-        {
+        let outcome = RuleOutcome {
+            kind: rule.kind,
+            met,
+            waived,
+            raw,
+            amount,
+            detail,
+            adjusted: Adjusted {
+                capped_at,
+                scaled,
+                waived: waived_amount,
+                rounded,
+                excluded,
+            },
+        };
+        let entry = if cx.tracing && outcome.shown() {
             let facts = Facts::keep(&mut st.facts, facts(cx, rule));
-            st.trace.push(TraceEntry::adjusted(
-                i,
-                Some(ri as u32),
-                if rule.kind == RuleKind::Award {
-                    amount
-                } else {
-                    -amount
-                },
-                detail.unwrap_or(Detail::Condition { met }),
-                facts,
-                Adjusted {
-                    capped_at,
-                    scaled,
-                    waived: waived_amount,
-                    rounded,
-                    excluded,
-                },
-            ));
+            st.trace.push(outcome.entry(i, ri as u32, facts));
             Some(st.trace.len() - 1)
         } else {
             None

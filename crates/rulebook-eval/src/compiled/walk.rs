@@ -15,7 +15,7 @@ use super::Failed;
 use crate::data::UnitData;
 use crate::eval::{
     cite, mul, proportion_amount, steps_amount, AcrossValue, Adjusted, Cx, Detail, EvalError, Fact,
-    Facts, FactsAt, NodeScore, TraceEntry, UnitResult, Veto,
+    Facts, FactsAt, NodeScore, RuleOutcome, TraceEntry, UnitResult, Veto,
 };
 use crate::value::Value;
 use rulebook_lang::ir::RuleKind;
@@ -567,33 +567,24 @@ impl Walk<'_, '_> {
         } else {
             None
         };
-        let entry = if tracing
-            && (waived_amount.is_some()
-                || (!waived
-                    && (rule.kind == RuleKind::Award
-                        || !raw.is_zero()
-                        || excluded.is_some()
-                        || matches!(detail, Some(Detail::NotApplicable)))))
-        {
+        let outcome = RuleOutcome {
+            kind: rule.kind,
+            met,
+            waived,
+            raw,
+            amount,
+            detail,
+            adjusted: Adjusted {
+                capped_at,
+                scaled,
+                waived: waived_amount,
+                rounded,
+                excluded,
+            },
+        };
+        let entry = if tracing && outcome.shown() {
             let facts = self.facts(rule);
-            self.st.trace.push(TraceEntry::adjusted(
-                i,
-                Some(ri),
-                if rule.kind == RuleKind::Award {
-                    amount
-                } else {
-                    -amount
-                },
-                detail.unwrap_or(Detail::Condition { met }),
-                facts,
-                Adjusted {
-                    capped_at,
-                    scaled,
-                    waived: waived_amount,
-                    rounded,
-                    excluded,
-                },
-            ));
+            self.st.trace.push(outcome.entry(i, ri, facts));
             let at = self.st.trace.len() - 1;
             if rule.reads_cited {
                 self.st.cited.push(at);
