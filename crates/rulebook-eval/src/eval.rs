@@ -1806,7 +1806,9 @@ fn rule_amount(
                 None => None,
             };
             let (raw, d) = proportion_amount(m, r, f, round_inside.then_some(*places))?;
-            note(&|| Detail::Proportion(Box::new(d.clone())));
+            if cx.tracing {
+                *detail = Some(Detail::Proportion(Box::new(d)));
+            }
             Ok(raw)
         }
     }

@@ -25,10 +25,9 @@ pub struct Compiled<'p> {
     pub(super) nodes: Vec<CNode>,
     /// Every rule's settlement plan, indexed by [`CRule::plan`].
     pub(super) plans: Vec<Plan>,
-    /// The distinct pools: where each settles' parts its members are, in
-    /// order, as places in that node's run of scores kept on the walk's
-    /// `parts` (one for each of its parts that has a score and is not a
-    /// bonus part, in order).
+    /// The distinct pools, each as its members' places among the scores
+    /// its node keeps on the walk's `parts` (one for each of the node's
+    /// parts that has a score and is not a bonus part, in order).
     pub(super) pools: Vec<Vec<u32>>,
     pub(super) grades: Vec<Option<Code>>,
     /// Every node's score before a unit is walked.

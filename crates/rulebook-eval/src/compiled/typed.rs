@@ -477,12 +477,8 @@ impl Filtered {
                 let Value::List(items) = list else {
                     return Ok(None);
                 };
-                let acc = if each.slot < LENT {
-                    each.lending(f, items, Acc::new(each.agg))?
-                } else {
-                    each.copying(f, items, Acc::new(each.agg))?
-                };
-                return Ok(out_of(acc.count(), items.len()));
+                let kept = each.over(f, items, Acc::new(each.agg))?.count();
+                return Ok(out_of(kept, items.len()));
             }
         }
         let list = f.eval(&each.list)?;
@@ -572,11 +568,7 @@ impl Each {
                         Value::Group(g) => &g.1,
                         _ => return Ok(acc),
                     };
-                    return if self.slot < LENT {
-                        self.lending(f, items, acc)
-                    } else {
-                        self.copying(f, items, acc)
-                    };
+                    return self.over(f, items, acc);
                 }
             }
             Source::GapsOf(p) => {
@@ -627,6 +619,16 @@ impl Each {
             self.gather(f, &mut acc)?;
         }
         Ok(acc)
+    }
+
+    /// Each record of a list that outlives the frame (an input's, a
+    /// global's) in turn: lent to the local when it can be, else copied.
+    fn over<'a>(&self, f: &mut Frame<'a>, items: &'a [Value], acc: Acc) -> R<Acc> {
+        if self.slot < LENT {
+            self.lending(f, items, acc)
+        } else {
+            self.copying(f, items, acc)
+        }
     }
 
     /// Each record lent to the local in turn; the local is given back

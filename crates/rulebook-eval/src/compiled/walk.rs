@@ -795,7 +795,9 @@ impl Walk<'_, '_> {
                     None => None,
                 };
                 let (raw, d) = proportion_amount(m, r, f, round_inside.then_some(*places))?;
-                note(&|| Detail::Proportion(Box::new(d.clone())));
+                if tracing {
+                    *detail = Some(Detail::Proportion(Box::new(d)));
+                }
                 Ok(raw)
             }
         }

@@ -53,17 +53,8 @@ pub(crate) fn split_cited(cx: &mut Cx<'_>, trace: &mut Vec<TraceEntry>) {
         return;
     }
     // In place: most entries stay where they are, not moved at all.
-    let mut i = 0;
-    while let Some(e) = trace.get(i) {
-        match split_one(cx, program, e) {
-            Some(parts) => {
-                let n = parts.len();
-                trace.splice(i..=i, parts);
-                i += n;
-            }
-            None => i += 1,
-        }
-    }
+    let all: Vec<usize> = (0..trace.len()).collect();
+    split_these(cx, trace, &all);
 }
 
 /// Does the rule's amount read a table some of whose rows cite a node (so
@@ -91,7 +82,7 @@ pub(crate) fn split_these(cx: &mut Cx<'_>, trace: &mut Vec<TraceEntry>, these: &
 
 /// The amount expression of an entry that may be split: a plain amount,
 /// not scaled, waived or rounded, read from a table whose rows cite nodes.
-pub(crate) fn may_split<'p>(program: &'p Program, e: &TraceEntry) -> Option<&'p Expr> {
+fn may_split<'p>(program: &'p Program, e: &TraceEntry) -> Option<&'p Expr> {
     if !matches!(e.detail, Detail::Amount { .. }) {
         return None;
     }
