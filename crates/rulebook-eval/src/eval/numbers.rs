@@ -1,0 +1,347 @@
+//! Arithmetic every evaluator shares: `+ − × ÷` that fail rather than
+//! overflow, comparisons of decimals, date differences, `ladder`, and the
+//! amounts of `per … below|above` ([`steps_amount`]) and `in proportion
+//! to` ([`proportion_amount`]) once their numbers are known.
+//!
+//! All exact (`rust_decimal`); what the compiled evaluator computes with
+//! these is byte-identical to the reference because it is the same code.
+
+use super::result::DIVISION_BY_ZERO;
+use super::{Detail, ProportionDetail, StepsDetail};
+use rulebook_lang::ast::{BinOp, CmpOp};
+use rust_decimal::prelude::*;
+
+impl StepsDetail {
+    /// The detail a trace entry keeps: the numbers of the steps, or, with
+    /// no steps to take, the two values compared.
+    pub(crate) fn into_detail(self) -> Detail {
+        if self.gap.is_zero() {
+            Detail::NoSteps {
+                actual: self.actual,
+                target: self.target,
+                above: self.above,
+            }
+        } else {
+            Detail::Steps(Box::new(self))
+        }
+    }
+}
+
+/// `RATE per STEP of ACTUAL below (or above) TARGET`, once its numbers are
+/// known: the amount and its detail. Both evaluators settle steps here.
+pub(crate) fn steps_amount(
+    rate: Decimal,
+    step: Decimal,
+    actual: Decimal,
+    target: Decimal,
+    above: bool,
+    ceil: bool,
+) -> Result<(Decimal, StepsDetail), String> {
+    let gap = if above {
+        sub(actual, target)?
+    } else {
+        sub(target, actual)?
+    };
+    let gap = gap.max(Decimal::ZERO);
+    if step <= Decimal::ZERO {
+        return Err("a step is zero or negative".into());
+    }
+    let steps = if gap.is_zero() {
+        Decimal::ZERO
+    } else {
+        let q = div(gap, step)?;
+        if ceil {
+            q.ceil()
+        } else {
+            q.floor()
+        }
+    };
+    let raw = mul(rate, steps)?;
+    Ok((
+        raw,
+        StepsDetail {
+            actual,
+            target,
+            gap,
+            step,
+            steps,
+            rate,
+            raw,
+            above,
+            ceil,
+        },
+    ))
+}
+
+/// `MAX in proportion to RATIO[, nothing below FLOOR]`, once its numbers
+/// are known: the amount (rounded to `places` when given; otherwise after
+/// the rule's multiplier) and its detail. Both evaluators settle it here.
+pub(crate) fn proportion_amount(
+    max: Decimal,
+    ratio: Decimal,
+    floor: Option<Decimal>,
+    places: Option<u32>,
+) -> Result<(Decimal, ProportionDetail), String> {
+    let below = floor.is_some_and(|f| ratio < f);
+    let raw = if below {
+        Decimal::ZERO
+    } else {
+        let x = mul(max, ratio.clamp(Decimal::ZERO, Decimal::ONE))?;
+        match places {
+            Some(p) => x.round_dp_with_strategy(p, RoundingStrategy::MidpointAwayFromZero),
+            None => x,
+        }
+    };
+    Ok((
+        raw,
+        ProportionDetail {
+            ratio,
+            max,
+            raw,
+            floor,
+            below_floor: below,
+        },
+    ))
+}
+
+/// `+ − × ÷` on two numbers, as every expression computes them.
+pub(crate) fn arith(op: BinOp, a: Decimal, b: Decimal) -> Result<Decimal, String> {
+    match op {
+        BinOp::Add => add(a, b),
+        BinOp::Sub => sub(a, b),
+        BinOp::Mul => mul(a, b),
+        _ => div(a, b),
+    }
+}
+
+pub(crate) fn mul(a: Decimal, b: Decimal) -> Result<Decimal, String> {
+    a.checked_mul(b)
+        .ok_or_else(|| format!("{a} × {b} is too large to compute"))
+}
+pub(crate) fn add(a: Decimal, b: Decimal) -> Result<Decimal, String> {
+    a.checked_add(b)
+        .ok_or_else(|| format!("{a} + {b} is too large to compute"))
+}
+pub(crate) fn sub(a: Decimal, b: Decimal) -> Result<Decimal, String> {
+    a.checked_sub(b)
+        .ok_or_else(|| format!("{a} − {b} is too large to compute"))
+}
+pub(crate) fn div(a: Decimal, b: Decimal) -> Result<Decimal, String> {
+    if b.is_zero() {
+        return Err(format!("{a} ÷ 0: {DIVISION_BY_ZERO}"));
+    }
+    a.checked_div(b)
+        .ok_or_else(|| format!("{a} ÷ {b} is too large to compute"))
+}
+
+/// `a - b` of two dates: the days from `b` to `a`.
+pub(crate) fn days_between(a: i32, b: i32) -> Decimal {
+    Decimal::from(a) - Decimal::from(b)
+}
+
+pub(crate) fn shift_date(d: i32, days: Decimal) -> Result<i32, String> {
+    let n = days.trunc().to_i32().ok_or("a date moved too far")?;
+    d.checked_add(n)
+        .ok_or_else(|| "a date moved too far".to_string())
+}
+
+/// `a.cmp(&b)`, without rust_decimal's general path when the two numbers
+/// have the same scale or one is a whole power of ten finer (scores and
+/// data almost always): their mantissas, brought to one scale, compare as
+/// the values do.
+///
+/// Two numbers of the same scale and sign (the same flags word: rust_decimal
+/// keeps its unused bits 0) are told apart by their 96-bit magnitudes,
+/// read where they lie, without a call.
+#[inline(always)]
+pub(crate) fn dec_cmp(a: Decimal, b: Decimal) -> std::cmp::Ordering {
+    let (ra, rb) = (
+        u128::from_le_bytes(a.serialize()),
+        u128::from_le_bytes(b.serialize()),
+    );
+    if ra as u32 == rb as u32 {
+        let o = (ra >> 32).cmp(&(rb >> 32));
+        return if (ra as u32) & 0x8000_0000 != 0 {
+            o.reverse()
+        } else {
+            o
+        };
+    }
+    dec_cmp_scales(a, b)
+}
+
+/// [`dec_cmp`] of two numbers whose scales or signs differ.
+#[inline(never)]
+fn dec_cmp_scales(a: Decimal, b: Decimal) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let (ra, rb) = (
+        u128::from_le_bytes(a.serialize()),
+        u128::from_le_bytes(b.serialize()),
+    );
+    let (ma, mb) = (ra >> 32, rb >> 32);
+    // Signs first (a zero is neither, whatever its sign bit says); then
+    // magnitudes of up to 64 bits, brought to one scale in 128.
+    let negative = |r: u128, m: u128| (r as u32) & 0x8000_0000 != 0 && m != 0;
+    let (na, nb) = (negative(ra, ma), negative(rb, mb));
+    if na != nb {
+        return if na {
+            Ordering::Less
+        } else {
+            Ordering::Greater
+        };
+    }
+    let scale = |r: u128| ((r as u32) >> 16) & 0xFF;
+    let (sa, sb) = (scale(ra), scale(rb));
+    let up = |m: u128, by: u32| POW10.get(by as usize).map(|p| m * p);
+    let small = (ma | mb) >> 64 == 0;
+    let widened = match sa.cmp(&sb) {
+        _ if !small => None,
+        Ordering::Equal => Some((ma, mb)),
+        Ordering::Less => up(ma, sb - sa).map(|x| (x, mb)),
+        Ordering::Greater => up(mb, sa - sb).map(|y| (ma, y)),
+    };
+    match widened {
+        Some((x, y)) if na => x.cmp(&y).reverse(),
+        Some((x, y)) => x.cmp(&y),
+        // Wider magnitudes, or scales far apart: rust_decimal's own.
+        None => a.cmp(&b),
+    }
+}
+
+/// 10⁰ … 10¹⁸, for bringing mantissas to one scale.
+const POW10: [u128; 19] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+    1_000_000_000,
+    10_000_000_000,
+    100_000_000_000,
+    1_000_000_000_000,
+    10_000_000_000_000,
+    100_000_000_000_000,
+    1_000_000_000_000_000,
+    10_000_000_000_000_000,
+    100_000_000_000_000_000,
+    1_000_000_000_000_000_000,
+];
+
+pub(crate) fn cmp_holds(op: CmpOp, o: std::cmp::Ordering) -> bool {
+    match op {
+        CmpOp::Eq => o.is_eq(),
+        CmpOp::Ne => o.is_ne(),
+        CmpOp::Lt => o.is_lt(),
+        CmpOp::Le => o.is_le(),
+        CmpOp::Gt => o.is_gt(),
+        CmpOp::Ge => o.is_ge(),
+    }
+}
+
+/// `ladder(n, s1, s2, …)`: the first `n` steps summed (n rounded down, not
+/// below 0), the last step again for each one past the end.
+pub(crate) fn ladder(n: Decimal, steps: &[Decimal]) -> Result<Decimal, String> {
+    let n = n.floor().max(Decimal::ZERO);
+    let len = Decimal::from(steps.len());
+    let mut sum = Decimal::ZERO;
+    for (k, s) in steps.iter().enumerate() {
+        if Decimal::from(k) < n {
+            sum = add(sum, *s)?;
+        }
+    }
+    if n > len {
+        let last = steps.last().copied().unwrap_or_default();
+        sum = add(sum, mul(sub(n, len)?, last)?)?;
+    }
+    Ok(sum)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod dec_cmp_tests {
+    use super::dec_cmp;
+    use proptest::prelude::*;
+    use rust_decimal::Decimal;
+
+    /// Any decimal: small and huge mantissas, either sign, every scale.
+    fn decimal() -> impl Strategy<Value = Decimal> {
+        (
+            prop_oneof![
+                -1000i128..1000,
+                any::<i64>().prop_map(i128::from),
+                (-(1i128 << 95)..(1i128 << 95)),
+            ],
+            0u32..=28,
+        )
+            .prop_map(|(m, s)| Decimal::from_i128_with_scale(m, s))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(20_000))]
+        /// The fast comparison orders every pair as rust_decimal does.
+        #[test]
+        fn orders_as_rust_decimal(a in decimal(), b in decimal()) {
+            prop_assert_eq!(dec_cmp(a, b), a.cmp(&b));
+            prop_assert_eq!(dec_cmp(b, a), b.cmp(&a));
+        }
+
+        /// Numbers of one scale, either sign, zeros of either sign among
+        /// them, order as rust_decimal orders them.
+        #[test]
+        fn same_scale_orders_as_rust_decimal(
+            m in prop_oneof![-3i128..3, any::<i64>().prop_map(i128::from), (-(1i128 << 95)..(1i128 << 95))],
+            n in prop_oneof![-3i128..3, any::<i64>().prop_map(i128::from), (-(1i128 << 95)..(1i128 << 95))],
+            s in 0u32..=28,
+            negative_zero in any::<bool>(),
+        ) {
+            let (mut a, b) = (Decimal::from_i128_with_scale(m, s), Decimal::from_i128_with_scale(n, s));
+            if m == 0 && negative_zero {
+                a.set_sign_negative(true);
+            }
+            prop_assert_eq!(dec_cmp(a, b), a.cmp(&b));
+            prop_assert_eq!(dec_cmp(b, a), b.cmp(&a));
+        }
+
+        /// Any number against a zero of either sign and any scale, and
+        /// the other way round.
+        #[test]
+        fn zeros_of_either_sign_order_as_rust_decimal(
+            m in prop_oneof![-1000i128..1000, any::<i64>().prop_map(i128::from)],
+            s in 0u32..=28,
+            t in 0u32..=28,
+            negative in any::<bool>(),
+        ) {
+            let mut zero = Decimal::from_i128_with_scale(0, t);
+            zero.set_sign_negative(negative);
+            let a = Decimal::from_i128_with_scale(m, s);
+            prop_assert_eq!(dec_cmp(a, zero), a.cmp(&zero));
+            prop_assert_eq!(dec_cmp(zero, a), zero.cmp(&a));
+        }
+
+        /// Equal values written at other scales (1.5 and 1.50) compare equal.
+        #[test]
+        fn rescaled_values_are_equal(m in -1_000_000i64..1_000_000, s in 0u32..10, k in 0u32..10) {
+            let a = Decimal::new(m, s);
+            let mut b = a;
+            b.rescale(s + k);
+            prop_assert_eq!(dec_cmp(a, b), std::cmp::Ordering::Equal);
+        }
+    }
+
+    #[test]
+    fn signed_zeros_and_extremes() {
+        let neg_zero = -Decimal::ZERO;
+        assert_eq!(dec_cmp(neg_zero, Decimal::ZERO), std::cmp::Ordering::Equal);
+        assert_eq!(
+            dec_cmp(Decimal::MAX, Decimal::MIN),
+            std::cmp::Ordering::Greater
+        );
+        let tiny = Decimal::new(1, 28);
+        assert_eq!(dec_cmp(tiny, Decimal::ZERO), std::cmp::Ordering::Greater);
+        assert_eq!(dec_cmp(Decimal::MAX, tiny), std::cmp::Ordering::Greater);
+    }
+}

@@ -1,0 +1,462 @@
+//! What scoring a unit gives, as data: every node's score, the trace
+//! entries (a rule's amount and the numbers behind it, in [`Detail`]), the
+//! facts they read, vetoes, and the errors a unit's data can meet.
+//!
+//! Both evaluators build these alike ([`RuleOutcome`] decides which of a
+//! rule's results an entry shows); the reports put them into words
+//! ([`describe`] gives a value as they show it).
+
+use crate::value::Value;
+use rulebook_lang::ir::{self, Program, RuleKind};
+use rust_decimal::prelude::*;
+
+/// Why a rule's amount is what it is, in numbers; reports turn it into words.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Detail {
+    /// An award or deduction with a condition: whether it held.
+    Condition {
+        met: bool,
+    },
+    /// An amount computed from an expression, before caps.
+    Amount {
+        raw: Decimal,
+    },
+    /// `rate each count`.
+    Each {
+        rate: Decimal,
+        count: Decimal,
+        raw: Decimal,
+    },
+    /// `rate per step of actual below|above target` (boxed: seven numbers
+    /// that would make every entry as large).
+    Steps(Box<StepsDetail>),
+    /// `rate per step of actual below|above target` where the actual value
+    /// is not below (above) the target: no steps, and nothing.
+    NoSteps {
+        actual: Decimal,
+        target: Decimal,
+        above: bool,
+    },
+    /// `max in proportion to ratio` (boxed, as `Steps`).
+    Proportion(Box<ProportionDetail>),
+    /// An input it needs was not given: the rule does not apply.
+    NotApplicable,
+    /// A deduction that went to the unit's total.
+    ToTotal,
+    /// The part of a deduction its pool could not absorb, sent to the total.
+    Overflow,
+    /// The part of a deduction that found nothing left to take (扣完为止).
+    Lost,
+    Veto,
+    /// A value taken from a table row that cites this entry's node (a hit
+    /// policy across clauses); boxed, as it is rare.
+    Cited(Box<CitedDetail>),
+}
+
+/// The numbers of `max in proportion to ratio`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProportionDetail {
+    pub ratio: Decimal,
+    pub max: Decimal,
+    pub raw: Decimal,
+    pub floor: Option<Decimal>,
+    pub below_floor: bool,
+}
+
+/// A value taken from a cited table row: the row's keys and value, the
+/// group it was taken for (`g.key`), whether it was the largest of its
+/// group, and the node holding the rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CitedDetail {
+    pub from: u32,
+    pub raw: Decimal,
+    pub row: Vec<String>,
+    pub group: Option<String>,
+    pub largest: bool,
+}
+
+/// The numbers of `rate per step of actual below|above target`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepsDetail {
+    pub actual: Decimal,
+    pub target: Decimal,
+    pub gap: Decimal,
+    pub step: Decimal,
+    pub steps: Decimal,
+    pub rate: Decimal,
+    pub raw: Decimal,
+    pub above: bool,
+    pub ceil: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TraceEntry {
+    /// The node whose rule this is.
+    pub node: u32,
+    /// The rule's index in the node, if the entry comes from a rule.
+    pub rule: Option<u32>,
+    /// Points gained (+) or lost (−) by this entry.
+    pub amount: Decimal,
+    pub detail: Detail,
+    /// The facts the rule's condition and amount read, so an explanation
+    /// can say what the unit reported ([`Fact::words`]): where they are
+    /// among the unit's [`UnitResult::facts`] (read with
+    /// [`UnitResult::facts_of`]).
+    pub facts: Facts,
+    /// What changed the amount on its way, when anything did (read with
+    /// [`TraceEntry::capped_at`] and its neighbours): the two commonest kept
+    /// here, the rest boxed, as most entries have none of them.
+    capped_at: Option<Decimal>,
+    /// Records left out by a `where`, of how many (none when of none).
+    excluded: [u32; 2],
+    adjusted: Option<Box<Adjusted>>,
+}
+
+/// What changed a trace entry's amount on its way.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Adjusted {
+    /// The cap that cut the amount, if any.
+    pub capped_at: Option<Decimal>,
+    /// `times F`: the amount before the multiplier, and the factor.
+    pub scaled: Option<(Decimal, Decimal)>,
+    /// `unless U` held: what the rule would have given or taken (the entry's
+    /// own amount is then 0).
+    pub waived: Option<Decimal>,
+    /// The amount before the rule's rounding, and the places it was rounded to.
+    pub rounded: Option<(Decimal, u32)>,
+    /// An amount over a list with `where`: how many records the condition
+    /// left out, of how many.
+    pub excluded: Option<(u32, u32)>,
+}
+
+impl TraceEntry {
+    /// An entry whose amount nothing adjusted.
+    pub fn new(
+        node: u32,
+        rule: Option<u32>,
+        amount: Decimal,
+        detail: Detail,
+        facts: Facts,
+    ) -> Self {
+        TraceEntry::adjusted(node, rule, amount, detail, facts, Adjusted::default())
+    }
+
+    /// An entry whose amount `adjusted` says what changed on its way.
+    #[inline(always)]
+    pub fn adjusted(
+        node: u32,
+        rule: Option<u32>,
+        amount: Decimal,
+        detail: Detail,
+        facts: Facts,
+        adjusted: Adjusted,
+    ) -> Self {
+        let Adjusted {
+            capped_at,
+            scaled,
+            waived,
+            rounded,
+            excluded,
+        } = adjusted;
+        let rare = scaled.is_some() || waived.is_some() || rounded.is_some();
+        TraceEntry {
+            node,
+            rule,
+            amount,
+            detail,
+            facts,
+            capped_at,
+            excluded: match excluded {
+                Some((out, of)) if of > 0 => [out, of],
+                _ => [0, 0],
+            },
+            adjusted: rare.then(|| {
+                Box::new(Adjusted {
+                    scaled,
+                    waived,
+                    rounded,
+                    ..Adjusted::default()
+                })
+            }),
+        }
+    }
+
+    /// The cap that cut the amount, if any.
+    pub fn capped_at(&self) -> Option<Decimal> {
+        self.capped_at
+    }
+
+    /// `times F`: the amount before the multiplier, and the factor.
+    pub fn scaled(&self) -> Option<(Decimal, Decimal)> {
+        self.adjusted.as_ref().and_then(|a| a.scaled)
+    }
+
+    /// `unless U` held: what the rule would have given or taken.
+    pub fn waived(&self) -> Option<Decimal> {
+        self.adjusted.as_ref().and_then(|a| a.waived)
+    }
+
+    /// The amount before the rule's rounding, and the places.
+    pub fn rounded(&self) -> Option<(Decimal, u32)> {
+        self.adjusted.as_ref().and_then(|a| a.rounded)
+    }
+
+    /// How many records a `where` left out, of how many.
+    pub fn excluded(&self) -> Option<(u32, u32)> {
+        let [out, of] = self.excluded;
+        (of > 0).then_some((out, of))
+    }
+
+    /// Note the cap that cut the amount.
+    pub fn set_capped_at(&mut self, cap: Option<Decimal>) {
+        self.capped_at = cap;
+    }
+}
+
+/// What one rule of a node came to, as its trace entry shows it: both
+/// evaluators make a rule's entry from this.
+pub(crate) struct RuleOutcome {
+    pub kind: RuleKind,
+    /// Its condition held and no `unless` did.
+    pub met: bool,
+    /// An `unless` held on a deduction.
+    pub waived: bool,
+    /// Its amount before caps (0 once waived).
+    pub raw: Decimal,
+    /// What it gave or took, caps applied.
+    pub amount: Decimal,
+    pub detail: Option<Detail>,
+    pub adjusted: Adjusted,
+}
+
+impl RuleOutcome {
+    /// Whether an explanation shows the rule: an award, met or not; a
+    /// deduction of something; one an `unless` waived or a `where` left
+    /// records out of; one whose data was not given.
+    #[inline(always)]
+    pub(crate) fn shown(&self) -> bool {
+        self.adjusted.waived.is_some()
+            || (!self.waived
+                && (self.kind == RuleKind::Award
+                    || !self.raw.is_zero()
+                    || self.adjusted.excluded.is_some()
+                    || matches!(self.detail, Some(Detail::NotApplicable))))
+    }
+
+    /// The trace entry of rule `rule` of node `node`, with the facts it read.
+    #[inline(always)]
+    pub(crate) fn entry(self, node: u32, rule: u32, facts: Facts) -> TraceEntry {
+        let amount = if self.kind == RuleKind::Award {
+            self.amount
+        } else {
+            -self.amount
+        };
+        let detail = self.detail.unwrap_or(Detail::Condition { met: self.met });
+        TraceEntry::adjusted(node, Some(rule), amount, detail, facts, self.adjusted)
+    }
+}
+
+/// Where a trace entry's facts are among its unit's [`UnitResult::facts`]:
+/// a unit's facts are kept together, not in a list per entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Facts {
+    pub start: u32,
+    pub len: u32,
+}
+
+impl Facts {
+    /// Keep `facts` at the end of a unit's `all`; where they went.
+    pub fn keep(all: &mut Vec<Fact>, facts: impl IntoIterator<Item = Fact>) -> Facts {
+        let start = all.len();
+        all.extend(facts);
+        Facts {
+            start: start as u32,
+            len: (all.len() - start) as u32,
+        }
+    }
+}
+
+/// A fact a rule read, kept as the value itself and put into words only
+/// when a report shows it ([`Fact::words`]): keeping reasons costs little.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fact {
+    /// An input's value (by its index in `Program::inputs`).
+    Input(u32, Value),
+    /// A global's value.
+    Global(u32, Value),
+    /// A parameter's value for the unit.
+    Param(u32, Value),
+    /// A derived value, worked out while scoring.
+    Let(u32, Value),
+    /// A batch aggregate, already in words (label, value); boxed, as it is
+    /// rare and would make every fact as large.
+    Words(Box<(String, String)>),
+}
+
+impl Fact {
+    /// (label, value) in words: ("城市环境空气质量优良天数比率", "96.5"),
+    /// a derived value with its unit ("综合达标率", "92.5%").
+    pub fn words(&self, program: &Program) -> (String, String) {
+        let named = |def: Option<&ir::InputDef>, v: &Value| {
+            let label = def
+                .map(|d| {
+                    if d.label.is_empty() {
+                        &d.name
+                    } else {
+                        &d.label
+                    }
+                })
+                .cloned()
+                .unwrap_or_default();
+            (label, describe(v))
+        };
+        match self {
+            Fact::Input(i, v) => named(program.inputs.get(*i as usize), v),
+            Fact::Global(i, v) => named(program.globals.get(*i as usize), v),
+            Fact::Param(i, v) => named(program.params.get(*i as usize).map(|p| &p.input), v),
+            Fact::Let(i, v) => program
+                .lets
+                .get(*i as usize)
+                .map(|def| let_words(def, v))
+                .unwrap_or_default(),
+            Fact::Words(w) => (**w).clone(),
+        }
+    }
+}
+
+/// An aggregate over the batch (`max(E across units)`), with the unit that
+/// holds it for `max` and `min`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AcrossValue {
+    pub value: Value,
+    pub unit: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct NodeScore {
+    /// The node's score; for a node without a base, minus what it took.
+    pub score: Decimal,
+    /// What the node (with its parts) sends to the unit's total.
+    pub to_total: Decimal,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Veto {
+    pub id: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnitResult {
+    pub unit: String,
+    pub base: Decimal,
+    pub bonus: Decimal,
+    pub total: Decimal,
+    pub total_deductions: Decimal,
+    pub grade: String,
+    pub vetoes: Vec<Veto>,
+    /// Indexed like `Program::nodes`.
+    pub nodes: Vec<NodeScore>,
+    pub trace: Vec<TraceEntry>,
+    /// The facts the trace's entries read, each entry's together
+    /// ([`TraceEntry::facts`]).
+    pub facts: Vec<Fact>,
+    /// Rank by total among the batch (competition ranking), set by `evaluate_batch`.
+    pub rank: u32,
+    /// base − deductions before the rulebook's floor raised it (`floor`), when it did.
+    pub floored: Option<Decimal>,
+}
+
+impl UnitResult {
+    /// The facts trace entry `e` (one of this unit's) read.
+    pub fn facts_of(&self, e: &TraceEntry) -> &[Fact] {
+        let start = e.facts.start as usize;
+        self.facts
+            .get(start..start + e.facts.len as usize)
+            .unwrap_or(&[])
+    }
+
+    /// The ids of the vetoes that apply, joined by `sep`.
+    pub fn veto_ids(&self, sep: &str) -> String {
+        self.vetoes
+            .iter()
+            .map(|v| v.id.as_str())
+            .collect::<Vec<_>>()
+            .join(sep)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvalError {
+    pub unit: String,
+    pub node: String,
+    pub message: String,
+}
+
+/// How `div` ends its message, and how [`EvalError::help`] knows it.
+pub(super) const DIVISION_BY_ZERO: &str = "division by zero";
+
+impl EvalError {
+    /// What to do about it, for the errors a rulebook can meet on some data
+    /// only (its check cannot know the values).
+    pub fn help(&self) -> Option<&'static str> {
+        self.message.ends_with(DIVISION_BY_ZERO).then_some(
+            "a number this rule divides by is 0 for this unit: if the data may hold 0, write what \
+             the document means then (`if task = 0 then … else …`); if it never may, declare the \
+             input's range (`input task: count >= 1 \"…\"`) so that `check --data` refuses a 0",
+        )
+    }
+}
+
+impl std::fmt::Display for EvalError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "unit `{}`, `{}`: {}", self.unit, self.node, self.message)
+    }
+}
+
+/// A derived value in words, with its unit: ("综合达标率", "92.5%").
+fn let_words(def: &ir::LetDef, v: &Value) -> (String, String) {
+    let label = if def.label.is_empty() {
+        def.name.clone()
+    } else {
+        def.label.clone()
+    };
+    let value = match (v, &def.ty) {
+        (Value::Num(d), ir::Type::Num(u)) => {
+            let (d, places, suffix) = match u {
+                ir::Unit::Pct => (*d, 2, "%".to_string()),
+                ir::Unit::Ratio => (d.saturating_mul(Decimal::ONE_HUNDRED), 2, "%".to_string()),
+                ir::Unit::Plain | ir::Unit::Count | ir::Unit::Points => (*d, 4, String::new()),
+                other => (*d, 4, format!(" {}", other.symbol())),
+            };
+            // A value such as 2/3 is shown to a few places, marked as rounded.
+            let shown = d.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero);
+            let mark = if shown == d { "" } else { "约" };
+            format!("{mark}{}{suffix}", describe(&Value::Num(shown)))
+        }
+        _ => describe(v),
+    };
+    (label, value)
+}
+
+/// A value in words, as a report shows it.
+pub fn describe(v: &Value) -> String {
+    match v {
+        Value::Missing => "未填报".into(),
+        Value::Bool(true) => "是".into(),
+        Value::Bool(false) => "否".into(),
+        Value::Num(d) => {
+            let n = d.normalize();
+            if n.is_zero() {
+                "0".into()
+            } else {
+                n.to_string()
+            }
+        }
+        Value::Date(d) => crate::value::format_date(*d),
+        Value::Text(t) => t.to_string(),
+        Value::List(l) => format!("{} 项", l.len()),
+        Value::Record(_) => "记录".into(),
+        Value::Group(g) => format!("{} 项", g.1.len()),
+    }
+}
