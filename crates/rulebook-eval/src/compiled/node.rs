@@ -119,8 +119,11 @@ impl<'w> Walk<'w, '_> {
             }
             for (ri, rule) in node.rules.iter().enumerate() {
                 if !TRACE && rule.plain {
-                    self.plain_rule(i, rule, &mut awards)
-                        .map_err(|f| fail(i, f))?;
+                    match &rule.fast {
+                        Some(fast) => self.fast_rule(i, rule, fast, &mut awards),
+                        None => self.plain_rule(i, rule, &mut awards),
+                    }
+                    .map_err(|f| fail(i, f))?;
                 } else {
                     self.rule::<TRACE>(node, i, ri as u32, rule, &mut awards)
                         .map_err(|f| fail(i, f))?;

@@ -11,6 +11,7 @@ use super::expr::{compile, Code, Rows};
 use super::typed::{Filtered, Num, Truth};
 use super::walk::{dmax, dmin};
 use crate::eval::{fact_reads, NodeScore};
+use rulebook_lang::ast::CmpOp;
 use rulebook_lang::ir::{self, Amount, Program, RuleKind, SettleTo};
 use rust_decimal::Decimal;
 
@@ -123,6 +124,78 @@ pub(super) struct CRule {
     /// a block: what most rules are, scored without a trace by
     /// `Walk::plain_rule`.
     pub plain: bool,
+    /// A plain rule of the commonest shapes, its constants read out.
+    pub fast: Option<Fast>,
+}
+
+/// A [plain](CRule::plain) rule whose condition is nothing, a yes/no input
+/// or an input compared with a number, whose amount is a number or a number
+/// `each` input, and whose cap, if any, is a number (most of a rulebook's
+/// rules): scored without a trace by `Walk::fast_rule`, which reads its
+/// constants here rather than through its expressions.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Fast {
+    pub when: When,
+    pub amount: FastAmount,
+    pub cap: Option<Decimal>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(super) enum When {
+    Always,
+    /// A yes/no input holds.
+    Input(u32),
+    /// A number input compared with a number (anything else in the input:
+    /// the rule is scored the general way).
+    InputCmp(u32, CmpOp, Decimal),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(super) enum FastAmount {
+    Const(Decimal),
+    /// `rate each count`, the count an input.
+    Each {
+        rate: Decimal,
+        count: u32,
+    },
+}
+
+impl Fast {
+    fn of(
+        plain: bool,
+        condition: Option<&Truth>,
+        amount: &CAmount,
+        cap: Option<&Num>,
+    ) -> Option<Fast> {
+        if !plain {
+            return None;
+        }
+        let when = match condition.map(|t| &*t.code) {
+            None => When::Always,
+            Some(Code::Input(i)) => When::Input(*i),
+            Some(Code::Cmp(op, a, b)) => match (&**a, b.const_num()) {
+                (Code::Input(i), Some(c)) => When::InputCmp(*i, *op, c),
+                _ => return None,
+            },
+            Some(_) => return None,
+        };
+        let amount = match amount {
+            CAmount::Expr(e) => FastAmount::Const(e.code.const_num()?),
+            CAmount::Each { rate, count } => match &*count.code {
+                Code::Input(i) => FastAmount::Each {
+                    rate: rate.code.const_num()?,
+                    count: *i,
+                },
+                _ => return None,
+            },
+            _ => return None,
+        };
+        let cap = match cap {
+            None => None,
+            Some(k) => Some(k.code.const_num()?),
+        };
+        Some(Fast { when, amount, cap })
+    }
 }
 
 #[derive(Debug)]
@@ -343,15 +416,18 @@ impl<'p> Compiled<'p> {
                     && cap
                         .as_ref()
                         .is_none_or(|k| k.code.const_num().is_some_and(|v| !v.is_sign_negative()));
+                let plain = matches!(r.kind, RuleKind::Award | RuleKind::Deduct)
+                    && r.unless.is_none()
+                    && r.times.is_none()
+                    && r.round.is_none()
+                    && r.block.is_none();
+                let condition = r.condition.as_ref().map(t);
                 rules.push(CRule {
-                    plain: matches!(r.kind, RuleKind::Award | RuleKind::Deduct)
-                        && r.unless.is_none()
-                        && r.times.is_none()
-                        && r.round.is_none()
-                        && r.block.is_none(),
+                    fast: Fast::of(plain, condition.as_ref(), &amount, cap.as_ref()),
+                    plain,
                     zero_is_nothing,
                     kind: r.kind,
-                    condition: r.condition.as_ref().map(t),
+                    condition,
                     unless: r.unless.as_ref().map(|u| Box::new(t(u))),
                     amount,
                     cap,

@@ -9,13 +9,15 @@
 //! allocates only what the result owns (its node scores, vetoes and grade).
 
 use super::expr::{Frame, Slots, LENT};
-use super::program::{CAmount, CNode, CRule, Compiled, Part, Proportion, Steps, To};
+use super::program::{
+    CAmount, CNode, CRule, Compiled, Fast, FastAmount, Part, Proportion, Steps, To, When,
+};
 use super::typed::Num;
 use super::Failed;
 use crate::data::UnitData;
 use crate::eval::{
-    cite, mul, proportion_amount, steps_amount, AcrossValue, Adjusted, Cx, Detail, EvalError, Fact,
-    Facts, FactsAt, NodeScore, RuleOutcome, TraceEntry, UnitResult, Veto,
+    cite, cmp_holds, dec_cmp, mul, proportion_amount, steps_amount, AcrossValue, Adjusted, Cx,
+    Detail, EvalError, Fact, Facts, FactsAt, NodeScore, RuleOutcome, TraceEntry, UnitResult, Veto,
 };
 use crate::value::Value;
 use rulebook_lang::ir::RuleKind;
@@ -653,6 +655,51 @@ impl Walk<'_, '_> {
                 if order(amount, cap).is_gt() {
                     amount = cap;
                 }
+            }
+        }
+        self.hand_on(i, rule, amount, None, awards);
+        Ok(())
+    }
+
+    /// A [fast](super::program::Fast) rule of node `i` without a trace:
+    /// [`Walk::plain_rule`]'s steps with its constants read out (the
+    /// property test holds the two to the same results).
+    #[inline(always)]
+    pub(super) fn fast_rule(
+        &mut self,
+        i: u32,
+        rule: &CRule,
+        fast: &Fast,
+        awards: &mut Decimal,
+    ) -> Result<(), Failed> {
+        let inputs = self.fr.unit.inputs.as_slice();
+        let met = match fast.when {
+            When::Always => true,
+            When::Input(k) => matches!(inputs.get(k as usize), Some(Value::Bool(true))),
+            When::InputCmp(k, op, c) => match inputs.get(k as usize) {
+                Some(Value::Num(v)) => cmp_holds(op, dec_cmp(*v, c)),
+                _ => return self.plain_rule(i, rule, awards),
+            },
+        };
+        let raw = match fast.amount {
+            _ if !met => Decimal::ZERO,
+            FastAmount::Const(v) => v,
+            FastAmount::Each { rate, count } => match inputs.get(count as usize) {
+                Some(Value::Num(n)) => times(rate, *n)?,
+                _ => Decimal::ZERO,
+            },
+        };
+        if raw.is_zero() && rule.zero_is_nothing {
+            return Ok(());
+        }
+        let mut amount = if raw.is_sign_negative() {
+            Decimal::ZERO
+        } else {
+            raw
+        };
+        if let Some(cap) = fast.cap {
+            if order(amount, cap).is_gt() {
+                amount = cap;
             }
         }
         self.hand_on(i, rule, amount, None, awards);
