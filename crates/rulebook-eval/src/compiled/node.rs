@@ -118,12 +118,13 @@ impl<'w> Walk<'w, '_> {
                 self.blocks.resize(node.blocks.len(), Decimal::ZERO);
             }
             for (ri, rule) in node.rules.iter().enumerate() {
-                if !TRACE && rule.plain {
-                    match &rule.fast {
-                        Some(fast) => self.fast_rule(i, rule, fast, &mut awards),
-                        None => self.plain_rule(i, rule, &mut awards),
-                    }
-                    .map_err(|f| fail(i, f))?;
+                let fast = if TRACE { None } else { rule.fast.as_ref() };
+                if let Some(fast) = fast {
+                    self.fast_rule(i, node, ri as u32, rule, fast, &mut awards)
+                        .map_err(|f| fail(i, f))?;
+                } else if !TRACE && rule.plain {
+                    self.plain_rule(i, rule, &mut awards)
+                        .map_err(|f| fail(i, f))?;
                 } else {
                     self.rule::<TRACE>(node, i, ri as u32, rule, &mut awards)
                         .map_err(|f| fail(i, f))?;

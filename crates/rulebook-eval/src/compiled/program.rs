@@ -124,20 +124,23 @@ pub(super) struct CRule {
     /// a block: what most rules are, scored without a trace by
     /// `Walk::plain_rule`.
     pub plain: bool,
-    /// A plain rule of the commonest shapes, its constants read out.
+    /// A rule of the commonest shapes, its constants read out.
     pub fast: Option<Fast>,
 }
 
-/// A [plain](CRule::plain) rule whose condition is nothing, a yes/no input
-/// or an input compared with a number, whose amount is a number or a number
-/// `each` input, and whose cap, if any, is a number (most of a rulebook's
-/// rules): scored without a trace by `Walk::fast_rule`, which reads its
-/// constants here rather than through its expressions.
+/// An award or a deduction without `unless`, `times` or rounding whose
+/// condition is nothing, a yes/no input or an input compared with a number,
+/// whose amount is a number or a number `each` input, and whose cap and
+/// block's cap, if any, are numbers (most of a rulebook's rules): scored
+/// without a trace by `Walk::fast_rule`, which reads its constants here
+/// rather than through its expressions.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Fast {
     pub when: When,
     pub amount: FastAmount,
     pub cap: Option<Decimal>,
+    /// The `cap N { … }` block it is in, and N.
+    pub block: Option<(u32, Decimal)>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -161,15 +164,23 @@ pub(super) enum FastAmount {
 }
 
 impl Fast {
+    /// `rule`, compiled as `condition`, `amount` and `cap`, in a node whose
+    /// blocks' caps are `blocks`.
     fn of(
-        plain: bool,
+        rule: &ir::RuleDef,
         condition: Option<&Truth>,
         amount: &CAmount,
         cap: Option<&Num>,
+        blocks: &[Num],
     ) -> Option<Fast> {
-        if !plain {
+        let kind = matches!(rule.kind, RuleKind::Award | RuleKind::Deduct);
+        if !kind || rule.unless.is_some() || rule.times.is_some() || rule.round.is_some() {
             return None;
         }
+        let block = match rule.block {
+            None => None,
+            Some(b) => Some((b, blocks.get(b as usize)?.code.const_num()?)),
+        };
         let when = match condition.map(|t| &*t.code) {
             None => When::Always,
             Some(Code::Input(i)) => When::Input(*i),
@@ -194,7 +205,12 @@ impl Fast {
             None => None,
             Some(k) => Some(k.code.const_num()?),
         };
-        Some(Fast { when, amount, cap })
+        Some(Fast {
+            when,
+            amount,
+            cap,
+            block,
+        })
     }
 }
 
@@ -328,6 +344,7 @@ impl<'p> Compiled<'p> {
         let mut pooled_at = vec![false; program.nodes.len()];
         let mut nodes = Vec::with_capacity(program.nodes.len());
         for nd in &program.nodes {
+            let blocks: Vec<Num> = nd.blocks.iter().map(n).collect();
             let mut rules = Vec::with_capacity(nd.rules.len());
             for r in &nd.rules {
                 let to = match &r.settle.to {
@@ -423,7 +440,7 @@ impl<'p> Compiled<'p> {
                     && r.block.is_none();
                 let condition = r.condition.as_ref().map(t);
                 rules.push(CRule {
-                    fast: Fast::of(plain, condition.as_ref(), &amount, cap.as_ref()),
+                    fast: Fast::of(r, condition.as_ref(), &amount, cap.as_ref(), &blocks),
                     plain,
                     zero_is_nothing,
                     kind: r.kind,
@@ -445,7 +462,7 @@ impl<'p> Compiled<'p> {
             }
             nodes.push(CNode {
                 rules,
-                blocks: nd.blocks.iter().map(n).collect(),
+                blocks,
                 cap: nd.cap.as_ref().map(n),
                 cap_const: nd.cap.as_ref().and_then(rulebook_lang::ir::const_num),
                 children: nd

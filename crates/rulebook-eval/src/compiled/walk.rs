@@ -661,13 +661,16 @@ impl Walk<'_, '_> {
         Ok(())
     }
 
-    /// A [fast](super::program::Fast) rule of node `i` without a trace:
-    /// [`Walk::plain_rule`]'s steps with its constants read out (the
-    /// property test holds the two to the same results).
+    /// A [fast](super::program::Fast) rule `ri` of node `i` without a
+    /// trace: [`Walk::rule`]'s steps, less those the rule has no part for,
+    /// with its constants read out (the property test holds the two to the
+    /// same results).
     #[inline(always)]
     pub(super) fn fast_rule(
         &mut self,
         i: u32,
+        node: &CNode,
+        ri: u32,
         rule: &CRule,
         fast: &Fast,
         awards: &mut Decimal,
@@ -678,7 +681,7 @@ impl Walk<'_, '_> {
             When::Input(k) => matches!(inputs.get(k as usize), Some(Value::Bool(true))),
             When::InputCmp(k, op, c) => match inputs.get(k as usize) {
                 Some(Value::Num(v)) => cmp_holds(op, dec_cmp(*v, c)),
-                _ => return self.plain_rule(i, rule, awards),
+                _ => return self.rule::<false>(node, i, ri, rule, awards),
             },
         };
         let raw = match fast.amount {
@@ -700,6 +703,15 @@ impl Walk<'_, '_> {
         if let Some(cap) = fast.cap {
             if order(amount, cap).is_gt() {
                 amount = cap;
+            }
+        }
+        if let Some((b, cap)) = fast.block {
+            if let Some(used) = self.blocks.get_mut(b as usize) {
+                let room = dmax(cap - *used, Decimal::ZERO);
+                if order(amount, room).is_gt() {
+                    amount = room;
+                }
+                *used = plus(*used, amount);
             }
         }
         self.hand_on(i, rule, amount, None, awards);
