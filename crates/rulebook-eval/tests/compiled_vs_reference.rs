@@ -197,6 +197,7 @@ input b1: bool "甲项完成"
 input b2: bool "乙项完成"
 input n1: count "次数一"
 input n2: count "次数二"
+input nm: optional count "次数（可不填）"
 input p1: pct in 0..100 "比率一"
 input p2: optional pct in 0..100 "比率二"
 input x: number in 0..100 "指标值"
@@ -234,7 +235,7 @@ fn num(r: &mut Rng) -> &'static str {
 }
 
 fn cond(r: &mut Rng) -> String {
-    match r.below(12) {
+    match r.below(13) {
         0 => "b1".into(),
         1 => "not b2".into(),
         2 => format!("p1 >= {}", r.pick(&["60", "80", "90", "95.5"])),
@@ -246,13 +247,14 @@ fn cond(r: &mut Rng) -> String {
         8 => "any(r in recs where r.kind = \"a\")".into(),
         9 => "x > 50 and not (n2 = 0)".into(),
         10 => "ratio >= 0.8".into(),
+        11 => "p2 >= 80".into(),
         _ => "u < mean(u across units)".into(),
     }
 }
 
 /// A deduction (its text after `deduct`).
 fn deduction(r: &mut Rng) -> String {
-    let mut s = match r.below(16) {
+    let mut s = match r.below(17) {
         0 => format!("{} each n1", num(r)),
         1 => format!("{} if {}", num(r), cond(r)),
         2 => format!(
@@ -277,6 +279,7 @@ fn deduction(r: &mut Rng) -> String {
         12 => "1 per 1 of n1 below ty".into(),
         13 => "sum(tk2[r.kind, r.id] for r in recs)".into(),
         14 => "big / 3".into(),
+        15 => format!("{} each nm", num(r)),
         _ => "0.5 each n1 + n2".into(),
     };
     if r.chance(3) {

@@ -118,9 +118,8 @@ impl<'w> Walk<'w, '_> {
                 self.blocks.resize(node.blocks.len(), Decimal::ZERO);
             }
             for (ri, rule) in node.rules.iter().enumerate() {
-                let fast = if TRACE { None } else { rule.fast.as_ref() };
-                if let Some(fast) = fast {
-                    self.fast_rule(i, node, ri as u32, rule, fast, &mut awards)
+                if let Some(fast) = &rule.fast {
+                    self.fast_rule::<TRACE>(i, node, ri as u32, rule, fast, &mut awards)
                         .map_err(|f| fail(i, f))?;
                 } else if !TRACE && rule.plain {
                     self.plain_rule(i, rule, &mut awards)

@@ -584,19 +584,29 @@ impl Walk<'_, '_> {
                 excluded,
             },
         };
-        let entry = if tracing && outcome.shown() {
-            let facts = self.facts(rule);
-            self.st.trace.push(outcome.entry(i, ri, facts));
-            let at = self.st.trace.len() - 1;
-            if rule.reads_cited {
-                self.st.cited.push(at);
-            }
-            Some(at)
+        let entry = if tracing {
+            self.record(i, ri, rule, outcome)
         } else {
             None
         };
         self.hand_on(i, rule, amount, entry, awards);
         Ok(())
+    }
+
+    /// Rule `ri` of node `i`'s trace entry, when its outcome shows one:
+    /// where it is in the unit's trace.
+    #[inline(always)]
+    fn record(&mut self, i: u32, ri: u32, rule: &CRule, outcome: RuleOutcome) -> Option<usize> {
+        if !outcome.shown() {
+            return None;
+        }
+        let facts = self.facts(rule);
+        self.st.trace.push(outcome.entry(i, ri, facts));
+        let at = self.st.trace.len() - 1;
+        if rule.reads_cited {
+            self.st.cited.push(at);
+        }
+        Some(at)
     }
 
     /// A rule's amount once it is known: an award added to `awards`, a
@@ -661,12 +671,12 @@ impl Walk<'_, '_> {
         Ok(())
     }
 
-    /// A [fast](super::program::Fast) rule `ri` of node `i` without a
-    /// trace: [`Walk::rule`]'s steps, less those the rule has no part for,
-    /// with its constants read out (the property test holds the two to the
-    /// same results).
+    /// A [fast](super::program::Fast) rule `ri` of node `i`: [`Walk::rule`]'s
+    /// steps, less those the rule has no part for, with its constants read
+    /// out (the property test holds the two to the same results, with and
+    /// without a trace).
     #[inline(always)]
-    pub(super) fn fast_rule(
+    pub(super) fn fast_rule<const TRACE: bool>(
         &mut self,
         i: u32,
         node: &CNode,
@@ -681,18 +691,23 @@ impl Walk<'_, '_> {
             When::Input(k) => matches!(inputs.get(k as usize), Some(Value::Bool(true))),
             When::InputCmp(k, op, c) => match inputs.get(k as usize) {
                 Some(Value::Num(v)) => cmp_holds(op, dec_cmp(*v, c)),
-                _ => return self.rule::<false>(node, i, ri, rule, awards),
+                _ => return self.rule::<TRACE>(node, i, ri, rule, awards),
             },
         };
+        // (The count read, for a trace's detail.)
+        let mut count_read = None;
         let raw = match fast.amount {
             _ if !met => Decimal::ZERO,
             FastAmount::Const(v) => v,
             FastAmount::Each { rate, count } => match inputs.get(count as usize) {
-                Some(Value::Num(n)) => times(rate, *n)?,
+                Some(Value::Num(n)) => {
+                    count_read = Some(*n);
+                    times(rate, *n)?
+                }
                 _ => Decimal::ZERO,
             },
         };
-        if raw.is_zero() && rule.zero_is_nothing {
+        if !TRACE && raw.is_zero() && rule.zero_is_nothing {
             return Ok(());
         }
         let mut amount = if raw.is_sign_negative() {
@@ -700,9 +715,11 @@ impl Walk<'_, '_> {
         } else {
             raw
         };
+        let mut capped_at = None;
         if let Some(cap) = fast.cap {
             if order(amount, cap).is_gt() {
                 amount = cap;
+                capped_at = Some(cap);
             }
         }
         if let Some((b, cap)) = fast.block {
@@ -710,11 +727,38 @@ impl Walk<'_, '_> {
                 let room = dmax(cap - *used, Decimal::ZERO);
                 if order(amount, room).is_gt() {
                     amount = room;
+                    capped_at = Some(cap);
                 }
                 *used = plus(*used, amount);
             }
         }
-        self.hand_on(i, rule, amount, None, awards);
+        let entry = if TRACE {
+            // As `Walk::amount` notes it.
+            let detail = match (met, fast.amount, count_read) {
+                (false, ..) => None,
+                (true, FastAmount::Const(v), _) => Some(Detail::Amount { raw: v }),
+                (true, FastAmount::Each { rate, .. }, Some(count)) => {
+                    Some(Detail::Each { rate, count, raw })
+                }
+                (true, FastAmount::Each { .. }, None) => Some(Detail::NotApplicable),
+            };
+            let outcome = RuleOutcome {
+                kind: rule.kind,
+                met,
+                waived: false,
+                raw,
+                amount,
+                detail,
+                adjusted: Adjusted {
+                    capped_at,
+                    ..Adjusted::default()
+                },
+            };
+            self.record(i, ri, rule, outcome)
+        } else {
+            None
+        };
+        self.hand_on(i, rule, amount, entry, awards);
         Ok(())
     }
 
