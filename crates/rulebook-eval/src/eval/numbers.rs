@@ -48,6 +48,8 @@ pub(crate) fn steps_amount(
     }
     let steps = if gap.is_zero() {
         Decimal::ZERO
+    } else if let Some(n) = whole_steps(gap, step, ceil) {
+        n
     } else {
         let q = div(gap, step)?;
         if ceil {
@@ -71,6 +73,34 @@ pub(crate) fn steps_amount(
             ceil,
         },
     ))
+}
+
+/// How many whole steps of `step` fit in `gap` (both above 0), rounded up
+/// when `ceil`: `div(gap, step)` rounded down or up, exactly as rust_decimal
+/// gives it (a whole number, scale 0), worked out on the two magnitudes
+/// brought to one scale, when they fit in 32 bits, their scales are at
+/// most 9 and the quotient and divisor are below 10¹² (then the division's
+/// 28 digits cannot round a quotient onto the next whole number); `None`
+/// otherwise.
+fn whole_steps(gap: Decimal, step: Decimal, ceil: bool) -> Option<Decimal> {
+    const LIMIT: u64 = 1_000_000_000_000;
+    let (rg, rs) = (
+        u128::from_le_bytes(gap.serialize()),
+        u128::from_le_bytes(step.serialize()),
+    );
+    let (fg, fs) = (rg as u32, rs as u32);
+    if (rg | rs) >> 64 != 0 || (fg | fs) & 0x8000_0000 != 0 {
+        return None;
+    }
+    let (mg, ms) = ((rg >> 32) as u64, (rs >> 32) as u64);
+    let scale = |f: u32| POW10_9.get(((f >> 16) & 0xFF) as usize).copied();
+    // gap / step = (mg / 10^sg) / (ms / 10^ss) = (mg · 10^ss) / (ms · 10^sg).
+    let (n, d) = (mg * scale(fs)?, ms * scale(fg)?);
+    if d == 0 || d >= LIMIT || n / d >= LIMIT {
+        return None;
+    }
+    let whole = n / d + u64::from(ceil && n % d != 0);
+    Some(Decimal::from(whole))
 }
 
 /// `MAX in proportion to RATIO[, nothing below FLOOR]`, once its numbers
@@ -292,7 +322,7 @@ pub(crate) fn ladder(n: Decimal, steps: &[Decimal]) -> Result<Decimal, String> {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod dec_cmp_tests {
-    use super::dec_cmp;
+    use super::{dec_cmp, div, whole_steps};
     use proptest::prelude::*;
     use rust_decimal::Decimal;
 
@@ -311,6 +341,20 @@ mod dec_cmp_tests {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(20_000))]
+        /// Whole steps, where worked out without a division, are the
+        /// division's rounded down or up, to the bit.
+        #[test]
+        fn whole_steps_are_rust_decimals(
+            g in 1i128..100_000_000, s in 1i128..100_000, gs in 0u32..=12, ss in 0u32..=12, ceil in any::<bool>(),
+        ) {
+            let (gap, step) = (Decimal::from_i128_with_scale(g, gs), Decimal::from_i128_with_scale(s, ss));
+            if let Some(n) = whole_steps(gap, step, ceil) {
+                let q = div(gap, step).unwrap();
+                let expected = if ceil { q.ceil() } else { q.floor() };
+                prop_assert_eq!(n.serialize(), expected.serialize());
+            }
+        }
+
         /// The fast comparison orders every pair as rust_decimal does.
         #[test]
         fn orders_as_rust_decimal(a in decimal(), b in decimal()) {
