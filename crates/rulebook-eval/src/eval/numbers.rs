@@ -93,7 +93,7 @@ fn whole_steps(gap: Decimal, step: Decimal, ceil: bool) -> Option<Decimal> {
         return None;
     }
     let (mg, ms) = ((rg >> 32) as u64, (rs >> 32) as u64);
-    let scale = |f: u32| POW10_9.get(((f >> 16) & 0xFF) as usize).copied();
+    let scale = |f: u32| pow10_9((f >> 16) & 0xFF);
     // gap / step = (mg / 10^sg) / (ms / 10^ss) = (mg · 10^ss) / (ms · 10^sg).
     let (n, d) = (mg * scale(fs)?, ms * scale(fg)?);
     if d == 0 || d >= LIMIT || n / d >= LIMIT {
@@ -202,7 +202,7 @@ pub(crate) fn dec_cmp(a: Decimal, b: Decimal) -> std::cmp::Ordering {
         let (sa, sb) = ((fa >> 16) & 0xFF, (fb >> 16) & 0xFF);
         let (ma, mb) = ((ra >> 32) as u64, (rb >> 32) as u64);
         // 10⁹ × 2³² < 2⁶⁴.
-        let up = |m: u64, by: u32| POW10_9.get(by as usize).map(|p| m * p);
+        let up = |m: u64, by: u32| pow10_9(by).map(|p| m * p);
         let widened = if sa < sb {
             up(ma, sb - sa).map(|x| (x, mb))
         } else {
@@ -214,20 +214,6 @@ pub(crate) fn dec_cmp(a: Decimal, b: Decimal) -> std::cmp::Ordering {
     }
     dec_cmp_scales(a, b)
 }
-
-/// 10⁰ … 10⁹.
-const POW10_9: [u64; 10] = [
-    1,
-    10,
-    100,
-    1_000,
-    10_000,
-    100_000,
-    1_000_000,
-    10_000_000,
-    100_000_000,
-    1_000_000_000,
-];
 
 /// [`dec_cmp`] of two numbers whose scales or signs differ.
 #[inline(never)]
@@ -251,7 +237,7 @@ fn dec_cmp_scales(a: Decimal, b: Decimal) -> std::cmp::Ordering {
     }
     let scale = |r: u128| ((r as u32) >> 16) & 0xFF;
     let (sa, sb) = (scale(ra), scale(rb));
-    let up = |m: u128, by: u32| POW10.get(by as usize).map(|p| m * p);
+    let up = |m: u128, by: u32| POW10.get(by as usize).map(|p| m * u128::from(*p));
     let small = (ma | mb) >> 64 == 0;
     let widened = match sa.cmp(&sb) {
         _ if !small => None,
@@ -268,7 +254,7 @@ fn dec_cmp_scales(a: Decimal, b: Decimal) -> std::cmp::Ordering {
 }
 
 /// 10⁰ … 10¹⁸, for bringing mantissas to one scale.
-const POW10: [u128; 19] = [
+const POW10: [u64; 19] = [
     1,
     10,
     100,
@@ -289,6 +275,16 @@ const POW10: [u128; 19] = [
     100_000_000_000_000_000,
     1_000_000_000_000_000_000,
 ];
+
+/// 10^`by` for `by` up to 9: a 32-bit magnitude times it fits in 64 bits.
+#[inline(always)]
+fn pow10_9(by: u32) -> Option<u64> {
+    if by <= 9 {
+        POW10.get(by as usize).copied()
+    } else {
+        None
+    }
+}
 
 pub(crate) fn cmp_holds(op: CmpOp, o: std::cmp::Ordering) -> bool {
     match op {
