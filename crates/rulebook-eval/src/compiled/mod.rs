@@ -12,7 +12,8 @@
 //! Passes: `program` lays the nodes, rules and settlement plans out for
 //! the walk and compiles every expression (`expr`), and what rules ask of
 //! them most — a number, whether a condition holds — into closures made
-//! for each expression's shape (`typed`); `walk` scores one unit, walking
+//! for each expression's shape (`typed`), and the commonest rules into
+//! their constants (`program`'s `Fast`); `walk` scores one unit, walking
 //! its nodes (`node`, made once with a trace and once without, for every
 //! batch) and settling each node one way (`node`'s `settle`, `take`,
 //! `pass_on`), reusing a [`Scratch`] per thread so that, without a trace,

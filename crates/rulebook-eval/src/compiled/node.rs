@@ -4,8 +4,10 @@
 //! scores, deductions passed on, vetoes, the trace when one is kept, and
 //! the first error, all as the reference interpreter gives them (the
 //! property test against it holds both kinds of walk to that). `node` is
-//! made twice by the compiler from its `TRACE` parameter: without a trace
-//! (what `rulebook eval` does for every unit of a batch) a plain rule is
+//! made twice by the compiler from its `TRACE` parameter. A rule of the
+//! commonest shapes is scored by `Walk::fast_rule` from constants read out
+//! when compiling, with a trace or without; without a trace (what
+//! `rulebook eval` does for every unit of a batch) any other plain rule is
 //! scored by `Walk::plain_rule`, inlined here, and any other by
 //! `Walk::rule::<false>`, every branch that only serves a trace compiled
 //! away.

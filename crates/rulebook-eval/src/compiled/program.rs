@@ -121,8 +121,8 @@ pub(super) struct CRule {
     /// may be split by the rows they came from.
     pub reads_cited: bool,
     /// An award or a deduction with neither `unless`, `times`, rounding nor
-    /// a block: what most rules are, scored without a trace by
-    /// `Walk::plain_rule`.
+    /// a block: scored without a trace by `Walk::plain_rule` when it is not
+    /// [fast](CRule::fast).
     pub plain: bool,
     /// A rule of the commonest shapes, its constants read out.
     pub fast: Option<Fast>,
@@ -131,9 +131,9 @@ pub(super) struct CRule {
 /// An award or a deduction without `unless`, `times` or rounding whose
 /// condition is nothing, a yes/no input or an input compared with a number,
 /// whose amount is a number or a number `each` input, and whose cap and
-/// block's cap, if any, are numbers (most of a rulebook's rules): scored
-/// without a trace by `Walk::fast_rule`, which reads its constants here
-/// rather than through its expressions.
+/// block's cap, if any, are numbers (most of a rulebook's rules): scored,
+/// with a trace or without, by `Walk::fast_rule`, which reads its
+/// constants here rather than through its expressions.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Fast {
     pub when: When,
@@ -165,16 +165,17 @@ pub(super) enum FastAmount {
 
 impl Fast {
     /// `rule`, compiled as `condition`, `amount` and `cap`, in a node whose
-    /// blocks' caps are `blocks`.
+    /// blocks' caps are `blocks`; `plain_but_block`: it is an award or a
+    /// deduction with neither `unless`, `times` nor rounding.
     fn of(
         rule: &ir::RuleDef,
+        plain_but_block: bool,
         condition: Option<&Truth>,
         amount: &CAmount,
         cap: Option<&Num>,
         blocks: &[Num],
     ) -> Option<Fast> {
-        let kind = matches!(rule.kind, RuleKind::Award | RuleKind::Deduct);
-        if !kind || rule.unless.is_some() || rule.times.is_some() || rule.round.is_some() {
+        if !plain_but_block {
             return None;
         }
         let block = match rule.block {
@@ -433,15 +434,21 @@ impl<'p> Compiled<'p> {
                     && cap
                         .as_ref()
                         .is_none_or(|k| k.code.const_num().is_some_and(|v| !v.is_sign_negative()));
-                let plain = matches!(r.kind, RuleKind::Award | RuleKind::Deduct)
+                let plain_but_block = matches!(r.kind, RuleKind::Award | RuleKind::Deduct)
                     && r.unless.is_none()
                     && r.times.is_none()
-                    && r.round.is_none()
-                    && r.block.is_none();
+                    && r.round.is_none();
                 let condition = r.condition.as_ref().map(t);
                 rules.push(CRule {
-                    fast: Fast::of(r, condition.as_ref(), &amount, cap.as_ref(), &blocks),
-                    plain,
+                    fast: Fast::of(
+                        r,
+                        plain_but_block,
+                        condition.as_ref(),
+                        &amount,
+                        cap.as_ref(),
+                        &blocks,
+                    ),
+                    plain: plain_but_block && r.block.is_none(),
                     zero_is_nothing,
                     kind: r.kind,
                     condition,
