@@ -259,34 +259,4 @@ impl Cx<'_> {
         }
         Some(all)
     }
-
-    /// Run `f` once for every binding of the loops that passes the filter.
-    fn bindings(
-        &mut self,
-        loops: &[(u32, Expr)],
-        filter: Option<&Expr>,
-        f: &mut dyn FnMut(&mut Self) -> Result<(), String>,
-    ) -> Result<(), String> {
-        let Some(((slot, list), rest)) = loops.split_first() else {
-            if let Some(c) = filter {
-                if !self.truth(c)? {
-                    return Ok(());
-                }
-            }
-            return f(self);
-        };
-        let held = self.eval(list)?;
-        let items: &[Value] = match &held {
-            Value::List(l) => l,
-            Value::Group(g) => &g.1,
-            _ => return Ok(()),
-        };
-        for it in items {
-            if let Some(s) = self.locals.get_mut(*slot as usize) {
-                s.clone_from(it);
-            }
-            self.bindings(rest, filter, f)?;
-        }
-        Ok(())
-    }
 }

@@ -334,24 +334,24 @@ impl<'p> Cx<'p> {
         filter: Option<&Expr>,
     ) -> Result<Value, String> {
         let mut acc = Acc::new(agg);
-        self.agg_loop(&mut acc, body, loops, filter)?;
+        self.bindings(loops, filter, &mut |cx: &mut Self| acc.add(cx.eval(body)?))?;
         acc.value()
     }
 
-    fn agg_loop(
+    /// Run `f` once for every binding of the loops that passes the filter.
+    pub(super) fn bindings(
         &mut self,
-        acc: &mut Acc,
-        body: &Expr,
         loops: &[(u32, Expr)],
         filter: Option<&Expr>,
+        f: &mut dyn FnMut(&mut Self) -> Result<(), String>,
     ) -> Result<(), String> {
         let Some(((slot, list), rest)) = loops.split_first() else {
-            if let Some(f) = filter {
-                if !self.truth(f)? {
+            if let Some(c) = filter {
+                if !self.truth(c)? {
                     return Ok(());
                 }
             }
-            return acc.add(self.eval(body)?);
+            return f(self);
         };
         let held = self.eval(list)?;
         let items: &[Value] = match &held {
@@ -363,7 +363,7 @@ impl<'p> Cx<'p> {
             if let Some(s) = self.locals.get_mut(*slot as usize) {
                 s.clone_from(it);
             }
-            self.agg_loop(acc, body, rest, filter)?;
+            self.bindings(rest, filter, f)?;
         }
         Ok(())
     }
