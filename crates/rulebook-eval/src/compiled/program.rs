@@ -180,31 +180,23 @@ impl Fast {
         }
         let block = match rule.block {
             None => None,
-            Some(b) => Some((b, blocks.get(b as usize)?.code.const_num()?)),
+            Some(b) => Some((b, blocks.get(b as usize)?.constant()?)),
         };
-        let when = match condition.map(|t| &*t.code) {
+        let when = match condition {
             None => When::Always,
-            Some(Code::Input(i)) => When::Input(*i),
-            Some(Code::Cmp(op, a, b)) => match (&**a, b.const_num()) {
-                (Code::Input(i), Some(c)) => When::InputCmp(*i, *op, c),
-                _ => return None,
-            },
-            Some(_) => return None,
+            Some(t) => t.fast_test()?,
         };
         let amount = match amount {
-            CAmount::Expr(e) => FastAmount::Const(e.code.const_num()?),
-            CAmount::Each { rate, count } => match &*count.code {
-                Code::Input(i) => FastAmount::Each {
-                    rate: rate.code.const_num()?,
-                    count: *i,
-                },
-                _ => return None,
+            CAmount::Expr(e) => FastAmount::Const(e.constant()?),
+            CAmount::Each { rate, count } => FastAmount::Each {
+                rate: rate.constant()?,
+                count: count.input()?,
             },
             _ => return None,
         };
         let cap = match cap {
             None => None,
-            Some(k) => Some(k.code.const_num()?),
+            Some(k) => Some(k.constant()?),
         };
         Some(Fast {
             when,

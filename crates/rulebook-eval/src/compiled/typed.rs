@@ -14,6 +14,7 @@
 //! so that gives the same answer and the same first error.
 
 use super::expr::{Band, Code, Frame, Tier, LENT, MISSING};
+use super::program::When;
 use crate::eval::{arith, cmp_holds, days_between, dec_cmp, Acc};
 use crate::value::Value;
 use rulebook_lang::ast::{BinOp, CmpOp};
@@ -63,6 +64,22 @@ impl Num {
             code: Box::new(code),
         }
     }
+
+    /// The number it always is, when it is a constant number.
+    pub fn constant(&self) -> Option<Decimal> {
+        match self.how {
+            How::Const(v) => v,
+            _ => None,
+        }
+    }
+
+    /// The input it reads as it is, when it is an input.
+    pub fn input(&self) -> Option<u32> {
+        match self.how {
+            How::Input(i) => u32::try_from(i).ok(),
+            _ => None,
+        }
+    }
 }
 
 impl Truth {
@@ -80,6 +97,20 @@ impl Truth {
             },
             f: truth_fn(&code),
             code: Box::new(code),
+        }
+    }
+}
+
+impl Truth {
+    /// The condition as a fast rule tests it, when it is a yes/no input or
+    /// a number input compared with a number (the shapes `Frame::t` reads
+    /// without a call).
+    pub fn fast_test(&self) -> Option<When> {
+        let slot = |i: usize| u32::try_from(i).ok();
+        match self.how {
+            How::Input(i) => Some(When::Input(slot(i)?)),
+            How::InputCmp(i, op, c) => Some(When::InputCmp(slot(i)?, op, c)),
+            How::Const(_) | How::Param(_) | How::Call => None,
         }
     }
 }
