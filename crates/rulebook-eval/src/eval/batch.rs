@@ -6,7 +6,7 @@
 //! In: a checked [`Program`] and a [`Batch`]. Out: each unit's
 //! [`UnitResult`] (or what it maps to), or every unit's error.
 
-use super::batch_values;
+use super::batch_values::{self, Ranks};
 use super::{dec_cmp, evaluate_unit_in, AcrossValue, Cx, EvalError, UnitResult};
 use crate::compiled::{Compiled, Scratch};
 use crate::data::{Batch, UnitData};
@@ -167,7 +167,7 @@ impl Worker<'_, '_> {
 struct Pass<'a, 'c, 'p> {
     engine: Engine<'c, 'p>,
     batch: &'a Batch,
-    ranks: &'a [Vec<Decimal>],
+    ranks: &'a Ranks,
     across: &'a [AcrossValue],
     trace: bool,
     parallel: bool,
@@ -193,11 +193,7 @@ impl Pass<'_, '_, '_> {
         each: &(dyn Fn(usize, Result<UnitResult, EvalError>) -> R + Sync),
     ) -> Vec<R> {
         let run = |w: &mut Worker<'_, '_>, (k, u): (usize, &UnitData)| {
-            let r = self
-                .ranks
-                .get(start + k)
-                .map(|v| v.as_slice())
-                .unwrap_or(&[]);
+            let r = self.ranks.of(start + k);
             each(
                 k,
                 w.score(&self.batch.globals, u, r, self.across, self.trace),
@@ -281,7 +277,7 @@ fn one_with(
             message: format!("there is no unit #{index} in the batch"),
         }]);
     };
-    let r = ranks.get(index).map(|v| v.as_slice()).unwrap_or(&[]);
+    let r = ranks.of(index);
     engine
         .worker()
         .score(&batch.globals, unit, r, &across, trace)
@@ -350,7 +346,7 @@ const CHUNK: usize = 512;
 pub struct Ranked<'b> {
     compiled: Compiled<'b>,
     batch: &'b Batch,
-    ranks: Vec<Vec<Decimal>>,
+    ranks: Ranks,
     across: Vec<AcrossValue>,
     by_total: Vec<u32>,
     parallel: bool,
@@ -486,17 +482,30 @@ impl Ranked<'_> {
 }
 
 /// Competition ranking, largest first: ties share the better rank (1, 1, 3).
+/// A unit's rank is 1 and the number of values greater than its own;
+/// units without a number rank after all that have one.
 pub fn competition_ranks(values: &[Value]) -> Vec<u32> {
-    let mut sorted: Vec<Decimal> = values.iter().filter_map(|v| v.as_num()).collect();
-    sorted.sort_unstable_by(|a, b| dec_cmp(*b, *a));
-    values
+    // The units with a number, largest first, then each given its place
+    // in that order, or the place of the first equal to it.
+    let mut order: Vec<(Decimal, u32)> = values
         .iter()
-        .map(|v| match v.as_num() {
-            Some(x) => 1 + sorted.partition_point(|y| dec_cmp(*y, x).is_gt()) as u32,
-            // Units without a value rank after all that have one.
-            None => 1 + sorted.len() as u32,
-        })
-        .collect()
+        .zip(0u32..)
+        .filter_map(|(v, i)| v.as_num().map(|x| (x, i)))
+        .collect();
+    order.sort_unstable_by(|a, b| dec_cmp(b.0, a.0));
+    let mut ranks = vec![1 + order.len() as u32; values.len()];
+    let mut last: Option<(Decimal, u32)> = None;
+    for (&(x, i), place) in order.iter().zip(1u32..) {
+        let rank = match last {
+            Some((y, r)) if dec_cmp(x, y).is_eq() => r,
+            _ => place,
+        };
+        if let Some(r) = ranks.get_mut(i as usize) {
+            *r = rank;
+        }
+        last = Some((x, rank));
+    }
+    ranks
 }
 
 /// Each unit's ranks and the batch's aggregates, or every error

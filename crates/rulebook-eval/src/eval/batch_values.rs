@@ -14,9 +14,27 @@ use crate::value::Value;
 use rulebook_lang::ir::{self, Program};
 use rust_decimal::Decimal;
 
-/// Each unit's ranks (one per `rank(…)` of the program, in the batch's
-/// order) and the batch's aggregates.
-pub(crate) type Values = (Vec<Vec<Decimal>>, Vec<AcrossValue>);
+/// Each unit's ranks and the batch's aggregates.
+pub(crate) type Values = (Ranks, Vec<AcrossValue>);
+
+/// Each unit's ranks, one per `rank(…)` of the program, unit after unit in
+/// the batch's order, in one list.
+#[derive(Debug, Default)]
+pub(crate) struct Ranks {
+    /// How many `rank(…)` the program has.
+    width: usize,
+    all: Vec<Decimal>,
+}
+
+impl Ranks {
+    /// The ranks of the batch's unit `k` (none for a unit beyond it).
+    pub fn of(&self, k: usize) -> &[Decimal] {
+        let from = k.saturating_mul(self.width);
+        self.all
+            .get(from..from.saturating_add(self.width))
+            .unwrap_or(&[])
+    }
+}
 
 /// The batch's values, gathered a unit at a time ([`BatchValues::add`]).
 pub(crate) struct BatchValues<'p> {
@@ -93,14 +111,16 @@ impl<'p> BatchValues<'p> {
             return Err(rank_errors);
         }
         let ranked: Vec<Vec<u32>> = self.operands.iter().map(|v| competition_ranks(v)).collect();
-        let ranks = (0..self.units)
-            .map(|i| {
-                ranked
-                    .iter()
-                    .map(|r| Decimal::from(r.get(i).copied().unwrap_or(1)))
-                    .collect()
-            })
-            .collect();
+        let ranks = Ranks {
+            width: ranked.len(),
+            all: (0..self.units)
+                .flat_map(|i| {
+                    ranked
+                        .iter()
+                        .map(move |r| Decimal::from(r.get(i).copied().unwrap_or(1)))
+                })
+                .collect(),
+        };
         let mut errors = Vec::new();
         let mut out = Vec::with_capacity(self.across.len());
         for (def, acc) in self.program.across.iter().zip(self.across) {

@@ -111,7 +111,7 @@ impl<'a> Ready<'a> {
             Some(Skimmed {
                 values: (ranks, across),
                 ..
-            }) => (ranks.get(k).map_or(&[], Vec::as_slice), across),
+            }) => (ranks.of(k), across),
             None => (&[], &[]),
         };
         Some(worker.score(self.globals, u, ranks, across, self.trace))
