@@ -94,7 +94,7 @@ impl Rows {
         }
     }
     /// The first row with these keys; 0 when none has them.
-    fn find<'k>(&self, keys: impl Fn(usize) -> Option<&'k str>, arity: usize) -> Decimal {
+    pub fn find<'k>(&self, keys: impl Fn(usize) -> Option<&'k str>, arity: usize) -> Decimal {
         self.rows
             .iter()
             .find(|(rk, _)| {

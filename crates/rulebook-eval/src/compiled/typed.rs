@@ -292,6 +292,30 @@ fn num_fn(e: &Code) -> NumFn {
             Box::new(move |f| if tc(f)? { fa(f) } else { fb(f) })
         }
         Code::Tiers(subject, tiers) => tiers_fn(e, subject, tiers),
+        // A look-up whose keys are places (`points[f.level, f.result]`):
+        // the keys read where they are rather than copied out; a key that
+        // is not a text makes it missing, as the general look-up does.
+        Code::Table(t, keys) => match keys.iter().map(Place::of).collect::<Option<Vec<_>>>() {
+            Some(places) if !places.is_empty() => {
+                let (t, code) = (*t as usize, e.clone());
+                Box::new(move |f| {
+                    let c = f.c;
+                    let Some(rows) = c.tables.get(t) else {
+                        return f.num(&code);
+                    };
+                    let f = &*f;
+                    let key = |i: usize| match places.get(i).map(|p| p.read(f)) {
+                        Some(Value::Text(s)) => Some(&**s),
+                        _ => None,
+                    };
+                    if (0..places.len()).any(|i| key(i).is_none()) {
+                        return Ok(None);
+                    }
+                    Ok(Some(rows.find(key, places.len())))
+                })
+            }
+            _ => general_num(e),
+        },
         // The number of records in a list or a group that is somewhere
         // already, read without a copy of it.
         Code::Call(Func::Count, _) | Code::GroupCount(..) => {
