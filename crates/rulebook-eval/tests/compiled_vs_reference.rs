@@ -206,7 +206,7 @@ input u: ug "浓度"
 input place: rank "排名"
 input d: optional date "完成日期"
 input ds: list of date "检查日期"
-input recs: list of { id: text "编号", kind: "a" | "b" | "c" "类别", v: points in 0..10 "分值", ok: bool "合格" } "记录"
+input recs: list of { id: text "编号", kind: "a" | "b" | "c" "类别", v: points in 0..10 "分值", ok: bool "合格", level: optional "x" | "y" "等级", found: date "发现日期", done: optional date "办结日期" } "记录"
 input pts: list of points "各次得分"
 global g1: bool "全市完成"
 global yr: count "考核年度"
@@ -216,6 +216,10 @@ table tk "类别扣分" {
   "a": 1
   "b": 0.5
   "c": 0.25
+}
+table tk3 "等级扣分" {
+  "x": 0.5
+  "y": 0.2
 }
 table tk2 "两键表" {
   "a", "A": 2
@@ -235,7 +239,7 @@ fn num(r: &mut Rng) -> &'static str {
 }
 
 fn cond(r: &mut Rng) -> String {
-    match r.below(13) {
+    match r.below(14) {
         0 => "b1".into(),
         1 => "not b2".into(),
         2 => format!("p1 >= {}", r.pick(&["60", "80", "90", "95.5"])),
@@ -248,13 +252,14 @@ fn cond(r: &mut Rng) -> String {
         9 => "x > 50 and not (n2 = 0)".into(),
         10 => "ratio >= 0.8".into(),
         11 => "p2 >= 80".into(),
+        12 => "any(r in recs where r.level != \"y\")".into(),
         _ => "u < mean(u across units)".into(),
     }
 }
 
 /// A deduction (its text after `deduct`).
 fn deduction(r: &mut Rng) -> String {
-    let mut s = match r.below(17) {
+    let mut s = match r.below(20) {
         0 => format!("{} each n1", num(r)),
         1 => format!("{} if {}", num(r), cond(r)),
         2 => format!(
@@ -280,6 +285,13 @@ fn deduction(r: &mut Rng) -> String {
         13 => "sum(tk2[r.kind, r.id] for r in recs)".into(),
         14 => "big / 3".into(),
         15 => format!("{} each nm", num(r)),
+        // Fields that may be missing: a look-up by one, a date difference
+        // with one, a text compared with one.
+        16 => "sum(tk3[r.level] for r in recs)".into(),
+        17 => {
+            "0.4 each count(r in recs where r.done is missing or r.done - r.found > 30 days)".into()
+        }
+        18 => "1 each count(r in recs where r.level = \"x\" and not r.ok)".into(),
         _ => "0.5 each n1 + n2".into(),
     };
     if r.chance(3) {
