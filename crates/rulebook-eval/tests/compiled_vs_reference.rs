@@ -5,8 +5,9 @@
 //! tiers and cases, tables, caps on rules, blocks, nodes and bonus nodes,
 //! pools with and without overflow, to total, vetoes, grades, ranks,
 //! aggregates across units, times/unless/round, floors, records with
-//! `where` and `grouped by`, dates, parameters by year), kept when the
-//! checker accepts them, and random units for them — extreme numbers
+//! `where` and `grouped by`, record fields that may be missing, dates,
+//! parameters by year), kept when the checker accepts them, and random
+//! units for them — extreme numbers
 //! included — must give results equal to the last digit: every value with
 //! the same scale (compared through `Debug`, which prints it), every trace
 //! entry, every error. The shipped rulebooks get random units the same way.
