@@ -213,16 +213,6 @@ pub(super) fn compile(tables: &[Rows], e: &Expr) -> Code {
     }
 }
 
-impl Code {
-    /// The number this always is, if it is a constant number.
-    pub fn const_num(&self) -> Option<Decimal> {
-        match self {
-            Code::Const(Value::Num(v)) => Some(*v),
-            _ => None,
-        }
-    }
-}
-
 /// The per-unit values an expression may read, reused from unit to unit.
 #[derive(Debug, Default)]
 pub(super) struct Slots {

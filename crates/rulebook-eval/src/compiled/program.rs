@@ -425,7 +425,7 @@ impl<'p> Compiled<'p> {
                     && r.block.is_none()
                     && cap
                         .as_ref()
-                        .is_none_or(|k| k.code.const_num().is_some_and(|v| !v.is_sign_negative()));
+                        .is_none_or(|k| k.constant().is_some_and(|v| !v.is_sign_negative()));
                 let plain_but_block = matches!(r.kind, RuleKind::Award | RuleKind::Deduct)
                     && r.unless.is_none()
                     && r.times.is_none()

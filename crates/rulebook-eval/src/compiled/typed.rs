@@ -99,9 +99,7 @@ impl Truth {
             code: Box::new(code),
         }
     }
-}
 
-impl Truth {
     /// The condition as a fast rule tests it, when it is a yes/no input or
     /// a number input compared with a number (the shapes `Frame::t` reads
     /// without a call).
