@@ -12,7 +12,7 @@
 //! `Walk::rule::<false>`, every branch that only serves a trace compiled
 //! away.
 
-use super::program::{CNode, To};
+use super::program::{CNode, PartsUse, To};
 use super::walk::{dmin, minus, order, plus, NodeErr, Walk};
 use super::Failed;
 use crate::eval::Detail;
@@ -34,17 +34,23 @@ struct Begun<'w> {
     node: &'w CNode,
     mark: usize,
     parts_mark: usize,
+    /// Its rules' awards, and then (when [summed](PartsUse::Summed)) its
+    /// parts' scores.
     awards: Decimal,
 }
 
 impl<'w> Walk<'w, '_> {
     /// Node `i` and its parts: its score goes to the unit's node scores
     /// (when it has one); the deductions it passes on are left on
-    /// `pending`. `TRACE`: whether the unit's trace is kept.
+    /// `pending`. `TRACE`: whether the unit's trace is kept. Its parts'
+    /// scores are kept on `parts` only where a pool needs them; a node that
+    /// starts from them adds them to its awards as they come, in the order
+    /// `settle` would add them.
     pub(super) fn node<const TRACE: bool>(&mut self, i: u32) -> Result<(), Fail> {
-        let Some(begun) = self.begin::<TRACE>(i)? else {
+        let Some(mut begun) = self.begin::<TRACE>(i)? else {
             return Ok(());
         };
+        let parts_use = begun.node.parts_use;
         let mut bonus_children = Decimal::ZERO;
         for part in &begun.node.children {
             if part.leaf {
@@ -52,7 +58,7 @@ impl<'w> Walk<'w, '_> {
             } else if !part.fixed {
                 self.node::<TRACE>(part.node)?;
             }
-            if !part.scored {
+            if !part.scored || (!part.bonus && parts_use == PartsUse::Unread) {
                 continue;
             }
             let s = self
@@ -63,6 +69,8 @@ impl<'w> Walk<'w, '_> {
                 .unwrap_or_default();
             if part.bonus {
                 bonus_children = plus(bonus_children, s);
+            } else if parts_use == PartsUse::Summed {
+                begun.awards = plus(begun.awards, s);
             } else {
                 self.parts.push((part.node, s));
             }

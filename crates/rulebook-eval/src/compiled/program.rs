@@ -78,6 +78,22 @@ pub(super) struct CNode {
     /// No plan settles anything here or meets a cap here: what its parts
     /// deduct travels on through it as it is.
     pub passes_through: bool,
+    /// What the walk does with the scores of its parts that are not bonus
+    /// parts.
+    pub parts_use: PartsUse,
+}
+
+/// What a node's walk does with the scores of its parts that are not bonus
+/// parts (a bonus part's score goes to the node's bonus in every case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum PartsUse {
+    /// Kept on the walk's `parts`, in order: a pool settles here.
+    Kept,
+    /// Added to its awards as they come, in order (what `settle` would add
+    /// from `parts`): it has points and does not start full.
+    Summed,
+    /// Not read: its score does not start from its parts'.
+    Unread,
 }
 
 /// One part of a node.
@@ -492,10 +508,18 @@ impl<'p> Compiled<'p> {
                 quiet: false,
                 takes: false,
                 passes_through: false,
+                parts_use: PartsUse::Unread,
             });
         }
         for ((i, n), p) in (0u32..).zip(nodes.iter_mut()).zip(pooled_at) {
             n.settles_pool = p;
+            n.parts_use = if p {
+                PartsUse::Kept
+            } else if !n.bonus && n.points.is_some() && !n.starts_full {
+                PartsUse::Summed
+            } else {
+                PartsUse::Unread
+            };
             n.quiet = !p && (n.cap.is_none() || n.cap_const.is_some());
             n.takes = plans.iter().any(|pl| pl.taken_by(i));
             n.passes_through = !plans
