@@ -95,10 +95,10 @@ impl<'w> Walk<'w, '_> {
                 CNode::within_cap(plus(begun.awards, Decimal::ZERO), node.cap_const)
             } else if let Some(points) = node.points {
                 if node.starts_full {
-                    node.full
-                } else {
-                    CNode::within_points(begun.awards, points)
+                    // (Its full points, which the blank holds.)
+                    return Ok(());
                 }
+                CNode::within_points(begun.awards, points)
             } else {
                 return Ok(());
             };

@@ -31,7 +31,8 @@ pub struct Compiled<'p> {
     /// parts that has a score and is not a bonus part, in order).
     pub(super) pools: Vec<Vec<u32>>,
     pub(super) grades: Vec<Option<Code>>,
-    /// Every node's score before a unit is walked.
+    /// Every node's score before a unit is walked: a fixed part's score,
+    /// the full points of one that starts from them, 0 for any other.
     pub(super) blank: Vec<NodeScore>,
     /// The nodes that gather from their parts once the walk is over (those
     /// with parts), last first.
@@ -557,10 +558,17 @@ impl<'p> Compiled<'p> {
                     .collect()
             })
             .collect();
+        // A part that starts from its full points has them there already:
+        // the walk of a leaf that takes nothing leaves them as they are.
         let blank = fixed
             .iter()
-            .map(|f| NodeScore {
-                score: f.flatten().unwrap_or_default(),
+            .zip(&nodes)
+            .map(|(f, n)| NodeScore {
+                score: match f {
+                    Some(f) => f.unwrap_or_default(),
+                    None if n.starts_full && !n.bonus && n.points.is_some() => n.full,
+                    None => Decimal::ZERO,
+                },
                 ..NodeScore::default()
             })
             .collect();
