@@ -16,8 +16,9 @@ use super::typed::Num;
 use super::Failed;
 use crate::data::UnitData;
 use crate::eval::{
-    cite, cmp_holds, dec_cmp, mul, proportion_amount, steps_amount, AcrossValue, Adjusted, Cx,
-    Detail, EvalError, Fact, Facts, FactsAt, NodeScore, RuleOutcome, TraceEntry, UnitResult, Veto,
+    cite, cmp_holds, dec_cmp, mul, proportion_amount, steps_amount, steps_raw, AcrossValue,
+    Adjusted, Cx, Detail, EvalError, Fact, Facts, FactsAt, NodeScore, RuleOutcome, TraceEntry,
+    UnitResult, Veto,
 };
 use crate::value::Value;
 use rulebook_lang::ir::RuleKind;
@@ -876,11 +877,13 @@ impl Walk<'_, '_> {
                         return Ok(Decimal::ZERO);
                     }
                 }
-                let (raw, d) = steps_amount(r, s, a, t, *above, *ceil)?;
                 if tracing {
+                    let (raw, d) = steps_amount(r, s, a, t, *above, *ceil)?;
                     *detail = Some(d.into_detail());
+                    Ok(raw)
+                } else {
+                    Ok(steps_raw(r, s, a, t, *above, *ceil)?)
                 }
-                Ok(raw)
             }
             CAmount::Proportion(p) => {
                 let Proportion {

@@ -37,12 +37,62 @@ pub(crate) fn steps_amount(
     above: bool,
     ceil: bool,
 ) -> Result<(Decimal, StepsDetail), String> {
+    let StepsOf { gap, steps, raw } = steps_of(rate, step, actual, target, above, ceil)?;
+    Ok((
+        raw,
+        StepsDetail {
+            actual,
+            target,
+            gap,
+            step,
+            steps,
+            rate,
+            raw,
+            above,
+            ceil,
+        },
+    ))
+}
+
+/// [`steps_amount`]'s amount alone (what a walk without a trace keeps).
+pub(crate) fn steps_raw(
+    rate: Decimal,
+    step: Decimal,
+    actual: Decimal,
+    target: Decimal,
+    above: bool,
+    ceil: bool,
+) -> Result<Decimal, String> {
+    Ok(steps_of(rate, step, actual, target, above, ceil)?.raw)
+}
+
+/// The numbers of a `per … below` rule worked out.
+struct StepsOf {
+    gap: Decimal,
+    steps: Decimal,
+    raw: Decimal,
+}
+
+#[inline(always)]
+fn steps_of(
+    rate: Decimal,
+    step: Decimal,
+    actual: Decimal,
+    target: Decimal,
+    above: bool,
+    ceil: bool,
+) -> Result<StepsOf, String> {
     let gap = if above {
         sub(actual, target)?
     } else {
         sub(target, actual)?
     };
-    let gap = gap.max(Decimal::ZERO);
+    // (`gap.max(0)`, compared by the fast comparison.)
+    let gap = if dec_cmp(gap, Decimal::ZERO).is_lt() {
+        Decimal::ZERO
+    } else {
+        gap
+    };
     if step <= Decimal::ZERO {
         return Err("a step is zero or negative".into());
     }
@@ -59,20 +109,7 @@ pub(crate) fn steps_amount(
         }
     };
     let raw = mul(rate, steps)?;
-    Ok((
-        raw,
-        StepsDetail {
-            actual,
-            target,
-            gap,
-            step,
-            steps,
-            rate,
-            raw,
-            above,
-            ceil,
-        },
-    ))
+    Ok(StepsOf { gap, steps, raw })
 }
 
 /// How many whole steps of `step` fit in `gap` (both above 0), rounded up
@@ -318,7 +355,7 @@ pub(crate) fn ladder(n: Decimal, steps: &[Decimal]) -> Result<Decimal, String> {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod dec_cmp_tests {
-    use super::{dec_cmp, div, whole_steps};
+    use super::{dec_cmp, div, steps_amount, steps_raw, whole_steps};
     use proptest::prelude::*;
     use rust_decimal::Decimal;
 
@@ -348,6 +385,34 @@ mod dec_cmp_tests {
                 let q = div(gap, step).unwrap();
                 let expected = if ceil { q.ceil() } else { q.floor() };
                 prop_assert_eq!(n.serialize(), expected.serialize());
+            }
+        }
+
+        /// A `per … below` rule's gap is its difference not below 0, as
+        /// `Decimal::max` gives it (a 0 of any scale kept as it is), and
+        /// its amount alone is the one its detail comes with.
+        #[test]
+        fn steps_gap_and_amount_are_rust_decimals(
+            a in decimal(), other in decimal(), rate in decimal(), above in any::<bool>(), ceil in any::<bool>(),
+            same in any::<bool>(), k in 0u32..3,
+        ) {
+            // Half the targets are the actual value itself, at its scale
+            // or a larger one: a gap of 0 with a scale of its own.
+            let t = match a.mantissa().checked_mul(10i128.pow(k)) {
+                Some(m) if same && a.scale() + k <= 28 && m.unsigned_abs() < (1u128 << 96) => {
+                    Decimal::from_i128_with_scale(m, a.scale() + k)
+                }
+                _ => other,
+            };
+            let step = Decimal::new(5, 1);
+            let raw = steps_raw(rate, step, a, t, above, ceil);
+            match steps_amount(rate, step, a, t, above, ceil) {
+                Ok((amount, d)) => {
+                    let g = if above { a.checked_sub(t) } else { t.checked_sub(a) }.unwrap();
+                    prop_assert_eq!(d.gap.serialize(), g.max(Decimal::ZERO).serialize());
+                    prop_assert_eq!(raw.map(|r| r.serialize()), Ok(amount.serialize()));
+                }
+                Err(e) => prop_assert_eq!(raw, Err(e)),
             }
         }
 
