@@ -73,6 +73,8 @@ struct StepsOf {
     raw: Decimal,
 }
 
+/// The arithmetic of [`steps_amount`] and [`steps_raw`]: the gap (not
+/// below 0), the whole steps in it and the amount.
 #[inline(always)]
 fn steps_of(
     rate: Decimal,
