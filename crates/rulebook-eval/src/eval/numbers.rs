@@ -98,10 +98,21 @@ fn steps_of(
     if step <= Decimal::ZERO {
         return Err("a step is zero or negative".into());
     }
+    let whole = if gap.is_zero() {
+        None
+    } else {
+        whole_steps(gap, step, ceil)
+    };
+    if let Some(n) = whole {
+        let steps = Decimal::from(n);
+        let raw = match times_whole(rate, n) {
+            Some(raw) => raw,
+            None => mul(rate, steps)?,
+        };
+        return Ok(StepsOf { gap, steps, raw });
+    }
     let steps = if gap.is_zero() {
         Decimal::ZERO
-    } else if let Some(n) = whole_steps(gap, step, ceil) {
-        n
     } else {
         let q = div(gap, step)?;
         if ceil {
@@ -121,7 +132,7 @@ fn steps_of(
 /// most 9 and the quotient and divisor are below 10¹² (then the division's
 /// 28 digits cannot round a quotient onto the next whole number); `None`
 /// otherwise.
-fn whole_steps(gap: Decimal, step: Decimal, ceil: bool) -> Option<Decimal> {
+fn whole_steps(gap: Decimal, step: Decimal, ceil: bool) -> Option<u64> {
     const LIMIT: u64 = 1_000_000_000_000;
     let (rg, rs) = (
         u128::from_le_bytes(gap.serialize()),
@@ -138,8 +149,32 @@ fn whole_steps(gap: Decimal, step: Decimal, ceil: bool) -> Option<Decimal> {
     if d == 0 || d >= LIMIT || n / d >= LIMIT {
         return None;
     }
-    let whole = n / d + u64::from(ceil && n % d != 0);
-    Some(Decimal::from(whole))
+    Some(n / d + u64::from(ceil && n % d != 0))
+}
+
+/// `mul(rate, n)` for a whole number of steps `n`, as rust_decimal gives it
+/// (0 when either is 0; otherwise the exact product at the rate's scale and
+/// sign), worked out in 128 bits when the rate's magnitude fits in 64 bits
+/// and the product in 96; `None` otherwise.
+fn times_whole(rate: Decimal, n: u64) -> Option<Decimal> {
+    let r = u128::from_le_bytes(rate.serialize());
+    if r >> 96 != 0 {
+        return None;
+    }
+    let product = (r >> 32).checked_mul(u128::from(n))?;
+    if product == 0 {
+        return Some(Decimal::ZERO);
+    }
+    if product >> 96 != 0 {
+        return None;
+    }
+    Some(Decimal::from_parts(
+        product as u32,
+        (product >> 32) as u32,
+        (product >> 64) as u32,
+        rate.is_sign_negative(),
+        rate.scale(),
+    ))
 }
 
 /// `MAX in proportion to RATIO[, nothing below FLOOR]`, once its numbers
@@ -357,7 +392,7 @@ pub(crate) fn ladder(n: Decimal, steps: &[Decimal]) -> Result<Decimal, String> {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod dec_cmp_tests {
-    use super::{dec_cmp, div, steps_amount, steps_raw, whole_steps};
+    use super::{dec_cmp, div, steps_amount, steps_raw, times_whole, whole_steps};
     use proptest::prelude::*;
     use rust_decimal::Decimal;
 
@@ -386,7 +421,23 @@ mod dec_cmp_tests {
             if let Some(n) = whole_steps(gap, step, ceil) {
                 let q = div(gap, step).unwrap();
                 let expected = if ceil { q.ceil() } else { q.floor() };
-                prop_assert_eq!(n.serialize(), expected.serialize());
+                prop_assert_eq!(Decimal::from(n).serialize(), expected.serialize());
+            }
+        }
+
+        /// A rate times a whole number of steps, where worked out in 128
+        /// bits, is rust_decimal's product, to the bit (zeros, signs and
+        /// scales included).
+        #[test]
+        fn times_whole_is_rust_decimals(
+            rate in decimal(),
+            n in prop_oneof![0u64..3, 0u64..1_000_000_000_000, any::<u64>()],
+        ) {
+            if let Some(p) = times_whole(rate, n) {
+                prop_assert_eq!(
+                    p.serialize(),
+                    rate.checked_mul(Decimal::from(n)).unwrap().serialize()
+                );
             }
         }
 
