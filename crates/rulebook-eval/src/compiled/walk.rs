@@ -16,7 +16,7 @@ use super::typed::Num;
 use super::Failed;
 use crate::data::UnitData;
 use crate::eval::{
-    cite, cmp_holds, dec_cmp, mul, proportion_amount, steps_amount, steps_raw, AcrossValue,
+    cite, cmp_holds, dec_cmp, mul, proportion_amount, steps_amount, steps_worked, AcrossValue,
     Adjusted, Cx, Detail, EvalError, Fact, Facts, FactsAt, NodeScore, RuleOutcome, TraceEntry,
     UnitResult, Veto,
 };
@@ -882,7 +882,7 @@ impl Walk<'_, '_> {
                     *detail = Some(d.into_detail());
                     Ok(raw)
                 } else {
-                    Ok(steps_raw(r, s, a, t, *above, *ceil)?)
+                    Ok(steps_worked(r, s, a, t, *above, *ceil)?.raw)
                 }
             }
             CAmount::Proportion(p) => {

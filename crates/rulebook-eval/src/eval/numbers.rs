@@ -37,7 +37,7 @@ pub(crate) fn steps_amount(
     above: bool,
     ceil: bool,
 ) -> Result<(Decimal, StepsDetail), String> {
-    let StepsOf { gap, steps, raw } = steps_of(rate, step, actual, target, above, ceil)?;
+    let StepsWorked { gap, steps, raw } = steps_worked(rate, step, actual, target, above, ceil)?;
     Ok((
         raw,
         StepsDetail {
@@ -54,36 +54,25 @@ pub(crate) fn steps_amount(
     ))
 }
 
-/// [`steps_amount`]'s amount alone (what a walk without a trace keeps).
-pub(crate) fn steps_raw(
-    rate: Decimal,
-    step: Decimal,
-    actual: Decimal,
-    target: Decimal,
-    above: bool,
-    ceil: bool,
-) -> Result<Decimal, String> {
-    Ok(steps_of(rate, step, actual, target, above, ceil)?.raw)
-}
-
 /// The numbers of a `per … below` rule worked out.
-struct StepsOf {
-    gap: Decimal,
-    steps: Decimal,
-    raw: Decimal,
+pub(crate) struct StepsWorked {
+    pub gap: Decimal,
+    pub steps: Decimal,
+    pub raw: Decimal,
 }
 
-/// The arithmetic of [`steps_amount`] and [`steps_raw`]: the gap (not
-/// below 0), the whole steps in it and the amount.
+/// The arithmetic of [`steps_amount`]: the gap (not below 0), the whole
+/// steps in it and the amount, without the detail a trace keeps (what a
+/// walk without a trace reads its amount from).
 #[inline(always)]
-fn steps_of(
+pub(crate) fn steps_worked(
     rate: Decimal,
     step: Decimal,
     actual: Decimal,
     target: Decimal,
     above: bool,
     ceil: bool,
-) -> Result<StepsOf, String> {
+) -> Result<StepsWorked, String> {
     let gap = if above {
         sub(actual, target)?
     } else {
@@ -109,7 +98,7 @@ fn steps_of(
             Some(raw) => raw,
             None => mul(rate, steps)?,
         };
-        return Ok(StepsOf { gap, steps, raw });
+        return Ok(StepsWorked { gap, steps, raw });
     }
     let steps = if gap.is_zero() {
         Decimal::ZERO
@@ -122,7 +111,7 @@ fn steps_of(
         }
     };
     let raw = mul(rate, steps)?;
-    Ok(StepsOf { gap, steps, raw })
+    Ok(StepsWorked { gap, steps, raw })
 }
 
 /// How many whole steps of `step` fit in `gap` (both above 0), rounded up
@@ -392,7 +381,7 @@ pub(crate) fn ladder(n: Decimal, steps: &[Decimal]) -> Result<Decimal, String> {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod dec_cmp_tests {
-    use super::{dec_cmp, div, steps_amount, steps_raw, times_whole, whole_steps};
+    use super::{dec_cmp, div, steps_amount, steps_worked, times_whole, whole_steps};
     use proptest::prelude::*;
     use rust_decimal::Decimal;
 
@@ -458,7 +447,7 @@ mod dec_cmp_tests {
                 _ => other,
             };
             let step = Decimal::new(5, 1);
-            let raw = steps_raw(rate, step, a, t, above, ceil);
+            let raw = steps_worked(rate, step, a, t, above, ceil).map(|w| w.raw);
             match steps_amount(rate, step, a, t, above, ceil) {
                 Ok((amount, d)) => {
                     let g = if above { a.checked_sub(t) } else { t.checked_sub(a) }.unwrap();
