@@ -16,9 +16,8 @@ use super::typed::Num;
 use super::Failed;
 use crate::data::UnitData;
 use crate::eval::{
-    cite, cmp_holds, dec_cmp, mul, proportion_amount, steps_amount, steps_worked, AcrossValue,
-    Adjusted, Cx, Detail, EvalError, Fact, Facts, FactsAt, NodeScore, RuleOutcome, TraceEntry,
-    UnitResult, Veto,
+    cite, cmp_holds, dec_cmp, mul, proportion_amount, steps_amount, AcrossValue, Adjusted, Cx,
+    Detail, EvalError, Fact, Facts, FactsAt, NodeScore, RuleOutcome, TraceEntry, UnitResult, Veto,
 };
 use crate::value::Value;
 use rulebook_lang::ir::RuleKind;
@@ -877,13 +876,14 @@ impl Walk<'_, '_> {
                         return Ok(Decimal::ZERO);
                     }
                 }
+                // (Without a trace only the amount is read, and the rest of
+                // the inlined arithmetic's detail is not kept.)
+                let d = steps_amount(r, s, a, t, *above, *ceil)?;
+                let raw = d.raw;
                 if tracing {
-                    let (raw, d) = steps_amount(r, s, a, t, *above, *ceil)?;
                     *detail = Some(d.into_detail());
-                    Ok(raw)
-                } else {
-                    Ok(steps_worked(r, s, a, t, *above, *ceil)?.raw)
                 }
+                Ok(raw)
             }
             CAmount::Proportion(p) => {
                 let Proportion {

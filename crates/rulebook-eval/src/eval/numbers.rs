@@ -28,7 +28,10 @@ impl StepsDetail {
 }
 
 /// `RATE per STEP of ACTUAL below (or above) TARGET`, once its numbers are
-/// known: the amount and its detail. Both evaluators settle steps here.
+/// known: its detail, the amount (`raw`) among its numbers. Both evaluators
+/// settle steps here. (Inlined: a walk without a trace reads only `raw`,
+/// and the rest is not worked out.)
+#[inline(always)]
 pub(crate) fn steps_amount(
     rate: Decimal,
     step: Decimal,
@@ -36,43 +39,7 @@ pub(crate) fn steps_amount(
     target: Decimal,
     above: bool,
     ceil: bool,
-) -> Result<(Decimal, StepsDetail), String> {
-    let StepsWorked { gap, steps, raw } = steps_worked(rate, step, actual, target, above, ceil)?;
-    Ok((
-        raw,
-        StepsDetail {
-            actual,
-            target,
-            gap,
-            step,
-            steps,
-            rate,
-            raw,
-            above,
-            ceil,
-        },
-    ))
-}
-
-/// The numbers of a `per … below` rule worked out.
-pub(crate) struct StepsWorked {
-    pub gap: Decimal,
-    pub steps: Decimal,
-    pub raw: Decimal,
-}
-
-/// The arithmetic of [`steps_amount`]: the gap (not below 0), the whole
-/// steps in it and the amount, without the detail a trace keeps (what a
-/// walk without a trace reads its amount from).
-#[inline(always)]
-pub(crate) fn steps_worked(
-    rate: Decimal,
-    step: Decimal,
-    actual: Decimal,
-    target: Decimal,
-    above: bool,
-    ceil: bool,
-) -> Result<StepsWorked, String> {
+) -> Result<StepsDetail, String> {
     let gap = if above {
         sub(actual, target)?
     } else {
@@ -87,31 +54,32 @@ pub(crate) fn steps_worked(
     if step <= Decimal::ZERO {
         return Err("a step is zero or negative".into());
     }
-    let whole = if gap.is_zero() {
-        None
-    } else {
-        whole_steps(gap, step, ceil)
-    };
-    if let Some(n) = whole {
+    let (steps, raw) = if gap.is_zero() {
+        // (A product with 0 is rust_decimal's plain 0.)
+        (Decimal::ZERO, Decimal::ZERO)
+    } else if let Some(n) = whole_steps(gap, step, ceil) {
         let steps = Decimal::from(n);
         let raw = match times_whole(rate, n) {
             Some(raw) => raw,
             None => mul(rate, steps)?,
         };
-        return Ok(StepsWorked { gap, steps, raw });
-    }
-    let steps = if gap.is_zero() {
-        Decimal::ZERO
+        (steps, raw)
     } else {
         let q = div(gap, step)?;
-        if ceil {
-            q.ceil()
-        } else {
-            q.floor()
-        }
+        let steps = if ceil { q.ceil() } else { q.floor() };
+        (steps, mul(rate, steps)?)
     };
-    let raw = mul(rate, steps)?;
-    Ok(StepsWorked { gap, steps, raw })
+    Ok(StepsDetail {
+        actual,
+        target,
+        gap,
+        step,
+        steps,
+        rate,
+        raw,
+        above,
+        ceil,
+    })
 }
 
 /// How many whole steps of `step` fit in `gap` (both above 0), rounded up
@@ -381,7 +349,7 @@ pub(crate) fn ladder(n: Decimal, steps: &[Decimal]) -> Result<Decimal, String> {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod dec_cmp_tests {
-    use super::{dec_cmp, div, steps_amount, steps_worked, times_whole, whole_steps};
+    use super::{dec_cmp, div, steps_amount, times_whole, whole_steps};
     use proptest::prelude::*;
     use rust_decimal::Decimal;
 
@@ -432,7 +400,8 @@ mod dec_cmp_tests {
 
         /// A `per … below` rule's gap is its difference not below 0, as
         /// `Decimal::max` gives it (a 0 of any scale kept as it is), and
-        /// its amount alone is the one its detail comes with.
+        /// its amount is the rate times the whole steps rust_decimal's
+        /// division and rounding give, to the bit.
         #[test]
         fn steps_gap_and_amount_are_rust_decimals(
             a in decimal(), other in decimal(), rate in decimal(), above in any::<bool>(), ceil in any::<bool>(),
@@ -447,14 +416,14 @@ mod dec_cmp_tests {
                 _ => other,
             };
             let step = Decimal::new(5, 1);
-            let raw = steps_worked(rate, step, a, t, above, ceil).map(|w| w.raw);
-            match steps_amount(rate, step, a, t, above, ceil) {
-                Ok((amount, d)) => {
-                    let g = if above { a.checked_sub(t) } else { t.checked_sub(a) }.unwrap();
-                    prop_assert_eq!(d.gap.serialize(), g.max(Decimal::ZERO).serialize());
-                    prop_assert_eq!(raw.map(|r| r.serialize()), Ok(amount.serialize()));
-                }
-                Err(e) => prop_assert_eq!(raw, Err(e)),
+            if let Ok(d) = steps_amount(rate, step, a, t, above, ceil) {
+                let g = if above { a.checked_sub(t) } else { t.checked_sub(a) }.unwrap();
+                let gap = g.max(Decimal::ZERO);
+                prop_assert_eq!(d.gap.serialize(), gap.serialize());
+                let q = gap.checked_div(step).unwrap();
+                let steps = if ceil { q.ceil() } else { q.floor() };
+                prop_assert_eq!(d.steps.serialize(), steps.serialize());
+                prop_assert_eq!(d.raw.serialize(), rate.checked_mul(steps).unwrap().serialize());
             }
         }
 

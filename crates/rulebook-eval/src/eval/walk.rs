@@ -812,7 +812,8 @@ fn rule_amount(
                 note(&|| Detail::NotApplicable);
                 return Ok(Decimal::ZERO);
             };
-            let (raw, d) = steps_amount(r, s, a, t, *above, *ceil)?;
+            let d = steps_amount(r, s, a, t, *above, *ceil)?;
+            let raw = d.raw;
             if cx.tracing {
                 *detail = Some(d.into_detail());
             }
