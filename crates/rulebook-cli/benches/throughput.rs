@@ -216,7 +216,7 @@ fn main() {
     // item scores), as `rulebook eval --format table|csv` does; keeping the
     // full results (every node, every trace entry) is measured separately.
     let items: Vec<usize> = program.items().map(|i| i as usize).collect();
-    let summary = |u: rulebook_eval::eval::UnitResult| {
+    let summary = |u: &mut rulebook_eval::eval::UnitResult| {
         let scores: Vec<Decimal> = items.iter().map(|&i| u.nodes[i].score).collect();
         (u.total, scores)
     };

@@ -166,6 +166,19 @@ fn agree(program: &Program, batch: &Batch, context: &str) {
             format!("{reference:#?}"),
             "trace {trace}: compiled and reference disagree\n{context}"
         );
+        // Each result lent and copied, its lists left behind to be filled
+        // again for the next unit: nothing of one unit's stays in the next.
+        let lent = eval::evaluate_batch_map(program, batch, opts, &|| {}, &|u| u.clone()).map(
+            |mut units| {
+                eval::rank_by_total(&mut units);
+                units
+            },
+        );
+        assert_eq!(
+            format!("{lent:#?}"),
+            format!("{compiled:#?}"),
+            "trace {trace}: lent results differ from whole ones\n{context}"
+        );
         for index in [0, batch.units.len().saturating_sub(1)] {
             let a = eval::evaluate_one(program, batch, index, trace);
             let b = reference::evaluate_one(program, batch, index, trace);

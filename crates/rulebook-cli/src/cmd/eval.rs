@@ -214,7 +214,7 @@ fn while_reading(
         program,
         data,
         "{pos} units read and scored  {per_sec}",
-        &mut |u| kept.keep(Kept::row(u, format, &csv)),
+        &mut |mut u| kept.keep(Kept::row(&mut u, format, &csv)),
     )?;
     if let Some(code) = said {
         return Ok(code);
@@ -546,20 +546,17 @@ type KeptRow = (UnitResult, Option<(Vec<u8>, usize)>);
 impl Kept {
     /// What to keep of `u` (made on the thread that scored it).
     fn row<W: std::io::Write>(
-        mut u: UnitResult,
+        u: &mut UnitResult,
         format: Format,
         csv: &report::csv_out::CsvWriter<W>,
     ) -> KeptRow {
         let text = (format == Format::Csv).then(|| {
             // (Room for a typical row at once, rather than growing to it.)
             let mut text = Vec::with_capacity(512);
-            let at = csv.unit_text(&u, &mut text);
+            let at = csv.unit_text(u, &mut text);
             (text, at)
         });
-        u.nodes = Vec::new();
-        u.trace = Vec::new();
-        u.facts = Vec::new();
-        (u, text)
+        (u.take_figures(), text)
     }
 
     fn keep(&mut self, (figures, text): KeptRow) {
@@ -601,7 +598,7 @@ impl<'b> Scored<'b> {
             text: Vec::new(),
             rows: Vec::with_capacity(batch.units.len()),
         };
-        let row = |u| Kept::row(u, format, &csv);
+        let row = |u: &mut UnitResult| Kept::row(u, format, &csv);
         let streamed = ready.stream_map(false, tick, &row, &mut |r| {
             kept.keep(r);
             Ok::<(), ()>(())
@@ -690,13 +687,10 @@ fn whole(
         parallel: true,
     };
     let scored = if format == Format::Table {
-        // The summary table needs only each unit's totals: drop the rest as
-        // soon as a unit is scored, so memory does not grow with its nodes.
-        let light = |mut u: UnitResult| {
-            u.nodes = Vec::new();
-            u.trace = Vec::new();
-            u
-        };
+        // The summary table needs only each unit's figures: the rest stays
+        // behind, to be filled again for the next unit, so memory does not
+        // grow with the units' nodes.
+        let light = |u: &mut UnitResult| u.take_figures();
         evaluate_batch_map(program, batch, opts, tick, &light).map(|mut units| {
             rank_by_total(&mut units);
             units

@@ -74,6 +74,22 @@ impl Compiled<'_> {
         across: &[AcrossValue],
         trace: bool,
     ) -> Result<UnitResult, EvalError> {
+        self.score_lent(scratch, globals, unit, ranks, across, trace)
+            .map(std::mem::take)
+    }
+
+    /// [`Compiled::score`], the result lent from `scratch`: what the caller
+    /// leaves of its lists is filled again for the next unit, rather than
+    /// made anew.
+    pub(crate) fn score_lent<'s>(
+        &self,
+        scratch: &'s mut Scratch,
+        globals: &[Value],
+        unit: &UnitData,
+        ranks: &[Decimal],
+        across: &[AcrossValue],
+        trace: bool,
+    ) -> Result<&'s mut UnitResult, EvalError> {
         self.score_unit(
             scratch,
             walk::Unit {

@@ -6,7 +6,9 @@
 //! [`UnitResult`], the same in every value (scale included), every trace
 //! entry and every error as the reference interpreter's (`crate::eval`),
 //! which this walk follows step for step. Without a trace the walk
-//! allocates only what the result owns (its node scores, vetoes and grade).
+//! allocates only what the result owns (its node scores, vetoes and grade),
+//! and not even that when the last unit's result, lent to its taker, came
+//! back with its lists left in it.
 
 use super::expr::{Frame, Slots, LENT};
 use super::program::{
@@ -37,6 +39,10 @@ pub struct Scratch {
     /// next unit's at once.
     trace_hint: usize,
     facts_hint: usize,
+    /// The last unit's result, lent to whoever takes it in; its lists are
+    /// filled again for the next unit, so a unit scored for a summary
+    /// allocates nothing of its own.
+    out: UnitResult,
 }
 
 impl Scratch {
@@ -49,6 +55,7 @@ impl Scratch {
             sent: vec![false; c.nodes.len()],
             trace_hint: 0,
             facts_hint: 0,
+            out: UnitResult::default(),
         }
     }
 }
@@ -92,12 +99,12 @@ pub(super) struct Unit<'a> {
 }
 
 impl Compiled<'_> {
-    pub(super) fn score_unit(
+    pub(super) fn score_unit<'s>(
         &self,
-        scratch: &mut Scratch,
+        scratch: &'s mut Scratch,
         u: Unit<'_>,
         tracing: bool,
-    ) -> Result<UnitResult, EvalError> {
+    ) -> Result<&'s mut UnitResult, EvalError> {
         let program = self.program;
         let unit = u.unit;
         scratch.slots.reset();
@@ -111,6 +118,7 @@ impl Compiled<'_> {
             sent,
             trace_hint,
             facts_hint,
+            out,
         } = scratch;
         let mut fr = Frame {
             c: self,
@@ -123,11 +131,23 @@ impl Compiled<'_> {
             builtins: None,
         };
         let room = |hint: usize| if tracing { hint } else { 0 };
+        // The last result's lists, emptied, when whoever took it left them.
+        let mut nodes = std::mem::take(&mut out.nodes);
+        nodes.clear();
+        nodes.extend_from_slice(&self.blank);
+        let mut trace = std::mem::take(&mut out.trace);
+        trace.clear();
+        trace.reserve(room(*trace_hint));
+        let mut facts = std::mem::take(&mut out.facts);
+        facts.clear();
+        facts.reserve(room(*facts_hint));
+        let mut vetoes = std::mem::take(&mut out.vetoes);
+        vetoes.clear();
         let mut st = State {
-            nodes: self.blank.clone(),
-            trace: Vec::with_capacity(room(*trace_hint)),
-            facts: Vec::with_capacity(room(*facts_hint)),
-            vetoes: Vec::new(),
+            nodes,
+            trace,
+            facts,
+            vetoes,
             inner_bonus: Decimal::ZERO,
             tracing,
             sent_total: false,
@@ -276,7 +296,8 @@ impl Compiled<'_> {
         }
         .saturating_add(bonus);
         let vetoed = !st.vetoes.is_empty();
-        let mut grade = String::new();
+        let mut grade = std::mem::take(&mut out.grade);
+        grade.clear();
         fr.builtins = Some((total, base, bonus, vetoed));
         for (g, cond) in program.grades.iter().zip(&self.grades) {
             let holds = match cond {
@@ -292,12 +313,14 @@ impl Compiled<'_> {
                     .unwrap_or(false),
             };
             if holds {
-                grade = g.name.clone();
+                grade.push_str(&g.name);
                 break;
             }
         }
-        Ok(UnitResult {
-            unit: unit.name.clone(),
+        let mut name = std::mem::take(&mut out.unit);
+        name.clone_from(&unit.name);
+        *out = UnitResult {
+            unit: name,
             base,
             bonus,
             total,
@@ -309,7 +332,8 @@ impl Compiled<'_> {
             facts: st.facts,
             rank: 1,
             floored,
-        })
+        };
+        Ok(out)
     }
 }
 

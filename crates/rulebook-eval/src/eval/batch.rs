@@ -50,7 +50,7 @@ pub fn evaluate_batch_with_progress(
     opts: Options,
     tick: &(dyn Fn() + Sync),
 ) -> Result<Vec<UnitResult>, Vec<EvalError>> {
-    let mut out = evaluate_batch_map(program, batch, opts, tick, &|u| u)?;
+    let mut out = evaluate_batch_map(program, batch, opts, tick, &|u| std::mem::take(u))?;
     rank_by_total(&mut out);
     Ok(out)
 }
@@ -64,9 +64,11 @@ pub fn rank_by_total(units: &mut [UnitResult]) {
 }
 
 /// Score every unit and keep only what `map` makes of each result, in the
-/// batch's order. A unit's full result (every node, every trace entry) lives
-/// only while `map` runs, so memory grows with the units only by what `map`
-/// keeps — for a summary table, a few numbers. The rank by total is left to
+/// batch's order. A unit's full result (every node, every trace entry) is
+/// lent to `map`, so memory grows with the units only by what `map` keeps —
+/// for a summary table, a few numbers — and the lists `map` leaves in it
+/// are filled again for the next unit rather than made anew
+/// (`std::mem::take` takes the whole result). The rank by total is left to
 /// the caller ([`competition_ranks`] over the totals it kept). The program
 /// is compiled once for the batch.
 pub fn evaluate_batch_map<R: Send>(
@@ -74,7 +76,7 @@ pub fn evaluate_batch_map<R: Send>(
     batch: &Batch,
     opts: Options,
     tick: &(dyn Fn() + Sync),
-    map: &(dyn Fn(UnitResult) -> R + Sync),
+    map: &(dyn Fn(&mut UnitResult) -> R + Sync),
 ) -> Result<Vec<R>, Vec<EvalError>> {
     let compiled = Compiled::new(program);
     batch_map(Engine::Compiled(&compiled), batch, opts, tick, map)
@@ -104,7 +106,8 @@ pub(crate) enum BatchExpr {
 pub(super) enum Worker<'c, 'p> {
     /// (The scratch boxed: it is far larger than the other variant.)
     Compiled(&'c Compiled<'p>, Box<Scratch>),
-    Reference(&'p Program),
+    /// (With the last unit's result, lent as the compiled one's is.)
+    Reference(&'p Program, Box<UnitResult>),
 }
 
 impl<'c, 'p> Engine<'c, 'p> {
@@ -117,7 +120,7 @@ impl<'c, 'p> Engine<'c, 'p> {
     pub(super) fn worker(self) -> Worker<'c, 'p> {
         match self {
             Engine::Compiled(c) => Worker::Compiled(c, Box::new(c.scratch())),
-            Engine::Reference(p) => Worker::Reference(p),
+            Engine::Reference(p) => Worker::Reference(p, Box::default()),
         }
     }
 }
@@ -132,7 +135,7 @@ impl Worker<'_, '_> {
     ) -> Result<Value, String> {
         match self {
             Worker::Compiled(c, scratch) => c.eval_batch_expr(scratch, globals, u, which),
-            Worker::Reference(p) => {
+            Worker::Reference(p, _) => {
                 let e = match which {
                     BatchExpr::Rank(k) => p.ranks.get(k),
                     BatchExpr::Across(k) => p.across.get(k).map(|a| &a.expr),
@@ -148,6 +151,7 @@ impl Worker<'_, '_> {
 }
 
 impl Worker<'_, '_> {
+    /// Score one unit; its result is lent until the next.
     pub(super) fn score(
         &mut self,
         globals: &[Value],
@@ -155,10 +159,15 @@ impl Worker<'_, '_> {
         ranks: &[Decimal],
         across: &[AcrossValue],
         trace: bool,
-    ) -> Result<UnitResult, EvalError> {
+    ) -> Result<&mut UnitResult, EvalError> {
         match self {
-            Worker::Compiled(c, scratch) => c.score(scratch, globals, unit, ranks, across, trace),
-            Worker::Reference(p) => evaluate_unit_in(p, globals, unit, ranks, across, trace),
+            Worker::Compiled(c, scratch) => {
+                c.score_lent(scratch, globals, unit, ranks, across, trace)
+            }
+            Worker::Reference(p, out) => {
+                **out = evaluate_unit_in(p, globals, unit, ranks, across, trace)?;
+                Ok(out)
+            }
         }
     }
 }
@@ -180,7 +189,7 @@ impl Pass<'_, '_, '_> {
         &self,
         units: &[UnitData],
         start: usize,
-        each: &(dyn Fn(Result<UnitResult, EvalError>) -> R + Sync),
+        each: &(dyn Fn(Result<&mut UnitResult, EvalError>) -> R + Sync),
     ) -> Vec<R> {
         self.score_at(units, start, &|_, r| each(r))
     }
@@ -190,7 +199,7 @@ impl Pass<'_, '_, '_> {
         &self,
         units: &[UnitData],
         start: usize,
-        each: &(dyn Fn(usize, Result<UnitResult, EvalError>) -> R + Sync),
+        each: &(dyn Fn(usize, Result<&mut UnitResult, EvalError>) -> R + Sync),
     ) -> Vec<R> {
         let run = |w: &mut Worker<'_, '_>, (k, u): (usize, &UnitData)| {
             let r = self.ranks.of(start + k);
@@ -217,10 +226,10 @@ fn batch_map<R: Send>(
     batch: &Batch,
     opts: Options,
     tick: &(dyn Fn() + Sync),
-    map: &(dyn Fn(UnitResult) -> R + Sync),
+    map: &(dyn Fn(&mut UnitResult) -> R + Sync),
 ) -> Result<Vec<R>, Vec<EvalError>> {
     let (ranks, across) = batch_values_of(engine, batch)?;
-    let each = |r: Result<UnitResult, EvalError>| {
+    let each = |r: Result<&mut UnitResult, EvalError>| {
         let r = r.map(map);
         tick();
         r
@@ -281,6 +290,7 @@ fn one_with(
     engine
         .worker()
         .score(&batch.globals, unit, r, &across, trace)
+        .map(std::mem::take)
         .map_err(|e| vec![e])
 }
 
@@ -296,7 +306,7 @@ pub mod reference {
         batch: &Batch,
         opts: Options,
     ) -> Result<Vec<UnitResult>, Vec<EvalError>> {
-        let mut out = evaluate_batch_map(program, batch, opts, &|| {}, &|u| u)?;
+        let mut out = evaluate_batch_map(program, batch, opts, &|| {}, &|u| std::mem::take(u))?;
         rank_by_total(&mut out);
         Ok(out)
     }
@@ -307,7 +317,7 @@ pub mod reference {
         batch: &Batch,
         opts: Options,
         tick: &(dyn Fn() + Sync),
-        map: &(dyn Fn(UnitResult) -> R + Sync),
+        map: &(dyn Fn(&mut UnitResult) -> R + Sync),
     ) -> Result<Vec<R>, Vec<EvalError>> {
         batch_map(Engine::Reference(program), batch, opts, tick, map)
     }
@@ -429,7 +439,7 @@ impl Ranked<'_> {
         tick: &(dyn Fn() + Sync),
         sink: &mut dyn FnMut(UnitResult) -> Result<(), E>,
     ) -> Result<(), StreamError<E>> {
-        self.stream_map(trace, tick, &|u| u, sink)
+        self.stream_map(trace, tick, &|u| std::mem::take(u), sink)
     }
 
     /// [`Ranked::stream`], each result (rank set) first made into what
@@ -439,7 +449,7 @@ impl Ranked<'_> {
         &self,
         trace: bool,
         tick: &(dyn Fn() + Sync),
-        map: &(dyn Fn(UnitResult) -> R + Sync),
+        map: &(dyn Fn(&mut UnitResult) -> R + Sync),
         sink: &mut dyn FnMut(R) -> Result<(), E>,
     ) -> Result<(), StreamError<E>> {
         let units = &self.batch.units;
@@ -458,7 +468,7 @@ impl Ranked<'_> {
             let chunk = units.get(start..end).unwrap_or(&[]);
             let results = pass.score_at(chunk, start, &|k, r| {
                 tick();
-                r.map(|mut u| {
+                r.map(|u| {
                     u.rank = self.by_total.get(start + k).copied().unwrap_or(1);
                     map(u)
                 })

@@ -346,7 +346,7 @@ pub struct Veto {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct UnitResult {
     pub unit: String,
     pub base: Decimal,
@@ -368,6 +368,27 @@ pub struct UnitResult {
 }
 
 impl UnitResult {
+    /// Its figures (name, totals, grade, vetoes, rank) taken out, without
+    /// its node scores, trace and facts: those are left here, so that a
+    /// lent result's lists are filled again for the next unit rather than
+    /// made anew.
+    pub fn take_figures(&mut self) -> UnitResult {
+        UnitResult {
+            unit: std::mem::take(&mut self.unit),
+            base: self.base,
+            bonus: self.bonus,
+            total: self.total,
+            total_deductions: self.total_deductions,
+            grade: std::mem::take(&mut self.grade),
+            vetoes: std::mem::take(&mut self.vetoes),
+            nodes: Vec::new(),
+            trace: Vec::new(),
+            facts: Vec::new(),
+            rank: self.rank,
+            floored: self.floored,
+        }
+    }
+
     /// The facts trace entry `e` (one of this unit's) read.
     pub fn facts_of(&self, e: &TraceEntry) -> &[Fact] {
         let start = e.facts.start as usize;

@@ -114,7 +114,11 @@ impl<'a> Ready<'a> {
             }) => (ranks.of(k), across),
             None => (&[], &[]),
         };
-        Some(worker.score(self.globals, u, ranks, across, self.trace))
+        Some(
+            worker
+                .score(self.globals, u, ranks, across, self.trace)
+                .map(std::mem::take),
+        )
     }
 }
 
