@@ -222,7 +222,14 @@ pub(super) struct Slots {
     /// Room for a list worked out on the way (`gaps(…)`), kept from unit to
     /// unit; a loop takes it and gives it back.
     pub spare: [Vec<Value>; 2],
+    /// Room for `grouped by` of a list that is somewhere already: where
+    /// each key was first met, and the last group, to be filled again
+    /// when nothing else holds it.
+    pub groups: GroupRoom,
 }
+
+/// Where each key of a `grouped by` was first met, and a group's room.
+pub(super) type GroupRoom = (Vec<usize>, Option<Arc<(Value, Vec<Value>)>>);
 
 impl Slots {
     pub fn new(program: &Program) -> Slots {
@@ -230,6 +237,7 @@ impl Slots {
             lets: vec![None; program.lets.len()],
             locals: vec![Value::Missing; program.locals as usize],
             spare: Default::default(),
+            groups: Default::default(),
         }
     }
     /// Forget the last unit's values.

@@ -659,19 +659,58 @@ impl Each {
         done
     }
 
-    /// The groups of a list that is somewhere already, each put in the
-    /// local as it is made, rather than a list of them made first.
+    /// The groups of a list that is somewhere already (as `groups` makes
+    /// them: keys in the order they first come), each put in the local as
+    /// it is made, rather than a list of them made first; one group's room
+    /// is filled again for the next, and kept from unit to unit.
     fn over_groups(&self, f: &mut Frame<'_>, list: &Value, field: u32, mut acc: Acc) -> R<Acc> {
         let Value::List(l) = list else {
             return Ok(acc);
         };
-        for g in super::expr::groups(l, field) {
-            if let Some(s) = f.slots.locals.get_mut(self.slot) {
-                *s = Value::Group(std::sync::Arc::new(g));
+        fn key(it: &Value, field: u32) -> &Value {
+            match it {
+                Value::Record(fields) => fields.get(field as usize).unwrap_or(&MISSING),
+                _ => &MISSING,
             }
-            self.gather(f, &mut acc)?;
         }
-        Ok(acc)
+        let (mut firsts, mut room) = std::mem::take(&mut f.slots.groups);
+        firsts.clear();
+        let mut done = Ok(());
+        for (j, it) in l.iter().enumerate() {
+            let k = key(it, field);
+            if firsts
+                .iter()
+                .any(|&s| l.get(s).is_some_and(|x| key(x, field) == k))
+            {
+                continue;
+            }
+            firsts.push(j);
+            // (Copied only when something still holds the last group.)
+            let mut g = room
+                .take()
+                .unwrap_or_else(|| std::sync::Arc::new((Value::Missing, Vec::new())));
+            let (gk, members) = std::sync::Arc::make_mut(&mut g);
+            gk.clone_from(k);
+            members.clear();
+            members.extend(l.iter().skip(j).filter(|x| key(x, field) == k).cloned());
+            if let Some(s) = f.slots.locals.get_mut(self.slot) {
+                *s = Value::Group(g);
+            }
+            done = self.gather(f, &mut acc);
+            if let Some(Value::Group(g)) = f
+                .slots
+                .locals
+                .get_mut(self.slot)
+                .map(|s| std::mem::replace(s, Value::Missing))
+            {
+                room = Some(g);
+            }
+            if done.is_err() {
+                break;
+            }
+        }
+        f.slots.groups = (firsts, room);
+        done.map(|()| acc)
     }
 
     /// Each record of a list that outlives the frame (an input's, a
