@@ -39,7 +39,7 @@ use batch::{Engine, Worker};
 pub(crate) use cx::{call_on_values, compare, gaps_into, sorted_into, table_row, Acc, Cx};
 pub(crate) use numbers::{
     add, arith, cmp_holds, days_between, dec_cmp, div, ladder, mul, proportion_amount, shift_date,
-    steps_amount, sub,
+    small_product, steps_amount, sub,
 };
 pub use result::describe;
 pub(crate) use result::RuleOutcome;

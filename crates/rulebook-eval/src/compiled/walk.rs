@@ -18,8 +18,9 @@ use super::typed::Num;
 use super::Failed;
 use crate::data::UnitData;
 use crate::eval::{
-    cite, cmp_holds, dec_cmp, mul, proportion_amount, steps_amount, AcrossValue, Adjusted, Cx,
-    Detail, EvalError, Fact, Facts, FactsAt, NodeScore, RuleOutcome, TraceEntry, UnitResult, Veto,
+    cite, cmp_holds, dec_cmp, mul, proportion_amount, small_product, steps_amount, AcrossValue,
+    Adjusted, Cx, Detail, EvalError, Fact, Facts, FactsAt, NodeScore, RuleOutcome, TraceEntry,
+    UnitResult, Veto,
 };
 use crate::value::Value;
 use rulebook_lang::ir::RuleKind;
@@ -1056,6 +1057,8 @@ pub(super) fn dmax(a: Decimal, b: Decimal) -> Decimal {
 fn times(a: Decimal, b: Decimal) -> Result<Decimal, Failed> {
     if a.is_zero() || b.is_zero() {
         Ok(Decimal::ZERO)
+    } else if let Some(p) = small_product(a, b) {
+        Ok(p)
     } else {
         Ok(mul(a, b)?)
     }

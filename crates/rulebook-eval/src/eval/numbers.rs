@@ -175,6 +175,36 @@ pub(crate) fn arith(op: BinOp, a: Decimal, b: Decimal) -> Result<Decimal, String
     }
 }
 
+/// `a × b` of two numbers neither of which is 0, whose magnitudes fit in
+/// 32 bits and whose scales add up to at most 28 (a rate times a count:
+/// 0.2 × 3), without a call: the exact product at the sum of their scales,
+/// as rust_decimal gives it; `None` for any other pair.
+#[inline(always)]
+pub(crate) fn small_product(a: Decimal, b: Decimal) -> Option<Decimal> {
+    let (ra, rb) = (
+        u128::from_le_bytes(a.serialize()),
+        u128::from_le_bytes(b.serialize()),
+    );
+    // (Bits 64 and up hold the magnitudes' upper 64 bits; 32–63 the lower
+    // 32; 0–31 the flags: scale in bits 16–23, sign in bit 31.)
+    if (ra | rb) >> 64 != 0 {
+        return None;
+    }
+    let (fa, fb) = (ra as u32, rb as u32);
+    let scale = ((fa >> 16) & 0xFF) + ((fb >> 16) & 0xFF);
+    let product = ((ra >> 32) as u64).checked_mul((rb >> 32) as u64)?;
+    if scale > 28 || product == 0 {
+        return None;
+    }
+    Some(Decimal::from_parts(
+        product as u32,
+        (product >> 32) as u32,
+        0,
+        (fa ^ fb) & 0x8000_0000 != 0,
+        scale,
+    ))
+}
+
 pub(crate) fn mul(a: Decimal, b: Decimal) -> Result<Decimal, String> {
     a.checked_mul(b)
         .ok_or_else(|| format!("{a} × {b} is too large to compute"))
@@ -349,7 +379,7 @@ pub(crate) fn ladder(n: Decimal, steps: &[Decimal]) -> Result<Decimal, String> {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod dec_cmp_tests {
-    use super::{dec_cmp, div, steps_amount, times_whole, whole_steps};
+    use super::{dec_cmp, div, small_product, steps_amount, times_whole, whole_steps};
     use proptest::prelude::*;
     use rust_decimal::Decimal;
 
@@ -395,6 +425,24 @@ mod dec_cmp_tests {
                     p.serialize(),
                     rate.checked_mul(Decimal::from(n)).unwrap().serialize()
                 );
+            }
+        }
+
+        /// A product of two small numbers worked out without a call is
+        /// rust_decimal's, to the bit (signs and scales included).
+        #[test]
+        fn small_product_is_rust_decimals(
+            m in prop_oneof![-3i64..3, -100_000i64..100_000, i64::from(i32::MIN)..=i64::from(u32::MAX)],
+            n in prop_oneof![-3i64..3, -100_000i64..100_000, i64::from(i32::MIN)..=i64::from(u32::MAX)],
+            s in 0u32..=28,
+            t in 0u32..=28,
+            a in decimal(),
+            b in decimal(),
+        ) {
+            for (x, y) in [(Decimal::new(m, s), Decimal::new(n, t)), (a, b)] {
+                if let Some(p) = small_product(x, y) {
+                    prop_assert_eq!(p.serialize(), x.checked_mul(y).unwrap().serialize());
+                }
             }
         }
 
