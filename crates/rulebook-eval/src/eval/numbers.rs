@@ -51,7 +51,8 @@ pub(crate) fn steps_amount(
     } else {
         gap
     };
-    if step <= Decimal::ZERO {
+    // (`step <= 0`, a zero of either sign included, without a call.)
+    if step.is_zero() || step.is_sign_negative() {
         return Err("a step is zero or negative".into());
     }
     let (steps, raw) = if gap.is_zero() {
@@ -394,6 +395,38 @@ mod dec_cmp_tests {
             0u32..=28,
         )
             .prop_map(|(m, s)| Decimal::from_i128_with_scale(m, s))
+    }
+
+    /// A step of 0 (of either sign) or below is refused, as `step <= 0`
+    /// has it; any step above 0 is taken.
+    #[test]
+    fn steps_below_or_at_zero_are_refused() {
+        let mut negative_zero = Decimal::new(0, 2);
+        negative_zero.set_sign_negative(true);
+        let (one, five) = (Decimal::ONE, Decimal::new(5, 0));
+        for step in [
+            Decimal::ZERO,
+            negative_zero,
+            Decimal::new(-5, 1),
+            Decimal::new(-1, 28),
+        ] {
+            assert!(step <= Decimal::ZERO);
+            // Short of the target, and not: refused either way.
+            assert!(
+                steps_amount(one, step, one, five, false, false).is_err(),
+                "{step}"
+            );
+            assert!(
+                steps_amount(one, step, five, one, false, false).is_err(),
+                "{step}"
+            );
+        }
+        for step in [Decimal::new(1, 28), Decimal::new(5, 1), five] {
+            assert!(
+                steps_amount(one, step, one, five, false, false).is_ok(),
+                "{step}"
+            );
+        }
     }
 
     proptest! {
