@@ -132,20 +132,6 @@ pub(super) struct Window<R> {
     block: Vec<u8>,
     /// Which inputs the unit being read has given (kept between units).
     seen: Vec<bool>,
-    /// Room kept between units.
-    room: Room,
-}
-
-/// What reading a unit's values works in, kept from unit to unit: a list's
-/// items and a record's fields as they are read, at each depth. Only a unit's own values are then made anew, one after
-/// another, so that each unit's values lie together in memory, as scoring
-/// reads them (a list's items or a record's fields gathered in a new list
-/// of their own, then moved to their place, leave gaps between them that
-/// later values fill).
-#[derive(Default)]
-pub(super) struct Room {
-    lists: Vec<Vec<Value>>,
-    records: Vec<Vec<Option<Value>>>,
 }
 
 impl<R: Read> Window<R> {
@@ -158,7 +144,6 @@ impl<R: Read> Window<R> {
             eof: false,
             block: vec![0; BLOCK],
             seen: Vec::new(),
-            room: Room::default(),
         }
     }
 
@@ -290,7 +275,7 @@ impl<R: Read> Window<R> {
         loop {
             let rest = self.text.get(self.pos..).unwrap_or_default();
             let mut p = Parser::new(rest);
-            match unit_in_one_pass(&mut p, schema, ck, &mut self.seen, &mut self.room) {
+            match unit_in_one_pass(&mut p, schema, ck, &mut self.seen) {
                 Ok(Some(unit)) => {
                     self.pos += p.offset();
                     return Ok(unit);
@@ -446,7 +431,6 @@ fn unit_in_one_pass<'p>(
     schema: &Schema<'p>,
     ck: &mut Checker<'p, '_>,
     seen: &mut Vec<bool>,
-    room: &mut Room,
 ) -> Result<Option<UnitData>, ()> {
     p.skip_ws();
     if p.peek() != Some(b'{') {
@@ -501,7 +485,7 @@ fn unit_in_one_pass<'p>(
                 }
                 Key::Input(k) => match (schema.inputs.get(k), inputs.get_mut(k), seen.get_mut(k)) {
                     (Some(def), Some(slot), Some(seen @ false)) => {
-                        *slot = match plain_value(p, room, &def.ty, &def.range, def.optional, 3) {
+                        *slot = match plain_value(p, &def.ty, &def.range, def.optional, 3) {
                             Some(v) => v,
                             None => {
                                 let d = p.value(3).map_err(|_| ())?;
@@ -579,7 +563,6 @@ fn unit_in_one_pass<'p>(
 /// value at.
 fn plain_value(
     p: &mut Parser<'_>,
-    room: &mut Room,
     ty: &Type,
     range: &[(CmpOp, Decimal)],
     optional: bool,
@@ -587,7 +570,7 @@ fn plain_value(
 ) -> Option<Value> {
     p.skip_ws();
     let at = p.offset();
-    let v = plain_here(p, room, ty, range, optional, depth);
+    let v = plain_here(p, ty, range, optional, depth);
     if v.is_none() {
         p.rewind(at);
     }
@@ -596,7 +579,6 @@ fn plain_value(
 
 fn plain_here(
     p: &mut Parser<'_>,
-    room: &mut Room,
     ty: &Type,
     range: &[(CmpOp, Decimal)],
     optional: bool,
@@ -620,138 +602,62 @@ fn plain_here(
         (Type::List(elem), b'[') if depth < MAX_DEPTH => {
             p.eat(b'[');
             p.skip_ws();
-            let mut items = room.take_list(depth);
-            let read = list_items(p, room, elem, range, &mut items, depth)
-                // Moved out in one allocation, the room kept.
-                .map(|()| Value::List(items.drain(..).collect()));
-            room.give_list(depth, items);
-            read
+            let mut items = Vec::new();
+            if !p.eat(b']') {
+                loop {
+                    items.push(plain_value(p, elem, range, false, depth + 1)?);
+                    p.skip_ws();
+                    if p.eat(b']') {
+                        break;
+                    }
+                    if !p.eat(b',') {
+                        return None;
+                    }
+                }
+            }
+            Some(Value::List(items.into()))
         }
         (Type::Record(fields), b'{') if depth < MAX_DEPTH => {
             p.eat(b'{');
             p.skip_ws();
-            let mut vals = room.take_record(depth);
-            vals.clear();
-            vals.resize(fields.len(), None);
-            let read = record_fields(p, room, fields, &mut vals, depth);
-            room.give_record(depth, vals);
-            read
+            let mut vals: Vec<Option<Value>> = vec![None; fields.len()];
+            if !p.eat(b'}') {
+                loop {
+                    p.skip_ws();
+                    if p.peek() != Some(b'"') {
+                        return None;
+                    }
+                    let key = p.string().ok()?;
+                    let k = fields
+                        .iter()
+                        .position(|f| same_bytes(f.name.as_bytes(), key.as_bytes()))?;
+                    let (f, slot) = (fields.get(k)?, vals.get_mut(k)?);
+                    p.skip_ws();
+                    if slot.is_some() || !p.eat(b':') {
+                        return None;
+                    }
+                    *slot = Some(plain_value(p, &f.ty, &f.range, f.optional, depth + 1)?);
+                    p.skip_ws();
+                    if p.eat(b'}') {
+                        break;
+                    }
+                    if !p.eat(b',') {
+                        return None;
+                    }
+                }
+            }
+            if fields
+                .iter()
+                .zip(&vals)
+                .any(|(f, v)| v.is_none() && !f.optional)
+            {
+                return None;
+            }
+            // Collected from an iterator of known length: one allocation.
+            let given = vals.into_iter().map(|v| v.unwrap_or(Value::Missing));
+            Some(Value::Record(given.collect()))
         }
         _ => None,
-    }
-}
-
-/// A list's items, from just inside its `[`, onto `items`, when plainly
-/// sound.
-fn list_items(
-    p: &mut Parser<'_>,
-    room: &mut Room,
-    elem: &Type,
-    range: &[(CmpOp, Decimal)],
-    items: &mut Vec<Value>,
-    depth: usize,
-) -> Option<()> {
-    if !p.eat(b']') {
-        loop {
-            items.push(plain_value(p, room, elem, range, false, depth + 1)?);
-            p.skip_ws();
-            if p.eat(b']') {
-                break;
-            }
-            if !p.eat(b',') {
-                return None;
-            }
-        }
-    }
-    Some(())
-}
-
-/// A record's fields, from just inside its `{`, into `vals` (one per field
-/// of `fields`, all `None`): the record, when plainly sound.
-fn record_fields(
-    p: &mut Parser<'_>,
-    room: &mut Room,
-    fields: &[rulebook_lang::ir::FieldDef],
-    vals: &mut [Option<Value>],
-    depth: usize,
-) -> Option<Value> {
-    if !p.eat(b'}') {
-        loop {
-            p.skip_ws();
-            if p.peek() != Some(b'"') {
-                return None;
-            }
-            let key = p.string().ok()?;
-            let k = fields
-                .iter()
-                .position(|f| same_bytes(f.name.as_bytes(), key.as_bytes()))?;
-            let (f, slot) = (fields.get(k)?, vals.get_mut(k)?);
-            p.skip_ws();
-            if slot.is_some() || !p.eat(b':') {
-                return None;
-            }
-            *slot = Some(plain_value(
-                p,
-                room,
-                &f.ty,
-                &f.range,
-                f.optional,
-                depth + 1,
-            )?);
-            p.skip_ws();
-            if p.eat(b'}') {
-                break;
-            }
-            if !p.eat(b',') {
-                return None;
-            }
-        }
-    }
-    if fields
-        .iter()
-        .zip(vals.iter())
-        .any(|(f, v)| v.is_none() && !f.optional)
-    {
-        return None;
-    }
-    // Collected from an iterator of known length: one allocation.
-    let given = vals.iter_mut().map(|v| v.take().unwrap_or(Value::Missing));
-    Some(Value::Record(given.collect()))
-}
-
-impl Room {
-    /// The room for a list's items at `depth`, empty.
-    fn take_list(&mut self, depth: usize) -> Vec<Value> {
-        let mut l = self
-            .lists
-            .get_mut(depth)
-            .map(std::mem::take)
-            .unwrap_or_default();
-        l.clear();
-        l
-    }
-    fn give_list(&mut self, depth: usize, l: Vec<Value>) {
-        if self.lists.len() <= depth {
-            self.lists.resize_with(depth + 1, Vec::new);
-        }
-        if let Some(slot) = self.lists.get_mut(depth) {
-            *slot = l;
-        }
-    }
-    /// The room for a record's fields at `depth`.
-    fn take_record(&mut self, depth: usize) -> Vec<Option<Value>> {
-        self.records
-            .get_mut(depth)
-            .map(std::mem::take)
-            .unwrap_or_default()
-    }
-    fn give_record(&mut self, depth: usize, r: Vec<Option<Value>>) {
-        if self.records.len() <= depth {
-            self.records.resize_with(depth + 1, Vec::new);
-        }
-        if let Some(slot) = self.records.get_mut(depth) {
-            *slot = r;
-        }
     }
 }
 
@@ -960,7 +866,7 @@ section 一 "一" {
             let schema = Schema::new(&program);
             let def = schema.inputs.get(slot).unwrap();
             let mut p = Parser::new(&text);
-            let plain = plain_value(&mut p, &mut Room::default(), &def.ty, &def.range, def.optional, depth);
+            let plain = plain_value(&mut p, &def.ty, &def.range, def.optional, depth);
             let mut general = Parser::new(&text);
             let datum = general.value(depth);
             match plain {
