@@ -277,16 +277,22 @@ type R<T> = Result<T, super::Failed>;
 pub(super) fn groups(items: &[Value], field: u32) -> Vec<(Value, Vec<Value>)> {
     let mut groups: Vec<(Value, Vec<Value>)> = Vec::new();
     for it in items {
-        let key = match it {
-            Value::Record(f) => f.get(field as usize).cloned().unwrap_or(Value::Missing),
-            _ => Value::Missing,
-        };
+        let key = group_key(it, field).clone();
         match groups.iter_mut().find(|(k, _)| *k == key) {
             Some((_, list)) => list.push(it.clone()),
             None => groups.push((key, vec![it.clone()])),
         }
     }
     groups
+}
+
+/// The key `grouped by field` files a record under: the field's value
+/// (missing for anything that is not a record).
+pub(super) fn group_key(it: &Value, field: u32) -> &Value {
+    match it {
+        Value::Record(fields) => fields.get(field as usize).unwrap_or(&MISSING),
+        _ => &MISSING,
+    }
 }
 
 /// What a place that holds nothing reads as.

@@ -667,12 +667,7 @@ impl Each {
         let Value::List(l) = list else {
             return Ok(acc);
         };
-        fn key(it: &Value, field: u32) -> &Value {
-            match it {
-                Value::Record(fields) => fields.get(field as usize).unwrap_or(&MISSING),
-                _ => &MISSING,
-            }
-        }
+        use super::expr::group_key as key;
         let (mut firsts, mut room) = std::mem::take(&mut f.slots.groups);
         firsts.clear();
         let mut done = Ok(());
