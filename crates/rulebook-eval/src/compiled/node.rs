@@ -224,6 +224,7 @@ impl<'w> Walk<'w, '_> {
     /// Node `i` takes from `avail` the deductions it settles, within its
     /// cap's `room`; what it cannot absorb is lost. What a cap cuts is
     /// noted on the deduction's trace entry, when it has one.
+    #[inline(always)]
     pub(super) fn take(
         &mut self,
         node: &CNode,
@@ -265,6 +266,7 @@ impl<'w> Walk<'w, '_> {
 
     /// Keep on `pending` what travels on from node `i`, within the caps
     /// its plan meets here; send to the total what its plan settles here.
+    #[inline(always)]
     pub(super) fn pass_on(&mut self, node: &CNode, i: u32, mark: usize) -> Result<(), Failed> {
         let c = self.c;
         let mut cap_left = match &node.cap {
