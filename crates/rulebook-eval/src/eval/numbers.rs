@@ -60,7 +60,7 @@ pub(crate) fn steps_amount(
         (Decimal::ZERO, Decimal::ZERO)
     } else if let Some(n) = whole_steps(gap, step, ceil) {
         let steps = Decimal::from(n);
-        let raw = match times_whole(rate, n) {
+        let raw = match small_product(rate, steps) {
             Some(raw) => raw,
             None => mul(rate, steps)?,
         };
@@ -110,31 +110,6 @@ fn whole_steps(gap: Decimal, step: Decimal, ceil: bool) -> Option<u64> {
     Some(n / d + u64::from(ceil && n % d != 0))
 }
 
-/// `mul(rate, n)` for a whole number of steps `n`, as rust_decimal gives it
-/// (0 when either is 0; otherwise the exact product at the rate's scale and
-/// sign), worked out in 128 bits when the rate's magnitude fits in 64 bits
-/// and the product in 96; `None` otherwise.
-fn times_whole(rate: Decimal, n: u64) -> Option<Decimal> {
-    let r = u128::from_le_bytes(rate.serialize());
-    if r >> 96 != 0 {
-        return None;
-    }
-    let product = (r >> 32).checked_mul(u128::from(n))?;
-    if product == 0 {
-        return Some(Decimal::ZERO);
-    }
-    if product >> 96 != 0 {
-        return None;
-    }
-    Some(Decimal::from_parts(
-        product as u32,
-        (product >> 32) as u32,
-        (product >> 64) as u32,
-        rate.is_sign_negative(),
-        rate.scale(),
-    ))
-}
-
 /// `MAX in proportion to RATIO[, nothing below FLOOR]`, once its numbers
 /// are known: the amount (rounded to `places` when given; otherwise after
 /// the rule's multiplier) and its detail. Both evaluators settle it here.
@@ -176,31 +151,36 @@ pub(crate) fn arith(op: BinOp, a: Decimal, b: Decimal) -> Result<Decimal, String
     }
 }
 
-/// `a × b` of two numbers neither of which is 0, whose magnitudes fit in
-/// 32 bits and whose scales add up to at most 28 (a rate times a count:
-/// 0.2 × 3), without a call: the exact product at the sum of their scales,
-/// as rust_decimal gives it; `None` for any other pair.
+/// `a × b`, without a call, when both magnitudes fit in 64 bits, their
+/// scales add up to at most 28 and the product fits in 96 bits (a rate
+/// times a count: 0.2 × 3; a rate times whole steps): the exact product at
+/// the sum of their scales, as rust_decimal gives it (its plain 0 when
+/// either is 0); `None` for any other pair.
 #[inline(always)]
 pub(crate) fn small_product(a: Decimal, b: Decimal) -> Option<Decimal> {
     let (ra, rb) = (
         u128::from_le_bytes(a.serialize()),
         u128::from_le_bytes(b.serialize()),
     );
-    // (Bits 64 and up hold the magnitudes' upper 64 bits; 32–63 the lower
-    // 32; 0–31 the flags: scale in bits 16–23, sign in bit 31.)
-    if (ra | rb) >> 64 != 0 {
+    // (Bits 96 and up hold the magnitudes' upper 32 bits; 32–95 the lower
+    // 64; 0–31 the flags: scale in bits 16–23, sign in bit 31.)
+    if (ra | rb) >> 96 != 0 {
         return None;
     }
     let (fa, fb) = (ra as u32, rb as u32);
     let scale = ((fa >> 16) & 0xFF) + ((fb >> 16) & 0xFF);
-    let product = ((ra >> 32) as u64).checked_mul((rb >> 32) as u64)?;
-    if scale > 28 || product == 0 {
+    // (Two magnitudes below 2⁶⁴: the product fits in 128 bits.)
+    let product = (ra >> 32) * (rb >> 32);
+    if product == 0 {
+        return Some(Decimal::ZERO);
+    }
+    if scale > 28 || product >> 96 != 0 {
         return None;
     }
     Some(Decimal::from_parts(
         product as u32,
         (product >> 32) as u32,
-        0,
+        (product >> 64) as u32,
         (fa ^ fb) & 0x8000_0000 != 0,
         scale,
     ))
@@ -380,7 +360,7 @@ pub(crate) fn ladder(n: Decimal, steps: &[Decimal]) -> Result<Decimal, String> {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod dec_cmp_tests {
-    use super::{dec_cmp, div, small_product, steps_amount, times_whole, whole_steps};
+    use super::{dec_cmp, div, small_product, steps_amount, whole_steps};
     use proptest::prelude::*;
     use rust_decimal::Decimal;
 
@@ -449,11 +429,11 @@ mod dec_cmp_tests {
         /// bits, is rust_decimal's product, to the bit (zeros, signs and
         /// scales included).
         #[test]
-        fn times_whole_is_rust_decimals(
+        fn rate_times_whole_steps_is_rust_decimals(
             rate in decimal(),
             n in prop_oneof![0u64..3, 0u64..1_000_000_000_000, any::<u64>()],
         ) {
-            if let Some(p) = times_whole(rate, n) {
+            if let Some(p) = small_product(rate, Decimal::from(n)) {
                 prop_assert_eq!(
                     p.serialize(),
                     rate.checked_mul(Decimal::from(n)).unwrap().serialize()
