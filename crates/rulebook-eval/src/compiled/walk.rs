@@ -133,22 +133,17 @@ impl Compiled<'_> {
         };
         let room = |hint: usize| if tracing { hint } else { 0 };
         // The last result's lists, emptied, when whoever took it left them.
-        let mut nodes = std::mem::take(&mut out.nodes);
-        nodes.clear();
+        let mut nodes = emptied(&mut out.nodes);
         nodes.extend_from_slice(&self.blank);
-        let mut trace = std::mem::take(&mut out.trace);
-        trace.clear();
+        let mut trace = emptied(&mut out.trace);
         trace.reserve(room(*trace_hint));
-        let mut facts = std::mem::take(&mut out.facts);
-        facts.clear();
+        let mut facts = emptied(&mut out.facts);
         facts.reserve(room(*facts_hint));
-        let mut vetoes = std::mem::take(&mut out.vetoes);
-        vetoes.clear();
         let mut st = State {
             nodes,
             trace,
             facts,
-            vetoes,
+            vetoes: emptied(&mut out.vetoes),
             inner_bonus: Decimal::ZERO,
             tracing,
             sent_total: false,
@@ -989,6 +984,13 @@ impl Scratch {
 
 /// Mantissas below this (any scale) are far from rust_decimal's limits.
 const SMALL: u128 = 1 << 64;
+
+/// The list `v` held, taken out and emptied (its room kept).
+fn emptied<T>(v: &mut Vec<T>) -> Vec<T> {
+    let mut v = std::mem::take(v);
+    v.clear();
+    v
+}
 
 /// `a.saturating_add(b)`.
 #[inline(always)]
