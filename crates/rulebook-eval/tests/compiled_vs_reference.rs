@@ -322,7 +322,7 @@ fn deduction(r: &mut Rng) -> String {
 
 /// An award (its text after `award`), worth at most about 10.
 fn award(r: &mut Rng) -> String {
-    let mut s = match r.below(14) {
+    let mut s = match r.below(15) {
         0 => format!("{} if {}", num(r), cond(r)),
         1 => r.pick(&["1", "2", "5"]).to_string(),
         2 => "5 in proportion to ratio, nothing below 0.8".into(),
@@ -336,6 +336,9 @@ fn award(r: &mut Rng) -> String {
         10 => "3 * x / 100 + min(x, 0.50) - min(0.5, x)".into(),
         11 => "1 if rank(u ascending) <= 2".into(),
         12 => format!("{} each n1 cap 1", num(r)),
+        // A division by a count that may be 0: some units of a batch
+        // cannot be scored, the others are.
+        13 => "2 in proportion to n1 / n2".into(),
         _ => "0.1 per 5 of x above 50 cap 1".into(),
     };
     if r.chance(6) {
@@ -533,7 +536,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
     #[test]
-    fn random_rulebooks_agree(seed in any::<u64>(), data in any::<u64>(), units in 1usize..6) {
+    fn random_rulebooks_agree(seed in any::<u64>(), data in any::<u64>(), units in 1usize..20) {
         let src = rulebook(seed);
         let checked = rulebook_lang::check("random.rules", &src);
         // Only what the checker accepts is a rulebook.
@@ -544,7 +547,7 @@ proptest! {
     }
 
     #[test]
-    fn shipped_rulebooks_agree(which in any::<prop::sample::Index>(), data in any::<u64>(), units in 1usize..5) {
+    fn shipped_rulebooks_agree(which in any::<prop::sample::Index>(), data in any::<u64>(), units in 1usize..12) {
         let all = shipped_programs();
         let (name, program) = &all[which.index(all.len())];
         let b = batch(program, data, units);
@@ -567,4 +570,83 @@ fn most_random_rulebooks_check() {
         accepted >= 150,
         "only {accepted} of 200 random rulebooks check"
     );
+}
+
+/// Units are walked several at a time: one that cannot be scored stops at
+/// its own first error, alone, and the units beside it in its chunk and
+/// in the next are scored as if it were not there.
+#[test]
+fn a_unit_that_fails_stops_alone_at_its_first_error() {
+    let src = "rulebook \"分批\"\n\
+               input a: count \"甲\"\n\
+               input b: count \"乙\"\n\
+               input c: count \"丙\"\n\
+               input d: count \"丁\"\n\
+               item 1 \"一\" {\n  points 2\n  award 1 in proportion to a / b\n  award 1 in proportion to c / d\n}\n\
+               item 2 \"二\" {\n  points 1\n  award 1 if a >= 1\n}\n";
+    let program = rulebook_lang::check("fails.rules", src).program.unwrap();
+    let num = |n: i64| Value::Num(Decimal::from(n));
+    let failing = [2usize, 9, 17];
+    let unit = |k: usize| UnitData {
+        name: format!("U{k}"),
+        // A failing unit divides 3 by 0, then 5 by 0: its first error is the first.
+        inputs: if failing.contains(&k) {
+            vec![num(3), num(0), num(5), num(0)]
+        } else {
+            vec![num(1), num(2), num(1), num(4)]
+        },
+        params: vec![],
+    };
+    let all = Batch {
+        globals: vec![],
+        units: (0..20).map(unit).collect(),
+    };
+    for trace in [false, true] {
+        for parallel in [false, true] {
+            let opts = Options { trace, parallel };
+            let errors = eval::evaluate_batch(&program, &all, opts).unwrap_err();
+            let got: Vec<(&str, &str)> = errors
+                .iter()
+                .map(|e| (e.unit.as_str(), e.message.as_str()))
+                .collect();
+            assert_eq!(
+                got,
+                [
+                    ("U2", "3 ÷ 0: division by zero"),
+                    ("U9", "3 ÷ 0: division by zero"),
+                    ("U17", "3 ÷ 0: division by zero")
+                ],
+                "trace {trace}, parallel {parallel}"
+            );
+            assert_eq!(
+                format!("{:?}", Err::<(), _>(errors)),
+                format!("{:?}", reference::evaluate_batch(&program, &all, opts)),
+            );
+        }
+    }
+    // The others, scored in chunks with the failing ones or without them:
+    // 1/2 + 1/4 of item 1 and item 2's 1 each.
+    let each = |units: Vec<UnitData>| {
+        let batch = Batch {
+            globals: vec![],
+            units,
+        };
+        let opts = Options {
+            trace: false,
+            parallel: false,
+        };
+        eval::evaluate_batch_map(&program, &batch, opts, &|| {}, &|u| {
+            (u.unit.clone(), u.total)
+        })
+    };
+    let ok: Vec<usize> = (0..20).filter(|k| !failing.contains(k)).collect();
+    let scored = each(ok.iter().map(|&k| unit(k)).collect()).unwrap();
+    assert_eq!(scored.len(), 17);
+    for ((name, total), k) in scored.iter().zip(&ok) {
+        assert_eq!(name, &format!("U{k}"));
+        assert_eq!(total.to_string(), "1.75");
+    }
+    let mut with = each((0..20).map(unit).collect()).unwrap_err();
+    with.retain(|e| e.unit != "U2" && e.unit != "U9" && e.unit != "U17");
+    assert!(with.is_empty(), "{with:?}");
 }

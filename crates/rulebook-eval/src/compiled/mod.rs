@@ -13,11 +13,12 @@
 //! the walk and compiles every expression (`expr`), and what rules ask of
 //! them most — a number, whether a condition holds — into closures made
 //! for each expression's shape (`typed`), and the commonest rules into
-//! their constants (`program`'s `Fast`); `walk` scores one unit, walking
-//! its nodes (`node`, made once with a trace and once without, for every
-//! batch) and settling each node one way (`node`'s `settle`, `take`,
-//! `pass_on`), reusing a [`Scratch`] per thread so that, without a trace,
-//! nothing is allocated but what the result owns. Arithmetic is
+//! their constants (`program`'s `Fast`); `walk` scores a chunk of units
+//! (eight, or one), walking their nodes together, each step for every unit
+//! in turn (`node`, made once with a trace and once without, for every
+//! batch), and settling each node one way (`node`'s `settle`, `take`,
+//! `pass_on`), reusing a [`Scratch`] per unit of a chunk so that, without a
+//! trace, nothing is allocated but what the results own. Arithmetic is
 //! `rust_decimal` throughout, the very operations the reference performs,
 //! which is what keeps results byte-identical.
 
@@ -29,6 +30,7 @@ mod walk;
 
 pub use program::Compiled;
 pub use walk::Scratch;
+pub(crate) use walk::{Unit, LANES};
 
 /// Why an expression or a rule could not be worked out for a unit: the
 /// message, boxed so that a result that succeeds is no larger than what it

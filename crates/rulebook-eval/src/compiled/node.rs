@@ -1,10 +1,20 @@
 //! The node walk, with or without a trace, and the settlement of a node.
 //!
-//! In: a [`Walk`] over one unit. Out: every node's score in the unit's node
-//! scores, deductions passed on, vetoes, the trace when one is kept, and
-//! the first error, all as the reference interpreter gives them (the
-//! property test against it holds both kinds of walk to that). `node` is
-//! made twice by the compiler from its `TRACE` parameter. A rule of the
+//! In: one [`Walk`] for each unit of a chunk (at most [`LANES`]). Out, for
+//! each unit: every node's score in its node scores, deductions passed on,
+//! vetoes, the trace when one is kept, and its first error, all as the
+//! reference interpreter gives them (the property test against it holds
+//! both kinds of walk to that).
+//!
+//! The chunk is walked once: each step — a node begun, each of its rules,
+//! a part without parts settled, a node settled — is taken for every unit
+//! of the chunk in turn before the next, so the code and constants of one
+//! rule serve all the chunk's units while they are at hand, and the
+//! processor's guesses at its branches, trained on the first unit, hold for
+//! the rest (`docs/speed.md` has what it gains). A unit whose walk fails
+//! goes no further; the others go on.
+//!
+//! `node` is made twice by the compiler from its `TRACE` parameter. A rule of the
 //! commonest shapes is scored by `Walk::fast_rule` from constants read out
 //! when compiling, with a trace or without; without a trace (what
 //! `rulebook eval` does for every unit of a batch) any other plain rule is
@@ -12,8 +22,8 @@
 //! `Walk::rule::<false>`, every branch that only serves a trace compiled
 //! away.
 
-use super::program::{CNode, PartsUse, To};
-use super::walk::{dmin, minus, order, plus, NodeErr, Walk};
+use super::program::{CNode, CRule, PartsUse, To};
+use super::walk::{dmin, minus, order, plus, NodeErr, Walk, LANES};
 use super::Failed;
 use crate::eval::Detail;
 use rust_decimal::prelude::*;
@@ -29,76 +39,141 @@ fn fail(i: u32, f: Failed) -> Fail {
     })
 }
 
-/// A node whose rules are scored, its parts and settlement to come.
-struct Begun<'w> {
-    node: &'w CNode,
+/// A node of one unit whose rules are scored, its parts and settlement to
+/// come: where its deductions and parts start on the unit's `pending` and
+/// `parts`, and what it has so far.
+#[derive(Debug, Clone, Copy, Default)]
+struct Open {
     mark: usize,
     parts_mark: usize,
     /// Its rules' awards, and then (when [summed](PartsUse::Summed)) its
     /// parts' scores.
     awards: Decimal,
+    /// What its bonus parts scored.
+    bonus: Decimal,
 }
 
+/// A node open for each unit of a chunk (what a unit whose walk has
+/// failed holds is not read).
+type Opens = [Open; LANES];
+
 impl<'w> Walk<'w, '_> {
-    /// Node `i` and its parts: its score goes to the unit's node scores
-    /// (when it has one); the deductions it passes on are left on
-    /// `pending`. `TRACE`: whether the unit's trace is kept. Its parts'
-    /// scores are kept on `parts` only where a pool needs them; a node that
-    /// starts from them adds them to its awards as they come, in the order
-    /// `settle` would add them.
-    pub(super) fn node<const TRACE: bool>(&mut self, i: u32) -> Result<(), Fail> {
-        let Some(mut begun) = self.begin::<TRACE>(i)? else {
-            return Ok(());
+    /// Node `i` and its parts, for each unit of a chunk (`walks`, one a
+    /// unit, at most [`LANES`]): its score goes to the unit's node scores
+    /// (when it has one); the deductions it passes on are left on the
+    /// unit's `pending`. `TRACE`: whether the units' traces are kept. Its
+    /// parts' scores are kept on `parts` only where a pool needs them; a
+    /// node that starts from them adds them to its awards as they come, in
+    /// the order `settle` would add them. A unit whose walk fails keeps
+    /// its error in its walk's `failed` and is walked no further.
+    pub(super) fn node<const TRACE: bool>(walks: &mut [Walk<'w, '_>], i: u32) {
+        let Some(c) = walks.first().map(|w| w.c) else {
+            return;
         };
-        let parts_use = begun.node.parts_use;
-        let mut bonus_children = Decimal::ZERO;
-        for part in &begun.node.children {
+        let Some(node) = c.nodes.get(i as usize) else {
+            return;
+        };
+        let mut open: Opens = Default::default();
+        Self::begin::<TRACE>(walks, node, i, &mut open);
+        // The parts without parts (most nodes) are worked out here rather
+        // than by a call of their own, one after another.
+        let mut leaves: Opens = Default::default();
+        let parts_use = node.parts_use;
+        for part in &node.children {
             if part.leaf {
-                self.leaf::<TRACE>(part.node)?;
+                if let Some(leaf) = c.nodes.get(part.node as usize) {
+                    Self::begin::<TRACE>(walks, leaf, part.node, &mut leaves);
+                    for (w, o) in walks.iter_mut().zip(&leaves) {
+                        if w.failed.is_none() {
+                            if let Err(e) = w.leaf_end(leaf, part.node, o) {
+                                w.failed = Some(e);
+                            }
+                        }
+                    }
+                }
             } else if !part.fixed {
-                self.node::<TRACE>(part.node)?;
+                Self::node::<TRACE>(walks, part.node);
             }
             if !part.scored || (!part.bonus && parts_use == PartsUse::Unread) {
                 continue;
             }
-            let s = self
-                .st
-                .nodes
-                .get(part.node as usize)
-                .map(|n| n.score)
-                .unwrap_or_default();
-            if part.bonus {
-                bonus_children = plus(bonus_children, s);
-            } else if parts_use == PartsUse::Summed {
-                begun.awards = plus(begun.awards, s);
-            } else {
-                self.parts.push((part.node, s));
+            for (w, o) in walks.iter_mut().zip(&mut open) {
+                if w.failed.is_some() {
+                    continue;
+                }
+                let s =
+                    w.st.nodes
+                        .get(part.node as usize)
+                        .map(|n| n.score)
+                        .unwrap_or_default();
+                if part.bonus {
+                    o.bonus = plus(o.bonus, s);
+                } else if parts_use == PartsUse::Summed {
+                    o.awards = plus(o.awards, s);
+                } else {
+                    w.parts.push((part.node, s));
+                }
             }
         }
-        self.end(i, begun, bonus_children)
+        for (w, o) in walks.iter_mut().zip(&open) {
+            if w.failed.is_none() {
+                if let Err(e) = w.end(node, i, o) {
+                    w.failed = Some(e);
+                }
+            }
+        }
     }
 
-    /// [`Walk::node`] of a node without parts (most nodes), worked out
-    /// where its parent is walked rather than by a call of its own. When
-    /// it has no pool or cap to work out, and its rules deducted nothing or
-    /// it neither takes nor stops what they deduct, its score is its
-    /// awards' (as `settle` gives it, without the rest).
+    /// Node `i` (`node`) begun for each unit of a chunk, into `open`:
+    /// where its deductions and parts start on the unit's `pending` and
+    /// `parts`, and its rules scored, in order, into its awards
+    /// (deductions go on `pending`, vetoes on the unit's), each rule for
+    /// every unit in turn.
     #[inline(always)]
-    fn leaf<const TRACE: bool>(&mut self, i: u32) -> Result<(), Fail> {
-        let Some(begun) = self.begin::<TRACE>(i)? else {
-            return Ok(());
-        };
-        let node = begun.node;
-        if node.quiet && (self.pending.len() == begun.mark || (!node.takes && node.passes_through))
-        {
+    fn begin<const TRACE: bool>(
+        walks: &mut [Walk<'w, '_>],
+        node: &CNode,
+        i: u32,
+        open: &mut Opens,
+    ) {
+        for (w, o) in walks.iter_mut().zip(open.iter_mut()) {
+            if !node.blocks.is_empty() {
+                w.blocks.clear();
+                w.blocks.resize(node.blocks.len(), Decimal::ZERO);
+            }
+            *o = Open {
+                mark: w.pending.len(),
+                parts_mark: w.parts.len(),
+                awards: Decimal::ZERO,
+                bonus: Decimal::ZERO,
+            };
+        }
+        for (ri, rule) in node.rules.iter().enumerate() {
+            for (w, o) in walks.iter_mut().zip(open.iter_mut()) {
+                if w.failed.is_none() {
+                    if let Err(e) = w.rule_of::<TRACE>(i, node, ri as u32, rule, &mut o.awards) {
+                        w.failed = Some(e);
+                    }
+                }
+            }
+        }
+    }
+
+    /// A node without parts, [begun](Walk::begin), settled. When it has no
+    /// pool or cap to work out, and its rules deducted nothing or it
+    /// neither takes nor stops what they deduct, its score is its awards'
+    /// (as `settle` gives it, without the rest).
+    #[inline(always)]
+    fn leaf_end(&mut self, node: &CNode, i: u32, o: &Open) -> Result<(), Fail> {
+        if node.quiet && (self.pending.len() == o.mark || (!node.takes && node.passes_through)) {
             let score = if node.bonus {
-                CNode::within_cap(plus(begun.awards, Decimal::ZERO), node.cap_const)
+                CNode::within_cap(plus(o.awards, Decimal::ZERO), node.cap_const)
             } else if let Some(points) = node.points {
                 if node.starts_full {
                     // (Its full points, which the blank holds.)
                     return Ok(());
                 }
-                CNode::within_points(begun.awards, points)
+                CNode::within_points(o.awards, points)
             } else {
                 return Ok(());
             };
@@ -107,52 +182,34 @@ impl<'w> Walk<'w, '_> {
             }
             return Ok(());
         }
-        self.end(i, begun, Decimal::ZERO)
+        self.end(node, i, o)
     }
 
-    /// Node `i` begun: where its deductions and parts start on `pending`
-    /// and `parts`, and its rules scored, in order, into its awards
-    /// (deductions go on `pending`, vetoes on the unit's); `None` for no
-    /// such node.
+    /// Rule `ri` of node `i`, scored into `awards` by the shortest path
+    /// its shape allows.
     #[inline(always)]
-    fn begin<const TRACE: bool>(&mut self, i: u32) -> Result<Option<Begun<'w>>, Fail> {
-        let c = self.c;
-        let Some(node) = c.nodes.get(i as usize) else {
-            return Ok(None);
-        };
-        let (mark, parts_mark) = (self.pending.len(), self.parts.len());
-        let mut awards = Decimal::ZERO;
-        if !node.rules.is_empty() {
-            if !node.blocks.is_empty() {
-                self.blocks.clear();
-                self.blocks.resize(node.blocks.len(), Decimal::ZERO);
-            }
-            for (ri, rule) in node.rules.iter().enumerate() {
-                if let Some(fast) = &rule.fast {
-                    self.fast_rule::<TRACE>(i, node, ri as u32, rule, fast, &mut awards)
-                        .map_err(|f| fail(i, f))?;
-                } else if !TRACE && rule.plain {
-                    self.plain_rule(i, rule, &mut awards)
-                        .map_err(|f| fail(i, f))?;
-                } else {
-                    self.rule::<TRACE>(node, i, ri as u32, rule, &mut awards)
-                        .map_err(|f| fail(i, f))?;
-                }
-            }
+    fn rule_of<const TRACE: bool>(
+        &mut self,
+        i: u32,
+        node: &CNode,
+        ri: u32,
+        rule: &CRule,
+        awards: &mut Decimal,
+    ) -> Result<(), Fail> {
+        if let Some(fast) = &rule.fast {
+            self.fast_rule::<TRACE>(i, node, ri, rule, fast, awards)
+        } else if !TRACE && rule.plain {
+            self.plain_rule(i, rule, awards)
+        } else {
+            self.rule::<TRACE>(node, i, ri, rule, awards)
         }
-        Ok(Some(Begun {
-            node,
-            mark,
-            parts_mark,
-            awards,
-        }))
+        .map_err(|f| fail(i, f))
     }
 
-    /// Node `i` [begun](Walk::begin), its parts in (`bonus_children`: what
-    /// its bonus parts scored): settled.
+    /// Node `i` [begun](Walk::begin), its parts in: settled.
     #[inline(always)]
-    fn end(&mut self, i: u32, b: Begun<'w>, bonus_children: Decimal) -> Result<(), Fail> {
-        self.settle(b.node, i, b.awards, bonus_children, b.mark, b.parts_mark)
+    fn end(&mut self, node: &CNode, i: u32, o: &Open) -> Result<(), Fail> {
+        self.settle(node, i, o.awards, o.bonus, o.mark, o.parts_mark)
             .map_err(|f| fail(i, f))
     }
 

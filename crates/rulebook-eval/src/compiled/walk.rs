@@ -1,16 +1,19 @@
-//! Scoring one unit with a compiled program: the node walk and the
-//! settlement of deductions.
+//! Scoring a chunk of units (up to [`LANES`], or one) with a compiled
+//! program: the node walk and the settlement of deductions.
 //!
-//! In: a [`Compiled`] program, one unit's data, its ranks and the batch's
-//! aggregates, and a [`Scratch`] reused from unit to unit. Out: the unit's
-//! [`UnitResult`], the same in every value (scale included), every trace
-//! entry and every error as the reference interpreter's (`crate::eval`),
-//! which this walk follows step for step. Without a trace the walk
-//! allocates only what the result owns (its node scores, vetoes and grade),
-//! and not even that when the last unit's result, lent to its taker, came
-//! back with its lists left in it.
+//! In: a [`Compiled`] program, each unit's data, its ranks and the batch's
+//! aggregates, and one [`Scratch`] for each unit, reused from chunk to
+//! chunk. Out: each unit's [`UnitResult`], the same in every value (scale
+//! included), every trace entry and every error as the reference
+//! interpreter's (`crate::eval`), which this walk follows step for step.
+//! The chunk's units are walked together, each step for every unit in
+//! turn (`node`). Without a trace the walk allocates only what the results
+//! own (their node scores, vetoes and grades), and not even that when the
+//! last results, lent to their taker, came back with their lists left in
+//! them.
 
 use super::expr::{Frame, Slots, LENT};
+use super::node::Fail;
 use super::program::{
     CAmount, CNode, CRule, Compiled, Fast, FastAmount, Part, Proportion, Steps, To, When,
 };
@@ -25,6 +28,9 @@ use crate::eval::{
 use crate::value::Value;
 use rulebook_lang::ir::RuleKind;
 use rust_decimal::prelude::*;
+
+/// How many units a chunk walks at once ([`Compiled::score_lanes`]).
+pub const LANES: usize = 8;
 
 /// Buffers one thread reuses from unit to unit.
 #[derive(Debug)]
@@ -92,7 +98,7 @@ pub(super) struct NodeErr {
     pub message: String,
 }
 
-pub(super) struct Unit<'a> {
+pub(crate) struct Unit<'a> {
     pub globals: &'a [Value],
     pub unit: &'a UnitData,
     pub ranks: &'a [Decimal],
@@ -106,7 +112,59 @@ impl Compiled<'_> {
         u: Unit<'_>,
         tracing: bool,
     ) -> Result<&'s mut UnitResult, EvalError> {
-        let program = self.program;
+        let mut failed = None;
+        self.score_lanes(
+            std::slice::from_mut(scratch),
+            std::iter::once(u),
+            tracing,
+            |r| failed = r.err(),
+        );
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(&mut scratch.out),
+        }
+    }
+
+    /// Score a chunk of units, one [`Scratch`] each: at most [`LANES`]
+    /// (the caller cuts a batch into chunks; units beyond are not scored).
+    /// The walk goes through the program's nodes once for the whole chunk,
+    /// each step taken for every unit in turn, so that the code and
+    /// constants of one rule serve all of them. `each` is given every
+    /// unit's result, in order.
+    pub(crate) fn score_lanes<'u>(
+        &self,
+        scratches: &mut [Scratch],
+        units: impl Iterator<Item = Unit<'u>>,
+        tracing: bool,
+        mut each: impl FnMut(Result<&mut UnitResult, EvalError>),
+    ) {
+        let mut lanes: Vec<Lane<'_>> = scratches
+            .iter_mut()
+            .zip(units)
+            .take(LANES)
+            .map(|(s, u)| self.open(s, u, tracing))
+            .collect();
+        let failed: Vec<Option<Fail>> = {
+            let mut walks: Vec<Walk<'_, '_>> = lanes.iter_mut().map(Lane::walk).collect();
+            if tracing {
+                Walk::node::<true>(&mut walks, 0);
+            } else {
+                Walk::node::<false>(&mut walks, 0);
+            }
+            walks.into_iter().map(|w| w.failed).collect()
+        };
+        let closed: Vec<Result<(), EvalError>> = lanes
+            .into_iter()
+            .zip(failed)
+            .map(|(lane, f)| lane.close(f.map_or(Ok(()), Err)))
+            .collect();
+        for (s, r) in scratches.iter_mut().zip(closed) {
+            each(r.map(|()| &mut s.out));
+        }
+    }
+
+    /// Unit `u` made ready to walk with `scratch`.
+    fn open<'a>(&'a self, scratch: &'a mut Scratch, u: Unit<'a>, tracing: bool) -> Lane<'a> {
         let unit = u.unit;
         scratch.slots.reset();
         scratch.pending.clear();
@@ -121,7 +179,7 @@ impl Compiled<'_> {
             facts_hint,
             out,
         } = scratch;
-        let mut fr = Frame {
+        let fr = Frame {
             c: self,
             globals: u.globals,
             unit,
@@ -139,7 +197,7 @@ impl Compiled<'_> {
         trace.reserve(room(*trace_hint));
         let mut facts = emptied(&mut out.facts);
         facts.reserve(room(*facts_hint));
-        let mut st = State {
+        let st = State {
             nodes,
             trace,
             facts,
@@ -149,20 +207,63 @@ impl Compiled<'_> {
             sent_total: false,
             cited: Vec::new(),
         };
-        let mut walk = Walk {
-            c: self,
-            fr: &mut fr,
-            st: &mut st,
+        Lane {
+            fr,
+            st,
             pending,
             parts,
             blocks,
             sent,
-        };
-        let walked = if tracing {
-            walk.node::<true>(0)
-        } else {
-            walk.node::<false>(0)
-        };
+            trace_hint,
+            facts_hint,
+            out,
+        }
+    }
+}
+
+/// One unit [opened](Compiled::open) for its walk: its frame and state, and
+/// its share of a [`Scratch`].
+pub(super) struct Lane<'a> {
+    fr: Frame<'a>,
+    st: State,
+    pending: &'a mut Vec<Ded>,
+    parts: &'a mut Vec<(u32, Decimal)>,
+    blocks: &'a mut Vec<Decimal>,
+    sent: &'a mut Vec<bool>,
+    trace_hint: &'a mut usize,
+    facts_hint: &'a mut usize,
+    out: &'a mut UnitResult,
+}
+
+impl<'a> Lane<'a> {
+    fn walk(&mut self) -> Walk<'_, 'a> {
+        Walk {
+            c: self.fr.c,
+            fr: &mut self.fr,
+            st: &mut self.st,
+            pending: self.pending,
+            parts: self.parts,
+            blocks: self.blocks,
+            sent: self.sent,
+            failed: None,
+        }
+    }
+
+    /// The unit's result, once walked (`walked`: the walk's first error),
+    /// left in its scratch's `out`.
+    fn close(self, walked: Result<(), Fail>) -> Result<(), EvalError> {
+        let Lane {
+            mut fr,
+            mut st,
+            sent,
+            trace_hint,
+            facts_hint,
+            out,
+            ..
+        } = self;
+        let comp = fr.c;
+        let program = comp.program;
+        let unit = fr.unit;
         // A unit that fails leaves no marks for the next (the gathering that
         // clears them is not reached).
         if walked.is_err() && st.sent_total {
@@ -177,7 +278,7 @@ impl Compiled<'_> {
             }
         })?;
         if !st.cited.is_empty() {
-            let mut cx = Cx::new(program, u.globals, unit, u.ranks, u.across);
+            let mut cx = Cx::new(program, fr.globals, unit, fr.ranks, fr.across);
             cite::split_these(&mut cx, &mut st.trace, &st.cited);
         }
         *trace_hint = (*trace_hint).max(st.trace.len());
@@ -188,7 +289,7 @@ impl Compiled<'_> {
         // it 0 (adding 0 changes nothing), and only parts that only deduct
         // have a score to gather.
         let sent_any = st.sent_total;
-        for &i in &self.deducting_leaves {
+        for &i in &comp.deducting_leaves {
             if let Some(ns) = st.nodes.get_mut(i as usize) {
                 if ns.score.is_zero() {
                     ns.score = Decimal::ZERO;
@@ -198,9 +299,9 @@ impl Compiled<'_> {
                 }
             }
         }
-        for &i in &self.gather {
+        for &i in &comp.gather {
             let to_total_here = sent_any && sent.get(i as usize).is_some_and(|s| *s);
-            let Some(def) = self
+            let Some(def) = comp
                 .nodes
                 .get(i as usize)
                 .filter(|d| to_total_here || d.deducts_only)
@@ -214,7 +315,7 @@ impl Compiled<'_> {
                     continue;
                 };
                 to_total = plus(to_total, cs.to_total);
-                if self.nodes.get(c as usize).is_some_and(|n| n.deducts_only) {
+                if comp.nodes.get(c as usize).is_some_and(|n| n.deducts_only) {
                     taken = plus(taken, cs.score);
                 }
             }
@@ -228,7 +329,7 @@ impl Compiled<'_> {
         if sent_any {
             sent.fill(false);
         }
-        let root = self.nodes.first();
+        let root = comp.nodes.first();
         let root_score = st.nodes.first().map(|n| n.score).unwrap_or_default();
         let total_deductions = st.nodes.first().map(|n| n.to_total).unwrap_or_default();
         let mut bonus = Decimal::ZERO;
@@ -244,7 +345,7 @@ impl Compiled<'_> {
             ..
         } in top
         {
-            let Some(def) = self.nodes.get(c as usize) else {
+            let Some(def) = comp.nodes.get(c as usize) else {
                 continue;
             };
             let score = st
@@ -266,7 +367,7 @@ impl Compiled<'_> {
                 ..
             } in top
             {
-                let Some(def) = self.nodes.get(c as usize).filter(|_| is_bonus) else {
+                let Some(def) = comp.nodes.get(c as usize).filter(|_| is_bonus) else {
                     continue;
                 };
                 if let Some(cap) = def.cap.as_ref() {
@@ -295,7 +396,7 @@ impl Compiled<'_> {
         let mut grade = std::mem::take(&mut out.grade);
         grade.clear();
         fr.builtins = Some((total, base, bonus, vetoed));
-        for (g, cond) in program.grades.iter().zip(&self.grades) {
+        for (g, cond) in program.grades.iter().zip(&comp.grades) {
             let holds = match cond {
                 None => true,
                 Some(c) => fr
@@ -329,7 +430,7 @@ impl Compiled<'_> {
             rank: 1,
             floored,
         };
-        Ok(out)
+        Ok(())
     }
 }
 
@@ -343,6 +444,8 @@ pub(super) struct Walk<'w, 'a> {
     /// [`Scratch`]'s per-node mark: something in its subtree went to the
     /// total.
     pub sent: &'w mut Vec<bool>,
+    /// Where the unit's walk failed ([`Walk::node`]).
+    pub failed: Option<Fail>,
 }
 
 impl Walk<'_, '_> {

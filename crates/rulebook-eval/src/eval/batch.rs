@@ -8,7 +8,7 @@
 
 use super::batch_values::{self, Ranks};
 use super::{dec_cmp, evaluate_unit_in, AcrossValue, Cx, EvalError, UnitResult};
-use crate::compiled::{Compiled, Scratch};
+use crate::compiled::{Compiled, Scratch, Unit, LANES};
 use crate::data::{Batch, UnitData};
 use crate::value::Value;
 use rayon::prelude::*;
@@ -104,8 +104,9 @@ pub(crate) enum BatchExpr {
 /// One evaluator's state while it scores units (a compiled program's
 /// reusable buffers).
 pub(super) enum Worker<'c, 'p> {
-    /// (The scratch boxed: it is far larger than the other variant.)
-    Compiled(&'c Compiled<'p>, Box<Scratch>),
+    /// One scratch for each unit of a chunk (boxed: far larger than the
+    /// other variant).
+    Compiled(&'c Compiled<'p>, Box<[Scratch; LANES]>),
     /// (With the last unit's result, lent as the compiled one's is.)
     Reference(&'p Program, Box<UnitResult>),
 }
@@ -119,7 +120,9 @@ impl<'c, 'p> Engine<'c, 'p> {
     }
     pub(super) fn worker(self) -> Worker<'c, 'p> {
         match self {
-            Engine::Compiled(c) => Worker::Compiled(c, Box::new(c.scratch())),
+            Engine::Compiled(c) => {
+                Worker::Compiled(c, Box::new(std::array::from_fn(|_| c.scratch())))
+            }
             Engine::Reference(p) => Worker::Reference(p, Box::default()),
         }
     }
@@ -134,7 +137,10 @@ impl Worker<'_, '_> {
         which: BatchExpr,
     ) -> Result<Value, String> {
         match self {
-            Worker::Compiled(c, scratch) => c.eval_batch_expr(scratch, globals, u, which),
+            Worker::Compiled(c, scratches) => {
+                let [scratch, ..] = &mut **scratches;
+                c.eval_batch_expr(scratch, globals, u, which)
+            }
             Worker::Reference(p, _) => {
                 let e = match which {
                     BatchExpr::Rank(k) => p.ranks.get(k),
@@ -161,12 +167,47 @@ impl Worker<'_, '_> {
         trace: bool,
     ) -> Result<&mut UnitResult, EvalError> {
         match self {
-            Worker::Compiled(c, scratch) => {
+            Worker::Compiled(c, scratches) => {
+                let [scratch, ..] = &mut **scratches;
                 c.score_lent(scratch, globals, unit, ranks, across, trace)
             }
             Worker::Reference(p, out) => {
                 **out = evaluate_unit_in(p, globals, unit, ranks, across, trace)?;
                 Ok(out)
+            }
+        }
+    }
+}
+
+impl Worker<'_, '_> {
+    /// Score `units`, in order: the compiled evaluator walks them
+    /// [`LANES`] at a time. `ranks(k)` gives unit `k`'s ranks; `each` is
+    /// given each unit's result, lent until the next chunk's.
+    pub(super) fn score_chunk<'r>(
+        &mut self,
+        globals: &'r [Value],
+        units: &'r [UnitData],
+        ranks: &dyn Fn(usize) -> &'r [Decimal],
+        across: &'r [AcrossValue],
+        trace: bool,
+        each: &mut dyn FnMut(Result<&mut UnitResult, EvalError>),
+    ) {
+        match self {
+            Worker::Compiled(c, scratches) => {
+                for (from, chunk) in (0..).step_by(LANES).zip(units.chunks(LANES)) {
+                    let units = (from..).zip(chunk).map(|(k, unit)| Unit {
+                        globals,
+                        unit,
+                        ranks: ranks(k),
+                        across,
+                    });
+                    c.score_lanes(&mut **scratches, units, trace, &mut *each);
+                }
+            }
+            Worker::Reference(..) => {
+                for (k, unit) in units.iter().enumerate() {
+                    each(self.score(globals, unit, ranks(k), across, trace));
+                }
             }
         }
     }
@@ -201,22 +242,37 @@ impl Pass<'_, '_, '_> {
         start: usize,
         each: &(dyn Fn(usize, Result<&mut UnitResult, EvalError>) -> R + Sync),
     ) -> Vec<R> {
-        let run = |w: &mut Worker<'_, '_>, (k, u): (usize, &UnitData)| {
-            let r = self.ranks.of(start + k);
-            each(
-                k,
-                w.score(&self.batch.globals, u, r, self.across, self.trace),
-            )
+        let run = |w: &mut Worker<'_, '_>, (n, chunk): (usize, &[UnitData])| {
+            let from = n * LANES;
+            let mut out = Vec::with_capacity(chunk.len());
+            let mut k = from;
+            w.score_chunk(
+                &self.batch.globals,
+                chunk,
+                &|j| self.ranks.of(start + from + j),
+                self.across,
+                self.trace,
+                &mut |r| {
+                    out.push(each(k, r));
+                    k += 1;
+                },
+            );
+            out
         };
         if self.parallel {
             units
-                .par_iter()
+                .par_chunks(LANES)
                 .enumerate()
                 .map_init(|| self.engine.worker(), run)
+                .flatten_iter()
                 .collect()
         } else {
             let mut w = self.engine.worker();
-            units.iter().enumerate().map(|x| run(&mut w, x)).collect()
+            units
+                .chunks(LANES)
+                .enumerate()
+                .flat_map(|x| run(&mut w, x))
+                .collect()
         }
     }
 }

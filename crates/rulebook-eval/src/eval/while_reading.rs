@@ -18,13 +18,12 @@
 //! was given). So is a batch whose values cannot be worked out (an error
 //! in a rank's expression, say), for the errors scoring it whole gives.
 
-use super::batch_values::{inputs_read, BatchValues, Values};
+use super::batch_values::{inputs_read, BatchValues, Ranks, Values};
 use super::{AcrossValue, Engine, EvalError, UnitResult, Worker};
-use crate::compiled::Compiled;
+use crate::compiled::{Compiled, LANES};
 use crate::data::{self, Batch, DataError, EachUnit, Piece, UnitData};
 use crate::value::Value;
 use rulebook_lang::ir::Program;
-use rust_decimal::Decimal;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, TrySendError};
@@ -98,27 +97,38 @@ impl<'a> Ready<'a> {
         })
     }
 
-    /// Score the `k`th unit of the file; `None` once a unit is not what
-    /// the skim found (nothing scored then counts).
-    fn score(
+    /// Score the units of the file from its `start`th, a chunk of
+    /// [`LANES`] at a time, handing each result to `each` in order; from a
+    /// chunk with a unit that is not what the skim found, nothing more is
+    /// scored (nothing scored then counts).
+    fn score_all(
         self,
         worker: &mut Worker<'_, '_>,
-        k: usize,
-        u: &UnitData,
-    ) -> Option<Result<UnitResult, EvalError>> {
-        let (ranks, across): (&[Decimal], &[AcrossValue]) = match self.ahead {
-            Some(a) if a.astray.load(Ordering::Relaxed) || !a.agrees(k, u) => return None,
-            Some(Skimmed {
-                values: (ranks, across),
-                ..
-            }) => (ranks.of(k), across),
-            None => (&[], &[]),
-        };
-        Some(
-            worker
-                .score(self.globals, u, ranks, across, self.trace)
-                .map(std::mem::take),
-        )
+        start: usize,
+        units: &[UnitData],
+        each: &mut dyn FnMut(Result<UnitResult, EvalError>),
+    ) {
+        for (from, chunk) in (start..).step_by(LANES).zip(units.chunks(LANES)) {
+            let (ranks, across): (Option<&Ranks>, &[AcrossValue]) = match self.ahead {
+                Some(a) => {
+                    let agree = !a.astray.load(Ordering::Relaxed)
+                        && (from..).zip(chunk).all(|(k, u)| a.agrees(k, u));
+                    if !agree {
+                        return;
+                    }
+                    (Some(&a.values.0), &a.values.1)
+                }
+                None => (None, &[]),
+            };
+            worker.score_chunk(
+                self.globals,
+                chunk,
+                &|j| ranks.map_or(&[], |r| r.of(from + j)),
+                across,
+                self.trace,
+                &mut |r| each(r.map(std::mem::take)),
+            );
+        }
     }
 }
 
@@ -197,10 +207,8 @@ pub fn score_while_reading(
                 let ready = Ready::new(globals.as_deref(), ahead, trace);
                 match (tx.try_send(Msg::Units(start, chunk)), ready) {
                     (Err(TrySendError::Full(Msg::Units(_, units))), Some(r)) => {
-                        let scored = (start..)
-                            .zip(&units)
-                            .filter_map(|(k, u)| r.score(&mut worker, k, u))
-                            .collect();
+                        let mut scored = Vec::with_capacity(units.len());
+                        r.score_all(&mut worker, start, &units, &mut |x| scored.push(x));
                         drop(units);
                         let _ = tx.send(Msg::Scored(scored));
                     }
@@ -251,11 +259,7 @@ pub fn score_while_reading(
             // units the reading thread scored come after those.
             if let Some(r) = Ready::new(globals.as_deref(), ahead, trace) {
                 for (start, units) in waiting.drain(..) {
-                    for (k, u) in (start..).zip(&units) {
-                        if let Some(scored) = r.score(&mut worker, k, u) {
-                            hand_on(scored);
-                        }
-                    }
+                    r.score_all(&mut worker, start, &units, &mut hand_on);
                     // (Once the reading is over, they are freed here.)
                     let _ = back_tx.send(units);
                 }
