@@ -183,7 +183,7 @@ impl Worker<'_, '_> {
     /// Score `units`, in order: the compiled evaluator walks them
     /// [`LANES`] at a time. `ranks(k)` gives unit `k`'s ranks; `each` is
     /// given each unit's result, lent until the next chunk's.
-    pub(super) fn score_chunk<'r>(
+    pub(super) fn score_units<'r>(
         &mut self,
         globals: &'r [Value],
         units: &'r [UnitData],
@@ -246,7 +246,7 @@ impl Pass<'_, '_, '_> {
             let from = n * LANES;
             let mut out = Vec::with_capacity(chunk.len());
             let mut k = from;
-            w.score_chunk(
+            w.score_units(
                 &self.batch.globals,
                 chunk,
                 &|j| self.ranks.of(start + from + j),

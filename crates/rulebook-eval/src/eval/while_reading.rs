@@ -120,7 +120,7 @@ impl<'a> Ready<'a> {
                 }
                 None => (None, &[]),
             };
-            worker.score_chunk(
+            worker.score_units(
                 self.globals,
                 chunk,
                 &|j| ranks.map_or(&[], |r| r.of(from + j)),
