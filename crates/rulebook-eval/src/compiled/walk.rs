@@ -125,12 +125,12 @@ impl Compiled<'_> {
         }
     }
 
-    /// Score a chunk of units, one [`Scratch`] each: at most [`LANES`]
-    /// (the caller cuts a batch into chunks; units beyond are not scored).
-    /// The walk goes through the program's nodes once for the whole chunk,
-    /// each step taken for every unit in turn, so that the code and
-    /// constants of one rule serve all of them. `each` is given every
-    /// unit's result, in order.
+    /// Score `units`, in order, a chunk at a time: as many units as there
+    /// are `scratches` (at most [`LANES`]), one scratch each. The walk goes
+    /// through the program's nodes once for each chunk, each step taken
+    /// for every unit of it in turn, so that the code and constants of one
+    /// rule serve all of them. `each` is given every unit's result, in
+    /// order, lent until the next chunk's.
     pub(crate) fn score_lanes<'u>(
         &self,
         scratches: &mut [Scratch],
@@ -138,28 +138,33 @@ impl Compiled<'_> {
         tracing: bool,
         mut each: impl FnMut(Result<&mut UnitResult, EvalError>),
     ) {
-        let mut lanes: Vec<Lane<'_>> = scratches
-            .iter_mut()
-            .zip(units)
-            .take(LANES)
-            .map(|(s, u)| self.open(s, u, tracing))
-            .collect();
-        let failed: Vec<Option<Fail>> = {
-            let mut walks: Vec<Walk<'_, '_>> = lanes.iter_mut().map(Lane::walk).collect();
-            if tracing {
-                Walk::node::<true>(&mut walks, 0);
-            } else {
-                Walk::node::<false>(&mut walks, 0);
+        let width = scratches.len().min(LANES);
+        let mut units = units.peekable();
+        while width > 0 && units.peek().is_some() {
+            // (`zip` takes a unit only when a scratch is left for it.)
+            let mut lanes: Vec<Lane<'_>> = scratches
+                .iter_mut()
+                .take(width)
+                .zip(units.by_ref())
+                .map(|(s, u)| self.open(s, u, tracing))
+                .collect();
+            let failed: Vec<Option<Fail>> = {
+                let mut walks: Vec<Walk<'_, '_>> = lanes.iter_mut().map(Lane::walk).collect();
+                if tracing {
+                    Walk::node::<true>(&mut walks, 0);
+                } else {
+                    Walk::node::<false>(&mut walks, 0);
+                }
+                walks.into_iter().map(|w| w.failed).collect()
+            };
+            let closed: Vec<Result<(), EvalError>> = lanes
+                .into_iter()
+                .zip(failed)
+                .map(|(lane, f)| lane.close(f.map_or(Ok(()), Err)))
+                .collect();
+            for (s, r) in scratches.iter_mut().zip(closed) {
+                each(r.map(|()| &mut s.out));
             }
-            walks.into_iter().map(|w| w.failed).collect()
-        };
-        let closed: Vec<Result<(), EvalError>> = lanes
-            .into_iter()
-            .zip(failed)
-            .map(|(lane, f)| lane.close(f.map_or(Ok(()), Err)))
-            .collect();
-        for (s, r) in scratches.iter_mut().zip(closed) {
-            each(r.map(|()| &mut s.out));
         }
     }
 

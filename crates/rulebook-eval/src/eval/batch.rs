@@ -194,15 +194,13 @@ impl Worker<'_, '_> {
     ) {
         match self {
             Worker::Compiled(c, scratches) => {
-                for (from, chunk) in (0..).step_by(LANES).zip(units.chunks(LANES)) {
-                    let units = (from..).zip(chunk).map(|(k, unit)| Unit {
-                        globals,
-                        unit,
-                        ranks: ranks(k),
-                        across,
-                    });
-                    c.score_lanes(&mut **scratches, units, trace, &mut *each);
-                }
+                let units = units.iter().enumerate().map(|(k, unit)| Unit {
+                    globals,
+                    unit,
+                    ranks: ranks(k),
+                    across,
+                });
+                c.score_lanes(&mut **scratches, units, trace, each);
             }
             Worker::Reference(..) => {
                 for (k, unit) in units.iter().enumerate() {
@@ -242,6 +240,7 @@ impl Pass<'_, '_, '_> {
         start: usize,
         each: &(dyn Fn(usize, Result<&mut UnitResult, EvalError>) -> R + Sync),
     ) -> Vec<R> {
+        // `chunk`: `units` from the `n`th chunk of [`LANES`] on.
         let run = |w: &mut Worker<'_, '_>, (n, chunk): (usize, &[UnitData])| {
             let from = n * LANES;
             let mut out = Vec::with_capacity(chunk.len());
@@ -267,12 +266,8 @@ impl Pass<'_, '_, '_> {
                 .flatten_iter()
                 .collect()
         } else {
-            let mut w = self.engine.worker();
-            units
-                .chunks(LANES)
-                .enumerate()
-                .flat_map(|x| run(&mut w, x))
-                .collect()
+            // (All of them at once: the worker walks them a chunk at a time.)
+            run(&mut self.engine.worker(), (0, units))
         }
     }
 }
