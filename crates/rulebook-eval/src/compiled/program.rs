@@ -36,13 +36,24 @@ pub struct Compiled<'p> {
     pub(super) blank: Vec<NodeScore>,
     /// The nodes that gather from their parts once the walk is over (those
     /// with parts), last first.
-    pub(super) gather: Vec<u32>,
-    /// The nodes without parts that only deduct: gathering from no parts
-    /// only turns a score or share of the total that is 0 into plain 0
-    /// (adding 0 to 0 gives the 0 added).
-    pub(super) deducting_leaves: Vec<u32>,
+    pub(super) gather: Vec<Gather>,
+    /// The parts each [`Gather`] reads, one after another.
+    pub(super) gather_parts: Vec<u32>,
     pub(super) ranks: Vec<Code>,
     pub(super) across: Vec<CAcross>,
+}
+
+/// A node with parts, as the gathering after the walk reads it: what its
+/// subtree sent to the total is the sum of its parts' shares, and a node
+/// that only deducts reports (as its score) what its parts that only deduct
+/// took. Its parts are `gather_parts[parts.0..parts.1]`, those that only
+/// deduct `gather_parts[deducting.0..deducting.1]`, each in order.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Gather {
+    pub node: u32,
+    pub deducts_only: bool,
+    pub parts: (usize, usize),
+    pub deducting: (usize, usize),
 }
 
 #[derive(Debug)]
@@ -66,6 +77,10 @@ pub(super) struct CNode {
     /// comes off: its points, not below 0.
     pub full: Decimal,
     pub deducts_only: bool,
+    /// It only deducts and has no parts: gathering from no parts only turns
+    /// a score or share of the total that is 0 into plain 0 (adding 0 to 0
+    /// gives the 0 added), which the walk does as it changes them.
+    pub deducting_leaf: bool,
     pub caps_what_passes: bool,
     /// The node this one is a part of (none for the root).
     pub parent: Option<u32>,
@@ -503,6 +518,7 @@ impl<'p> Compiled<'p> {
                     .map(|p| dmax(p, Decimal::ZERO))
                     .unwrap_or_default(),
                 deducts_only: nd.deducts_only(),
+                deducting_leaf: nd.deducts_only() && nd.children.is_empty(),
                 caps_what_passes: nd.caps_what_passes(),
                 parent: nd.parent,
                 settles_pool: false,
@@ -572,24 +588,35 @@ impl<'p> Compiled<'p> {
                 ..NodeScore::default()
             })
             .collect();
+        // Nodes are numbered parents first: gathered last first, each
+        // node's parts are gathered before it.
+        let mut gather = Vec::new();
+        let mut gather_parts = Vec::new();
+        for (i, n) in (0..nodes.len() as u32).zip(&nodes).rev() {
+            if n.children.is_empty() {
+                continue;
+            }
+            let start = gather_parts.len();
+            gather_parts.extend(n.children.iter().map(|p| p.node));
+            let middle = gather_parts.len();
+            gather_parts.extend(
+                n.children
+                    .iter()
+                    .map(|p| p.node)
+                    .filter(|&k| nodes.get(k as usize).is_some_and(|d| d.deducts_only)),
+            );
+            gather.push(Gather {
+                node: i,
+                deducts_only: n.deducts_only,
+                parts: (start, middle),
+                deducting: (middle, gather_parts.len()),
+            });
+        }
         Compiled {
             program,
             blank,
-            gather: (0..nodes.len() as u32)
-                .rev()
-                .filter(|&i| {
-                    nodes
-                        .get(i as usize)
-                        .is_some_and(|n| !n.children.is_empty())
-                })
-                .collect(),
-            deducting_leaves: (0..nodes.len() as u32)
-                .filter(|&i| {
-                    nodes
-                        .get(i as usize)
-                        .is_some_and(|n| n.deducts_only && n.children.is_empty())
-                })
-                .collect(),
+            gather,
+            gather_parts,
             lets,
             let_nums,
             nodes,

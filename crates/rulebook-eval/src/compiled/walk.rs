@@ -289,44 +289,38 @@ impl<'a> Lane<'a> {
         *trace_hint = (*trace_hint).max(st.trace.len());
         *facts_hint = (*facts_hint).max(st.facts.len());
         // Nodes are numbered parents first, so walking backwards sums each
-        // subtree: what it sends to the total, and what no-base parts took.
-        // A node whose subtree sent nothing to the total keeps its share of
-        // it 0 (adding 0 changes nothing), and only parts that only deduct
-        // have a score to gather.
+        // subtree: what it sends to the total, and what parts that only
+        // deduct took. A node whose subtree sent nothing to the total keeps
+        // its share of it 0 (its parts' shares are all 0, and adding 0 to 0
+        // gives the 0 added), and only parts that only deduct have a score
+        // to gather.
         let sent_any = st.sent_total;
-        for &i in &comp.deducting_leaves {
-            if let Some(ns) = st.nodes.get_mut(i as usize) {
-                if ns.score.is_zero() {
-                    ns.score = Decimal::ZERO;
-                }
-                if ns.to_total.is_zero() {
-                    ns.to_total = Decimal::ZERO;
-                }
-            }
-        }
-        for &i in &comp.gather {
-            let to_total_here = sent_any && sent.get(i as usize).is_some_and(|s| *s);
-            let Some(def) = comp
-                .nodes
-                .get(i as usize)
-                .filter(|d| to_total_here || d.deducts_only)
-            else {
+        for g in &comp.gather {
+            let to_total_here = sent_any && sent.get(g.node as usize).is_some_and(|s| *s);
+            if !to_total_here && !g.deducts_only {
                 continue;
-            };
-            let mut to_total = Decimal::ZERO;
-            let mut taken = Decimal::ZERO;
-            for &Part { node: c, .. } in &def.children {
-                let Some(cs) = st.nodes.get(c as usize) else {
-                    continue;
-                };
-                to_total = plus(to_total, cs.to_total);
-                if comp.nodes.get(c as usize).is_some_and(|n| n.deducts_only) {
-                    taken = plus(taken, cs.score);
-                }
             }
-            if let Some(ns) = st.nodes.get_mut(i as usize) {
+            let parts = |(a, b): (usize, usize)| comp.gather_parts.get(a..b).unwrap_or(&[]);
+            let share = |k: &u32| st.nodes.get(*k as usize);
+            let to_total = if to_total_here {
+                parts(g.parts)
+                    .iter()
+                    .filter_map(share)
+                    .fold(Decimal::ZERO, |t, cs| plus(t, cs.to_total))
+            } else {
+                Decimal::ZERO
+            };
+            let taken = if g.deducts_only {
+                parts(g.deducting)
+                    .iter()
+                    .filter_map(share)
+                    .fold(Decimal::ZERO, |t, cs| plus(t, cs.score))
+            } else {
+                Decimal::ZERO
+            };
+            if let Some(ns) = st.nodes.get_mut(g.node as usize) {
                 ns.to_total = plus(ns.to_total, to_total);
-                if def.deducts_only {
+                if g.deducts_only {
                     ns.score = plus(ns.score, taken);
                 }
             }
@@ -526,23 +520,37 @@ impl Walk<'_, '_> {
     }
 
     /// A node without a base reports (as a negative score) what its deductions took.
+    /// (A part that only deducts has its 0 made plain 0 as it comes, as
+    /// the gathering from its no parts would: what is taken from a 0 does
+    /// not depend on its scale.)
     pub(super) fn credit_taken(&mut self, origin: u32, taken: Decimal) {
-        if self
+        if let Some(n) = self
             .c
             .nodes
             .get(origin as usize)
-            .is_some_and(|n| n.points.is_none())
+            .filter(|n| n.points.is_none())
         {
             if let Some(ns) = self.st.nodes.get_mut(origin as usize) {
                 ns.score = minus(ns.score, taken);
+                if n.deducting_leaf && ns.score.is_zero() {
+                    ns.score = Decimal::ZERO;
+                }
             }
         }
     }
 
     pub(super) fn send_to_total(&mut self, origin: u32, amount: Decimal) {
         self.st.sent_total = true;
+        let plain_zero = self
+            .c
+            .nodes
+            .get(origin as usize)
+            .is_some_and(|n| n.deducting_leaf);
         if let Some(ns) = self.st.nodes.get_mut(origin as usize) {
             ns.to_total = plus(ns.to_total, amount);
+            if plain_zero && ns.to_total.is_zero() {
+                ns.to_total = Decimal::ZERO;
+            }
         }
         // Mark the node and its ancestors for the gathering after the walk
         // (those already marked have their ancestors marked too).
