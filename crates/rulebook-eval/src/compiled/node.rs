@@ -57,7 +57,7 @@ struct Open {
 /// failed holds is not read).
 type Opens = [Open; LANES];
 
-impl<'w> Walk<'w, '_> {
+impl<'a> Walk<'a> {
     /// Node `i` and its parts, for each unit of a chunk (`walks`, one a
     /// unit, at most [`LANES`]): its score goes to the unit's node scores
     /// (when it has one); the deductions it passes on are left on the
@@ -66,7 +66,7 @@ impl<'w> Walk<'w, '_> {
     /// node that starts from them adds them to its awards as they come, in
     /// the order `settle` would add them. A unit whose walk fails keeps
     /// its error in its walk's `failed` and is walked no further.
-    pub(super) fn node<const TRACE: bool>(walks: &mut [Walk<'w, '_>], i: u32) {
+    pub(super) fn node<const TRACE: bool>(walks: &mut [Walk<'a>], i: u32) {
         let Some(c) = walks.first().map(|w| w.c) else {
             return;
         };
@@ -130,12 +130,7 @@ impl<'w> Walk<'w, '_> {
     /// (deductions go on `pending`, vetoes on the unit's), each rule for
     /// every unit in turn.
     #[inline(always)]
-    fn begin<const TRACE: bool>(
-        walks: &mut [Walk<'w, '_>],
-        node: &CNode,
-        i: u32,
-        open: &mut Opens,
-    ) {
+    fn begin<const TRACE: bool>(walks: &mut [Walk<'a>], node: &CNode, i: u32, open: &mut Opens) {
         for (w, o) in walks.iter_mut().zip(open.iter_mut()) {
             if !node.blocks.is_empty() {
                 w.blocks.clear();

@@ -142,34 +142,27 @@ impl Compiled<'_> {
         let mut units = units.peekable();
         while width > 0 && units.peek().is_some() {
             // (`zip` takes a unit only when a scratch is left for it.)
-            let mut lanes: Vec<Lane<'_>> = scratches
+            let mut walks: Vec<Walk<'_>> = scratches
                 .iter_mut()
                 .take(width)
                 .zip(units.by_ref())
                 .map(|(s, u)| self.open(s, u, tracing))
                 .collect();
-            let failed: Vec<Option<Fail>> = {
-                let mut walks: Vec<Walk<'_, '_>> = lanes.iter_mut().map(Lane::walk).collect();
-                if tracing {
-                    Walk::node::<true>(&mut walks, 0);
-                } else {
-                    Walk::node::<false>(&mut walks, 0);
-                }
-                walks.into_iter().map(|w| w.failed).collect()
-            };
-            let closed: Vec<Result<(), EvalError>> = lanes
-                .into_iter()
-                .zip(failed)
-                .map(|(lane, f)| lane.close(f.map_or(Ok(()), Err)))
-                .collect();
+            if tracing {
+                Walk::node::<true>(&mut walks, 0);
+            } else {
+                Walk::node::<false>(&mut walks, 0);
+            }
+            let closed: Vec<Result<(), EvalError>> = walks.into_iter().map(Walk::close).collect();
             for (s, r) in scratches.iter_mut().zip(closed) {
                 each(r.map(|()| &mut s.out));
             }
         }
     }
 
-    /// Unit `u` made ready to walk with `scratch`.
-    fn open<'a>(&'a self, scratch: &'a mut Scratch, u: Unit<'a>, tracing: bool) -> Lane<'a> {
+    /// Unit `u` made ready to walk with `scratch`, whose lists the walk
+    /// holds until it is [closed](Walk::close).
+    fn open<'a>(&'a self, scratch: &'a mut Scratch, u: Unit<'a>, tracing: bool) -> Walk<'a> {
         let unit = u.unit;
         scratch.slots.reset();
         scratch.pending.clear();
@@ -212,60 +205,64 @@ impl Compiled<'_> {
             sent_total: false,
             cited: Vec::new(),
         };
-        Lane {
+        Walk {
+            c: self,
             fr,
             st,
-            pending,
-            parts,
-            blocks,
+            pending: std::mem::take(pending),
+            parts: std::mem::take(parts),
+            blocks: std::mem::take(blocks),
             sent,
-            trace_hint,
-            facts_hint,
-            out,
+            failed: None,
+            home: Home {
+                pending,
+                parts,
+                blocks,
+                trace_hint,
+                facts_hint,
+                out,
+            },
         }
     }
 }
 
-/// One unit [opened](Compiled::open) for its walk: its frame and state, and
-/// its share of a [`Scratch`].
-pub(super) struct Lane<'a> {
-    fr: Frame<'a>,
-    st: State,
+/// Where a unit's walk gives back the lists it held, and leaves its result.
+pub(super) struct Home<'a> {
     pending: &'a mut Vec<Ded>,
     parts: &'a mut Vec<(u32, Decimal)>,
     blocks: &'a mut Vec<Decimal>,
-    sent: &'a mut Vec<bool>,
     trace_hint: &'a mut usize,
     facts_hint: &'a mut usize,
     out: &'a mut UnitResult,
 }
 
-impl<'a> Lane<'a> {
-    fn walk(&mut self) -> Walk<'_, 'a> {
-        Walk {
-            c: self.fr.c,
-            fr: &mut self.fr,
-            st: &mut self.st,
-            pending: self.pending,
-            parts: self.parts,
-            blocks: self.blocks,
-            sent: self.sent,
-            failed: None,
-        }
-    }
-
-    /// The unit's result, once walked (`walked`: the walk's first error),
-    /// left in its scratch's `out`.
-    fn close(self, walked: Result<(), Fail>) -> Result<(), EvalError> {
-        let Lane {
+impl Walk<'_> {
+    /// The unit's result, once walked (with its first error, if any),
+    /// left in its scratch's `out`; the lists it held given back.
+    fn close(self) -> Result<(), EvalError> {
+        let Walk {
             mut fr,
             mut st,
             sent,
-            trace_hint,
-            facts_hint,
-            out,
+            failed,
+            pending,
+            parts,
+            blocks,
+            home:
+                Home {
+                    pending: pending_home,
+                    parts: parts_home,
+                    blocks: blocks_home,
+                    trace_hint,
+                    facts_hint,
+                    out,
+                },
             ..
         } = self;
+        *pending_home = pending;
+        *parts_home = parts;
+        *blocks_home = blocks;
+        let walked = failed.map_or(Ok(()), Err);
         let comp = fr.c;
         let program = comp.program;
         let unit = fr.unit;
@@ -433,21 +430,25 @@ impl<'a> Lane<'a> {
     }
 }
 
-pub(super) struct Walk<'w, 'a> {
-    pub c: &'w Compiled<'w>,
-    pub fr: &'w mut Frame<'a>,
-    pub st: &'w mut State,
-    pub pending: &'w mut Vec<Ded>,
-    pub parts: &'w mut Vec<(u32, Decimal)>,
-    pub blocks: &'w mut Vec<Decimal>,
+/// One unit's walk: its frame, its state and the lists it works in, held
+/// here rather than behind references (one load fewer at every step), and
+/// given back to its scratch when it is [closed](Walk::close).
+pub(super) struct Walk<'a> {
+    pub c: &'a Compiled<'a>,
+    pub fr: Frame<'a>,
+    pub st: State,
+    pub pending: Vec<Ded>,
+    pub parts: Vec<(u32, Decimal)>,
+    pub blocks: Vec<Decimal>,
     /// [`Scratch`]'s per-node mark: something in its subtree went to the
     /// total.
-    pub sent: &'w mut Vec<bool>,
+    pub sent: &'a mut Vec<bool>,
     /// Where the unit's walk failed ([`Walk::node`]).
     pub failed: Option<Fail>,
+    home: Home<'a>,
 }
 
-impl Walk<'_, '_> {
+impl Walk<'_> {
     /// Pools settled at node `i`, in the order their first deduction
     /// came: deductions that may overflow go last.
     pub(super) fn pools(&mut self, i: u32, mark: usize, parts_mark: usize) {
@@ -928,7 +929,7 @@ impl Walk<'_, '_> {
     /// How many of the records an amount's `where` left out, of how many.
     fn filtered_out(&mut self, rule: &CRule) -> Result<Option<(u32, u32)>, Failed> {
         match rule.filtered.as_deref() {
-            Some(filtered) => filtered.out_of(self.fr),
+            Some(filtered) => filtered.out_of(&mut self.fr),
             None => Ok(None),
         }
     }
@@ -948,7 +949,7 @@ impl Walk<'_, '_> {
                 *detail = Some(d());
             }
         };
-        let fr = &mut *self.fr;
+        let fr = &mut self.fr;
         match amount {
             CAmount::None => Ok(Decimal::ZERO),
             CAmount::Expr(e) => match amount_value(fr, e)? {
