@@ -201,9 +201,35 @@ impl<'a> Walk<'a> {
         .map_err(|f| fail(i, f))
     }
 
-    /// Node `i` [begun](Walk::begin), its parts in: settled.
+    /// Node `i` [begun](Walk::begin), its parts in: settled. When it has
+    /// no pool or cap to work out, and what was deducted below it is
+    /// neither taken nor stopped here, its score comes from its awards and
+    /// bonus parts alone (as `settle` gives it, without the rest).
     #[inline(always)]
     fn end(&mut self, node: &CNode, i: u32, o: &Open) -> Result<(), Fail> {
+        if node.quiet
+            && (self.pending.len() == o.mark || (!node.takes && node.passes_through))
+            && self.parts.len() == o.parts_mark
+        {
+            if !o.bonus.is_zero() && !node.bonus && node.parent.is_some() {
+                self.st.inner_bonus = plus(self.st.inner_bonus, o.bonus);
+            }
+            let score = if node.bonus {
+                CNode::within_cap(plus(o.awards, o.bonus), node.cap_const)
+            } else if let Some(points) = node.points {
+                if node.starts_full {
+                    // (Its full points, which the blank holds.)
+                    return Ok(());
+                }
+                CNode::within_points(o.awards, points)
+            } else {
+                return Ok(());
+            };
+            if let Some(ns) = self.st.nodes.get_mut(i as usize) {
+                ns.score = score;
+            }
+            return Ok(());
+        }
         self.settle(node, i, o.awards, o.bonus, o.mark, o.parts_mark)
             .map_err(|f| fail(i, f))
     }
