@@ -502,9 +502,7 @@ impl Walk<'_> {
                     let mut left = e.amount;
                     for &m in members {
                         if let Some((_, s)) = self.parts.get_mut(parts_mark + m as usize) {
-                            let take = dmax(dmin(left, *s), Decimal::ZERO);
-                            *s = minus(*s, take);
-                            left = minus(left, take);
+                            take_from(&mut left, s);
                         }
                     }
                     self.credit_taken(e.origin, minus(e.amount, left));
@@ -1171,6 +1169,26 @@ pub(super) fn dmax(a: Decimal, b: Decimal) -> Decimal {
     }
 }
 
+/// A pool member whose score is `s` takes what it can of `left`, the rest
+/// of a deduction: `take = max(min(left, s), 0)` comes off both. Once
+/// nothing is left, only what those steps still do is done: a member's 0
+/// takes the scale of what is left, and a member below 0 makes what is
+/// left a plain 0 (the property test below holds the two to the same).
+#[inline(always)]
+fn take_from(left: &mut Decimal, s: &mut Decimal) {
+    if left.is_zero() {
+        if s.is_zero() {
+            *s = *left;
+        } else if s.is_sign_negative() {
+            *left = Decimal::ZERO;
+        }
+        return;
+    }
+    let take = dmax(dmin(*left, *s), Decimal::ZERO);
+    *s = minus(*s, take);
+    *left = minus(*left, take);
+}
+
 /// `mul(a, b)`: rust_decimal's product is `Decimal::ZERO` when either is zero.
 #[inline(always)]
 fn times(a: Decimal, b: Decimal) -> Result<Decimal, Failed> {
@@ -1180,5 +1198,49 @@ fn times(a: Decimal, b: Decimal) -> Result<Decimal, Failed> {
         Ok(p)
     } else {
         Ok(mul(a, b)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A decimal of up to 6 digits at scale 0 to 4, either sign, zeros of
+    /// every scale and sign included.
+    fn decimal() -> impl Strategy<Value = Decimal> {
+        (-999_999i64..=999_999, 0u32..=4, any::<bool>()).prop_map(|(m, scale, neg)| {
+            let mut d = Decimal::new(m, scale);
+            if neg {
+                d.set_sign_negative(!d.is_sign_negative());
+            }
+            d
+        })
+    }
+
+    /// A 0 at scale 0 to 4, of either sign.
+    fn zero() -> impl Strategy<Value = Decimal> {
+        (0u32..=4, any::<bool>()).prop_map(|(scale, neg)| {
+            let mut d = Decimal::new(0, scale);
+            d.set_sign_negative(neg);
+            d
+        })
+    }
+
+    proptest! {
+        /// `take_from` gives what the three steps give, to the scale and
+        /// sign: with nothing left (its short way) and with something.
+        #[test]
+        fn take_from_is_the_three_steps(
+            left in prop_oneof![decimal(), zero()],
+            s in prop_oneof![decimal(), zero()],
+        ) {
+            let (mut l1, mut s1) = (left, s);
+            take_from(&mut l1, &mut s1);
+            let take = dmax(dmin(left, s), Decimal::ZERO);
+            let (s2, l2) = (minus(s, take), minus(left, take));
+            prop_assert_eq!(s1.serialize(), s2.serialize());
+            prop_assert_eq!(l1.serialize(), l2.serialize());
+        }
     }
 }
