@@ -23,7 +23,7 @@
 //! away.
 
 use super::program::{CNode, CRule, PartsUse, To};
-use super::walk::{dmin, minus, order, plus, NodeErr, Walk, LANES};
+use super::walk::{minus, order, plus, NodeErr, Walk, LANES};
 use super::Failed;
 use crate::eval::Detail;
 use rust_decimal::prelude::*;
@@ -331,12 +331,14 @@ impl<'a> Walk<'a> {
                 *r = minus(*r, d.amount);
             }
             let d = *d;
-            let take = dmin(d.amount, avail);
+            // (`dmin(d.amount, avail)`; what is left is not 0 only when the
+            // amount is more than what the node has.)
+            let short = order(d.amount, avail).is_gt();
+            let take = if short { avail } else { d.amount };
             avail = minus(avail, take);
             self.credit_taken(d.origin, take);
-            let left = minus(d.amount, take);
-            if !left.is_zero() {
-                self.leftover(d.origin, d.entry, left, false);
+            if short {
+                self.leftover(d.origin, d.entry, minus(d.amount, take), false);
             }
         }
         avail
