@@ -4,7 +4,10 @@
 //!
 //! The units are the eight example units of `examples/ziyuan-2024/data.json`,
 //! renamed and with their air-quality figures varied so that no two units
-//! score alike; ranks are computed across the whole batch.
+//! score alike; ranks are computed across the whole batch. Each way of
+//! scoring is timed in [`ROUNDS`] rounds, taken in turn, and reported as the
+//! median run with the fastest and slowest beside it: the project's VM
+//! drifts by up to ±30 % within minutes, and one run says little.
 //!
 //! `cargo bench -p rulebook-cli --bench throughput -- --write N FILE` writes
 //! a data file of N such units instead (for whole-process measurements of
@@ -285,30 +288,48 @@ fn main() {
         std::hint::black_box(&r);
         t.elapsed().as_secs_f64()
     };
+    // Every configuration is timed several times, the configurations taken
+    // in turn round after round, so that the VM's drift (up to ±30 % within
+    // minutes) falls on all of them alike; each is reported as its median,
+    // with the fastest and slowest runs beside it.
     let _warm = time(true);
-    let one = time(false);
-    let all = time(true);
-    let rank_pass = ranking();
-    let all_full = full(false);
-    let all_traced = full(true);
-    // Compiled against reference, 1 thread and all cores, without and with
-    // traces (each unit's trace built, then dropped by the summary).
-    let table: Vec<(bool, bool, bool, f64)> = [false, true]
+    let configs: Vec<(bool, bool, bool)> = [false, true]
         .iter()
         .flat_map(|&reference| {
             [(false, false), (false, true), (true, false), (true, true)]
                 .into_iter()
                 .map(move |(parallel, trace)| (reference, parallel, trace))
         })
-        .map(|(reference, parallel, trace)| {
-            (
-                reference,
-                parallel,
-                trace,
-                time_with(reference, parallel, trace),
-            )
-        })
         .collect();
+    let mut table: Vec<Vec<f64>> = vec![Vec::new(); configs.len()];
+    let (mut rank_pass, mut all_full, mut all_traced) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..ROUNDS {
+        for (k, &(reference, parallel, trace)) in configs.iter().enumerate() {
+            // (The reference interpreter, three to four times slower, in the
+            // first three rounds only.)
+            if !reference || round < 3 {
+                table[k].push(time_with(reference, parallel, trace));
+            }
+        }
+        rank_pass.push(ranking());
+        all_full.push(full(false));
+        all_traced.push(full(true));
+    }
+    let table: Vec<(bool, bool, bool, Spread)> = configs
+        .iter()
+        .zip(&table)
+        .map(|(&(reference, parallel, trace), secs)| (reference, parallel, trace, spread(secs)))
+        .collect();
+    let of = |parallel: bool, trace: bool| {
+        table
+            .iter()
+            .find(|t| !t.0 && t.1 == parallel && t.2 == trace)
+            .map(|t| t.3)
+            .unwrap()
+    };
+    let (one, all) = (of(false, false), of(true, false));
+    let (rank_pass, all_full, all_traced) =
+        (spread(&rank_pass), spread(&all_full), spread(&all_traced));
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
@@ -332,36 +353,62 @@ fn main() {
         "serde_json typed deserialisation:   {:.0} units/s",
         count as f64 / typed_s
     );
+    let rate = |t: Spread| t.rates(units_n);
+    println!("evaluate {units_n} units, 1 thread:    {}", rate(one));
+    println!("evaluate {units_n} units, {cores} cores:     {}", rate(all));
+    println!("  … keeping every node's score:     {}", rate(all_full));
+    println!("  … and every trace entry:          {}", rate(all_traced));
     println!(
-        "evaluate {units_n} units, 1 thread:    {:.0} units/s ({:.2} s)",
-        units_n as f64 / one,
-        one
+        "ranking pass (totals only), {cores} cores: {}",
+        rate(rank_pass)
     );
-    println!(
-        "evaluate {units_n} units, {cores} cores:     {:.0} units/s ({:.2} s)",
-        units_n as f64 / all,
-        all
-    );
-    println!(
-        "  … keeping every node's score:     {:.0} units/s",
-        units_n as f64 / all_full
-    );
-    println!(
-        "  … and every trace entry:          {:.0} units/s",
-        units_n as f64 / all_traced
-    );
-    println!(
-        "ranking pass (totals only), {cores} cores: {:.0} units/s",
-        units_n as f64 / rank_pass
-    );
-    println!("evaluator  threads  trace  units/s   (keeping the summary)");
+    println!("evaluator  threads  trace  units/s: median of the runs (fastest–slowest, runs)");
     for (reference, parallel, trace, secs) in table {
         println!(
-            "{:<10} {:<8} {:<6} {:.0}",
+            "{:<10} {:<8} {:<6} {}",
             if reference { "reference" } else { "compiled" },
             if parallel { cores } else { 1 },
             if trace { "yes" } else { "no" },
-            units_n as f64 / secs
+            rate(secs)
         );
+    }
+}
+
+/// Rounds of timing in the table: each configuration of the compiled
+/// evaluator is timed this many times (the reference interpreter three).
+const ROUNDS: usize = 5;
+
+/// A configuration's timings in seconds: the median, the fastest and the
+/// slowest, and how many runs.
+#[derive(Clone, Copy)]
+struct Spread {
+    median: f64,
+    fastest: f64,
+    slowest: f64,
+    runs: usize,
+}
+
+fn spread(secs: &[f64]) -> Spread {
+    let mut s = secs.to_vec();
+    s.sort_by(|a, b| a.total_cmp(b));
+    Spread {
+        median: s[s.len() / 2],
+        fastest: s[0],
+        slowest: s[s.len() - 1],
+        runs: s.len(),
+    }
+}
+
+impl Spread {
+    /// As units per second: "median (fastest–slowest, runs)".
+    fn rates(self, units: usize) -> String {
+        let r = |secs: f64| units as f64 / secs;
+        format!(
+            "{:.0} ({:.0}–{:.0}, {} runs)",
+            r(self.median),
+            r(self.fastest),
+            r(self.slowest),
+            self.runs
+        )
     }
 }
