@@ -650,3 +650,54 @@ fn a_unit_that_fails_stops_alone_at_its_first_error() {
     with.retain(|e| e.unit != "U2" && e.unit != "U9" && e.unit != "U17");
     assert!(with.is_empty(), "{with:?}");
 }
+
+/// What a node starts from is kept within 0 and its points, which the walk
+/// skips for a node whose awards and parts cannot come to more
+/// (`CNode::never_over`): that must not skip it where they can — an award
+/// in proportion whose rounding goes past its most, and a compiled program
+/// whose points were edited below its awards.
+#[test]
+fn a_node_whose_awards_could_pass_its_points_is_kept_within_them() {
+    let src = "rulebook \"封顶\"\n\
+               input a: count \"甲\"\n\
+               input b: count \"乙\"\n\
+               input c: bool \"丙\"\n\
+               item 1 \"一\" {\n  points 0.125\n  award 0.125 in proportion to a / b\n}\n\
+               item 2 \"二\" {\n  points 2\n  award 2 if c\n}\n";
+    let mut program = rulebook_lang::check("over.rules", src).program.unwrap();
+    // Item 2 as a hand-edited compiled file could have it: 1 point, for an
+    // award of 2.
+    let two = program.nodes.iter().position(|n| n.id == "2").unwrap();
+    program.nodes[two].points = Some(Decimal::ONE);
+    let num = |n: i64| Value::Num(Decimal::from(n));
+    let batch = Batch {
+        globals: vec![],
+        units: vec![UnitData {
+            name: "U".into(),
+            inputs: vec![num(3), num(3), Value::Bool(true)],
+            params: vec![],
+        }],
+    };
+    for trace in [false, true] {
+        let opts = Options {
+            trace,
+            parallel: false,
+        };
+        let got = eval::evaluate_batch(&program, &batch, opts).unwrap();
+        let score = |id: &str| {
+            let i = program.nodes.iter().position(|n| n.id == id).unwrap();
+            got[0].nodes[i].score.to_string()
+        };
+        // 0.125 × 3/3, rounded to two places, is 0.13: kept within 0.125.
+        assert_eq!(score("1"), "0.125");
+        // 2 awarded, kept within the 1 point left.
+        assert_eq!(score("2"), "1");
+        assert_eq!(
+            format!("{got:?}"),
+            format!(
+                "{:?}",
+                reference::evaluate_batch(&program, &batch, opts).unwrap()
+            )
+        );
+    }
+}

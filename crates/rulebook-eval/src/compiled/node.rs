@@ -168,7 +168,7 @@ impl<'a> Walk<'a> {
                     // (Its full points, which the blank holds.)
                     return Ok(());
                 }
-                CNode::within_points(o.awards, points)
+                node.within(o.awards, points)
             } else {
                 return Ok(());
             };
@@ -221,7 +221,7 @@ impl<'a> Walk<'a> {
                     // (Its full points, which the blank holds.)
                     return Ok(());
                 }
-                CNode::within_points(o.awards, points)
+                node.within(o.awards, points)
             } else {
                 return Ok(());
             };
@@ -273,7 +273,7 @@ impl<'a> Walk<'a> {
                     }
                     _ => awards,
                 };
-                CNode::within_points(start, points)
+                node.within(start, points)
             };
             let mut room = match &node.cap {
                 Some(cap) => self.fr.n(cap)?,

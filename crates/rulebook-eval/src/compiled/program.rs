@@ -97,6 +97,10 @@ pub(super) struct CNode {
     /// What the walk does with the scores of its parts that are not bonus
     /// parts.
     pub parts_use: PartsUse,
+    /// It has points, not below 0, and what it starts from (its awards and
+    /// its parts' scores, none below 0) cannot come to more: keeping that
+    /// within 0 and its points leaves it as it is.
+    pub never_over: bool,
 }
 
 /// What a node's walk does with the scores of its parts that are not bonus
@@ -325,6 +329,36 @@ impl CNode {
         dmax(dmin(start, points), Decimal::ZERO)
     }
 
+    /// [`CNode::within_points`] for this node: `start` as it is when it
+    /// [cannot be over](CNode::never_over).
+    #[inline(always)]
+    pub fn within(&self, start: Decimal, points: Decimal) -> Decimal {
+        if self.never_over {
+            start
+        } else {
+            CNode::within_points(start, points)
+        }
+    }
+
+    /// The most this node can start from, when that is known from
+    /// constants (`nodes`: the program's, its parts' `never_over` not
+    /// needed): the most each of its awards can give, and the points of
+    /// each part whose score it adds up. `None` when some award has no
+    /// such bound, or could be below 0.
+    fn most_start(&self, nodes: &[CNode]) -> Option<Decimal> {
+        let mut most = Decimal::ZERO;
+        for r in &self.rules {
+            most = most.checked_add(r.most_award()?)?;
+        }
+        if self.parts_use != PartsUse::Unread {
+            for part in self.children.iter().filter(|p| p.scored && !p.bonus) {
+                let child = nodes.get(part.node as usize)?;
+                most = most.checked_add(child.points.map(|p| p.max(Decimal::ZERO))?)?;
+            }
+        }
+        Some(most)
+    }
+
     /// A bonus node's score: what it and its bonus parts award, within its
     /// cap when it has one.
     #[inline(always)]
@@ -332,6 +366,40 @@ impl CNode {
         match cap {
             Some(cap) => dmin(awarded, cap),
             None => awarded,
+        }
+    }
+}
+
+impl CRule {
+    /// The most this rule adds to its node's awards, from its constants:
+    /// 0 for a deduction or a veto; for an award, its cap, or its amount
+    /// when that is a number (or a share in proportion of a number that
+    /// rounding to its places cannot take past it). `None` when unknown or
+    /// when the award could be below 0 (a cap below 0).
+    fn most_award(&self) -> Option<Decimal> {
+        if self.kind != RuleKind::Award {
+            return Some(Decimal::ZERO);
+        }
+        let cap = match &self.cap {
+            Some(k) => Some(k.constant().filter(|c| !c.is_sign_negative())?),
+            None => None,
+        };
+        // (`times` and rounding come before the cap: only the cap bounds
+        // the amount then.)
+        let amount = match &self.amount {
+            _ if self.times.is_some() || self.round.is_some() => None,
+            CAmount::None => Some(Decimal::ZERO),
+            CAmount::Expr(e) => e.constant(),
+            CAmount::Proportion(p) => p
+                .max
+                .constant()
+                .filter(|m| !m.is_sign_negative() && m.scale() <= p.places),
+            _ => None,
+        }
+        .map(|a| a.max(Decimal::ZERO));
+        match (amount, cap) {
+            (Some(a), Some(c)) => Some(a.min(c)),
+            (a, c) => a.or(c),
         }
     }
 }
@@ -526,6 +594,7 @@ impl<'p> Compiled<'p> {
                 takes: false,
                 passes_through: false,
                 parts_use: PartsUse::Unread,
+                never_over: false,
             });
         }
         for ((i, n), p) in (0u32..).zip(nodes.iter_mut()).zip(pooled_at) {
@@ -542,6 +611,19 @@ impl<'p> Compiled<'p> {
             n.passes_through = !plans
                 .iter()
                 .any(|pl| pl.at == i || (n.caps_what_passes && pl.caps.contains(&i)));
+        }
+        // Nodes numbered parents first: each node's parts are worked out
+        // before it when going backwards.
+        for i in (0..nodes.len()).rev() {
+            let most = nodes.get(i).and_then(|n| n.most_start(&nodes));
+            if let Some(n) = nodes.get_mut(i) {
+                n.never_over = match (most, n.points) {
+                    (Some(most), Some(points)) => {
+                        !n.bonus && !n.starts_full && !points.is_sign_negative() && most <= points
+                    }
+                    _ => false,
+                };
+            }
         }
         // Parts whose walk is the same for every unit are not walked: their
         // score is in the blank every unit's node scores start from.
