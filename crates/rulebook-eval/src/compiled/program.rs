@@ -340,9 +340,19 @@ impl CNode {
         }
     }
 
+    /// Whether this node [cannot be over](CNode::never_over) its points
+    /// (`nodes`: the program's, for its parts' points).
+    fn never_over(&self, nodes: &[CNode]) -> bool {
+        match (self.most_start(nodes), self.points) {
+            (Some(most), Some(points)) => {
+                !self.bonus && !self.starts_full && !points.is_sign_negative() && most <= points
+            }
+            _ => false,
+        }
+    }
+
     /// The most this node can start from, when that is known from
-    /// constants (`nodes`: the program's, its parts' `never_over` not
-    /// needed): the most each of its awards can give, and the points of
+    /// constants: the most each of its awards can give, and the points of
     /// each part whose score it adds up. `None` when some award has no
     /// such bound, or could be below 0.
     fn most_start(&self, nodes: &[CNode]) -> Option<Decimal> {
@@ -612,18 +622,9 @@ impl<'p> Compiled<'p> {
                 .iter()
                 .any(|pl| pl.at == i || (n.caps_what_passes && pl.caps.contains(&i)));
         }
-        // Nodes numbered parents first: each node's parts are worked out
-        // before it when going backwards.
-        for i in (0..nodes.len()).rev() {
-            let most = nodes.get(i).and_then(|n| n.most_start(&nodes));
-            if let Some(n) = nodes.get_mut(i) {
-                n.never_over = match (most, n.points) {
-                    (Some(most), Some(points)) => {
-                        !n.bonus && !n.starts_full && !points.is_sign_negative() && most <= points
-                    }
-                    _ => false,
-                };
-            }
+        let never_over: Vec<bool> = nodes.iter().map(|n| n.never_over(&nodes)).collect();
+        for (n, never) in nodes.iter_mut().zip(never_over) {
+            n.never_over = never;
         }
         // Parts whose walk is the same for every unit are not walked: their
         // score is in the blank every unit's node scores start from.
