@@ -36,6 +36,14 @@ impl Value {
             _ => None,
         }
     }
+    /// Whether the value holds anything on the heap (shared text, lists,
+    /// records, groups). Every kind is named, so a new one must be placed.
+    pub(crate) fn owns_heap(&self) -> bool {
+        match self {
+            Value::Missing | Value::Bool(_) | Value::Num(_) | Value::Date(_) => false,
+            Value::Text(_) | Value::List(_) | Value::Record(_) | Value::Group(_) => true,
+        }
+    }
     pub fn is_missing(&self) -> bool {
         matches!(self, Value::Missing)
     }

@@ -130,6 +130,26 @@ pub struct Adjusted {
 }
 
 impl TraceEntry {
+    /// Whether the entry holds anything on the heap (a boxed detail or
+    /// adjustment). Most do not, and a unit's trace lets those go without
+    /// a call to drop each (`compiled::walk::let_go`). Every kind of
+    /// detail is named, so a new one must be placed here.
+    pub(crate) fn owns_heap(&self) -> bool {
+        self.adjusted.is_some()
+            || match &self.detail {
+                Detail::Steps(_) | Detail::Proportion(_) | Detail::Cited(_) => true,
+                Detail::Condition { .. }
+                | Detail::Amount { .. }
+                | Detail::Each { .. }
+                | Detail::NoSteps { .. }
+                | Detail::NotApplicable
+                | Detail::ToTotal
+                | Detail::Overflow
+                | Detail::Lost
+                | Detail::Veto => false,
+            }
+    }
+
     /// An entry whose amount nothing adjusted.
     pub fn new(
         node: u32,
@@ -294,6 +314,17 @@ pub enum Fact {
 }
 
 impl Fact {
+    /// Whether the fact holds anything on the heap (as
+    /// [`TraceEntry::owns_heap`]).
+    pub(crate) fn owns_heap(&self) -> bool {
+        match self {
+            Fact::Input(_, v) | Fact::Global(_, v) | Fact::Param(_, v) | Fact::Let(_, v) => {
+                v.owns_heap()
+            }
+            Fact::Words(_) => true,
+        }
+    }
+
     /// (label, value) in words: ("城市环境空气质量优良天数比率", "96.5"),
     /// a derived value with its unit ("综合达标率", "92.5%").
     pub fn words(&self, program: &Program) -> (String, String) {
