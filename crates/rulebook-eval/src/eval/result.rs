@@ -132,11 +132,21 @@ pub struct Adjusted {
 impl TraceEntry {
     /// Whether the entry holds anything on the heap (a boxed detail or
     /// adjustment). Most do not, and a unit's trace lets those go without
-    /// a call to drop each (`compiled::walk::let_go`). Every kind of
-    /// detail is named, so a new one must be placed here.
+    /// a call to drop each (`compiled::walk::let_go`). Every field and
+    /// every kind of detail is named, so a new one must be placed here.
     pub(crate) fn owns_heap(&self) -> bool {
-        self.adjusted.is_some()
-            || match &self.detail {
+        let TraceEntry {
+            node: _,
+            rule: _,
+            amount: _,
+            detail,
+            facts: _,
+            capped_at: _,
+            excluded: _,
+            adjusted,
+        } = self;
+        adjusted.is_some()
+            || match detail {
                 Detail::Steps(_) | Detail::Proportion(_) | Detail::Cited(_) => true,
                 Detail::Condition { .. }
                 | Detail::Amount { .. }
