@@ -97,32 +97,37 @@ fn gap_unit(u: Unit) -> Unit {
 
 /// 「（label：value；…）」 for the facts a rule read, or nothing.
 fn facts(program: &Program, fs: &[Fact]) -> String {
-    if fs.is_empty() {
-        return String::new();
-    }
-    let parts: Vec<String> = fs
-        .iter()
-        .map(|f| {
-            let (l, v) = f.words(program);
-            format!("{l}：{v}")
-        })
-        .collect();
-    format!("（{}）", parts.join("；"))
+    let mut out = String::new();
+    push_facts(&mut out, fs.iter().map(|f| f.words(program)));
+    out
 }
 
 /// `text` followed by the facts it does not already name (a derived value
 /// or a condition's input beside a count, steps or a proportion).
 fn with_facts(program: &Program, fs: &[Fact], text: String) -> String {
-    let rest: Vec<String> = fs
-        .iter()
-        .map(|f| f.words(program))
-        .filter(|(l, _)| !text.contains(l.as_str()))
-        .map(|(l, v)| format!("{l}：{v}"))
-        .collect();
-    if rest.is_empty() {
-        text
-    } else {
-        format!("{text}（{}）", rest.join("；"))
+    let mut rest = String::new();
+    push_facts(
+        &mut rest,
+        fs.iter()
+            .map(|f| f.words(program))
+            .filter(|(l, _)| !text.contains(l.as_str())),
+    );
+    text + &rest
+}
+
+/// 「（label：value；…）」 after `out`, or nothing for no facts: written
+/// into `out` as it goes rather than through a list of pieces.
+fn push_facts(out: &mut String, words: impl Iterator<Item = (String, String)>) {
+    let mut any = false;
+    for (l, v) in words {
+        out.push(if any { '；' } else { '（' });
+        out.push_str(&l);
+        out.push('：');
+        out.push_str(&v);
+        any = true;
+    }
+    if any {
+        out.push('）');
     }
 }
 
