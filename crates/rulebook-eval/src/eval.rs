@@ -50,5 +50,6 @@ pub use result::{
 pub use walk::{evaluate_unit, evaluate_unit_in};
 pub(crate) use walk::{fact_reads, FactsAt};
 pub use while_reading::{
-    readable_twice, score_while_reading, scores_alone, scores_while_reading, WhileReading,
+    readable_twice, score_while_reading, score_while_reading_map, scores_alone,
+    scores_while_reading, WhileReading,
 };

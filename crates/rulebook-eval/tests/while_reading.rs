@@ -10,8 +10,8 @@
 
 use rulebook_eval::data::load_json_path;
 use rulebook_eval::eval::{
-    evaluate_batch, rank_by_total, score_while_reading, scores_alone, scores_while_reading,
-    Options, UnitResult, WhileReading,
+    evaluate_batch, rank_by_total, score_while_reading, score_while_reading_map, scores_alone,
+    scores_while_reading, Options, UnitResult, WhileReading,
 };
 use rulebook_lang::ir::Program;
 use std::path::Path;
@@ -76,6 +76,36 @@ fn a_large_file_scores_as_the_batch_does() {
     let read = while_reading(&program, &path).unwrap();
     assert_eq!(read.len(), 1500);
     assert_eq!(read, whole(&program, &path));
+}
+
+/// What each unit is made into where it was scored (`score_while_reading_map`,
+/// as `eval --format json` makes each unit's text) comes to the sink in the
+/// file's order, each with its place in the file, and from the same
+/// results: 1 500 units, traced, enough for the reading thread to score
+/// and make some itself.
+#[test]
+fn units_made_where_they_are_scored_come_in_order() {
+    let src = std::fs::read_to_string(root().join("rulebooks/zhoushan-2021.rules")).unwrap();
+    let program = program("zhoushan-2021.rules", &src);
+    let dir = tempfile::tempdir().unwrap();
+    let path = repeated("zhoushan-2021", 300, false, dir.path(), |k, u| {
+        let name = format!("{}{k}", u["unit"].as_str().unwrap());
+        u["unit"] = serde_json::Value::String(name);
+        true
+    });
+    let mut made = Vec::new();
+    let map = |at: usize, u: UnitResult| (at, u);
+    let done =
+        score_while_reading_map(&program, "data.json", &path, true, &|| {}, &map, &mut |x| {
+            made.push(x)
+        })
+        .unwrap();
+    assert!(matches!(done, WhileReading::Scored(e) if e.is_empty()));
+    let places: Vec<usize> = made.iter().map(|(at, _)| *at).collect();
+    assert_eq!(places, (0..1500).collect::<Vec<_>>());
+    let mut units: Vec<UnitResult> = made.into_iter().map(|(_, u)| u).collect();
+    rank_by_total(&mut units);
+    assert_eq!(units, while_reading_traced(&program, &path, true).unwrap());
 }
 
 /// The example units of `examples/NAME/data.json` repeated `times` times,

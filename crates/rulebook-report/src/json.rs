@@ -264,18 +264,22 @@ impl<'p, W: Write> JsonWriter<'p, W> {
     }
 
     pub fn unit(&mut self, u: &UnitResult) -> io::Result<()> {
-        let o = unit_out(self.program, u, self.detail);
-        self.buf.clear();
-        if self.lines {
-            serde_json::to_writer(&mut self.buf, &o).map_err(to_io)?;
-            self.buf.push(b'\n');
-            self.out.write_all(&self.buf)?;
-        } else {
-            serde_json::to_writer_pretty(&mut self.buf, &o).map_err(to_io)?;
+        let mut text = std::mem::take(&mut self.buf);
+        text.clear();
+        let written = unit_text(self.program, u, self.lines, self.detail, &mut text)
+            .and_then(|()| self.unit_text(&text));
+        self.buf = text;
+        written
+    }
+
+    /// A unit's text as [`unit_text`] made it (on whichever thread scored
+    /// the unit), written in its place.
+    pub fn unit_text(&mut self, text: &[u8]) -> io::Result<()> {
+        if !self.lines {
             self.out
                 .write_all(if self.first { b"\n    " } else { b",\n    " })?;
-            indent(&mut self.out, &self.buf, "    ")?;
         }
+        self.out.write_all(text)?;
         self.first = false;
         Ok(())
     }
@@ -288,6 +292,29 @@ impl<'p, W: Write> JsonWriter<'p, W> {
         self.out.flush()?;
         Ok(self.out)
     }
+}
+
+/// Unit `u`'s text as a [`JsonWriter`] writes it (`lines`: JSON Lines),
+/// after `out`: a line of its own, or its place in the `units` list without
+/// the comma before it. It needs only the program, so it can be made on
+/// the thread that scored the unit while another writes.
+pub fn unit_text(
+    program: &Program,
+    u: &UnitResult,
+    lines: bool,
+    detail: Detail,
+    out: &mut Vec<u8>,
+) -> io::Result<()> {
+    let o = unit_out(program, u, detail);
+    if lines {
+        serde_json::to_writer(&mut *out, &o).map_err(to_io)?;
+        out.push(b'\n');
+    } else {
+        let mut pretty = Vec::new();
+        serde_json::to_writer_pretty(&mut pretty, &o).map_err(to_io)?;
+        indent(out, &pretty, "    ")?;
+    }
+    Ok(())
 }
 
 /// Copy pretty-printed JSON, indenting every line after the first.

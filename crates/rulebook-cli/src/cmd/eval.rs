@@ -13,8 +13,8 @@ use super::{usage_error, write_atomic, FINDINGS, OK};
 use rulebook_eval::data::Batch;
 use rulebook_eval::eval::{
     competition_ranks, evaluate_batch_map, evaluate_batch_with_progress, prepare_batch, rank_batch,
-    rank_by_total, readable_twice, score_while_reading, scores_while_reading, Options, StreamError,
-    UnitResult, WhileReading,
+    rank_by_total, readable_twice, score_while_reading, score_while_reading_map,
+    scores_while_reading, Options, StreamError, UnitResult, WhileReading,
 };
 use rulebook_eval::Value;
 use rulebook_lang::ir::Program;
@@ -306,12 +306,19 @@ fn twice_while_reading(
         Ok(first) => first,
         Err(code) => return Ok(code),
     };
+    let lines = format == Format::Jsonl;
+    // Each unit's text is made on the thread that scored it; this one
+    // writes them in order.
+    let text = |u: UnitResult| {
+        let mut t = Vec::new();
+        report::json::unit_text(program, &u, lines, detail, &mut t).map(|()| t)
+    };
     let mut fill = |w: &mut dyn std::io::Write| -> std::io::Result<()> {
-        let mut jw = report::json::JsonWriter::begin(program, w, format == Format::Jsonl, detail)?;
+        let mut jw = report::json::JsonWriter::begin(program, w, lines, detail)?;
         let mut written = Ok(());
-        let again = first.read_again(program, data, detail == Detail::Full, &mut |u| {
+        let again = first.read_again_map(program, data, detail == Detail::Full, &text, &mut |t| {
             if written.is_ok() {
-                written = jw.unit(&u);
+                written = t.and_then(|t| jw.unit_text(&t));
             }
         });
         written?;
@@ -431,6 +438,19 @@ impl FirstReading {
         trace: bool,
         sink: &mut dyn FnMut(UnitResult),
     ) -> Result<(), String> {
+        self.read_again_map(program, data, trace, &|u| u, sink)
+    }
+
+    /// [`FirstReading::read_again`], each unit (its rank set) made into
+    /// what `sink` takes by `map` on the thread that scored it.
+    fn read_again_map<R: Send>(
+        &self,
+        program: &Program,
+        data: &Path,
+        trace: bool,
+        map: &(dyn Fn(UnitResult) -> R + Sync),
+        sink: &mut dyn FnMut(R),
+    ) -> Result<(), String> {
         let name = data.display().to_string();
         let bar = spinner(data, "{pos} units read, scored and written  {per_sec}");
         let tick = || {
@@ -438,18 +458,26 @@ impl FirstReading {
                 b.inc(1);
             }
         };
+        // The unit at place `at` of the file, with the first reading's
+        // total, ranked and made into `R`; `None` for any other.
+        let ranked = |at: usize, mut u: UnitResult| match (self.ranks.get(at), self.totals.get(at))
+        {
+            (Some(&rank), Some(Value::Num(t))) if t.serialize() == u.total.serialize() => {
+                u.rank = rank;
+                Some(map(u))
+            }
+            _ => None,
+        };
         let mut k = 0;
         let mut same = true;
-        let second = score_while_reading(program, &name, data, trace, &tick, &mut |mut u| {
-            match (self.ranks.get(k), self.totals.get(k)) {
-                (Some(&rank), Some(Value::Num(t))) if t.serialize() == u.total.serialize() => {
-                    u.rank = rank;
-                    sink(u);
+        let second =
+            score_while_reading_map(program, &name, data, trace, &tick, &ranked, &mut |r| {
+                match r {
+                    Some(r) => sink(r),
+                    None => same = false,
                 }
-                _ => same = false,
-            }
-            k += 1;
-        });
+                k += 1;
+            });
         if let Some(b) = &bar {
             b.finish_and_clear();
         }

@@ -58,12 +58,13 @@ pub fn scores_while_reading(program: &Program) -> bool {
     scores_alone(program) || inputs_read(program).is_some()
 }
 
-enum Msg {
+enum Msg<R> {
     Globals(Vec<Value>),
     /// Units from the `.0`th of the file on.
     Units(usize, Vec<UnitData>),
-    /// Units the reading thread scored itself, the scoring one being busy.
-    Scored(Vec<Result<UnitResult, EvalError>>),
+    /// Units the reading thread scored itself (and made what the sink
+    /// takes of them), the scoring one being busy.
+    Scored(Vec<Result<R, EvalError>>),
     /// The skim is over: the batch's values are in (or cannot be had).
     Ahead,
 }
@@ -98,7 +99,8 @@ impl<'a> Ready<'a> {
     }
 
     /// Score the units of the file from its `start`th, a chunk of
-    /// [`LANES`] at a time, handing each result to `each` in order; from a
+    /// [`LANES`] at a time, handing each result to `each` in order, with
+    /// its unit's place in the file; from a
     /// chunk with a unit that is not what the skim found, nothing more is
     /// scored (nothing scored then counts).
     fn score_all(
@@ -106,7 +108,7 @@ impl<'a> Ready<'a> {
         worker: &mut Worker<'_, '_>,
         start: usize,
         units: &[UnitData],
-        each: &mut dyn FnMut(Result<UnitResult, EvalError>),
+        each: &mut dyn FnMut(usize, Result<UnitResult, EvalError>),
     ) {
         for (from, chunk) in (start..).step_by(LANES).zip(units.chunks(LANES)) {
             let (ranks, across): (Option<&Ranks>, &[AcrossValue]) = match self.ahead {
@@ -120,13 +122,18 @@ impl<'a> Ready<'a> {
                 }
                 None => (None, &[]),
             };
+            // (Each unit's result comes in order.)
+            let mut at = from;
             worker.score_units(
                 self.globals,
                 chunk,
                 &|j| ranks.map_or(&[], |r| r.of(from + j)),
                 across,
                 self.trace,
-                &mut |r| each(r.map(std::mem::take)),
+                &mut |r| {
+                    each(at, r.map(std::mem::take));
+                    at += 1;
+                },
             );
         }
     }
@@ -150,6 +157,22 @@ pub fn score_while_reading(
     tick: &(dyn Fn() + Sync),
     sink: &mut dyn FnMut(UnitResult),
 ) -> std::io::Result<WhileReading> {
+    score_while_reading_map(program, file_name, path, trace, tick, &|_, u| u, sink)
+}
+
+/// [`score_while_reading`], each unit's result first made into what the
+/// sink takes by `map` (given the unit's place in the file, from 0), on
+/// the thread that scored it: while the sink's thread writes one unit, the
+/// reading thread can score and make the next ones.
+pub fn score_while_reading_map<R: Send>(
+    program: &Program,
+    file_name: &str,
+    path: &Path,
+    trace: bool,
+    tick: &(dyn Fn() + Sync),
+    map: &(dyn Fn(usize, UnitResult) -> R + Sync),
+    sink: &mut dyn FnMut(R),
+) -> std::io::Result<WhileReading> {
     // The skim reads the file beside the full reading.
     let a_file = readable_twice(path);
     let wanted = match (scores_alone(program), inputs_read(program)) {
@@ -168,7 +191,7 @@ pub fn score_while_reading(
     let mut globals = no_globals.clone();
     let mut waiting: Vec<(usize, Vec<UnitData>)> = Vec::new();
     let mut errors = Vec::new();
-    let mut hand_on = |r: Result<UnitResult, EvalError>| {
+    let mut hand_on = |r: Result<R, EvalError>| {
         match r {
             Ok(r) => sink(r),
             Err(e) => errors.push(e),
@@ -177,7 +200,7 @@ pub fn score_while_reading(
     };
     let mut worker = engine.worker();
     let read = std::thread::scope(|s| {
-        let (tx, rx) = mpsc::sync_channel::<Msg>(2);
+        let (tx, rx) = mpsc::sync_channel::<Msg<R>>(2);
         if let Some(wanted) = wanted {
             let tx = tx.clone();
             let cell = &ahead_cell;
@@ -208,7 +231,9 @@ pub fn score_while_reading(
                 match (tx.try_send(Msg::Units(start, chunk)), ready) {
                     (Err(TrySendError::Full(Msg::Units(_, units))), Some(r)) => {
                         let mut scored = Vec::with_capacity(units.len());
-                        r.score_all(&mut worker, start, &units, &mut |x| scored.push(x));
+                        r.score_all(&mut worker, start, &units, &mut |k, x| {
+                            scored.push(x.map(|u| map(k, u)));
+                        });
                         drop(units);
                         let _ = tx.send(Msg::Scored(scored));
                     }
@@ -259,7 +284,9 @@ pub fn score_while_reading(
             // units the reading thread scored come after those.
             if let Some(r) = Ready::new(globals.as_deref(), ahead, trace) {
                 for (start, units) in waiting.drain(..) {
-                    r.score_all(&mut worker, start, &units, &mut hand_on);
+                    r.score_all(&mut worker, start, &units, &mut |k, x| {
+                        hand_on(x.map(|u| map(k, u)));
+                    });
                     // (Once the reading is over, they are freed here.)
                     let _ = back_tx.send(units);
                 }
