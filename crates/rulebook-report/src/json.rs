@@ -169,9 +169,10 @@ pub fn rulebook_out(program: &Program) -> RulebookOut<'_> {
 /// One unit, as `detail` asks.
 pub fn unit_out<'u>(program: &'u Program, u: &'u UnitResult, detail: Detail) -> UnitOut<'u> {
     let items = (detail != Detail::Summary).then(|| {
+        let by_node = (detail == Detail::Full).then(|| ByNode::of(program, u));
         program
             .items()
-            .map(|i| node_out(program, u, i, detail))
+            .map(|i| node_out(program, u, i, by_node.as_ref()))
             .collect()
     });
     UnitOut {
@@ -187,7 +188,61 @@ pub fn unit_out<'u>(program: &'u Program, u: &'u UnitResult, detail: Detail) -> 
     }
 }
 
-fn node_out<'u>(program: &'u Program, u: &'u UnitResult, i: u32, detail: Detail) -> NodeOut<'u> {
+/// A unit's trace entries node by node (each node's in the trace's
+/// order), found once for the unit rather than by a pass over the whole
+/// trace for each node.
+struct ByNode {
+    /// Where each node's entries start in `entries`; one more at the end.
+    starts: Vec<usize>,
+    /// Entries' places in the trace, node after node.
+    entries: Vec<usize>,
+}
+
+impl ByNode {
+    fn of(program: &Program, u: &UnitResult) -> ByNode {
+        let mut starts = vec![0; program.nodes.len() + 1];
+        for e in &u.trace {
+            if let Some(n) = starts.get_mut(e.node as usize + 1) {
+                *n += 1;
+            }
+        }
+        for k in 1..starts.len() {
+            let before = starts.get(k - 1).copied().unwrap_or(0);
+            if let Some(n) = starts.get_mut(k) {
+                *n += before;
+            }
+        }
+        let mut next = starts.clone();
+        let mut entries = vec![0; u.trace.len()];
+        for (k, e) in u.trace.iter().enumerate() {
+            if let Some(at) = next.get_mut(e.node as usize) {
+                if let Some(slot) = entries.get_mut(*at) {
+                    *slot = k;
+                }
+                *at += 1;
+            }
+        }
+        ByNode { starts, entries }
+    }
+
+    /// The places in the trace of node `i`'s entries, in order.
+    fn of_node(&self, i: u32) -> &[usize] {
+        let i = i as usize;
+        match (self.starts.get(i), self.starts.get(i + 1)) {
+            (Some(&a), Some(&b)) => self.entries.get(a..b).unwrap_or(&[]),
+            _ => &[],
+        }
+    }
+}
+
+/// Node `i` and its parts; with their trace entries when `by_node` is
+/// given (`--detail full`).
+fn node_out<'u>(
+    program: &'u Program,
+    u: &'u UnitResult,
+    i: u32,
+    by_node: Option<&ByNode>,
+) -> NodeOut<'u> {
     let def = program.nodes.get(i as usize);
     let score = u.nodes.get(i as usize).cloned().unwrap_or_default();
     NodeOut {
@@ -198,14 +253,14 @@ fn node_out<'u>(program: &'u Program, u: &'u UnitResult, i: u32, detail: Detail)
             .map(|d| {
                 d.children
                     .iter()
-                    .map(|c| node_out(program, u, *c, detail))
+                    .map(|c| node_out(program, u, *c, by_node))
                     .collect()
             })
             .unwrap_or_default(),
-        trace: (detail == Detail::Full).then(|| {
-            u.trace
+        trace: by_node.map(|by| {
+            by.of_node(i)
                 .iter()
-                .filter(|e| e.node == i)
+                .filter_map(|&k| u.trace.get(k))
                 .map(|e| TraceOut {
                     clause: program
                         .nodes
