@@ -97,22 +97,21 @@ fn gap_unit(u: Unit) -> Unit {
 
 /// 「（label：value；…）」 for the facts a rule read, or nothing.
 fn facts(program: &Program, fs: &[Fact]) -> String {
-    let mut out = String::new();
-    push_facts(&mut out, fs.iter().map(|f| f.words(program)));
+    headed("", program, fs)
+}
+
+/// `head` followed by the facts a rule read, in one text.
+fn headed(head: &str, program: &Program, fs: &[Fact]) -> String {
+    let mut out = String::from(head);
+    push_facts(&mut out, program, fs, |_, _| true);
     out
 }
 
 /// `text` followed by the facts it does not already name (a derived value
 /// or a condition's input beside a count, steps or a proportion).
-fn with_facts(program: &Program, fs: &[Fact], text: String) -> String {
-    let mut rest = String::new();
-    push_facts(
-        &mut rest,
-        fs.iter()
-            .map(|f| f.words(program))
-            .filter(|(l, _)| !names(&text, l)),
-    );
-    text + &rest
+fn with_facts(program: &Program, fs: &[Fact], mut text: String) -> String {
+    push_facts(&mut text, program, fs, |said, label| !names(said, label));
+    text
 }
 
 /// Whether `text` has `label` in it (`str::contains`, which readies a
@@ -126,11 +125,16 @@ fn names(text: &str, label: &str) -> bool {
             .any(|w| w == label.as_bytes())
 }
 
-/// 「（label：value；…）」 after `out`, or nothing for no facts: written
-/// into `out` as it goes rather than through a list of pieces.
-fn push_facts(out: &mut String, words: impl Iterator<Item = (String, String)>) {
+/// 「（label：value；…）」 after `out`, or nothing for no facts, of the
+/// facts `keep` keeps (given what `out` said before and a fact's label):
+/// written into `out` as it goes rather than through a list of pieces.
+fn push_facts(out: &mut String, program: &Program, fs: &[Fact], keep: impl Fn(&str, &str) -> bool) {
+    let said = out.len();
     let mut any = false;
-    for (l, v) in words {
+    for (l, v) in fs.iter().map(|f| f.words(program)) {
+        if !keep(out.get(..said).unwrap_or(""), &l) {
+            continue;
+        }
         out.push(if any { '；' } else { '（' });
         out.push_str(&l);
         out.push('：');
@@ -236,7 +240,7 @@ fn reason_core(program: &Program, fs: &[Fact], e: &TraceEntry) -> String {
                 (true, true) => "出现扣分情形",
                 (false, true) => "未出现扣分情形",
             };
-            cap(format!("{head}{}", facts(program, fs)))
+            cap(headed(head, program, fs))
         }
         Detail::Amount { raw } => {
             let plain_constant =
@@ -249,7 +253,7 @@ fn reason_core(program: &Program, fs: &[Fact], e: &TraceEntry) -> String {
                 (true, false) => "本项分值".to_string(),
                 (false, _) => format!("计 {}", approx(*raw)),
             };
-            cap(format!("{what}{}", facts(program, fs)))
+            cap(headed(&what, program, fs))
         }
         Detail::Each { rate, count, raw } => {
             let label = match rule.map(|r| &r.amount) {
