@@ -9,7 +9,6 @@
 use crate::value::Value;
 use rulebook_lang::ir::{self, Program, RuleKind};
 use rust_decimal::prelude::*;
-use std::borrow::Cow;
 
 /// Why a rule's amount is what it is, in numbers; reports turn it into words.
 #[derive(Debug, Clone, PartialEq)]
@@ -339,7 +338,7 @@ impl Fact {
     /// (label, value) in words: ("城市环境空气质量优良天数比率", "96.5"),
     /// a derived value with its unit ("综合达标率", "92.5%"). The label is
     /// the program's (or the fact's own), not a copy.
-    pub fn words<'a>(&'a self, program: &'a Program) -> (Cow<'a, str>, String) {
+    pub fn words<'a>(&'a self, program: &'a Program) -> (&'a str, String) {
         let named = |def: Option<&'a ir::InputDef>, v: &Value| {
             let label = def.map_or("", |d| {
                 if d.label.is_empty() {
@@ -348,7 +347,7 @@ impl Fact {
                     &d.label
                 }
             });
-            (Cow::Borrowed(label), describe(v))
+            (label, describe(v))
         };
         match self {
             Fact::Input(i, v) => named(program.inputs.get(*i as usize), v),
@@ -359,7 +358,7 @@ impl Fact {
                 .get(*i as usize)
                 .map(|def| let_words(def, v))
                 .unwrap_or_default(),
-            Fact::Words(w) => (Cow::Borrowed(w.0.as_str()), w.1.clone()),
+            Fact::Words(w) => (w.0.as_str(), w.1.clone()),
         }
     }
 }
@@ -476,12 +475,12 @@ impl std::fmt::Display for EvalError {
 }
 
 /// A derived value in words, with its unit: ("综合达标率", "92.5%").
-fn let_words<'a>(def: &'a ir::LetDef, v: &Value) -> (Cow<'a, str>, String) {
-    let label = Cow::Borrowed(if def.label.is_empty() {
+fn let_words<'a>(def: &'a ir::LetDef, v: &Value) -> (&'a str, String) {
+    let label = if def.label.is_empty() {
         def.name.as_str()
     } else {
         def.label.as_str()
-    });
+    };
     let value = match (v, &def.ty) {
         (Value::Num(d), ir::Type::Num(u)) => {
             let (d, places, suffix) = match u {
