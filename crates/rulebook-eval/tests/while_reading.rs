@@ -68,11 +68,7 @@ fn a_large_file_scores_as_the_batch_does() {
     let program = program("zhoushan-2021.rules", &src);
     assert!(scores_alone(&program));
     let dir = tempfile::tempdir().unwrap();
-    let path = repeated("zhoushan-2021", 300, false, dir.path(), |k, u| {
-        let name = format!("{}{k}", u["unit"].as_str().unwrap());
-        u["unit"] = serde_json::Value::String(name);
-        true
-    });
+    let path = repeated("zhoushan-2021", 300, false, dir.path(), renamed);
     let read = while_reading(&program, &path).unwrap();
     assert_eq!(read.len(), 1500);
     assert_eq!(read, whole(&program, &path));
@@ -88,11 +84,7 @@ fn units_made_where_they_are_scored_come_in_order() {
     let src = std::fs::read_to_string(root().join("rulebooks/zhoushan-2021.rules")).unwrap();
     let program = program("zhoushan-2021.rules", &src);
     let dir = tempfile::tempdir().unwrap();
-    let path = repeated("zhoushan-2021", 300, false, dir.path(), |k, u| {
-        let name = format!("{}{k}", u["unit"].as_str().unwrap());
-        u["unit"] = serde_json::Value::String(name);
-        true
-    });
+    let path = repeated("zhoushan-2021", 300, false, dir.path(), renamed);
     let mut made = Vec::new();
     let map = |at: usize, u: UnitResult| (at, u);
     let done =
@@ -106,6 +98,13 @@ fn units_made_where_they_are_scored_come_in_order() {
     let mut units: Vec<UnitResult> = made.into_iter().map(|(_, u)| u).collect();
     rank_by_total(&mut units);
     assert_eq!(units, while_reading_traced(&program, &path, true).unwrap());
+}
+
+/// Copy `k` of a unit, named apart from the others (its name and `k`).
+fn renamed(k: usize, u: &mut serde_json::Value) -> bool {
+    let name = format!("{}{k}", u["unit"].as_str().unwrap());
+    u["unit"] = serde_json::Value::String(name);
+    true
 }
 
 /// The example units of `examples/NAME/data.json` repeated `times` times,
