@@ -19,7 +19,6 @@ use rust_xlsxwriter::{
     Color, DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, Workbook, Worksheet,
     XlsxError,
 };
-use std::collections::HashMap;
 use unicode_width::UnicodeWidthStr;
 
 const SUMMARY: &str = "汇总";
@@ -76,7 +75,32 @@ struct Formats {
     center: Format,
     bold_text: Format,
     link: Format,
-    numbers: HashMap<(u32, bool), Format>,
+    /// Numbers with 0 to [`MAX_PLACES`] places: plain, then bold.
+    numbers: (Vec<Format>, Vec<Format>),
+}
+
+/// The most places a number's format shows.
+const MAX_PLACES: u32 = 10;
+
+/// A number's format: `places` places, centred, bold or not.
+fn number_format(places: u32, bold: bool) -> Format {
+    let pattern = if places == 0 {
+        "0".to_string()
+    } else {
+        format!("0.{}", "0".repeat(places as usize))
+    };
+    let f = Format::new()
+        .set_font_name(FONT)
+        .set_font_size(10)
+        .set_border(FormatBorder::Thin)
+        .set_align(FormatAlign::Center)
+        .set_align(FormatAlign::VerticalCenter)
+        .set_num_format(pattern);
+    if bold {
+        f.set_bold()
+    } else {
+        f
+    }
 }
 
 impl Formats {
@@ -112,34 +136,21 @@ impl Formats {
                 .clone()
                 .set_font_color(Color::RGB(0x0000_56B3))
                 .set_underline(rust_xlsxwriter::FormatUnderline::Single),
-            numbers: HashMap::new(),
+            numbers: (
+                (0..=MAX_PLACES).map(|p| number_format(p, false)).collect(),
+                (0..=MAX_PLACES).map(|p| number_format(p, true)).collect(),
+            ),
         }
     }
 
-    fn number(&mut self, d: Decimal, bold: bool) -> Format {
-        let scale = d.normalize().scale().min(10);
-        self.numbers
-            .entry((scale, bold))
-            .or_insert_with(|| {
-                let pattern = if scale == 0 {
-                    "0".to_string()
-                } else {
-                    format!("0.{}", "0".repeat(scale as usize))
-                };
-                let f = Format::new()
-                    .set_font_name(FONT)
-                    .set_font_size(10)
-                    .set_border(FormatBorder::Thin)
-                    .set_align(FormatAlign::Center)
-                    .set_align(FormatAlign::VerticalCenter)
-                    .set_num_format(pattern);
-                if bold {
-                    f.set_bold()
-                } else {
-                    f
-                }
-            })
-            .clone()
+    /// The format for `d`'s places (up to 10), bold or not: made once for
+    /// every number of places rather than looked up and copied for each
+    /// cell.
+    fn number(&self, d: Decimal, bold: bool) -> &Format {
+        let scale = d.normalize().scale().min(MAX_PLACES) as usize;
+        let (plain, bold_ones) = &self.numbers;
+        let set = if bold { bold_ones } else { plain };
+        set.get(scale).unwrap_or(&self.text)
     }
 }
 
@@ -280,7 +291,7 @@ fn summary_sheet(
             (4, u.total),
         ] {
             let f = fmt.number(d, c == 4);
-            ws.write_number_with_format(r, c, excel_number(d), &f)?;
+            ws.write_number_with_format(r, c, excel_number(d), f)?;
         }
         ws.write_string_with_format(r, 5, &u.grade, &fmt.center)?;
         let vetoes: Vec<String> = u
@@ -290,7 +301,7 @@ fn summary_sheet(
             .collect();
         let vetoes = vetoes.join("\n");
         ws.write_string_with_format(r, 6, &vetoes, &fmt.text)?;
-        ws.write_number_with_format(r, 7, u.rank, &fmt.number(Decimal::ONE, false))?;
+        ws.write_number_with_format(r, 7, u.rank, fmt.number(Decimal::ONE, false))?;
         ws.set_row_height(r, row_height(&[(&vetoes, 40)]).max(18))?;
     }
     page_setup(ws, 2)?;
@@ -379,13 +390,13 @@ fn unit_sheet(
             }
             match (points, points_fmt) {
                 (Some(p), Some(f)) => {
-                    ws.write_number_with_format(item_first, 2, excel_number(p), &f)?;
+                    ws.write_number_with_format(item_first, 2, excel_number(p), f)?;
                 }
                 _ => {
                     ws.write_string_with_format(item_first, 2, points_text, &fmt.center)?;
                 }
             }
-            ws.write_number_with_format(item_first, 5, excel_number(score), &score_fmt)?;
+            ws.write_number_with_format(item_first, 5, excel_number(score), score_fmt)?;
         }
         if s.bonus {
             let text = s.text.join("\n");
@@ -393,7 +404,7 @@ fn unit_sheet(
             match s.cap {
                 Some(c) => {
                     let f = fmt.number(c, false);
-                    ws.write_number_with_format(row, 2, excel_number(c), &f)?;
+                    ws.write_number_with_format(row, 2, excel_number(c), f)?;
                 }
                 None => {
                     ws.write_string_with_format(row, 2, "", &fmt.center)?;
@@ -406,7 +417,7 @@ fn unit_sheet(
                 .get(s.node as usize)
                 .map_or(Decimal::ZERO, |n| n.score);
             let f = fmt.number(score, true);
-            ws.write_number_with_format(row, 5, excel_number(score), &f)?;
+            ws.write_number_with_format(row, 5, excel_number(score), f)?;
             let note = match s.cap {
                 Some(c) => format!("加分上限 {} 分", fmt_dec(c)),
                 None => String::new(),
@@ -441,14 +452,14 @@ fn unit_sheet(
     let takers = takers.join("；");
     ws.merge_range(row, 0, row, 4, "从总分中扣减", &fmt.bold_text)?;
     let f = fmt.number(-u.total_deductions, true);
-    ws.write_number_with_format(row, 5, excel_number(-u.total_deductions), &f)?;
+    ws.write_number_with_format(row, 5, excel_number(-u.total_deductions), f)?;
     ws.write_string_with_format(row, 6, &takers, &fmt.text)?;
     ws.set_row_height(row, row_height(&[(&takers, width(6))]).max(20))?;
     row += 1;
     let formula = crate::total_formula(u);
     ws.merge_range(row, 0, row, 4, &formula, &fmt.bold_text)?;
     let f = fmt.number(u.total, true);
-    ws.write_number_with_format(row, 5, excel_number(u.total), &f)?;
+    ws.write_number_with_format(row, 5, excel_number(u.total), f)?;
     let mut grade = format!("等次：{}", u.grade);
     for v in &u.vetoes {
         grade.push_str(&format!("\n一票否决 {}", v.id));
@@ -574,11 +585,11 @@ impl<'p> LargeWriter<'p> {
             (4, u.total),
         ] {
             let f = fmt.number(d, c == 4);
-            ws.write_number_with_format(r, c, excel_number(d), &f)?;
+            ws.write_number_with_format(r, c, excel_number(d), f)?;
         }
         ws.write_string_with_format(r, 5, &u.grade, &fmt.center)?;
         ws.write_string_with_format(r, 6, u.veto_ids("、"), &fmt.text)?;
-        ws.write_number_with_format(r, 7, u.rank, &fmt.number(Decimal::ONE, false))?;
+        ws.write_number_with_format(r, 7, u.rank, fmt.number(Decimal::ONE, false))?;
         self.summary_row += 1;
         for k in 0..self.items.len() {
             if self.items_row >= MAX_ROWS {
@@ -599,13 +610,13 @@ impl<'p> LargeWriter<'p> {
             ws.write_string_with_format(r, 2, &n.title, &fmt.text)?;
             if let Some(p) = n.points {
                 let f = fmt.number(p, false);
-                ws.write_number_with_format(r, 3, excel_number(p), &f)?;
+                ws.write_number_with_format(r, 3, excel_number(p), f)?;
             }
             let score = official::item_score(self.program, u, i);
             let f = fmt.number(score, false);
-            ws.write_number_with_format(r, 4, excel_number(score), &f)?;
+            ws.write_number_with_format(r, 4, excel_number(score), f)?;
             let f = fmt.number(s.to_total, false);
-            ws.write_number_with_format(r, 5, excel_number(s.to_total), &f)?;
+            ws.write_number_with_format(r, 5, excel_number(s.to_total), f)?;
             self.items_row += 1;
         }
         Ok(())
