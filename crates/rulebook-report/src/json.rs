@@ -31,12 +31,8 @@ pub struct Dec(pub rust_decimal::Decimal);
 
 impl Serialize for Dec {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let n = self.0.normalize();
-        if n.is_zero() {
-            return s.serialize_str("0");
-        }
         let mut buf = Small::default();
-        match std::fmt::Write::write_fmt(&mut buf, format_args!("{n}")) {
+        match crate::write_dec_to(&mut buf, self.0) {
             Ok(()) => s.serialize_str(buf.as_str()),
             Err(_) => s.serialize_str(&fmt_dec(self.0)),
         }

@@ -53,19 +53,21 @@ pub fn fmt_dec(d: Decimal) -> String {
 
 /// [`fmt_dec`] at the end of `out`, with no text of its own made.
 pub fn write_dec(out: &mut String, d: Decimal) {
-    use std::fmt::Write;
+    // Writing to a String cannot fail.
+    let _ = write_dec_to(out, d);
+}
+
+/// [`fmt_dec`] written to any text sink (a JSON number's small buffer).
+pub fn write_dec_to(out: &mut impl std::fmt::Write, d: Decimal) -> std::fmt::Result {
     if d.is_zero() {
-        out.push('0');
-        return;
+        return out.write_str("0");
     }
     // Most figures have a mantissa of a few digits: written from it
     // directly, as `Decimal`'s own `Display` of the normalised value writes
     // it (a property test holds the two together); any other through it.
     let m = d.mantissa().unsigned_abs();
     let Ok(mut m) = u64::try_from(m) else {
-        // Writing to a String cannot fail.
-        let _ = write!(out, "{}", d.normalize());
-        return;
+        return write!(out, "{}", d.normalize());
     };
     let mut scale = d.scale();
     while scale > 0 && m % 10 == 0 {
@@ -82,23 +84,39 @@ pub fn write_dec(out: &mut String, d: Decimal) {
         rest /= 10;
         n += 1;
     }
+    // The whole text, made here and written once: a sign, "0." and up to
+    // 28 zeros, 20 digits.
+    let mut text = [0u8; 64];
+    let mut len = 0;
+    let mut put = |c: u8| {
+        if let Some(slot) = text.get_mut(len) {
+            *slot = c;
+            len += 1;
+        }
+    };
     if d.is_sign_negative() {
-        out.push('-');
+        put(b'-');
     }
     let scale = scale as usize;
+    let digits = digits.iter().take(n).rev();
     if n <= scale {
         // 0.000ddd
-        out.push_str("0.");
-        out.extend(std::iter::repeat_n('0', scale - n));
-        out.extend(digits.iter().take(n).rev().map(|&c| c as char));
+        put(b'0');
+        put(b'.');
+        (n..scale).for_each(|_| put(b'0'));
+        digits.for_each(|&c| put(c));
     } else {
         let int = n - scale;
-        for (k, &c) in digits.iter().take(n).rev().enumerate() {
+        for (k, &c) in digits.enumerate() {
             if k == int {
-                out.push('.');
+                put(b'.');
             }
-            out.push(c as char);
+            put(c);
         }
+    }
+    match text.get(..len).map(std::str::from_utf8) {
+        Some(Ok(t)) => out.write_str(t),
+        _ => write!(out, "{}", d.normalize()),
     }
 }
 
