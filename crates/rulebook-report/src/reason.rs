@@ -1,6 +1,6 @@
 //! Reasons: a trace entry's numbers in words, citing the inputs by label.
 
-use crate::fmt_dec;
+use crate::{fmt_dec, write_dec};
 use rulebook_eval::eval::{
     CitedDetail, Detail, Fact, ProportionDetail, StepsDetail, TraceEntry, UnitResult,
 };
@@ -66,24 +66,52 @@ fn name_of(program: &Program, e: &Expr) -> Option<(String, Unit)> {
 /// A figure for a sentence: long fractions (1/3 = 0.333…) shown to 4 places
 /// with ≈, so a reason stays readable; exact figures as they are.
 fn approx(d: rust_decimal::Decimal) -> String {
+    let mut s = String::new();
+    push_approx(&mut s, d);
+    s
+}
+
+/// [`approx`] after `out`.
+fn push_approx(out: &mut String, d: rust_decimal::Decimal) {
     if d.normalize().scale() > 6 {
-        format!(
-            "≈{}",
-            fmt_dec(
-                d.round_dp_with_strategy(4, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
-            )
-        )
+        out.push('≈');
+        write_dec(
+            out,
+            d.round_dp_with_strategy(4, rust_decimal::RoundingStrategy::MidpointAwayFromZero),
+        );
     } else {
-        fmt_dec(d)
+        write_dec(out, d);
     }
 }
 
-fn with_unit(v: rust_decimal::Decimal, u: Unit) -> String {
-    let s = fmt_dec(v);
+/// `v` and its unit after `out`: "92.5%", "35 μg/m³", "3".
+fn push_with_unit(out: &mut String, v: rust_decimal::Decimal, u: Unit) {
+    write_dec(out, v);
     match u {
-        Unit::Pct => format!("{s}%"),
-        Unit::Plain | Unit::Count | Unit::Points => s,
-        other => format!("{s} {}", other.symbol()),
+        Unit::Pct => out.push('%'),
+        Unit::Plain | Unit::Count | Unit::Points => {}
+        other => {
+            out.push(' ');
+            out.push_str(other.symbol());
+        }
+    }
+}
+
+/// Texts and numbers after `out`, in turn: a reason's sentence written
+/// into one text rather than formatted piece by piece.
+enum Piece<'a> {
+    T(&'a str),
+    N(rust_decimal::Decimal),
+    U(rust_decimal::Decimal, Unit),
+}
+
+fn push_all(out: &mut String, pieces: &[Piece<'_>]) {
+    for p in pieces {
+        match *p {
+            Piece::T(t) => out.push_str(t),
+            Piece::N(d) => write_dec(out, d),
+            Piece::U(d, u) => push_with_unit(out, d, u),
+        }
     }
 }
 
@@ -170,7 +198,7 @@ pub fn reason(program: &Program, u: &UnitResult, e: &TraceEntry) -> String {
         };
     }
     if e.amount > rust_decimal::Decimal::ZERO && inside_item_bonus(program, e.node) {
-        text = format!("{text}，计入加分");
+        text.push_str("，计入加分");
     }
     if let Some(would) = e.waived() {
         let deduct =
@@ -187,10 +215,9 @@ pub fn reason(program: &Program, u: &UnitResult, e: &TraceEntry) -> String {
         );
     }
     if e.amount < rust_decimal::Decimal::ZERO && goes_to_total(program, e) {
-        format!("{text}，从总分中扣减")
-    } else {
-        text
+        text.push_str("，从总分中扣减");
     }
+    text
 }
 
 /// Does this deduction leave the table for the unit's total? Its rule's
@@ -205,6 +232,29 @@ fn goes_to_total(program: &Program, e: &TraceEntry) -> bool {
             | Detail::NoSteps { .. }
             | Detail::Cited(_)
     ) && rule_of(program, e).is_some_and(|r| r.settle.to.is_total())
+}
+
+/// "label actual，target-label target" of a `per … below|above` rule, and
+/// the actual value's unit.
+fn steps_head(
+    program: &Program,
+    rule: Option<&RuleDef>,
+    actual: rust_decimal::Decimal,
+    target: rust_decimal::Decimal,
+) -> (String, Unit) {
+    let (mut text, unit, tlabel) = steps_names(program, rule);
+    push_all(
+        &mut text,
+        &[
+            Piece::T(" "),
+            Piece::U(actual, unit),
+            Piece::T("，"),
+            Piece::T(&tlabel),
+            Piece::T(" "),
+            Piece::U(target, unit),
+        ],
+    );
+    (text, unit)
 }
 
 /// What a `per … below|above` rule compares, in words: the actual value's
@@ -228,9 +278,11 @@ fn steps_names(program: &Program, rule: Option<&RuleDef>) -> (String, Unit, Stri
 
 fn reason_core(program: &Program, fs: &[Fact], e: &TraceEntry) -> String {
     let rule = rule_of(program, e);
-    let cap = |s: String| match e.capped_at() {
-        Some(c) => format!("{s}，封顶 {}", fmt_dec(c)),
-        None => s,
+    let cap = |mut s: String| {
+        if let Some(c) = e.capped_at() {
+            push_all(&mut s, &[Piece::T("，封顶 "), Piece::N(c)]);
+        }
+        s
     };
     match &e.detail {
         Detail::Condition { met } => {
@@ -248,13 +300,18 @@ fn reason_core(program: &Program, fs: &[Fact], e: &TraceEntry) -> String {
                 matches!(rule.map(|r| &r.amount), Some(Amount::Expr(Expr::Num(_))));
             let conditional = rule.is_some_and(|r| r.condition.is_some());
             let deduct = rule.is_some_and(|r| r.kind == rulebook_lang::ir::RuleKind::Deduct);
-            let what = match (plain_constant, conditional) {
-                (true, true) if deduct => "出现扣分情形".to_string(),
-                (true, true) => "符合要求".to_string(),
-                (true, false) => "本项分值".to_string(),
-                (false, _) => format!("计 {}", approx(*raw)),
-            };
-            cap(headed(&what, program, fs))
+            let mut what = String::new();
+            match (plain_constant, conditional) {
+                (true, true) if deduct => what.push_str("出现扣分情形"),
+                (true, true) => what.push_str("符合要求"),
+                (true, false) => what.push_str("本项分值"),
+                (false, _) => {
+                    what.push_str("计 ");
+                    push_approx(&mut what, *raw);
+                }
+            }
+            push_facts(&mut what, program, fs, |_, _| true);
+            cap(what)
         }
         Detail::Each { rate, count, raw } => {
             let label = match rule.map(|r| &r.amount) {
@@ -262,33 +319,32 @@ fn reason_core(program: &Program, fs: &[Fact], e: &TraceEntry) -> String {
                 _ => None,
             }
             .unwrap_or_else(|| "次数".to_string());
-            cap(with_facts(
-                program,
-                fs,
-                format!(
-                    "{label} {} 次 × {} = {}",
-                    fmt_dec(*count),
-                    fmt_dec(*rate),
-                    fmt_dec(*raw)
-                ),
-            ))
+            let mut text = label;
+            push_all(
+                &mut text,
+                &[
+                    Piece::T(" "),
+                    Piece::N(*count),
+                    Piece::T(" 次 × "),
+                    Piece::N(*rate),
+                    Piece::T(" = "),
+                    Piece::N(*raw),
+                ],
+            );
+            cap(with_facts(program, fs, text))
         }
         Detail::NoSteps {
             actual,
             target,
             above,
         } => {
-            let (label, unit, tlabel) = steps_names(program, rule);
             let dir = if *above { "高于" } else { "低于" };
-            with_facts(
-                program,
-                fs,
-                format!(
-                    "{label} {}，{tlabel} {}：未{dir}目标",
-                    with_unit(*actual, unit),
-                    with_unit(*target, unit)
-                ),
-            )
+            let (mut text, _) = steps_head(program, rule, *actual, *target);
+            push_all(
+                &mut text,
+                &[Piece::T("：未"), Piece::T(dir), Piece::T("目标")],
+            );
+            with_facts(program, fs, text)
         }
         Detail::Steps(d) => {
             let StepsDetail {
@@ -302,7 +358,7 @@ fn reason_core(program: &Program, fs: &[Fact], e: &TraceEntry) -> String {
                 above,
                 ceil,
             } = &**d;
-            let (label, unit, tlabel) = steps_names(program, rule);
+            let (mut text, unit) = steps_head(program, rule, *actual, *target);
             let gu = gap_unit(unit);
             let dir = if *above { "高于" } else { "低于" };
             let part = if *ceil {
@@ -310,20 +366,26 @@ fn reason_core(program: &Program, fs: &[Fact], e: &TraceEntry) -> String {
             } else {
                 ""
             };
-            cap(with_facts(
-                program,
-                fs,
-                format!(
-                    "{label} {}，{tlabel} {}，{dir} {}：每 {} 计一步{part}，{} 步 × {} = {}",
-                    with_unit(*actual, unit),
-                    with_unit(*target, unit),
-                    with_unit(*gap, gu),
-                    with_unit(*step, gu),
-                    fmt_dec(*steps),
-                    fmt_dec(*rate),
-                    fmt_dec(*raw)
-                ),
-            ))
+            push_all(
+                &mut text,
+                &[
+                    Piece::T("，"),
+                    Piece::T(dir),
+                    Piece::T(" "),
+                    Piece::U(*gap, gu),
+                    Piece::T("：每 "),
+                    Piece::U(*step, gu),
+                    Piece::T(" 计一步"),
+                    Piece::T(part),
+                    Piece::T("，"),
+                    Piece::N(*steps),
+                    Piece::T(" 步 × "),
+                    Piece::N(*rate),
+                    Piece::T(" = "),
+                    Piece::N(*raw),
+                ],
+            );
+            cap(with_facts(program, fs, text))
         }
         Detail::Proportion(d) => {
             let ProportionDetail {
