@@ -96,126 +96,6 @@ pub struct NodeInfo<'p> {
     pub parent: Option<&'p str>,
 }
 
-#[derive(Serialize)]
-pub struct UnitOut<'u> {
-    pub unit: &'u str,
-    pub total: Dec,
-    pub base: Dec,
-    pub bonus: Dec,
-    pub total_deductions: Dec,
-    pub grade: &'u str,
-    pub rank: u32,
-    /// The ids of the vetoes that apply (their sentences are the nodes' `text`).
-    pub vetoes: Vec<&'u str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub items: Option<Items<'u>>,
-}
-
-/// A unit's items, each with its parts (and, at `--detail full`, their
-/// trace entries): written as they are read from the unit's result, with
-/// no tree of their own built first (the tree's lists were a tenth of a
-/// JSON run's time, most of it in allocating and freeing them).
-pub struct Items<'u> {
-    program: &'u Program,
-    u: &'u UnitResult,
-    by_node: Option<ByNode>,
-}
-
-impl Serialize for Items<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.program.items().map(|i| self.node(i)))
-    }
-}
-
-impl<'u> Items<'u> {
-    fn node(&self, i: u32) -> NodeOut<'_> {
-        NodeOut {
-            program: self.program,
-            u: self.u,
-            i,
-            by_node: self.by_node.as_ref(),
-        }
-    }
-}
-
-/// Node `i` of a unit, written as `{"id", "score", "to_total", "parts",
-/// "trace"}`: its parts in turn, and its trace entries when `by_node` is
-/// given (`--detail full`).
-pub struct NodeOut<'u> {
-    program: &'u Program,
-    u: &'u UnitResult,
-    i: u32,
-    by_node: Option<&'u ByNode>,
-}
-
-impl Serialize for NodeOut<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        let NodeOut {
-            program,
-            u,
-            i,
-            by_node,
-        } = *self;
-        let def = program.nodes.get(i as usize);
-        let score = u.nodes.get(i as usize).cloned().unwrap_or_default();
-        let mut m = s.serialize_struct("NodeOut", 4 + usize::from(by_node.is_some()))?;
-        m.serialize_field("id", def.map_or("", |d| d.id.as_str()))?;
-        m.serialize_field("score", &Dec(score.score))?;
-        m.serialize_field("to_total", &Dec(score.to_total))?;
-        m.serialize_field("parts", &Parts(self))?;
-        if let Some(by) = by_node {
-            m.serialize_field("trace", &Trace(self, by))?;
-        }
-        m.end()
-    }
-}
-
-/// A node's parts, each written as it comes.
-struct Parts<'n, 'u>(&'n NodeOut<'u>);
-
-impl Serialize for Parts<'_, '_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let n = self.0;
-        let children = n
-            .program
-            .nodes
-            .get(n.i as usize)
-            .map_or(&[][..], |d| d.children.as_slice());
-        s.collect_seq(children.iter().map(|&c| NodeOut { i: c, ..*n }))
-    }
-}
-
-/// A node's trace entries, in the trace's order, each with its reason.
-struct Trace<'n, 'u>(&'n NodeOut<'u>, &'u ByNode);
-
-impl Serialize for Trace<'_, '_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let (n, by) = (self.0, self.1);
-        let (program, u) = (n.program, n.u);
-        s.collect_seq(
-            by.of_node(n.i)
-                .iter()
-                .filter_map(|&k| u.trace.get(k))
-                .map(|e| TraceOut {
-                    clause: program
-                        .nodes
-                        .get(e.node as usize)
-                        .map_or("", |n| n.id.as_str()),
-                    amount: Dec(e.amount),
-                    reason: reason(program, u, e),
-                }),
-        )
-    }
-}
-
-#[derive(Serialize)]
-pub struct TraceOut<'u> {
-    pub clause: &'u str,
-    pub amount: Dec,
-    pub reason: String,
-}
-
 fn kind(k: NodeKind) -> &'static str {
     match k {
         NodeKind::Root => "root",
@@ -250,24 +130,260 @@ pub fn rulebook_out(program: &Program) -> RulebookOut<'_> {
     }
 }
 
-/// One unit, as `detail` asks.
-pub fn unit_out<'u>(program: &'u Program, u: &'u UnitResult, detail: Detail) -> UnitOut<'u> {
-    let items = (detail != Detail::Summary).then(|| Items {
-        program,
-        u,
-        by_node: (detail == Detail::Full).then(|| ByNode::of(program, u)),
-    });
-    UnitOut {
-        unit: &u.unit,
-        total: Dec(u.total),
-        base: Dec(u.base),
-        bonus: Dec(u.bonus),
-        total_deductions: Dec(u.total_deductions),
-        grade: &u.grade,
-        rank: u.rank,
-        vetoes: u.vetoes.iter().map(|v| v.id.as_str()).collect(),
-        items,
+/// Unit `u`'s JSON, as `detail` asks: `{"unit", "total", "base", "bonus",
+/// "total_deductions", "grade", "rank", "vetoes", "items"}`, each item
+/// `{"id", "score", "to_total", "parts", "trace"}` and each trace entry
+/// `{"clause", "amount", "reason"}` (numbers as strings, [`Dec`]).
+fn write_unit(program: &Program, u: &UnitResult, detail: Detail, t: &mut Text<'_>) {
+    t.open(b'{');
+    t.key("unit");
+    t.string(&u.unit);
+    for (k, d) in [
+        ("total", u.total),
+        ("base", u.base),
+        ("bonus", u.bonus),
+        ("total_deductions", u.total_deductions),
+    ] {
+        t.key(k);
+        t.dec(d);
     }
+    t.key("grade");
+    t.string(&u.grade);
+    t.key("rank");
+    let mut rank = Small::default();
+    match std::fmt::Write::write_fmt(&mut rank, format_args!("{}", u.rank)) {
+        Ok(()) => t.raw(rank.as_str().as_bytes()),
+        Err(_) => t.raw(u.rank.to_string().as_bytes()),
+    }
+    t.key("vetoes");
+    t.open(b'[');
+    for v in &u.vetoes {
+        t.member();
+        t.string(&v.id);
+    }
+    t.close(b']');
+    if detail != Detail::Summary {
+        let by_node = (detail == Detail::Full).then(|| ByNode::of(program, u));
+        t.key("items");
+        t.open(b'[');
+        for i in program.items() {
+            t.member();
+            write_node(program, u, i, by_node.as_ref(), t);
+        }
+        t.close(b']');
+    }
+    t.close(b'}');
+}
+
+/// Node `i` of unit `u` and its parts in turn, with its trace entries
+/// when `by_node` is given (`--detail full`).
+fn write_node(
+    program: &Program,
+    u: &UnitResult,
+    i: u32,
+    by_node: Option<&ByNode>,
+    t: &mut Text<'_>,
+) {
+    let def = program.nodes.get(i as usize);
+    let score = u.nodes.get(i as usize).cloned().unwrap_or_default();
+    t.open(b'{');
+    t.key("id");
+    t.string(def.map_or("", |d| d.id.as_str()));
+    t.key("score");
+    t.dec(score.score);
+    t.key("to_total");
+    t.dec(score.to_total);
+    t.key("parts");
+    t.open(b'[');
+    for &c in def.map_or(&[][..], |d| d.children.as_slice()) {
+        t.member();
+        write_node(program, u, c, by_node, t);
+    }
+    t.close(b']');
+    if let Some(by) = by_node {
+        t.key("trace");
+        t.open(b'[');
+        for e in by.of_node(i).iter().filter_map(|&k| u.trace.get(k)) {
+            t.member();
+            t.open(b'{');
+            t.key("clause");
+            t.string(
+                program
+                    .nodes
+                    .get(e.node as usize)
+                    .map_or("", |n| n.id.as_str()),
+            );
+            t.key("amount");
+            t.dec(e.amount);
+            t.key("reason");
+            t.string(&reason(program, u, e));
+            t.close(b'}');
+        }
+        t.close(b']');
+    }
+    t.close(b'}');
+}
+
+/// JSON written by hand in serde_json's layout: compact, or pretty (two
+/// spaces a level) with every line after the first indented by `base`.
+/// Its strings are escaped as serde_json escapes them, but looked at eight
+/// bytes at a time: serde_json tests every byte in turn, which was a
+/// quarter of a JSON Lines run, a unit's reasons being most of its bytes.
+/// (The tests hold what it writes to serde_json's own writing of it.)
+struct Text<'o> {
+    out: &'o mut Vec<u8>,
+    base: Option<&'o [u8]>,
+    level: usize,
+    /// The list or object open has no member yet.
+    first: bool,
+}
+
+impl<'o> Text<'o> {
+    fn new(out: &'o mut Vec<u8>, base: Option<&'o [u8]>) -> Self {
+        Text {
+            out,
+            base,
+            level: 0,
+            first: true,
+        }
+    }
+
+    fn line(&mut self) {
+        if let Some(base) = self.base {
+            self.out.push(b'\n');
+            self.out.extend_from_slice(base);
+            for _ in 0..self.level {
+                self.out.extend_from_slice(b"  ");
+            }
+        }
+    }
+
+    fn open(&mut self, bracket: u8) {
+        self.out.push(bracket);
+        self.level += 1;
+        self.first = true;
+    }
+
+    fn close(&mut self, bracket: u8) {
+        self.level = self.level.saturating_sub(1);
+        if !self.first {
+            self.line();
+        }
+        self.out.push(bracket);
+        self.first = false;
+    }
+
+    /// Before each member of a list or an object.
+    fn member(&mut self) {
+        if !self.first {
+            self.out.push(b',');
+        }
+        self.first = false;
+        self.line();
+    }
+
+    /// A key: one of this file's own names, with nothing to escape.
+    fn key(&mut self, k: &str) {
+        self.member();
+        self.out.push(b'"');
+        self.out.extend_from_slice(k.as_bytes());
+        self.out.push(b'"');
+        self.out
+            .extend_from_slice(if self.base.is_some() { b": " } else { b":" });
+    }
+
+    fn raw(&mut self, v: &[u8]) {
+        self.out.extend_from_slice(v);
+    }
+
+    /// A number as [`Dec`] writes it: its digits as a string (digits, a
+    /// sign and a point, nothing to escape).
+    fn dec(&mut self, d: rust_decimal::Decimal) {
+        let mut buf = Small::default();
+        match crate::write_dec_to(&mut buf, d) {
+            Ok(()) => {
+                self.out.push(b'"');
+                self.out.extend_from_slice(buf.as_str().as_bytes());
+                self.out.push(b'"');
+            }
+            Err(_) => self.string(&fmt_dec(d)),
+        }
+    }
+
+    fn string(&mut self, s: &str) {
+        escape_into(self.out, s);
+    }
+}
+
+/// `s` as a JSON string after `out`, escaped as serde_json escapes it:
+/// `\"`, `\\`, `\b \t \n \f \r`, and any other byte below 0x20 as
+/// `\u00xx`; everything else as it is.
+fn escape_into(out: &mut Vec<u8>, s: &str) {
+    const ONES: u64 = u64::MAX / 255;
+    const HIGH: u64 = ONES << 7;
+    // Whether any of the eight bytes is below 0x20, a quote or a backslash
+    // (it may say so of a byte after one that is: those are then looked
+    // at one by one).
+    let any_to_escape = |x: u64| {
+        let below = x.wrapping_sub(ONES * 0x20) & !x;
+        let q = x ^ (ONES * u64::from(b'"'));
+        let quote = q.wrapping_sub(ONES) & !q;
+        let b = x ^ (ONES * u64::from(b'\\'));
+        let backslash = b.wrapping_sub(ONES) & !b;
+        (below | quote | backslash) & HIGH != 0
+    };
+    let bytes = s.as_bytes();
+    out.push(b'"');
+    let mut done = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        // Eight bytes, or the last few with spaces after them (a space
+        // needs no escape).
+        let rest = bytes.get(i..).unwrap_or(&[]);
+        let n = rest.len().min(8);
+        let chunk = match rest.get(..8).and_then(|c| <[u8; 8]>::try_from(c).ok()) {
+            Some(c) => c,
+            None => {
+                let mut c = [b' '; 8];
+                c.iter_mut().zip(rest).for_each(|(d, s)| *d = *s);
+                c
+            }
+        };
+        if !any_to_escape(u64::from_le_bytes(chunk)) {
+            i += n;
+            continue;
+        }
+        let Some(&byte) = bytes.get(i) else {
+            break;
+        };
+        let short = match byte {
+            b'"' => Some(b'"'),
+            b'\\' => Some(b'\\'),
+            0x08 => Some(b'b'),
+            0x09 => Some(b't'),
+            0x0A => Some(b'n'),
+            0x0C => Some(b'f'),
+            0x0D => Some(b'r'),
+            _ => None,
+        };
+        if byte < 0x20 || short.is_some() {
+            out.extend_from_slice(bytes.get(done..i).unwrap_or(&[]));
+            out.push(b'\\');
+            match short {
+                Some(c) => out.push(c),
+                None => {
+                    const HEX: &[u8; 16] = b"0123456789abcdef";
+                    out.extend_from_slice(b"u00");
+                    out.push(HEX.get(usize::from(byte >> 4)).copied().unwrap_or(b'0'));
+                    out.push(HEX.get(usize::from(byte & 0xF)).copied().unwrap_or(b'0'));
+                }
+            }
+            done = i + 1;
+        }
+        i += 1;
+    }
+    out.extend_from_slice(bytes.get(done..).unwrap_or(&[]));
+    out.push(b'"');
 }
 
 /// A unit's trace entries node by node (each node's in the trace's
@@ -401,12 +517,11 @@ pub fn unit_text(
     detail: Detail,
     out: &mut Vec<u8>,
 ) -> io::Result<()> {
-    let o = unit_out(program, u, detail);
     if lines {
-        serde_json::to_writer(&mut *out, &o).map_err(to_io)?;
+        write_unit(program, u, detail, &mut Text::new(out, None));
         out.push(b'\n');
     } else {
-        write_indented(&mut *out, &o, b"    ")?;
+        write_unit(program, u, detail, &mut Text::new(out, Some(b"    ")));
     }
     Ok(())
 }
@@ -583,6 +698,40 @@ mod indented_tests {
             let mut out = b"x".to_vec();
             write_indented(&mut out, &v, base.as_bytes()).unwrap();
             prop_assert_eq!(String::from_utf8(out).unwrap(), format!("x{moved}"));
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod escape_tests {
+    use super::escape_into;
+    use proptest::prelude::*;
+
+    /// Texts with what must be escaped (quotes, backslashes, control
+    /// characters) among plain, multibyte and line-separator characters,
+    /// of lengths on both sides of eight bytes.
+    fn text() -> impl Strategy<Value = String> {
+        let c = prop_oneof![
+            any::<char>(),
+            Just('"'),
+            Just('\\'),
+            (0u8..0x20).prop_map(char::from),
+            Just('\u{7f}'),
+            Just('\u{2028}'),
+            Just('扣'),
+            Just('a'),
+        ];
+        prop::collection::vec(c, 0..40).prop_map(|v| v.into_iter().collect())
+    }
+
+    proptest! {
+        /// Escaped exactly as serde_json escapes a string.
+        #[test]
+        fn escaped_as_serde_json_escapes(s in text()) {
+            let mut out = b"x".to_vec();
+            escape_into(&mut out, &s);
+            prop_assert_eq!(String::from_utf8(out).unwrap(), format!("x{}", serde_json::to_string(&s).unwrap()));
         }
     }
 }

@@ -409,18 +409,23 @@ pub fn rendered(
             report::json::render(program, units, report::json::Detail::Full).into_bytes(),
         ),
         OutFormat::Jsonl => {
-            let mut s = String::new();
+            let mut lines = Vec::new();
             for u in units {
-                let line = serde_json::to_string(&report::json::unit_out(
+                let at = lines.len();
+                if let Err(e) = report::json::unit_text(
                     program,
                     u,
+                    true,
                     report::json::Detail::Full,
-                ))
-                .unwrap_or_else(|e| serde_json::json!({ "error": e.to_string() }).to_string());
-                s.push_str(&line);
-                s.push('\n');
+                    &mut lines,
+                ) {
+                    lines.truncate(at);
+                    lines.extend_from_slice(
+                        format!("{}\n", serde_json::json!({ "error": e.to_string() })).as_bytes(),
+                    );
+                }
             }
-            ("application/x-ndjson", "jsonl", s.into_bytes())
+            ("application/x-ndjson", "jsonl", lines)
         }
         OutFormat::Csv => match report::csv_out::render(program, units) {
             Ok(s) => ("text/csv; charset=utf-8", "csv", s.into_bytes()),

@@ -1,4 +1,4 @@
-//! The Ziyuan rulebook scored on its example data.
+//! The shipped rulebooks scored on their example data.
 #![allow(dead_code)]
 
 use rulebook_eval::data::load_json;
@@ -16,11 +16,17 @@ pub fn root() -> PathBuf {
 }
 
 pub fn ziyuan() -> (Program, Vec<UnitResult>) {
-    let src = std::fs::read_to_string(root().join("rulebooks/ziyuan-2024.rules")).unwrap();
-    let program = rulebook_lang::check("ziyuan-2024.rules", &src)
+    shipped("ziyuan-2024")
+}
+
+/// A shipped rulebook (`rulebooks/NAME.rules`) scored on its example data
+/// (`examples/NAME/data.json`), with every trace entry.
+pub fn shipped(name: &str) -> (Program, Vec<UnitResult>) {
+    let src = std::fs::read_to_string(root().join(format!("rulebooks/{name}.rules"))).unwrap();
+    let program = rulebook_lang::check(&format!("{name}.rules"), &src)
         .program
-        .expect("the Ziyuan rulebook checks");
-    let json = std::fs::read_to_string(root().join("examples/ziyuan-2024/data.json")).unwrap();
+        .expect("a shipped rulebook checks");
+    let json = std::fs::read_to_string(root().join(format!("examples/{name}/data.json"))).unwrap();
     let batch = load_json(&program, "data.json", &json).unwrap();
     let units = evaluate_batch(
         &program,
