@@ -49,4 +49,70 @@ impl Value {
     }
 }
 
+/// A decimal as people write it (no trailing zeros, no exponent; `0` for
+/// any zero: `Decimal`'s `Display` of the normalised value), written to any
+/// text sink without a text of its own made: the reports' `fmt_dec`, and
+/// [`describe`](crate::eval::describe) for a number.
+pub fn write_dec_to(out: &mut impl std::fmt::Write, d: Decimal) -> std::fmt::Result {
+    if d.is_zero() {
+        return out.write_str("0");
+    }
+    // Most figures have a mantissa of a few digits: written from it
+    // directly, as `Decimal`'s own `Display` of the normalised value writes
+    // it (a property test holds the two together); any other through it.
+    let m = d.mantissa().unsigned_abs();
+    let Ok(mut m) = u64::try_from(m) else {
+        return write!(out, "{}", d.normalize());
+    };
+    let mut scale = d.scale();
+    while scale > 0 && m % 10 == 0 {
+        m /= 10;
+        scale -= 1;
+    }
+    let mut digits = [0u8; 20];
+    let mut n = 0;
+    let mut rest = m;
+    while rest > 0 || n == 0 {
+        if let Some(slot) = digits.get_mut(n) {
+            *slot = b'0' + (rest % 10) as u8;
+        }
+        rest /= 10;
+        n += 1;
+    }
+    // The whole text, made here and written once: a sign, "0." and up to
+    // 28 zeros, 20 digits.
+    let mut text = [0u8; 64];
+    let mut len = 0;
+    let mut put = |c: u8| {
+        if let Some(slot) = text.get_mut(len) {
+            *slot = c;
+            len += 1;
+        }
+    };
+    if d.is_sign_negative() {
+        put(b'-');
+    }
+    let scale = scale as usize;
+    let digits = digits.iter().take(n).rev();
+    if n <= scale {
+        // 0.000ddd
+        put(b'0');
+        put(b'.');
+        (n..scale).for_each(|_| put(b'0'));
+        digits.for_each(|&c| put(c));
+    } else {
+        let int = n - scale;
+        for (k, &c) in digits.enumerate() {
+            if k == int {
+                put(b'.');
+            }
+            put(c);
+        }
+    }
+    match text.get(..len).map(std::str::from_utf8) {
+        Some(Ok(t)) => out.write_str(t),
+        _ => write!(out, "{}", d.normalize()),
+    }
+}
+
 pub use rulebook_lang::date::{format_date, parse_date};

@@ -506,12 +506,10 @@ pub fn describe(v: &Value) -> String {
         Value::Bool(true) => "是".into(),
         Value::Bool(false) => "否".into(),
         Value::Num(d) => {
-            let n = d.normalize();
-            if n.is_zero() {
-                "0".into()
-            } else {
-                n.to_string()
-            }
+            let mut s = String::new();
+            // (Writing to a String cannot fail.)
+            let _ = crate::value::write_dec_to(&mut s, *d);
+            s
         }
         Value::Date(d) => crate::value::format_date(*d),
         Value::Text(t) => t.to_string(),
