@@ -59,7 +59,8 @@ pub fn write_dec_to(out: &mut impl std::fmt::Write, d: Decimal) -> std::fmt::Res
     }
     // Most figures have a mantissa of a few digits: written from it
     // directly, as `Decimal`'s own `Display` of the normalised value writes
-    // it (a property test holds the two together); any other through it.
+    // it (a property test in rulebook-report holds the two together); any
+    // other through it.
     let m = d.mantissa().unsigned_abs();
     let Ok(mut m) = u64::try_from(m) else {
         return write!(out, "{}", d.normalize());

@@ -527,8 +527,9 @@ pub fn unit_text(
 }
 
 /// serde_json's pretty layout (two spaces a level) with every line after
-/// the first also indented by `base`: a unit's object where it sits in
-/// the `units` list, written with no second pass over its text.
+/// the first also indented by `base`: the `rulebook` object where it sits
+/// in `--format json`'s document, written with no second pass over its
+/// text. (Units are written by [`Text`], in the same layout.)
 struct Indented<'a> {
     base: &'a [u8],
     level: usize,
