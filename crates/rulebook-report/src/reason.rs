@@ -123,6 +123,15 @@ fn gap_unit(u: Unit) -> Unit {
     }
 }
 
+/// A reason's text, begun with `head` and room for the rest of a typical
+/// reason (about 180 bytes): grown by doubling from its first words, a
+/// reason's text was copied five times over (7 % of a JSON Lines run).
+fn begun(head: &str) -> String {
+    let mut text = String::with_capacity(head.len() + 256);
+    text.push_str(head);
+    text
+}
+
 /// 「（label：value；…）」 for the facts a rule read, or nothing.
 fn facts(program: &Program, fs: &[Fact]) -> String {
     headed("", program, fs)
@@ -130,7 +139,7 @@ fn facts(program: &Program, fs: &[Fact]) -> String {
 
 /// `head` followed by the facts a rule read, in one text.
 fn headed(head: &str, program: &Program, fs: &[Fact]) -> String {
-    let mut out = String::from(head);
+    let mut out = begun(head);
     push_facts(&mut out, program, fs, |_, _| true);
     out
 }
@@ -242,7 +251,8 @@ fn steps_head(
     actual: rust_decimal::Decimal,
     target: rust_decimal::Decimal,
 ) -> (String, Unit) {
-    let (mut text, unit, tlabel) = steps_names(program, rule);
+    let (label, unit, tlabel) = steps_names(program, rule);
+    let mut text = begun(&label);
     push_all(
         &mut text,
         &[
@@ -300,7 +310,7 @@ fn reason_core(program: &Program, fs: &[Fact], e: &TraceEntry) -> String {
                 matches!(rule.map(|r| &r.amount), Some(Amount::Expr(Expr::Num(_))));
             let conditional = rule.is_some_and(|r| r.condition.is_some());
             let deduct = rule.is_some_and(|r| r.kind == rulebook_lang::ir::RuleKind::Deduct);
-            let mut what = String::new();
+            let mut what = begun("");
             match (plain_constant, conditional) {
                 (true, true) if deduct => what.push_str("出现扣分情形"),
                 (true, true) => what.push_str("符合要求"),
@@ -319,7 +329,7 @@ fn reason_core(program: &Program, fs: &[Fact], e: &TraceEntry) -> String {
                 _ => None,
             }
             .unwrap_or_else(|| "次数".to_string());
-            let mut text = label;
+            let mut text = begun(&label);
             push_all(
                 &mut text,
                 &[
