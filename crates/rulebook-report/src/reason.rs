@@ -169,14 +169,15 @@ fn names(text: &str, label: &str) -> bool {
 fn push_facts(out: &mut String, program: &Program, fs: &[Fact], keep: impl Fn(&str, &str) -> bool) {
     let said = out.len();
     let mut any = false;
-    for (l, v) in fs.iter().map(|f| f.words(program)) {
+    for f in fs {
+        let l = f.label(program);
         if !keep(out.get(..said).unwrap_or(""), l) {
             continue;
         }
         out.push(if any { '；' } else { '（' });
         out.push_str(l);
         out.push('：');
-        out.push_str(&v);
+        f.push_value(program, out);
         any = true;
     }
     if any {

@@ -339,26 +339,39 @@ impl Fact {
     /// a derived value with its unit ("综合达标率", "92.5%"). The label is
     /// the program's (or the fact's own), not a copy.
     pub fn words<'a>(&'a self, program: &'a Program) -> (&'a str, String) {
-        let named = |def: Option<&'a ir::InputDef>, v: &Value| {
-            let label = def.map_or("", |d| {
-                if d.label.is_empty() {
-                    &d.name
-                } else {
-                    &d.label
-                }
-            });
-            (label, describe(v))
-        };
+        let mut value = String::new();
+        self.push_value(program, &mut value);
+        (self.label(program), value)
+    }
+
+    /// The label [`Fact::words`] gives: the input's (its name when it has
+    /// no label), the derived value's, or the fact's own.
+    pub fn label<'a>(&'a self, program: &'a Program) -> &'a str {
+        let named = |label: &'a str, name: &'a str| if label.is_empty() { name } else { label };
+        let input = |def: Option<&'a ir::InputDef>| def.map_or("", |d| named(&d.label, &d.name));
         match self {
-            Fact::Input(i, v) => named(program.inputs.get(*i as usize), v),
-            Fact::Global(i, v) => named(program.globals.get(*i as usize), v),
-            Fact::Param(i, v) => named(program.params.get(*i as usize).map(|p| &p.input), v),
-            Fact::Let(i, v) => program
+            Fact::Input(i, _) => input(program.inputs.get(*i as usize)),
+            Fact::Global(i, _) => input(program.globals.get(*i as usize)),
+            Fact::Param(i, _) => input(program.params.get(*i as usize).map(|p| &p.input)),
+            Fact::Let(i, _) => program
                 .lets
                 .get(*i as usize)
-                .map(|def| let_words(def, v))
-                .unwrap_or_default(),
-            Fact::Words(w) => (w.0.as_str(), w.1.clone()),
+                .map_or("", |def| named(&def.label, &def.name)),
+            Fact::Words(w) => w.0.as_str(),
+        }
+    }
+
+    /// The value [`Fact::words`] gives, written after `out` (a reason's
+    /// text) rather than as a text of its own.
+    pub fn push_value(&self, program: &Program, out: &mut String) {
+        match self {
+            Fact::Input(_, v) | Fact::Global(_, v) | Fact::Param(_, v) => push_described(out, v),
+            Fact::Let(i, v) => {
+                if let Some(def) = program.lets.get(*i as usize) {
+                    push_let_value(out, def, v);
+                }
+            }
+            Fact::Words(w) => out.push_str(&w.1),
         }
     }
 }
@@ -474,47 +487,59 @@ impl std::fmt::Display for EvalError {
     }
 }
 
-/// A derived value in words, with its unit: ("综合达标率", "92.5%").
-fn let_words<'a>(def: &'a ir::LetDef, v: &Value) -> (&'a str, String) {
-    let label = if def.label.is_empty() {
-        def.name.as_str()
-    } else {
-        def.label.as_str()
-    };
-    let value = match (v, &def.ty) {
+/// A derived value in words, with its unit ("92.5%"), after `out`.
+fn push_let_value(out: &mut String, def: &ir::LetDef, v: &Value) {
+    match (v, &def.ty) {
         (Value::Num(d), ir::Type::Num(u)) => {
-            let (d, places, suffix) = match u {
-                ir::Unit::Pct => (*d, 2, "%".to_string()),
-                ir::Unit::Ratio => (d.saturating_mul(Decimal::ONE_HUNDRED), 2, "%".to_string()),
-                ir::Unit::Plain | ir::Unit::Count | ir::Unit::Points => (*d, 4, String::new()),
-                other => (*d, 4, format!(" {}", other.symbol())),
+            let (d, places) = match u {
+                ir::Unit::Pct => (*d, 2),
+                ir::Unit::Ratio => (d.saturating_mul(Decimal::ONE_HUNDRED), 2),
+                _ => (*d, 4),
             };
             // A value such as 2/3 is shown to a few places, marked as rounded.
             let shown = d.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero);
-            let mark = if shown == d { "" } else { "约" };
-            format!("{mark}{}{suffix}", describe(&Value::Num(shown)))
+            if shown != d {
+                out.push('约');
+            }
+            push_described(out, &Value::Num(shown));
+            match u {
+                ir::Unit::Pct | ir::Unit::Ratio => out.push('%'),
+                ir::Unit::Plain | ir::Unit::Count | ir::Unit::Points => {}
+                other => {
+                    out.push(' ');
+                    out.push_str(other.symbol());
+                }
+            }
         }
-        _ => describe(v),
-    };
-    (label, value)
+        _ => push_described(out, v),
+    }
 }
 
 /// A value in words, as a report shows it.
 pub fn describe(v: &Value) -> String {
+    let mut s = String::new();
+    push_described(&mut s, v);
+    s
+}
+
+/// [`describe`]'s words for `v`, written after `out`.
+pub fn push_described(out: &mut String, v: &Value) {
     match v {
-        Value::Missing => "未填报".into(),
-        Value::Bool(true) => "是".into(),
-        Value::Bool(false) => "否".into(),
+        Value::Missing => out.push_str("未填报"),
+        Value::Bool(true) => out.push('是'),
+        Value::Bool(false) => out.push('否'),
         Value::Num(d) => {
-            let mut s = String::new();
             // (Writing to a String cannot fail.)
-            let _ = crate::value::write_dec_to(&mut s, *d);
-            s
+            let _ = crate::value::write_dec_to(out, *d);
         }
-        Value::Date(d) => crate::value::format_date(*d),
-        Value::Text(t) => t.to_string(),
-        Value::List(l) => format!("{} 项", l.len()),
-        Value::Record(_) => "记录".into(),
-        Value::Group(g) => format!("{} 项", g.1.len()),
+        Value::Date(d) => out.push_str(&crate::value::format_date(*d)),
+        Value::Text(t) => out.push_str(t),
+        Value::List(l) => {
+            let _ = std::fmt::Write::write_fmt(out, format_args!("{} 项", l.len()));
+        }
+        Value::Record(_) => out.push_str("记录"),
+        Value::Group(g) => {
+            let _ = std::fmt::Write::write_fmt(out, format_args!("{} 项", g.1.len()));
+        }
     }
 }
