@@ -31,11 +31,17 @@ pub struct Dec(pub rust_decimal::Decimal);
 
 impl Serialize for Dec {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut buf = Small::default();
-        match crate::write_dec_to(&mut buf, self.0) {
-            Ok(()) => s.serialize_str(buf.as_str()),
-            Err(_) => s.serialize_str(&fmt_dec(self.0)),
-        }
+        with_digits(self.0, |t| s.serialize_str(t))
+    }
+}
+
+/// `f` of `d`'s text as [`fmt_dec`] writes it, made in a small buffer
+/// rather than a text of its own.
+fn with_digits<R>(d: rust_decimal::Decimal, f: impl FnOnce(&str) -> R) -> R {
+    let mut buf = Small::default();
+    match crate::write_dec_to(&mut buf, d) {
+        Ok(()) => f(buf.as_str()),
+        Err(_) => f(&fmt_dec(d)),
     }
 }
 
@@ -150,11 +156,7 @@ fn write_unit(program: &Program, u: &UnitResult, detail: Detail, t: &mut Text<'_
     t.key("grade");
     t.string(&u.grade);
     t.key("rank");
-    let mut rank = Small::default();
-    match std::fmt::Write::write_fmt(&mut rank, format_args!("{}", u.rank)) {
-        Ok(()) => t.raw(rank.as_str().as_bytes()),
-        Err(_) => t.raw(u.rank.to_string().as_bytes()),
-    }
+    t.raw(u.rank.to_string().as_bytes());
     t.key("vetoes");
     t.open(b'[');
     for v in &u.vetoes {
@@ -299,15 +301,11 @@ impl<'o> Text<'o> {
     /// A number as [`Dec`] writes it: its digits as a string (digits, a
     /// sign and a point, nothing to escape).
     fn dec(&mut self, d: rust_decimal::Decimal) {
-        let mut buf = Small::default();
-        match crate::write_dec_to(&mut buf, d) {
-            Ok(()) => {
-                self.out.push(b'"');
-                self.out.extend_from_slice(buf.as_str().as_bytes());
-                self.out.push(b'"');
-            }
-            Err(_) => self.string(&fmt_dec(d)),
-        }
+        with_digits(d, |t| {
+            self.out.push(b'"');
+            self.out.extend_from_slice(t.as_bytes());
+            self.out.push(b'"');
+        });
     }
 
     fn string(&mut self, s: &str) {
@@ -478,8 +476,8 @@ impl<'p, W: Write> JsonWriter<'p, W> {
     pub fn unit(&mut self, u: &UnitResult) -> io::Result<()> {
         let mut text = std::mem::take(&mut self.buf);
         text.clear();
-        let written = unit_text(self.program, u, self.lines, self.detail, &mut text)
-            .and_then(|()| self.unit_text(&text));
+        unit_text(self.program, u, self.lines, self.detail, &mut text);
+        let written = self.unit_text(&text);
         self.buf = text;
         written
     }
@@ -516,14 +514,13 @@ pub fn unit_text(
     lines: bool,
     detail: Detail,
     out: &mut Vec<u8>,
-) -> io::Result<()> {
+) {
     if lines {
         write_unit(program, u, detail, &mut Text::new(out, None));
         out.push(b'\n');
     } else {
         write_unit(program, u, detail, &mut Text::new(out, Some(b"    ")));
     }
-    Ok(())
 }
 
 /// serde_json's pretty layout (two spaces a level) with every line after

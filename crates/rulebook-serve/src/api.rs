@@ -411,19 +411,7 @@ pub fn rendered(
         OutFormat::Jsonl => {
             let mut lines = Vec::new();
             for u in units {
-                let at = lines.len();
-                if let Err(e) = report::json::unit_text(
-                    program,
-                    u,
-                    true,
-                    report::json::Detail::Full,
-                    &mut lines,
-                ) {
-                    lines.truncate(at);
-                    lines.extend_from_slice(
-                        format!("{}\n", serde_json::json!({ "error": e.to_string() })).as_bytes(),
-                    );
-                }
+                report::json::unit_text(program, u, true, report::json::Detail::Full, &mut lines);
             }
             ("application/x-ndjson", "jsonl", lines)
         }
