@@ -116,4 +116,19 @@ pub fn write_dec_to(out: &mut impl std::fmt::Write, d: Decimal) -> std::fmt::Res
     }
 }
 
+/// A number's unit after it, as the reports write it: "%" for a
+/// percentage, nothing for a plain number, a count or points, and the
+/// unit's symbol after a space for any other ("35 µg/m³").
+pub fn push_unit(out: &mut String, u: rulebook_lang::ir::Unit) {
+    use rulebook_lang::ir::Unit;
+    match u {
+        Unit::Pct => out.push('%'),
+        Unit::Plain | Unit::Count | Unit::Points => {}
+        other => {
+            out.push(' ');
+            out.push_str(other.symbol());
+        }
+    }
+}
+
 pub use rulebook_lang::date::{format_date, parse_date};

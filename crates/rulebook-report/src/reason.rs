@@ -87,14 +87,7 @@ fn push_approx(out: &mut String, d: rust_decimal::Decimal) {
 /// `v` and its unit after `out`: "92.5%", "35 μg/m³", "3".
 fn push_with_unit(out: &mut String, v: rust_decimal::Decimal, u: Unit) {
     write_dec(out, v);
-    match u {
-        Unit::Pct => out.push('%'),
-        Unit::Plain | Unit::Count | Unit::Points => {}
-        other => {
-            out.push(' ');
-            out.push_str(other.symbol());
-        }
-    }
+    rulebook_eval::value::push_unit(out, u);
 }
 
 /// Texts and numbers after `out`, in turn: a reason's sentence written

@@ -99,7 +99,7 @@ pub struct TraceEntry {
     pub amount: Decimal,
     pub detail: Detail,
     /// The facts the rule's condition and amount read, so an explanation
-    /// can say what the unit reported ([`Fact::words`]): where they are
+    /// can say what the unit reported ([`Fact::label`], [`Fact::push_value`]): where they are
     /// among the unit's [`UnitResult::facts`] (read with
     /// [`UnitResult::facts_of`]).
     pub facts: Facts,
@@ -307,7 +307,7 @@ impl Facts {
 }
 
 /// A fact a rule read, kept as the value itself and put into words only
-/// when a report shows it ([`Fact::words`]): keeping reasons costs little.
+/// when a report shows it ([`Fact::push_value`]): keeping reasons costs little.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Fact {
     /// An input's value (by its index in `Program::inputs`).
@@ -335,17 +335,9 @@ impl Fact {
         }
     }
 
-    /// (label, value) in words: ("城市环境空气质量优良天数比率", "96.5"),
-    /// a derived value with its unit ("综合达标率", "92.5%"). The label is
-    /// the program's (or the fact's own), not a copy.
-    pub fn words<'a>(&'a self, program: &'a Program) -> (&'a str, String) {
-        let mut value = String::new();
-        self.push_value(program, &mut value);
-        (self.label(program), value)
-    }
-
-    /// The label [`Fact::words`] gives: the input's (its name when it has
-    /// no label), the derived value's, or the fact's own.
+    /// The fact's label, as a reason names it ("城市环境空气质量优良天数比率"):
+    /// the input's (its name when it has no label), the derived value's,
+    /// or the fact's own; the program's text, not a copy.
     pub fn label<'a>(&'a self, program: &'a Program) -> &'a str {
         let named = |label: &'a str, name: &'a str| if label.is_empty() { name } else { label };
         let input = |def: Option<&'a ir::InputDef>| def.map_or("", |d| named(&d.label, &d.name));
@@ -361,8 +353,8 @@ impl Fact {
         }
     }
 
-    /// The value [`Fact::words`] gives, written after `out` (a reason's
-    /// text) rather than as a text of its own.
+    /// The fact's value in words ("96.5"; a derived value with its unit,
+    /// "92.5%"), written after `out` (a reason's text).
     pub fn push_value(&self, program: &Program, out: &mut String) {
         match self {
             Fact::Input(_, v) | Fact::Global(_, v) | Fact::Param(_, v) => push_described(out, v),
@@ -502,13 +494,11 @@ fn push_let_value(out: &mut String, def: &ir::LetDef, v: &Value) {
                 out.push('约');
             }
             push_described(out, &Value::Num(shown));
-            match u {
-                ir::Unit::Pct | ir::Unit::Ratio => out.push('%'),
-                ir::Unit::Plain | ir::Unit::Count | ir::Unit::Points => {}
-                other => {
-                    out.push(' ');
-                    out.push_str(other.symbol());
-                }
+            // (A ratio is shown as the percentage it makes.)
+            if *u == ir::Unit::Ratio {
+                out.push('%');
+            } else {
+                crate::value::push_unit(out, *u);
             }
         }
         _ => push_described(out, v),
